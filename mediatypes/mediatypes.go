@@ -1,0 +1,40 @@
+// Package mediatypes names the media types and annotation keys of the mpak OCI
+// layout. They are the interop contract: oras, crane, regctl, Harbor and zot
+// see bundles through these strings, so they never change once published.
+package mediatypes
+
+const (
+	// ArtifactType marks a bundle version, on its image index and on every
+	// platform manifest.
+	ArtifactType = "application/vnd.mcpb.bundle.v1"
+
+	// Config is the media type of a platform manifest's config blob: the
+	// bundle's manifest.json, byte for byte, so indexers never fetch the zip.
+	Config = "application/vnd.mcpb.manifest.v1+json"
+
+	// Bundle is the media type of the single layer: the .mcpb file unchanged,
+	// so its digest equals the MCP Registry's fileSha256.
+	Bundle = "application/vnd.mcpb.bundle.v1+zip"
+
+	// SigstoreBundle, Scan and CycloneDX are the referrer artifact types the
+	// trust features attach to a version.
+	SigstoreBundle = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	Scan           = "application/vnd.mpak.scan.v1+json"
+	CycloneDX      = "application/vnd.cyclonedx+json"
+)
+
+// Annotation keys beyond the org.opencontainers.image.* ones from image-spec.
+const (
+	// AnnotationMCPName carries the official MCP Registry server name
+	// (io.github.owner/name) when the publisher declares one.
+	AnnotationMCPName = "io.modelcontextprotocol.server.name"
+
+	// AnnotationPlatform marks index entries that have no OCI platform:
+	// "any" for a platform-independent build, "<os>/any" for one OS.
+	AnnotationPlatform = "dev.mpak.platform"
+
+	AnnotationServerType      = "dev.mpak.server.type"
+	AnnotationManifestVersion = "dev.mpak.manifest.version"
+	// AnnotationTools is the comma-separated list of declared tool names.
+	AnnotationTools = "dev.mpak.tools"
+)
