@@ -1,0 +1,88 @@
+package bundle
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/mcpb"
+)
+
+// ascii escapes non-ASCII runes as \uXXXX: some registries reject non-ASCII
+// annotation values (Helm escapes them for the same reason).
+func ascii(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			q := strconv.QuoteToASCII(s)
+			q = q[1 : len(q)-1]
+			// Undo the quoting of what was ASCII already.
+			q = strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(q)
+			return q
+		}
+	}
+	return s
+}
+
+// versionAnnotations describe a version on its index and on each manifest.
+func versionAnnotations(m *mcpb.Manifest, created time.Time, extra map[string]string) map[string]string {
+	a := map[string]string{
+		ocispec.AnnotationCreated:            created.UTC().Format(time.RFC3339),
+		ocispec.AnnotationVersion:            m.Version,
+		mediatypes.AnnotationServerType:      m.Server.Type,
+		mediatypes.AnnotationManifestVersion: m.ManifestVersion,
+	}
+	title := m.DisplayName
+	if title == "" {
+		title = m.Name
+	}
+	set := func(k, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			a[k] = ascii(v)
+		}
+	}
+	set(ocispec.AnnotationTitle, title)
+	set(ocispec.AnnotationDescription, m.Description)
+	set(ocispec.AnnotationLicenses, m.License)
+	set(ocispec.AnnotationURL, m.Homepage)
+	set(ocispec.AnnotationDocumentation, m.Documentation)
+	if m.Repository != nil {
+		set(ocispec.AnnotationSource, m.Repository.URL)
+	}
+	author := m.Author.Name
+	if m.Author.Email != "" {
+		author += " <" + m.Author.Email + ">"
+	}
+	set(ocispec.AnnotationAuthors, author)
+	set(mediatypes.AnnotationTools, strings.Join(m.ToolNames(), ","))
+	for k, v := range extra {
+		set(k, v)
+	}
+	return a
+}
+
+// createdTime is never "now": the same bundle must always produce the same
+// digests. SOURCE_DATE_EPOCH wins, then the newest entry time in the zip.
+func createdTime(a *mcpb.Archive) (time.Time, error) {
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		sec, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return time.Time{}, errInvalidEpoch(s)
+		}
+		return time.Unix(sec, 0).UTC(), nil
+	}
+	var newest time.Time
+	for _, f := range a.Files {
+		if f.Modified.After(newest) {
+			newest = f.Modified
+		}
+	}
+	if newest.IsZero() {
+		newest = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return newest.UTC().Truncate(time.Second), nil
+}

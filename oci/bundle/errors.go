@@ -1,0 +1,31 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// ErrVersionExists is matched by a push that would move a published tag.
+var ErrVersionExists = errors.New("version already published")
+
+// VersionExistsError says which tag holds which digest, so the publisher can
+// tell a re-push of the same files (no error) from a real conflict.
+type VersionExistsError struct {
+	Repository string
+	Tag        string
+	Existing   digest.Digest
+	Pushed     digest.Digest
+}
+
+func (e *VersionExistsError) Error() string {
+	return fmt.Sprintf("%s:%s is already published as %s and versions are immutable (these files give %s): "+
+		"bump the version in manifest.json and pack again", e.Repository, e.Tag, e.Existing, e.Pushed)
+}
+
+func (e *VersionExistsError) Is(target error) bool { return target == ErrVersionExists }
+
+func errInvalidEpoch(s string) error {
+	return fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970: unset it or set an integer", s)
+}

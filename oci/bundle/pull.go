@@ -1,0 +1,296 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/mcpb"
+)
+
+// maxMetadata bounds manifests and configs read into memory (OCI registries
+// are asked to accept at least 4 MiB manifests; ours are a few KiB).
+const maxMetadata = 4 << 20
+
+// Version is a resolved version: its root (an index, or a single manifest
+// as a plain `oras push` makes) and the builds it offers.
+type Version struct {
+	Reference string
+	Root      ocispec.Descriptor
+	Index     *ocispec.Index
+	Builds    []Entry
+}
+
+// Entry is one build of a version.
+type Entry struct {
+	Platform   mediatypes.Platform
+	Descriptor ocispec.Descriptor
+}
+
+// Resolve reads the version a tag or digest names.
+func Resolve(ctx context.Context, src oras.ReadOnlyTarget, reference string) (*Version, error) {
+	root, err := src.Resolve(ctx, reference)
+	if err != nil {
+		return nil, fmt.Errorf("resolving %s: %w", reference, err)
+	}
+	v := &Version{Reference: reference, Root: root}
+	switch root.MediaType {
+	case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
+		data, err := fetchAll(ctx, src, root)
+		if err != nil {
+			return nil, err
+		}
+		var idx ocispec.Index
+		if err := json.Unmarshal(data, &idx); err != nil {
+			return nil, fmt.Errorf("index %s is not valid JSON: %w", root.Digest, err)
+		}
+		v.Index = &idx
+		for _, d := range idx.Manifests {
+			if d.MediaType != ocispec.MediaTypeImageManifest && d.MediaType != "application/vnd.docker.distribution.manifest.v2+json" {
+				continue // nested indexes and unknown types are not builds
+			}
+			v.Builds = append(v.Builds, Entry{Platform: mediatypes.FromDescriptor(d), Descriptor: d})
+		}
+	case ocispec.MediaTypeImageManifest:
+		// A single manifest is one platform-independent build, unless it
+		// says otherwise in its annotations.
+		data, err := fetchAll(ctx, src, root)
+		if err != nil {
+			return nil, err
+		}
+		var m ocispec.Manifest
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("manifest %s is not valid JSON: %w", root.Digest, err)
+		}
+		d := root
+		d.Annotations = m.Annotations
+		v.Builds = []Entry{{Platform: mediatypes.FromDescriptor(d), Descriptor: root}}
+	default:
+		return nil, fmt.Errorf("%s is a %s, not an OCI index or manifest", reference, root.MediaType)
+	}
+	if len(v.Builds) == 0 {
+		return nil, fmt.Errorf("%s has no bundle builds in its index", reference)
+	}
+	return v, nil
+}
+
+// Platforms lists what a version offers, for messages and `inspect`.
+func (v *Version) Platforms() []string {
+	var out []string
+	for _, b := range v.Builds {
+		out = append(out, b.Platform.String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Select picks the build for host: exact os/arch, then the same OS with any
+// architecture, then a platform-independent build.
+func (v *Version) Select(host mediatypes.Platform) (Entry, error) {
+	best, rank := Entry{}, 0
+	for _, b := range v.Builds {
+		if r := b.Platform.Match(host); r > rank {
+			best, rank = b, r
+		}
+	}
+	if rank == 0 {
+		return Entry{}, fmt.Errorf("no build for %s (available: %s): pass --platform to pick one", host, strings.Join(v.Platforms(), ", "))
+	}
+	return best, nil
+}
+
+// Artifact is one build's manifest with its config and bundle layer.
+type Artifact struct {
+	Entry    Entry
+	Manifest ocispec.Manifest
+	// Config is manifest.json when the config is ours, else the raw config.
+	Config []byte
+	Layer  ocispec.Descriptor
+}
+
+// FileName is the name to save the bundle under: the layer's title when it
+// is a safe base name, else one derived from the digest.
+func (a *Artifact) FileName() string {
+	t := a.Layer.Annotations[ocispec.AnnotationTitle]
+	if t != "" && t == filepath.Base(t) && t != "." && t != ".." && !strings.ContainsAny(t, `/\`) {
+		return t
+	}
+	return "bundle-" + a.Layer.Digest.Encoded()[:12] + ".mcpb"
+}
+
+// Fetch reads a build's manifest and config, and finds its bundle layer.
+func Fetch(ctx context.Context, src content.Fetcher, e Entry) (*Artifact, error) {
+	data, err := fetchAll(ctx, src, e.Descriptor)
+	if err != nil {
+		return nil, err
+	}
+	a := &Artifact{Entry: e}
+	if err := json.Unmarshal(data, &a.Manifest); err != nil {
+		return nil, fmt.Errorf("manifest %s is not valid JSON: %w", e.Descriptor.Digest, err)
+	}
+	if a.Layer, err = bundleLayer(a.Manifest); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", e.Descriptor.Digest, err)
+	}
+	if c := a.Manifest.Config; c.Size > 0 && c.Size <= maxMetadata {
+		if a.Config, err = fetchAll(ctx, src, c); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// bundleLayer finds the .mcpb among a manifest's layers: by media type, then
+// by a .mcpb title (what `oras push x.mcpb` writes), then a lone layer.
+func bundleLayer(m ocispec.Manifest) (ocispec.Descriptor, error) {
+	for _, l := range m.Layers {
+		if l.MediaType == mediatypes.Bundle {
+			return l, nil
+		}
+	}
+	for _, l := range m.Layers {
+		if strings.HasSuffix(strings.ToLower(l.Annotations[ocispec.AnnotationTitle]), ".mcpb") {
+			return l, nil
+		}
+	}
+	if len(m.Layers) == 1 {
+		return m.Layers[0], nil
+	}
+	return ocispec.Descriptor{}, fmt.Errorf("no %s layer among %d layers: this is not an MCP bundle", mediatypes.Bundle, len(m.Layers))
+}
+
+// FetchBundle streams the bundle layer to w, checking size and digest as it
+// goes; on a mismatch it returns an error and w holds bytes not to be used.
+func FetchBundle(ctx context.Context, src content.Fetcher, layer ocispec.Descriptor, w io.Writer, prog Progress) error {
+	rc, err := src.Fetch(ctx, layer)
+	if err != nil {
+		return fmt.Errorf("fetching %s: %w", layer.Digest, err)
+	}
+	defer rc.Close()
+	vr := content.NewVerifyReader(rc, layer)
+	name := layer.Annotations[ocispec.AnnotationTitle]
+	if _, err := io.Copy(w, progressOrNop(prog).Track(layer, name, vr)); err != nil {
+		return fmt.Errorf("downloading %s: %w", layer.Digest, err)
+	}
+	if err := vr.Verify(); err != nil {
+		return fmt.Errorf("bundle %s failed verification: %w", layer.Digest, err)
+	}
+	return nil
+}
+
+func fetchAll(ctx context.Context, src content.Fetcher, d ocispec.Descriptor) ([]byte, error) {
+	if d.Size > maxMetadata {
+		return nil, fmt.Errorf("%s %s is %d bytes, over the %d byte limit for metadata", d.MediaType, d.Digest, d.Size, maxMetadata)
+	}
+	b, err := content.FetchAll(ctx, src, d)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", d.Digest, err)
+	}
+	return b, nil
+}
+
+// PullOptions tunes Pull.
+type PullOptions struct {
+	// Platform is the host to select for (default: this machine).
+	Platform mediatypes.Platform
+	// Output is a directory, or a path ending in .mcpb (default: ".").
+	Output   string
+	Progress Progress
+}
+
+// PullResult says what Pull wrote.
+type PullResult struct {
+	Version  *Version
+	Artifact *Artifact
+	Path     string
+}
+
+// Pull resolves reference, selects the build for the platform and writes
+// its .mcpb atomically: to a temporary file first, renamed into place only
+// after the digest matched, so a failed pull leaves nothing behind.
+func Pull(ctx context.Context, src oras.ReadOnlyTarget, reference string, opts PullOptions) (*PullResult, error) {
+	v, err := Resolve(ctx, src, reference)
+	if err != nil {
+		return nil, err
+	}
+	host := opts.Platform
+	if host == (mediatypes.Platform{}) {
+		host = mediatypes.Host()
+	}
+	e, err := v.Select(host)
+	if err != nil {
+		return nil, err
+	}
+	a, err := Fetch(ctx, src, e)
+	if err != nil {
+		return nil, err
+	}
+	path := opts.Output
+	if path == "" {
+		path = "."
+	}
+	if !strings.HasSuffix(strings.ToLower(path), ".mcpb") {
+		if err := os.MkdirAll(path, 0o755); err != nil {
+			return nil, err
+		}
+		path = filepath.Join(path, a.FileName())
+	}
+	if err := writeAtomic(path, func(f *os.File) error {
+		if err := FetchBundle(ctx, src, a.Layer, f, opts.Progress); err != nil {
+			return err
+		}
+		return checkBundle(f.Name(), a)
+	}); err != nil {
+		return nil, err
+	}
+	return &PullResult{Version: v, Artifact: a, Path: path}, nil
+}
+
+// checkBundle opens the downloaded zip with the safety limits and, when the
+// config is ours, checks that it is the manifest.json inside the bundle: an
+// index that advertises one server and ships another is refused.
+func checkBundle(path string, a *Artifact) error {
+	arc, err := mcpb.Open(path, mcpb.OpenOptions{})
+	if err != nil {
+		return fmt.Errorf("downloaded bundle %s: %w", a.Layer.Digest, err)
+	}
+	defer arc.Close()
+	if a.Manifest.Config.MediaType == mediatypes.Config && !bytes.Equal(arc.Manifest.Raw, a.Config) {
+		return fmt.Errorf("bundle %s: its manifest.json differs from the config %s the registry lists: refusing a tampered or mis-pushed version",
+			a.Layer.Digest, a.Manifest.Config.Digest)
+	}
+	return nil
+}
+
+func writeAtomic(path string, write func(*os.File) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = write(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
