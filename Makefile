@@ -1,0 +1,37 @@
+# The README's commands: `make run` starts mpakd with example bundles,
+# `make test` runs every test. CI runs `make lint test` through .ci/run.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build test lint bench run fuzz clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/mpak ./cmd/mpak
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/mpakd ./cmd/mpakd
+
+test:
+	$(GO) test -count=1 -timeout 20m ./...
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Benchmarks compare mpak with oras-go moving the same bytes; see BENCHMARKS.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./hack/bench/
+
+# Short fuzzing passes over the parsers (the seeds also run in `make test`).
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseManifest -fuzztime 30s ./oci/mcpb/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./oci/ref/
+	$(GO) test -run '^$$' -fuzz FuzzSelect -fuzztime 30s ./oci/resolve/
+
+run:
+	hack/run-demo.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/config"
+	"github.com/mpak-oci/mpak/oci/progress"
+	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/remote"
+)
+
+// app holds what every command shares: streams and global flags.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	quiet          bool
+	remote         remote.Options
+}
+
+// parseRef reads a reference with the configured default registry.
+func (a *app) parseRef(s string) (ref.Reference, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return ref.Reference{}, err
+	}
+	d, err := cfg.Defaults()
+	if err != nil {
+		return ref.Reference{}, err
+	}
+	return ref.Parse(s, d)
+}
+
+// infof prints a human message to stderr unless --quiet; stdout is kept for
+// results so they can be piped.
+func (a *app) infof(format string, args ...any) {
+	if !a.quiet {
+		fmt.Fprintf(a.stderr, format+"\n", args...)
+	}
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// bars returns terminal progress bars, or nil when they must not be drawn.
+// The returned close function is always safe to call.
+func (a *app) bars(jsonOut bool) (bundle.Progress, func()) {
+	b := progress.ForTerminal(!a.quiet && !jsonOut)
+	if b == nil {
+		return nil, func() {}
+	}
+	return b, b.Close
+}

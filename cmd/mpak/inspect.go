@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/mcpb"
+)
+
+type inspectOutput struct {
+	Source          string             `json:"source"`
+	Name            string             `json:"name"`
+	DisplayName     string             `json:"display_name,omitempty"`
+	Version         string             `json:"version"`
+	Description     string             `json:"description"`
+	ServerType      string             `json:"server_type"`
+	ManifestVersion string             `json:"manifest_version"`
+	Author          string             `json:"author,omitempty"`
+	License         string             `json:"license,omitempty"`
+	Tools           []mcpb.Tool        `json:"tools"`
+	Prompts         []string           `json:"prompts,omitempty"`
+	UserConfig      []userConfigOutput `json:"user_config"`
+	Compatibility   []string           `json:"compatible_os,omitempty"`
+	Digest          string             `json:"digest,omitempty"`
+	Builds          []buildOutput      `json:"builds,omitempty"`
+	SHA256          string             `json:"sha256"`
+	Size            int64              `json:"size"`
+	Signed          bool               `json:"signed"`
+	Files           []mcpb.File        `json:"files"`
+	Warnings        []string           `json:"warnings,omitempty"`
+}
+
+type userConfigOutput struct {
+	Key       string `json:"key"`
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Required  bool   `json:"required"`
+	Sensitive bool   `json:"sensitive"`
+	Multiple  bool   `json:"multiple"`
+	Default   any    `json:"default,omitempty"`
+}
+
+func (a *app) inspectCommand() *cobra.Command {
+	var platform string
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "inspect FILE|REF",
+		Short: "Show a bundle's manifest summary, builds and files",
+		Long: "For a local .mcpb, reads the zip. For a reference, lists every platform build from the registry\n" +
+			"and downloads the selected build (verified) to list its files.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p := mediatypes.Host()
+			if platform != "" {
+				var err error
+				if p, err = mediatypes.ParsePlatform(platform); err != nil {
+					return err
+				}
+			}
+			var o *inspectOutput
+			var err error
+			if _, statErr := os.Stat(args[0]); statErr == nil {
+				o, err = inspectFile(args[0])
+			} else {
+				o, err = a.inspectRef(cmd.Context(), args[0], p)
+			}
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return a.printJSON(o)
+			}
+			a.printInspect(o)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&platform, "platform", "", "build to list files of, os/arch (default: this machine)")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func inspectFile(path string) (*inspectOutput, error) {
+	arc, err := mcpb.Open(path, mcpb.OpenOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer arc.Close()
+	return summarize(path, arc), nil
+}
+
+func summarize(source string, arc *mcpb.Archive) *inspectOutput {
+	m := arc.Manifest
+	o := &inspectOutput{
+		Source: source, Name: m.Name, DisplayName: m.DisplayName, Version: m.Version, Description: m.Description,
+		ServerType: m.Server.Type, ManifestVersion: m.ManifestVersion, Author: m.Author.Name, License: m.License,
+		Tools: m.Tools, SHA256: arc.SHA256, Size: arc.Size, Signed: arc.Signature != nil, Files: arc.Files,
+		Warnings: problems(arc.Warnings),
+	}
+	if o.Tools == nil {
+		o.Tools = []mcpb.Tool{}
+	}
+	for _, p := range m.Prompts {
+		o.Prompts = append(o.Prompts, p.Name)
+	}
+	o.UserConfig = []userConfigOutput{}
+	for _, k := range m.UserConfigKeys() {
+		u := m.UserConfig[k]
+		o.UserConfig = append(o.UserConfig, userConfigOutput{Key: k, Type: u.Type, Title: u.Title, Required: u.Required,
+			Sensitive: u.Sensitive, Multiple: u.Multiple, Default: u.Default})
+	}
+	if m.Compatibility != nil {
+		o.Compatibility = m.Compatibility.Platforms
+	}
+	return o
+}
+
+// inspectRef lists the builds from the registry, then downloads the selected
+// one to a temporary file to read its manifest and files.
+func (a *app) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (*inspectOutput, error) {
+	r, err := a.parseRef(s)
+	if err != nil {
+		if strings.HasSuffix(s, ".mcpb") {
+			return nil, fmt.Errorf("%s: no such file", s)
+		}
+		return nil, err
+	}
+	repo, err := a.remote.Repository(r)
+	if err != nil {
+		return nil, err
+	}
+	reference, err := bundle.ResolveReference(ctx, repo, r)
+	if err != nil {
+		return nil, err
+	}
+	v, err := bundle.Resolve(ctx, repo, reference)
+	if err != nil {
+		return nil, err
+	}
+	var builds []buildOutput
+	for _, e := range v.Builds {
+		art, err := bundle.Fetch(ctx, repo, e)
+		if err != nil {
+			return nil, err
+		}
+		builds = append(builds, buildOutput{Platform: e.Platform.String(), Manifest: e.Descriptor.Digest.String(),
+			Bundle: art.Layer.Digest.String(), Size: art.Layer.Size})
+	}
+	dir, err := os.MkdirTemp("", "mpak-inspect-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	res, err := bundle.Pull(ctx, repo, v.Root.Digest.String(), bundle.PullOptions{Platform: p, Output: dir})
+	if err != nil {
+		return nil, err
+	}
+	arc, err := mcpb.Open(res.Path, mcpb.OpenOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer arc.Close()
+	o := summarize(r.RepositoryRef()+"@"+v.Root.Digest.String(), arc)
+	o.Digest = v.Root.Digest.String()
+	o.Builds = builds
+	return o, nil
+}
+
+func (a *app) printInspect(o *inspectOutput) {
+	title := o.Name
+	if o.DisplayName != "" {
+		title = o.DisplayName + " (" + o.Name + ")"
+	}
+	a.printf("%s %s\n", title, o.Version)
+	if o.Description != "" {
+		a.printf("  %s\n", o.Description)
+	}
+	a.printf("  type:     %s (manifest_version %s)\n", o.ServerType, o.ManifestVersion)
+	if o.Author != "" {
+		a.printf("  author:   %s\n", o.Author)
+	}
+	if o.License != "" {
+		a.printf("  license:  %s\n", o.License)
+	}
+	a.printf("  sha256:   %s\n  size:     %s\n  signed:   %v\n", o.SHA256, humanSize(o.Size), o.Signed)
+	if o.Digest != "" {
+		a.printf("  digest:   %s\n", o.Digest)
+	}
+	if len(o.Compatibility) > 0 {
+		a.printf("  os:       %s\n", strings.Join(o.Compatibility, ", "))
+	}
+	if len(o.Builds) > 0 {
+		a.printf("Builds:\n")
+		for _, b := range o.Builds {
+			a.printf("  %-14s %s  %s\n", b.Platform, b.Manifest, humanSize(b.Size))
+		}
+	}
+	a.printf("Tools (%d):\n", len(o.Tools))
+	for _, t := range o.Tools {
+		a.printf("  %-24s %s\n", t.Name, t.Description)
+	}
+	if len(o.Prompts) > 0 {
+		a.printf("Prompts: %s\n", strings.Join(o.Prompts, ", "))
+	}
+	if len(o.UserConfig) > 0 {
+		a.printf("User config:\n")
+		for _, u := range o.UserConfig {
+			var flags []string
+			if u.Required {
+				flags = append(flags, "required")
+			}
+			if u.Sensitive {
+				flags = append(flags, "sensitive")
+			}
+			if u.Multiple {
+				flags = append(flags, "multiple")
+			}
+			a.printf("  %-24s %-9s %s %s\n", u.Key, u.Type, u.Title, strings.Join(flags, ","))
+		}
+	}
+	files := append([]mcpb.File(nil), o.Files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	a.printf("Files (%d):\n", len(files))
+	for _, f := range files {
+		a.printf("  %s %10d  %s\n", f.Mode, f.Size, f.Path)
+	}
+	for _, w := range o.Warnings {
+		a.infof("warning: %s", w)
+	}
+}
+

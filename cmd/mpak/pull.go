@@ -1,0 +1,78 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/bundle"
+)
+
+type pullOutput struct {
+	Reference string `json:"reference"`
+	Version   string `json:"version"`
+	Digest    string `json:"digest"`
+	Platform  string `json:"platform"`
+	Manifest  string `json:"manifest"`
+	Bundle    string `json:"bundle"`
+	Size      int64  `json:"size"`
+	Path      string `json:"path"`
+}
+
+func (a *app) pullCommand() *cobra.Command {
+	var platform, out string
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "pull REF",
+		Short: "Download the bundle build for this platform, verified against its digest",
+		Long: "REF is @scope/name[@version|@range|@sha256:...] or host/repo[:tag|@digest]. Without a version the\n" +
+			"highest release is taken (not the newest push); ranges such as ^1.2, ~1.2.3 and \">=1 <2\" work.\n" +
+			"The build is chosen as exact os/arch, then same OS any arch, then platform-independent.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := a.parseRef(args[0])
+			if err != nil {
+				return err
+			}
+			p := mediatypes.Host()
+			if platform != "" {
+				if p, err = mediatypes.ParsePlatform(platform); err != nil {
+					return err
+				}
+			}
+			repo, err := a.remote.Repository(r)
+			if err != nil {
+				return err
+			}
+			reference, err := bundle.ResolveReference(cmd.Context(), repo, r)
+			if err != nil {
+				return err
+			}
+			prog, done := a.bars(jsonOut)
+			res, err := bundle.Pull(cmd.Context(), repo, reference, bundle.PullOptions{Platform: p, Output: out, Progress: prog})
+			done()
+			if err != nil {
+				return err
+			}
+			o := pullOutput{
+				Reference: r.RepositoryRef() + "@" + res.Version.Root.Digest.String(),
+				Version:   reference,
+				Digest:    res.Version.Root.Digest.String(),
+				Platform:  res.Artifact.Entry.Platform.String(),
+				Manifest:  res.Artifact.Entry.Descriptor.Digest.String(),
+				Bundle:    res.Artifact.Layer.Digest.String(),
+				Size:      res.Artifact.Layer.Size,
+				Path:      res.Path,
+			}
+			if jsonOut {
+				return a.printJSON(o)
+			}
+			a.infof("resolved %s to %s (%s)", args[0], o.Reference, o.Platform)
+			a.printf("%s\n", o.Path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&platform, "platform", "", "platform to select, os/arch (default: this machine)")
+	cmd.Flags().StringVarP(&out, "output", "o", ".", "directory to write into, or a file path ending in .mcpb")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}

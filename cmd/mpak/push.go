@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/resolve"
+)
+
+type pushOutput struct {
+	Reference string        `json:"reference"`
+	Tag       string        `json:"tag"`
+	Digest    string        `json:"digest"`
+	Unchanged bool          `json:"unchanged"`
+	Builds    []buildOutput `json:"builds"`
+	Warnings  []string      `json:"warnings,omitempty"`
+}
+
+type buildOutput struct {
+	Platform string `json:"platform"`
+	Manifest string `json:"manifest"`
+	Bundle   string `json:"bundle"`
+	Size     int64  `json:"size"`
+	File     string `json:"file,omitempty"`
+}
+
+func (a *app) pushCommand() *cobra.Command {
+	var platform, revision, mcpName string
+	var annotations []string
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "push REF FILE[:os/arch]...",
+		Short: "Publish a bundle version: one OCI image index with a manifest per platform",
+		Long: "REF is @scope/name (the version comes from manifest.json) or host/repo[:version].\n" +
+			"Each FILE is one build; a FILE without :os/arch is platform-independent. Blobs go first, then\n" +
+			"the platform manifests, then the index under the version tag, so a failed push publishes nothing.\n" +
+			"Versions are immutable: pushing different files under a published version fails (exit code 2);\n" +
+			"pushing the same files again changes nothing.",
+		Example: "  mpak bundle push @acme/weather weather-1.2.0.mcpb\n" +
+			"  mpak bundle push ghcr.io/acme/mcp/weather w-linux.mcpb:linux/amd64 w-mac.mcpb:darwin/arm64",
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := a.parseRef(args[0])
+			if err != nil {
+				return err
+			}
+			files, err := fileArgs(args[1:], platform)
+			if err != nil {
+				return err
+			}
+			extra, err := parseAnnotations(annotations)
+			if err != nil {
+				return err
+			}
+			if revision != "" {
+				extra[ocispec.AnnotationRevision] = revision
+			}
+			if mcpName != "" {
+				extra[mediatypes.AnnotationMCPName] = mcpName
+			}
+			plan, err := bundle.Prepare(files, bundle.PrepareOptions{Annotations: extra})
+			if err != nil {
+				return err
+			}
+			tag, err := pushTag(r, plan.Version)
+			if err != nil {
+				return err
+			}
+			repo, err := a.remote.Repository(r)
+			if err != nil {
+				return err
+			}
+			prog, done := a.bars(jsonOut)
+			res, err := bundle.Push(cmd.Context(), repo, plan, tag, bundle.PushOptions{Progress: prog})
+			done()
+			if err != nil {
+				return err
+			}
+			o := pushOutput{Reference: r.RepositoryRef() + ":" + tag, Tag: tag, Digest: plan.Index.Digest.String(), Unchanged: res.Unchanged}
+			for _, b := range plan.Builds {
+				o.Builds = append(o.Builds, buildOutput{Platform: b.File.Platform.String(), Manifest: b.Descriptor.Digest.String(),
+					Bundle: b.Layer.Digest.String(), Size: b.Layer.Size, File: b.File.Path})
+				for _, w := range problems(b.Warnings) {
+					o.Warnings = append(o.Warnings, b.File.Path+": "+w)
+				}
+			}
+			if jsonOut {
+				return a.printJSON(o)
+			}
+			for _, w := range o.Warnings {
+				a.infof("warning: %s", w)
+			}
+			if res.Unchanged {
+				a.infof("%s already holds exactly these files: nothing to do", o.Reference)
+			}
+			a.printf("%s@%s\n", o.Reference, o.Digest)
+			for _, b := range o.Builds {
+				a.infof("  %-14s %s  %s", b.Platform, b.Manifest, humanSize(b.Size))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&platform, "platform", "", "platform of a single FILE given without :os/arch")
+	cmd.Flags().StringVar(&revision, "revision", "", "source revision (org.opencontainers.image.revision), e.g. a git commit")
+	cmd.Flags().StringVar(&mcpName, "mcp-name", "", "official MCP Registry server name (io.github.owner/name)")
+	cmd.Flags().StringArrayVarP(&annotations, "annotation", "a", nil, "extra annotation KEY=VALUE on the index and manifests (repeatable)")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func fileArgs(args []string, platform string) ([]bundle.File, error) {
+	if platform != "" && len(args) != 1 {
+		return nil, fmt.Errorf("--platform applies to a single FILE; with several, write FILE:os/arch for each")
+	}
+	var files []bundle.File
+	for _, arg := range args {
+		f, err := bundle.ParseFileArg(arg)
+		if err != nil {
+			return nil, err
+		}
+		if platform != "" {
+			if f.Platform, err = mediatypes.ParsePlatform(platform); err != nil {
+				return nil, err
+			}
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// pushTag is the version's tag; a version or tag in REF must agree with the
+// manifest, since the tag is the version.
+func pushTag(r ref.Reference, version string) (string, error) {
+	tag, err := resolve.TagFor(version)
+	if err != nil {
+		return "", err
+	}
+	if r.Digest != "" {
+		return "", fmt.Errorf("%s pins a digest: push to a repository, the tag comes from the version", r)
+	}
+	if r.Version != "" && r.Version != version && r.Version != tag {
+		return "", fmt.Errorf("REF asks for version %q but manifest.json says %q: drop the version from REF or fix the manifest", r.Version, version)
+	}
+	return tag, nil
+}
+
+func parseAnnotations(kvs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("annotation %q: want KEY=VALUE", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
