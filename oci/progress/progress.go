@@ -41,8 +41,8 @@ func (b *Bars) add(desc ocispec.Descriptor, name string) *mpb.Bar {
 	bar := b.p.AddBar(desc.Size,
 		mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR)),
 		mpb.AppendDecorators(
-			decor.OnComplete(decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpace), "done"),
-			decor.OnComplete(decor.AverageSpeed(decor.SizeB1024(0), " % .1f", decor.WCSyncSpace), ""),
+			decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpace),
+			decor.OnComplete(decor.AverageSpeed(decor.SizeB1024(0), " % .1f", decor.WCSyncSpace), " done"),
 		),
 	)
 	b.mu.Lock()

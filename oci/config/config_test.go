@@ -1,0 +1,57 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsPrecedence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	t.Setenv("MPAK_CONFIG", path)
+	t.Setenv(EnvRegistry, "")
+
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("missing file: %v", err)
+	}
+	d, err := c.Defaults()
+	if err != nil || d.Registry != "localhost:5000" {
+		t.Fatalf("no configuration: %+v %v, want localhost:5000", d, err)
+	}
+
+	if err := os.WriteFile(path, []byte(`{"registry": "ghcr.io/acme/mcp"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err = c.Defaults()
+	if err != nil || d.Registry != "ghcr.io" || d.Namespace != "acme/mcp" {
+		t.Fatalf("file: %+v %v", d, err)
+	}
+
+	t.Setenv(EnvRegistry, "harbor.example.com/mcp")
+	d, err = c.Defaults()
+	if err != nil || d.Registry != "harbor.example.com" || d.Namespace != "mcp" {
+		t.Fatalf("env over file: %+v %v", d, err)
+	}
+
+	t.Setenv(EnvRegistry, "https://bad")
+	if _, err := c.Defaults(); err == nil || !strings.Contains(err.Error(), EnvRegistry) {
+		t.Fatalf("bad env value: %v, want an error naming %s", err, EnvRegistry)
+	}
+}
+
+func TestBrokenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	t.Setenv("MPAK_CONFIG", path)
+	if err := os.WriteFile(path, []byte(`{"registry": `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("broken file: %v, want an error naming %s", err, path)
+	}
+}
