@@ -11,9 +11,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry"
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/mcpb"
@@ -40,17 +42,13 @@ type Entry struct {
 
 // Resolve reads the version a tag or digest names.
 func Resolve(ctx context.Context, src oras.ReadOnlyTarget, reference string) (*Version, error) {
-	root, err := src.Resolve(ctx, reference)
+	root, data, err := fetchRoot(ctx, src, reference)
 	if err != nil {
-		return nil, fmt.Errorf("resolving %s: %w", reference, err)
+		return nil, err
 	}
 	v := &Version{Reference: reference, Root: root}
 	switch root.MediaType {
 	case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
-		data, err := fetchAll(ctx, src, root)
-		if err != nil {
-			return nil, err
-		}
 		var idx ocispec.Index
 		if err := json.Unmarshal(data, &idx); err != nil {
 			return nil, fmt.Errorf("index %s is not valid JSON: %w", root.Digest, err)
@@ -65,10 +63,6 @@ func Resolve(ctx context.Context, src oras.ReadOnlyTarget, reference string) (*V
 	case ocispec.MediaTypeImageManifest:
 		// A single manifest is one platform-independent build, unless it
 		// says otherwise in its annotations.
-		data, err := fetchAll(ctx, src, root)
-		if err != nil {
-			return nil, err
-		}
 		var m ocispec.Manifest
 		if err := json.Unmarshal(data, &m); err != nil {
 			return nil, fmt.Errorf("manifest %s is not valid JSON: %w", root.Digest, err)
@@ -83,6 +77,32 @@ func Resolve(ctx context.Context, src oras.ReadOnlyTarget, reference string) (*V
 		return nil, fmt.Errorf("%s has no bundle builds in its index", reference)
 	}
 	return v, nil
+}
+
+// fetchRoot reads the manifest a reference names, in one GET where the
+// target can (a HEAD then a GET costs a round trip per run).
+func fetchRoot(ctx context.Context, src oras.ReadOnlyTarget, reference string) (ocispec.Descriptor, []byte, error) {
+	if rf, ok := src.(registry.ReferenceFetcher); ok {
+		desc, rc, err := rf.FetchReference(ctx, reference)
+		if err != nil {
+			return ocispec.Descriptor{}, nil, fmt.Errorf("resolving %s: %w", reference, err)
+		}
+		defer rc.Close()
+		if desc.Size > maxMetadata {
+			return ocispec.Descriptor{}, nil, fmt.Errorf("%s is %d bytes, over the %d byte limit for manifests", reference, desc.Size, maxMetadata)
+		}
+		data, err := content.ReadAll(rc, desc)
+		if err != nil {
+			return ocispec.Descriptor{}, nil, fmt.Errorf("reading %s: %w", reference, err)
+		}
+		return desc, data, nil
+	}
+	desc, err := src.Resolve(ctx, reference)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("resolving %s: %w", reference, err)
+	}
+	data, err := fetchAll(ctx, src, desc)
+	return desc, data, err
 }
 
 // Platforms lists what a version offers, for messages and `inspect`.
@@ -260,7 +280,11 @@ func Pull(ctx context.Context, src oras.ReadOnlyTarget, reference string, opts P
 // config is ours, checks that it is the manifest.json inside the bundle: an
 // index that advertises one server and ships another is refused.
 func checkBundle(path string, a *Artifact) error {
-	arc, err := mcpb.Open(path, mcpb.OpenOptions{})
+	var opts mcpb.OpenOptions
+	if a.Layer.Digest.Algorithm() == digest.SHA256 {
+		opts.VerifiedSHA256 = a.Layer.Digest.Encoded() // FetchBundle just checked it
+	}
+	arc, err := mcpb.Open(path, opts)
 	if err != nil {
 		return fmt.Errorf("downloaded bundle %s: %w", a.Layer.Digest, err)
 	}

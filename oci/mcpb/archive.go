@@ -72,6 +72,10 @@ type OpenOptions struct {
 	RequireSemver bool
 	// Limits apply to the archive; zero fields mean DefaultLimits.
 	Limits Limits
+	// VerifiedSHA256 is the file's sha256 when the caller has just checked
+	// it (a download through a digest-verifying reader); Read then reports it
+	// instead of reading the whole file a second time.
+	VerifiedSHA256 string
 }
 
 // File is a regular file in a bundle.
@@ -154,6 +158,10 @@ func Read(r io.ReaderAt, size int64, opts OpenOptions) (*Archive, error) {
 	}
 	if err := a.readManifest(opts); err != nil {
 		return nil, err
+	}
+	if opts.VerifiedSHA256 != "" {
+		a.SHA256 = opts.VerifiedSHA256
+		return a, nil
 	}
 	// Hash last: it reads the whole file, which is wasted on a bundle that
 	// fails the cheap checks above.
