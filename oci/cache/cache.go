@@ -1,0 +1,80 @@
+package cache
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// EnvDir names the environment variable that overrides the cache location.
+const EnvDir = "MPAK_CACHE"
+
+// Names inside the cache root and inside an entry.
+const (
+	bundlesDir = "bundles"
+	refsDir    = "refs"
+	tmpDir     = "tmp"
+	treeDir    = "bundle"
+	metaFile   = "meta.json"
+)
+
+// DefaultDir returns $MPAK_CACHE, else mpak under the user's cache directory
+// ($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS,
+// %LocalAppData% on Windows).
+func DefaultDir() (string, error) {
+	if dir := os.Getenv(EnvDir); dir != "" {
+		return dir, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory: %w; set %s to a writable directory", err, EnvDir)
+	}
+	return filepath.Join(base, "mpak"), nil
+}
+
+// Cache is a bundle cache rooted at a directory. It holds no state besides
+// the path, so any number of Caches and processes may share one root.
+type Cache struct {
+	root string
+}
+
+// Open returns the cache rooted at dir, or at DefaultDir when dir is empty,
+// creating the directory (private to the user) if needed.
+func Open(dir string) (*Cache, error) {
+	if dir == "" {
+		d, err := DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	// Entry.Dir is handed to servers as ${__dirname}; it must not depend on
+	// the working directory.
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cache directory %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("create cache directory: %w (set %s to a writable directory)", err, EnvDir)
+	}
+	return &Cache{root: root}, nil
+}
+
+// Dir returns the absolute path of the cache root.
+func (c *Cache) Dir() string { return c.root }
+
+// entryDir is where the entry for d lives once published. d must be valid.
+func (c *Cache) entryDir(d digest.Digest) string {
+	return filepath.Join(c.root, bundlesDir, string(d.Algorithm()), d.Encoded())
+}
+
+// tempDir returns the directory for work in progress, creating it.
+func (c *Cache) tempDir() (string, error) {
+	dir := filepath.Join(c.root, tmpDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cache: %w (check the permissions of %s, or set %s elsewhere)", err, c.root, EnvDir)
+	}
+	return dir, nil
+}
