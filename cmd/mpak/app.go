@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/config"
@@ -18,6 +19,9 @@ type app struct {
 	stdout, stderr io.Writer
 	quiet          bool
 	remote         remote.Options
+	// execServer replaces the mpak process with the server (the real
+	// binary); in-process tests spawn it as a child instead.
+	execServer bool
 }
 
 // parseRef reads a reference with the configured default registry.
@@ -56,3 +60,6 @@ func (a *app) bars(jsonOut bool) (bundle.Progress, func()) {
 	}
 	return b, b.Close
 }
+
+// environ is the environment the server inherits.
+func environ() []string { return os.Environ() }

@@ -234,4 +234,3 @@ func (a *app) printInspect(o *inspectOutput) {
 		a.infof("warning: %s", w)
 	}
 }
-

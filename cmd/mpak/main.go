@@ -25,14 +25,19 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	code := runMain(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, true)
 	stop()
 	os.Exit(code)
 }
 
+// run executes the CLI in-process with servers spawned as children.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runMain(ctx, args, stdin, stdout, stderr, false)
+}
+
+func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, execServer bool) int {
 	remote.UserAgent = "mpak/" + buildVersion()
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, execServer: execServer}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -41,6 +46,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
+	}
+	var exit exitCodeError
+	if errors.As(err, &exit) {
+		return exit.code // the server spoke for itself on stderr
 	}
 	fmt.Fprintln(stderr, "mpak:", remote.Explain(err))
 	if errors.Is(err, bundle.ErrVersionExists) {
@@ -65,7 +74,8 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().BoolVar(&a.remote.Insecure, "insecure", false, "skip TLS certificate verification")
 
 	bundleCmd := &cobra.Command{Use: "bundle", Short: "Pack, push, pull and inspect MCP bundles"}
-	bundleCmd.AddCommand(a.packCommand(), a.pushCommand(), a.pullCommand(), a.inspectCommand(), a.tagsCommand())
-	root.AddCommand(bundleCmd, a.loginCommand(), a.logoutCommand(), a.versionCommand())
+	bundleCmd.AddCommand(a.packCommand(), a.pushCommand(), a.pullCommand(), a.inspectCommand(), a.tagsCommand(), a.runCommand("run"))
+	root.AddCommand(bundleCmd, a.runCommand("run"), a.cacheCommand(), a.configCommand(), a.lockCommand(),
+		a.outdatedCommand(), a.updateCommand(), a.loginCommand(), a.logoutCommand(), a.versionCommand())
 	return root
 }

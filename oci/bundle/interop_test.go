@@ -181,16 +181,16 @@ func TestResolveVersions(t *testing.T) {
 	}
 	d := ref.Defaults{Registry: host}
 	for query, want := range map[string]string{
-		"@acme/versions":                 "1.10.1",
-		"@acme/versions@latest":          "1.10.1",
-		"@acme/versions@^1.2":            "1.10.1",
-		"@acme/versions@~1.2.0":          "1.2.0",
-		"@acme/versions@>=1.0.0 <1.2.0":  "1.0.0",
-		"@acme/versions@1.0.0":           "1.0.0",
-		"@acme/versions@2.0.0-rc.1":      "2.0.0-rc.1",
-		"@acme/versions@>=2.0.0-rc.0":    "2.0.0-rc.1",
-		host + "/acme/versions:1.2.0":    "1.2.0",
-		host + "/acme/versions@^1.0":     "1.10.1",
+		"@acme/versions":                              "1.10.1",
+		"@acme/versions@latest":                       "1.10.1",
+		"@acme/versions@^1.2":                         "1.10.1",
+		"@acme/versions@~1.2.0":                       "1.2.0",
+		"@acme/versions@>=1.0.0 <1.2.0":               "1.0.0",
+		"@acme/versions@1.0.0":                        "1.0.0",
+		"@acme/versions@2.0.0-rc.1":                   "2.0.0-rc.1",
+		"@acme/versions@>=2.0.0-rc.0":                 "2.0.0-rc.1",
+		host + "/acme/versions:1.2.0":                 "1.2.0",
+		host + "/acme/versions@^1.0":                  "1.10.1",
 		"@acme/versions@" + digests["1.2.0"].String(): digests["1.2.0"].String(),
 	} {
 		r, err := ref.Parse(query, d)

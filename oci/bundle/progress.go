@@ -17,7 +17,7 @@ type Progress interface {
 type noProgress struct{}
 
 func (noProgress) Track(_ ocispec.Descriptor, _ string, r io.Reader) io.Reader { return r }
-func (noProgress) Skip(ocispec.Descriptor, string)                              {}
+func (noProgress) Skip(ocispec.Descriptor, string)                             {}
 
 func progressOrNop(p Progress) Progress {
 	if p == nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
@@ -28,7 +27,7 @@ func ResolveReference(ctx context.Context, repo Resolver, r ref.Reference) (stri
 	if r.Digest != "" {
 		return r.Digest, nil
 	}
-	if isExact(r.Version) {
+	if resolve.IsExact(r.Version) {
 		tag, err := resolve.TagFor(r.Version)
 		if err == nil {
 			if _, err := repo.Resolve(ctx, tag); err == nil {
@@ -50,9 +49,4 @@ func ResolveReference(ctx context.Context, repo Resolver, r ref.Reference) (stri
 		return "", fmt.Errorf("%s: %w", r.RepositoryRef(), err)
 	}
 	return tag, nil
-}
-
-// isExact reports whether a version query names one tag rather than a rule.
-func isExact(v string) bool {
-	return v != "" && v != "latest" && !strings.ContainsAny(v, "^~<>=*| xX") && strings.Count(v, ".") >= 2
 }

@@ -1,6 +1,8 @@
-// Package config reads the client's settings: which registry @scope/name
-// references live in. The file is JSON under the XDG config directory;
-// environment variables override it, as npm's do.
+// Package config reads and writes the client's settings: which registry
+// @scope/name references live in, and the user_config values saved per
+// bundle with `mpak config set`. The file is JSON under the XDG config
+// directory, readable only by its owner since it holds secrets; environment
+// variables override it, as npm's do.
 package config
 
 import (
@@ -20,6 +22,11 @@ const EnvRegistry = "MPAK_REGISTRY"
 type Config struct {
 	// Registry is the default registry for @scope/name: host[/namespace].
 	Registry string `json:"registry,omitempty"`
+	// Bundles holds saved user_config values: bundle → key → value. A
+	// multiple option's values are stored as a JSON array string.
+	Bundles map[string]map[string]string `json:"bundles,omitempty"`
+
+	path string
 }
 
 // Path is where the configuration lives: $MPAK_CONFIG, else
@@ -43,15 +50,90 @@ func Load() (*Config, error) {
 	}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return &Config{}, nil
+		return &Config{path: p}, nil
 	} else if err != nil {
 		return nil, err
 	}
-	var c Config
+	c := Config{path: p}
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("%s: %w (fix or delete the file)", p, err)
 	}
 	return &c, nil
+}
+
+// Save writes the configuration atomically with owner-only permissions.
+func (c *Config) Save() error {
+	if c.path == "" {
+		p, err := Path()
+		if err != nil {
+			return err
+		}
+		c.path = p
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".config-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), c.path)
+}
+
+// Values returns the saved user_config values of a bundle (never nil).
+func (c *Config) Values(bundle string) map[string]string {
+	if v := c.Bundles[bundle]; v != nil {
+		return v
+	}
+	return map[string]string{}
+}
+
+// SetValue saves one user_config value for a bundle.
+func (c *Config) SetValue(bundle, key, value string) {
+	if c.Bundles == nil {
+		c.Bundles = map[string]map[string]string{}
+	}
+	if c.Bundles[bundle] == nil {
+		c.Bundles[bundle] = map[string]string{}
+	}
+	c.Bundles[bundle][key] = value
+}
+
+// Clear removes one key, or every key of the bundle when key is empty. It
+// reports whether anything was removed.
+func (c *Config) Clear(bundle, key string) bool {
+	v, ok := c.Bundles[bundle]
+	if !ok {
+		return false
+	}
+	if key == "" {
+		delete(c.Bundles, bundle)
+		return true
+	}
+	if _, ok := v[key]; !ok {
+		return false
+	}
+	delete(v, key)
+	if len(v) == 0 {
+		delete(c.Bundles, bundle)
+	}
+	return true
 }
 
 // Defaults is where @scope/name references resolve: $MPAK_REGISTRY, else the

@@ -55,3 +55,34 @@ func TestBrokenFile(t *testing.T) {
 		t.Fatalf("broken file: %v, want an error naming %s", err, path)
 	}
 }
+
+func TestValuesAreSavedPrivately(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "config.json")
+	t.Setenv("MPAK_CONFIG", path)
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetValue("@acme/weather", "api_key", "s3cret")
+	c.SetValue("@acme/weather", "units", "metric")
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config file mode %v (%v), want 0600", fi.Mode(), err)
+	}
+	c, err = Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.Values("@acme/weather"); v["api_key"] != "s3cret" || v["units"] != "metric" {
+		t.Fatalf("values after reload: %v", v)
+	}
+	if !c.Clear("@acme/weather", "units") || c.Clear("@acme/weather", "units") {
+		t.Fatal("Clear of one key misreported")
+	}
+	if !c.Clear("@acme/weather", "") || len(c.Values("@acme/weather")) != 0 {
+		t.Fatal("Clear of the bundle left values")
+	}
+}

@@ -109,3 +109,9 @@ func available(semvers []semverTag, others []string) []string {
 	}
 	return append(out, others...)
 }
+
+// IsExact reports whether a version query names one tag rather than a rule,
+// so a cached resolution of it can be reused without listing tags.
+func IsExact(query string) bool {
+	return query != "" && query != Latest && !strings.ContainsAny(query, "^~<>=*| xX") && strings.Count(query, ".") >= 2
+}

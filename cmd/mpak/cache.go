@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/oci/cache"
+)
+
+type cacheEntryOutput struct {
+	Digest     string    `json:"digest"`
+	Repository string    `json:"repository,omitempty"`
+	Version    string    `json:"version,omitempty"`
+	Platform   string    `json:"platform,omitempty"`
+	Source     string    `json:"source,omitempty"`
+	Size       int64     `json:"size"`
+	Dir        string    `json:"dir"`
+	LastUsed   time.Time `json:"last_used"`
+}
+
+func entryOutput(e cache.Entry) cacheEntryOutput {
+	return cacheEntryOutput{Digest: e.Digest.String(), Repository: e.Meta.Repository, Version: e.Meta.Tag,
+		Platform: e.Meta.Platform, Source: e.Meta.Source, Size: e.Meta.Size, Dir: e.Dir, LastUsed: e.LastUsed}
+}
+
+func (a *app) cacheCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cache",
+		Short: "List, remove and prune cached bundles",
+		Long:  "Bundles are cached by digest under $MPAK_CACHE (default: the XDG cache directory, e.g. ~/.cache/mpak).",
+	}
+	var jsonOut bool
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List cached bundles",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cache.Open("")
+			if err != nil {
+				return err
+			}
+			entries, err := c.List()
+			if err != nil {
+				return err
+			}
+			out := []cacheEntryOutput{}
+			for _, e := range entries {
+				out = append(out, entryOutput(e))
+			}
+			if jsonOut {
+				return a.printJSON(out)
+			}
+			for _, e := range out {
+				name := e.Repository
+				if name == "" {
+					name = e.Source
+				}
+				a.printf("%s  %-40s %-12s %-12s %10s  used %s\n", shortDigest(e.Digest), name, e.Version, e.Platform,
+					humanSize(e.Size), e.LastUsed.Format(time.DateOnly))
+			}
+			return nil
+		},
+	}
+	ls.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+
+	rm := &cobra.Command{
+		Use:   "rm DIGEST|REPOSITORY...",
+		Short: "Remove cached bundles by digest (a unique prefix is enough) or every build of a repository",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cache.Open("")
+			if err != nil {
+				return err
+			}
+			entries, err := c.List()
+			if err != nil {
+				return err
+			}
+			for _, arg := range args {
+				matched, err := a.matchEntries(entries, arg)
+				if err != nil {
+					return err
+				}
+				for _, e := range matched {
+					if err := c.Remove(e.Digest); err != nil {
+						return err
+					}
+					a.infof("removed %s %s", shortDigest(e.Digest.String()), e.Meta.Repository)
+				}
+			}
+			return nil
+		},
+	}
+
+	var unused time.Duration
+	var all, dry bool
+	prune := &cobra.Command{
+		Use:   "prune",
+		Short: "Remove bundles not used recently, and leftovers of interrupted downloads",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cache.Open("")
+			if err != nil {
+				return err
+			}
+			opts := cache.PruneOptions{UnusedFor: unused, DryRun: dry}
+			if all {
+				opts.UnusedFor = 0
+			} else if unused <= 0 {
+				return fmt.Errorf("--unused-for must be positive; use --all to empty the cache")
+			}
+			removed, freed, err := c.Prune(opts)
+			if err != nil {
+				return err
+			}
+			verb := "removed"
+			if dry {
+				verb = "would remove"
+			}
+			for _, e := range removed {
+				a.infof("%s %s %s %s", verb, shortDigest(e.Digest.String()), e.Meta.Repository, e.Meta.Tag)
+			}
+			a.printf("%s %d bundles, %s\n", verb, len(removed), humanSize(freed))
+			return nil
+		},
+	}
+	prune.Flags().DurationVar(&unused, "unused-for", 30*24*time.Hour, "remove bundles not run for this long")
+	prune.Flags().BoolVar(&all, "all", false, "remove every cached bundle")
+	prune.Flags().BoolVar(&dry, "dry-run", false, "only print what would be removed")
+	cmd.AddCommand(ls, rm, prune)
+	return cmd
+}
+
+// matchEntries finds cache entries by digest prefix or repository.
+func (a *app) matchEntries(entries []cache.Entry, arg string) ([]cache.Entry, error) {
+	var out []cache.Entry
+	if strings.HasPrefix(arg, "sha256:") || isHexPrefix(arg) {
+		prefix := strings.TrimPrefix(arg, "sha256:")
+		for _, e := range entries {
+			if strings.HasPrefix(e.Digest.Encoded(), prefix) {
+				out = append(out, e)
+			}
+		}
+		if len(out) > 1 {
+			return nil, fmt.Errorf("%s matches %d cached bundles: give more digits", arg, len(out))
+		}
+	} else {
+		r, err := a.parseRef(arg)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.Meta.Repository == r.RepositoryRef() {
+				out = append(out, e)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("nothing cached matches %s (see mpak cache ls)", arg)
+	}
+	return out, nil
+}
+
+func isHexPrefix(s string) bool {
+	if len(s) < 6 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func shortDigest(d string) string {
+	enc := digest.Digest(d).Encoded()
+	if len(enc) > 12 {
+		return enc[:12]
+	}
+	return d
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/cache"
+	"github.com/mpak-oci/mpak/oci/config"
+	"github.com/mpak-oci/mpak/oci/install"
+	"github.com/mpak-oci/mpak/oci/launch"
+	"github.com/mpak-oci/mpak/oci/lock"
+)
+
+// exitCodeError carries a server's exit code out through cobra.
+type exitCodeError struct{ code int }
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("server exited with code %d", e.code) }
+
+type runFlags struct {
+	local    string
+	configs  []string
+	offline  bool
+	update   bool
+	lockFile string
+	platform string
+}
+
+func (a *app) runCommand(use string) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   use + " REF [-- SERVER-ARGS...]",
+		Short: "Run a bundle as a stdio MCP server (pulled, verified and cached on first use)",
+		Long: "Resolves REF, pulls the build for this machine into the content-addressed cache (verified, extracted\n" +
+			"atomically) and replaces itself with the server: stdin/stdout are the MCP transport, untouched;\n" +
+			"signals and the exit code are the server's own. A digest, a locked reference or an exact version\n" +
+			"already cached starts without contacting the registry.\n\n" +
+			"user_config values come from --config KEY=VALUE, then `mpak config set`, then the environment\n" +
+			"(a variable the manifest maps to the key, or MPAK_USER_CONFIG_<KEY>), then manifest defaults.",
+		Example: "  mpak run @acme/weather\n" +
+			"  mpak run @acme/weather@^1.2 --config api_key=$KEY\n" +
+			"  mpak run --local ./weather-1.2.0.mcpb\n" +
+			"  mpak run --lock mpak.lock @acme/weather   # pins the resolved digest in mpak.lock",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if f.local != "" {
+				return nil
+			}
+			if cmd.ArgsLenAtDash() == 0 || len(args) == 0 {
+				return errors.New("name a bundle (REF) or pass --local FILE.mcpb")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runBundle(cmd, f, args) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.local, "local", "", "run a local .mcpb file instead of a registry reference")
+	fl.StringArrayVarP(&f.configs, "config", "c", nil, "user_config value KEY=VALUE (repeat a key for multiple values)")
+	fl.BoolVar(&f.offline, "offline", false, "never contact a registry; use only the cache")
+	fl.BoolVar(&f.update, "update", false, "re-resolve the version even if an exact one is cached")
+	fl.StringVar(&f.lockFile, "lock", "", "lock file: use the digest pinned there, or pin the resolved one")
+	fl.StringVar(&f.platform, "platform", "", "build to select, os/arch (default: this machine)")
+	return cmd
+}
+
+func (a *app) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
+	ctx := cmd.Context()
+	c, err := cache.Open("")
+	if err != nil {
+		return err
+	}
+	serverArgs := args
+	if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+		serverArgs = args[dash:]
+		args = args[:dash]
+	} else if len(args) > 0 {
+		serverArgs = args[1:]
+		args = args[:1]
+	}
+	opts := install.Options{Remote: a.remote, Cache: c, Offline: f.offline, Update: f.update}
+	if f.platform != "" {
+		if opts.Platform, err = mediatypes.ParsePlatform(f.platform); err != nil {
+			return err
+		}
+	}
+	var (
+		res       *install.Result
+		bundleKey string
+		display   string
+	)
+	if f.local != "" {
+		if len(args) > 0 {
+			return fmt.Errorf("give either REF or --local, not both")
+		}
+		if res, err = install.InstallLocal(f.local, opts); err != nil {
+			return err
+		}
+		display, bundleKey = f.local, "local/"+res.Manifest.Name
+	} else {
+		r, err := a.parseRef(args[0])
+		if err != nil {
+			return err
+		}
+		var lf *lock.File
+		if f.lockFile != "" {
+			if lf, err = lock.Load(f.lockFile); err != nil {
+				return err
+			}
+			opts.Lock, opts.LockKey = lf, args[0]
+		}
+		prog, done := a.bars(false)
+		opts.Progress = prog
+		res, err = install.Install(ctx, r, opts)
+		done()
+		if err != nil {
+			return err
+		}
+		if lf != nil {
+			if _, pinned := lf.Get(args[0]); !pinned {
+				lf.Set(args[0], lock.Entry{Repository: res.Repository, Version: res.Tag, Digest: res.Digest})
+				if err := lf.Save(f.lockFile); err != nil {
+					return fmt.Errorf("writing %s: %w", f.lockFile, err)
+				}
+			}
+		}
+		display, bundleKey = r.RepositoryRef()+":"+res.Tag, r.RepositoryRef()
+		if res.Tag == "" {
+			display = r.RepositoryRef()
+		}
+	}
+	where := "registry"
+	if res.Cached {
+		where = "cache"
+	}
+	a.infof("mpak: running %s %s@%s (%s, from %s)", res.Manifest.Name, display, res.Digest, res.Platform, where)
+
+	cmdLine, err := a.prepareLaunch(res, bundleKey, f.configs, c)
+	if err != nil {
+		return err
+	}
+	cmdLine.Args = append(cmdLine.Args, serverArgs...)
+	if a.execServer {
+		return launch.Exec(cmdLine)
+	}
+	code, err := launch.Run(ctx, cmdLine, a.stdin, a.stdout, a.stderr)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return exitCodeError{code}
+	}
+	return nil
+}
+
+// prepareLaunch resolves user_config, checks compatibility and builds the
+// server's command line.
+func (a *app) prepareLaunch(res *install.Result, bundleKey string, flagValues []string, c *cache.Cache) (*launch.Command, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, err
+	}
+	flags := map[string][]string{}
+	for _, kv := range flagValues {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--config %q: want KEY=VALUE", kv)
+		}
+		flags[k] = append(flags[k], v)
+	}
+	values, err := launch.ResolveUserConfig(res.Manifest, launch.Sources{
+		Flags: flags, Stored: cfg.Values(bundleKey), Environ: environ(),
+		SetCommand: "mpak config set " + bundleKey,
+	})
+	if err != nil {
+		return nil, err
+	}
+	probe := launch.CachedProbe(filepath.Join(c.Dir(), "runtimes.json"), exec.LookPath)
+	if err := launch.CheckCompatibility(res.Manifest, runtime.GOOS, probe); err != nil {
+		return nil, err
+	}
+	return launch.Build(launch.Request{Manifest: res.Manifest, Dir: res.Entry.Dir, UserConfig: values})
+}
