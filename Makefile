@@ -22,7 +22,7 @@ lint:
 
 # Benchmarks compare mpak with oras-go moving the same bytes; see BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./hack/bench/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./hack/bench/ ./hack/benchrun/
 
 # Short fuzzing passes over the parsers (the seeds also run in `make test`).
 fuzz:
