@@ -15,7 +15,7 @@ const Latest = "latest"
 // a tag, a version (build metadata included), or a semver range. Reference
 // parsers call it so a typo fails before any network round trip.
 func ValidateQuery(query string) error {
-	if query == "" || query == Latest || tagPattern.MatchString(query) {
+	if query == "" || query == Latest || validTag(query) {
 		return nil
 	}
 	if _, err := TagFor(query); err == nil {

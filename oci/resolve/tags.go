@@ -2,21 +2,51 @@ package resolve
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 )
 
-// tagPattern is the tag grammar of the OCI distribution spec. Registries
-// reject anything else, so a version that does not fit cannot be pushed as is.
-var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+// validTag checks the tag grammar of the OCI distribution spec,
+// [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. Registries reject anything else, so a
+// version that does not fit cannot be pushed as is. It is written out rather
+// than as a regexp: the bounded repetition compiles to a large program at
+// start-up, and every `mpak run` pays for start-up.
+func validTag(tag string) bool {
+	if len(tag) == 0 || len(tag) > 128 || tag[0] == '.' || tag[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		c := tag[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
-// fallbackTagPattern matches the referrers tag schema "<alg>-<encoded>" that
-// registries without the referrers API (distribution v3, GHCR) carry for every
-// signed or attested manifest. The spec truncates the algorithm to 32 and the
-// encoded part to 64 characters; requiring at least 64 hex digits keeps short
-// tags such as "build-1a2b3c" (a git hash) visible as versions.
-var fallbackTagPattern = regexp.MustCompile(`^[a-z0-9]{1,32}-[a-f0-9]{64,}$`)
+// isFallbackTag matches the referrers tag schema "<alg>-<encoded>" that
+// registries without the referrers API (distribution v3, GHCR) carry for
+// every signed or attested manifest: [a-z0-9]{1,32}-[a-f0-9]{64,}. The spec
+// truncates the algorithm to 32 and the encoded part to 64 characters;
+// requiring at least 64 hex digits keeps short tags such as "build-1a2b3c"
+// (a git hash) visible as versions.
+func isFallbackTag(tag string) bool {
+	alg, enc, ok := strings.Cut(tag, "-")
+	if !ok || len(alg) < 1 || len(alg) > 32 || len(enc) < 64 {
+		return false
+	}
+	for i := 0; i < len(alg); i++ {
+		if c := alg[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	for i := 0; i < len(enc); i++ {
+		if c := enc[i]; !(c >= 'a' && c <= 'f' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // artifactTagSuffixes are cosign's tag-based attachments ("sha256-<hex>.sig"
 // and friends). They point at signatures, attestations and SBOMs, never at a
@@ -28,7 +58,7 @@ var artifactTagSuffixes = []string{".sig", ".att", ".sbom"}
 // must never be offered to users or chosen by Select. Strings that are not
 // valid OCI tags at all are not versions either.
 func IsVersionTag(tag string) bool {
-	if !tagPattern.MatchString(tag) || fallbackTagPattern.MatchString(tag) {
+	if !validTag(tag) || isFallbackTag(tag) {
 		return false
 	}
 	for _, suffix := range artifactTagSuffixes {
@@ -89,7 +119,7 @@ func CheckTag(tag string) error {
 
 // tagProblem describes why s is not a valid tag, or returns "".
 func tagProblem(s string) string {
-	if tagPattern.MatchString(s) {
+	if validTag(s) {
 		return ""
 	}
 	switch {
