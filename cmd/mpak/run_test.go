@@ -240,6 +240,11 @@ func TestRunBinaryBundleSelectsPlatform(t *testing.T) {
 	if now := callText(t, s, "now", map[string]any{"zone": "UTC"}); !strings.HasSuffix(now, "Z") {
 		t.Errorf("now = %q", now)
 	}
+	// Without dirs, the default [] spreads into no argument at all.
+	s2, _ := session(t, "@example/clock")
+	if got := callText(t, s2, "args", nil); got != "--zone=UTC\nCLOCK_VERBOSE=false" {
+		t.Errorf("defaults: got %q", got)
+	}
 
 	// The other platform's build is chosen when asked for, and its exit
 	// code is mpak's.

@@ -211,8 +211,16 @@ func lookupUserConfig(key string, opt mcpb.UserConfigOption, aliases []string, s
 			}
 		}
 	}
-	if list := defaultList(opt.Default, defaults); !isMissing(list) {
+	list := defaultList(opt.Default, defaults)
+	if !isMissing(list) {
 		return list, origin{"the bundle's default", "pass --config " + key + "=PLACEHOLDER (the bundle's default is wrong)", true}, true
+	}
+	// An explicit empty-list default ("dirs": []) of an optional key is a
+	// value, as in the reference host: an argument that is exactly
+	// ${user_config.dirs} then spreads into no arguments instead of staying
+	// literal. A required key is still missing (MCPB's rule).
+	if list != nil && len(list) == 0 && !opt.Required {
+		return list, origin{"the bundle's default", "pass --config " + key + "=PLACEHOLDER", true}, true
 	}
 	return nil, origin{}, false
 }

@@ -284,3 +284,39 @@ func TestValueString(t *testing.T) {
 		t.Errorf("String = %q", got)
 	}
 }
+
+// An optional multiple option whose default is [] resolves to an empty list,
+// so an argument that is exactly ${user_config.dirs} spreads into nothing.
+func TestEmptyListDefaultSpreadsToNoArgs(t *testing.T) {
+	m := &mcpb.Manifest{
+		Name: "files",
+		Server: mcpb.Server{Type: mcpb.ServerBinary, EntryPoint: "server/files",
+			MCPConfig: &mcpb.MCPConfig{Command: "/bin/true", Args: []string{"--serve", "${user_config.dirs}"}}},
+		UserConfig: map[string]mcpb.UserConfigOption{
+			"dirs": {Type: mcpb.ConfigDirectory, Title: "Dirs", Multiple: true, Default: []string{}},
+		},
+	}
+	values, err := ResolveUserConfig(m, Sources{Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := values["dirs"]; !ok || len(v.List) != 0 {
+		t.Fatalf("dirs = %+v (present %v), want an empty list", v, ok)
+	}
+	cmd, err := Build(Request{Manifest: m, Dir: t.TempDir(), UserConfig: values, Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cmd.Args, []string{"--serve"}) {
+		t.Fatalf("args = %q, want [--serve]", cmd.Args)
+	}
+
+	// Required with an empty default is still missing.
+	opt := m.UserConfig["dirs"]
+	opt.Required = true
+	m.UserConfig["dirs"] = opt
+	var missing *MissingError
+	if _, err := ResolveUserConfig(m, Sources{Environ: []string{}}); !errors.As(err, &missing) {
+		t.Fatalf("required with [] default: err = %v, want *MissingError", err)
+	}
+}
