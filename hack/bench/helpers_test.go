@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -41,8 +42,15 @@ var inproc = flag.Bool("bench.inproc", false, "run the registry in the benchmark
 const registryEnv = "MPAK_BENCH_REGISTRY_DIR"
 
 // workDir holds fixtures and the registry's storage for the whole run, so
-// that -count N builds them once rather than N times.
-var workDir string
+// that -count N builds them once rather than N times. With fixtureDirEnv
+// set, fixtures are kept there and reused by later runs (compare.sh runs
+// one process per round so that rounds of the two peers interleave).
+var (
+	workDir     string
+	keepWorkDir bool
+)
+
+const fixtureDirEnv = "MPAK_BENCH_DIR"
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(registryEnv); dir != "" {
@@ -51,13 +59,21 @@ func TestMain(m *testing.M) {
 	}
 	flag.Parse()
 	var err error
-	if workDir, err = os.MkdirTemp("", "mpak-bench-"); err != nil {
+	if workDir = os.Getenv(fixtureDirEnv); workDir != "" {
+		keepWorkDir = true
+		err = os.MkdirAll(workDir, 0o755)
+	} else {
+		workDir, err = os.MkdirTemp("", "mpak-bench-")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
 	stopRegistry()
-	os.RemoveAll(workDir)
+	if !keepWorkDir {
+		os.RemoveAll(workDir)
+	}
 	os.Exit(code)
 }
 
@@ -91,7 +107,15 @@ func registryHost(tb testing.TB) string {
 	if *inproc {
 		return registrytest.DistributionAt(tb, tb.TempDir())
 	}
-	regOnce.Do(func() { regHost, regStop, regErr = startChildRegistry(filepath.Join(workDir, "registry")) })
+	regOnce.Do(func() {
+		// Each process stores into a registry of its own, removed at exit.
+		dir := filepath.Join(workDir, fmt.Sprintf("registry-%d", os.Getpid()))
+		var stop func()
+		regHost, stop, regErr = startChildRegistry(dir)
+		if regErr == nil {
+			regStop = func() { stop(); os.RemoveAll(dir) }
+		}
+	})
 	if regErr != nil {
 		tb.Fatalf("starting the registry: %v", regErr)
 	}
@@ -150,7 +174,7 @@ var repoSeq atomic.Int64
 // loopback), with an empty credential store instead of the docker config.
 func freshRepository(tb testing.TB, host, prefix string) *remote.Repository {
 	tb.Helper()
-	return repository(tb, host, fmt.Sprintf("bench/%s-%d", prefix, repoSeq.Add(1)))
+	return repository(tb, host, fmt.Sprintf("bench/%s-%d", strings.ToLower(prefix), repoSeq.Add(1)))
 }
 
 func repository(tb testing.TB, host, path string) *remote.Repository {
@@ -207,12 +231,38 @@ func fixtureOf(tb testing.TB, size int64) *fixture {
 		return f
 	}
 	dir := filepath.Join(workDir, fmt.Sprintf("fixture-%d", size))
-	f, err := buildFixture(dir, size)
+	f, err := loadFixture(dir)
 	if err != nil {
-		tb.Fatalf("building the %d byte fixture: %v", size, err)
+		os.RemoveAll(dir)
+		if f, err = buildFixture(dir, size); err != nil {
+			tb.Fatalf("building the %d byte fixture: %v", size, err)
+		}
 	}
 	fixtures[size] = f
 	return f
+}
+
+const fixtureIndex = "fixture.json"
+
+// loadFixture reads a fixture an earlier run left in dir, if it is whole.
+func loadFixture(dir string) (*fixture, error) {
+	data, err := os.ReadFile(filepath.Join(dir, fixtureIndex))
+	if err != nil {
+		return nil, err
+	}
+	var fx fixture
+	if err := json.Unmarshal(data, &fx); err != nil {
+		return nil, err
+	}
+	if len(fx.Files) != len(platforms) {
+		return nil, fmt.Errorf("%s: %d files", dir, len(fx.Files))
+	}
+	for _, f := range fx.Files {
+		if fi, err := os.Stat(f.Path); err != nil || fi.Size() != f.Size {
+			return nil, fmt.Errorf("%s: missing or changed", f.Path)
+		}
+	}
+	return &fx, nil
 }
 
 func buildFixture(dir string, size int64) (*fixture, error) {
@@ -240,7 +290,12 @@ func buildFixture(dir string, size int64) (*fixture, error) {
 		fx.Files = append(fx.Files, fixtureFile{Path: out, Platform: p, Size: res.Size, Manifest: manifest})
 		fx.Total += res.Size
 	}
-	return fx, nil
+	data, err := json.Marshal(fx)
+	if err != nil {
+		return nil, err
+	}
+	// Written last: its presence means the fixture is complete.
+	return fx, os.WriteFile(filepath.Join(dir, fixtureIndex), data, 0o644)
 }
 
 // writeSource writes a bundle directory: the manifest shape of
@@ -314,11 +369,12 @@ func startHeapPeak() *heapPeak {
 	return h
 }
 
-// report stops sampling and reports the peak in MiB.
+// report stops sampling and reports the peak in MB (10^6 bytes, like
+// the MB/s column).
 func (h *heapPeak) report(b *testing.B) {
 	close(h.stop)
 	<-h.done
-	b.ReportMetric(float64(h.max)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(h.max)/1e6, "peak-heap-MB")
 }
 
 func must(tb testing.TB, err error) {
