@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 )
 
 var ctx = context.Background()
@@ -29,19 +30,7 @@ type testBundle struct {
 func writeBundle(t testing.TB, name, version, extra string) testBundle {
 	t.Helper()
 	dir := t.TempDir()
-	manifest := fmt.Sprintf(`{
-  "manifest_version": "0.3",
-  "name": %q,
-  "version": %q,
-  "description": "test server",
-  "author": {"name": "Test Author"},
-  "server": {"type": "node", "entry_point": "server/index.js",
-    "mcp_config": {"command": "node", "args": ["${__dirname}/server/index.js"]}}
-}`, name, version)
-	must(t, os.MkdirAll(filepath.Join(dir, "server"), 0o755))
-	must(t, os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "server", "index.js"), []byte("console.log('hi')\n"), 0o755))
-	must(t, os.WriteFile(filepath.Join(dir, "server", "data.txt"), []byte(extra), 0o644))
+	mcpbtest.WriteSource(t, dir, name, version, map[string]string{"server/data.txt": extra})
 	out := filepath.Join(t.TempDir(), name+"-"+version+".mcpb")
 	if _, err := mcpb.PackFile(dir, out, mcpb.PackOptions{}); err != nil {
 		t.Fatalf("pack: %v", err)

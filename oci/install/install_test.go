@@ -3,9 +3,6 @@ package install_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mpak-oci/mpak/mediatypes"
@@ -13,7 +10,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/cache"
 	"github.com/mpak-oci/mpak/oci/install"
 	"github.com/mpak-oci/mpak/oci/lock"
-	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -23,15 +20,7 @@ var ctx = context.Background()
 
 func publish(t *testing.T, host, version string) {
 	t.Helper()
-	dir := t.TempDir()
-	manifest := fmt.Sprintf(`{"manifest_version":"0.3","name":"tool","version":%q,"description":"d","author":{"name":"a"},
-"server":{"type":"node","entry_point":"server/index.js","mcp_config":{"command":"node","args":["${__dirname}/server/index.js"]}}}`, version)
-	must(t, os.MkdirAll(filepath.Join(dir, "server"), 0o755))
-	must(t, os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "server", "index.js"), []byte("//"+version), 0o644))
-	out := filepath.Join(t.TempDir(), "tool.mcpb")
-	_, err := mcpb.PackFile(dir, out, mcpb.PackOptions{})
-	must(t, err)
+	out := mcpbtest.Pack(t, "tool", version, version)
 	plan, err := bundle.Prepare([]bundle.File{{Path: out, Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
 	must(t, err)
 	r, _ := ref.Parse(host+"/acme/tool", ref.Defaults{})
