@@ -39,11 +39,7 @@ func (a *app) cacheCommand() *cobra.Command {
 		Short: "List cached bundles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cache.Open("")
-			if err != nil {
-				return err
-			}
-			entries, err := c.List()
+			_, entries, err := cacheEntries()
 			if err != nil {
 				return err
 			}
@@ -72,11 +68,7 @@ func (a *app) cacheCommand() *cobra.Command {
 		Short: "Remove cached bundles by digest (a unique prefix is enough) or every build of a repository",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cache.Open("")
-			if err != nil {
-				return err
-			}
-			entries, err := c.List()
+			c, entries, err := cacheEntries()
 			if err != nil {
 				return err
 			}
@@ -133,6 +125,16 @@ func (a *app) cacheCommand() *cobra.Command {
 	prune.Flags().BoolVar(&dry, "dry-run", false, "only print what would be removed")
 	cmd.AddCommand(ls, rm, prune)
 	return cmd
+}
+
+// cacheEntries opens the cache and lists what it holds.
+func cacheEntries() (*cache.Cache, []cache.Entry, error) {
+	c, err := cache.Open("")
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, err := c.List()
+	return c, entries, err
 }
 
 // matchEntries finds cache entries by digest prefix or repository.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mpak-oci/mpak/oci/cache"
 	"github.com/mpak-oci/mpak/oci/config"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 )
@@ -159,11 +158,7 @@ var secretName = regexp.MustCompile(`(?i)(token|secret|password|passwd|api[_-]?k
 // sensitiveKeys reads the sensitive flags of a cached build of the bundle.
 func sensitiveKeys(repository string) map[string]bool {
 	out := map[string]bool{}
-	c, err := cache.Open("")
-	if err != nil {
-		return out
-	}
-	entries, err := c.List()
+	_, entries, err := cacheEntries()
 	if err != nil {
 		return out
 	}

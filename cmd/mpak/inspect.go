@@ -135,11 +135,7 @@ func (a *app) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (
 	if err != nil {
 		return nil, err
 	}
-	reference, err := bundle.ResolveReference(ctx, repo, r)
-	if err != nil {
-		return nil, err
-	}
-	v, err := bundle.Resolve(ctx, repo, reference)
+	v, err := bundle.ResolveVersion(ctx, repo, r)
 	if err != nil {
 		return nil, err
 	}

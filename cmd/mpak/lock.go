@@ -89,11 +89,7 @@ func (a *app) pins(lockFile string, only string) ([]install.Pinned, *lock.File, 
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, err
 	}
-	c, err := cache.Open("")
-	if err != nil {
-		return nil, nil, err
-	}
-	entries, err := c.List()
+	_, entries, err := cacheEntries()
 	if err != nil {
 		return nil, nil, err
 	}

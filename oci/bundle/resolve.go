@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
@@ -49,4 +50,17 @@ func ResolveReference(ctx context.Context, repo Resolver, r ref.Reference) (stri
 		return "", fmt.Errorf("%s: %w", r.RepositoryRef(), err)
 	}
 	return tag, nil
+}
+
+// ResolveVersion resolves what the user asked for and reads that version:
+// ResolveReference, then Resolve.
+func ResolveVersion(ctx context.Context, repo interface {
+	Resolver
+	oras.ReadOnlyTarget
+}, r ref.Reference) (*Version, error) {
+	reference, err := ResolveReference(ctx, repo, r)
+	if err != nil {
+		return nil, err
+	}
+	return Resolve(ctx, repo, reference)
 }

@@ -183,11 +183,7 @@ func fromRegistry(ctx context.Context, r ref.Reference, repoName string, opts Op
 	if err != nil {
 		return nil, err
 	}
-	reference, err := bundle.ResolveReference(ctx, repo, r)
-	if err != nil {
-		return nil, err
-	}
-	v, err := bundle.Resolve(ctx, repo, reference)
+	v, err := bundle.ResolveVersion(ctx, repo, r)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +197,7 @@ func fromRegistry(ctx context.Context, r ref.Reference, repoName string, opts Op
 	}
 	tag := ""
 	if r.Digest == "" {
-		tag = reference
+		tag = v.Reference
 	}
 	e, err := ensure(ctx, repo, repoName, tag, v, art, opts)
 	if err != nil {
