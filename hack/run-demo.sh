@@ -38,7 +38,11 @@ mpakd is serving on http://$addr with @example/hello published. Try, in another 
   bin/mpak bundle tags @example/hello            # 2.0.0-beta.1, 1.1.0, 1.0.0
   bin/mpak bundle inspect @example/hello         # latest = 1.1.0 (highest release)
   bin/mpak bundle pull @example/hello@^1.0 -o /tmp
-  curl http://$addr/v2/example/hello/tags/list
+  bin/mpak bundle search greet                   # the catalog: ranked full text over names, descriptions, tools
+  bin/mpak bundle show @example/hello            # versions, builds, downloads
+  bin/mpak run @example/hello                    # a stdio MCP server; try {"jsonrpc":"2.0","id":1,"method":"tools/list"}
+  curl http://$addr/v1/bundles/@example/hello
+  curl "http://$addr/v0.1/servers?search=hello"  # the official MCP Registry API
 
 Press Ctrl-C to stop.
 MSG

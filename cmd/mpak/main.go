@@ -74,7 +74,8 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().BoolVar(&a.remote.Insecure, "insecure", false, "skip TLS certificate verification")
 
 	bundleCmd := &cobra.Command{Use: "bundle", Short: "Pack, push, pull and inspect MCP bundles"}
-	bundleCmd.AddCommand(a.packCommand(), a.pushCommand(), a.pullCommand(), a.inspectCommand(), a.tagsCommand(), a.runCommand("run"))
+	bundleCmd.AddCommand(a.packCommand(), a.pushCommand(), a.pullCommand(), a.inspectCommand(), a.tagsCommand(), a.runCommand("run"),
+		a.searchCommand(), a.showCommand())
 	root.AddCommand(bundleCmd, a.runCommand("run"), a.cacheCommand(), a.configCommand(), a.lockCommand(),
 		a.outdatedCommand(), a.updateCommand(), a.loginCommand(), a.logoutCommand(), a.versionCommand())
 	return root

@@ -9,24 +9,42 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
+	"github.com/mpak-oci/mpak/registry/api"
 	"github.com/mpak-oci/mpak/registry/embedded"
+	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/stats"
 )
 
-// Options configures a server. The zero value serves an in-memory registry.
+// Options configures a server. The zero value serves an in-memory registry
+// without a catalog.
 type Options struct {
 	// DataDir holds the registry's storage; empty keeps it in memory.
 	DataDir string
-	Logger  *slog.Logger
+	// Store is the catalog; nil serves the registry alone.
+	Store index.Store
+	// Namespace is the registry path @scope/name references live under
+	// (as in MPAK_REGISTRY=host/namespace); "" by default.
+	Namespace string
+	// PublicHost is the host[:port] clients reach this server at, for the
+	// references the APIs print (default: each request's Host).
+	PublicHost string
+	Logger     *slog.Logger
 }
 
 // Server is a running mpakd.
 type Server struct {
-	reg  *embedded.Registry
-	mux  *http.ServeMux
-	http *http.Server
-	log  *slog.Logger
+	reg     *embedded.Registry
+	store   index.Store
+	indexer *indexer.Indexer
+	mux     *http.ServeMux
+	http    *http.Server
+	log     *slog.Logger
+	metrics *metrics
+	counter *stats.Counter
 }
 
 // New builds the server and its embedded registry.
@@ -39,19 +57,79 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{reg: reg, mux: http.NewServeMux(), log: log}
-	s.mux.Handle("/v2/", reg)
+	s := &Server{reg: reg, store: opts.Store, mux: http.NewServeMux(), log: log, metrics: newMetrics()}
+	var v2 http.Handler = reg
+	if opts.Store != nil {
+		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: reg, Log: log}
+		v2 = observePushes(v2, s.indexTag)
+		if opts.DataDir != "" {
+			// Downloads are counted where the data lives: the write-ahead log
+			// must survive restarts to keep its exactly-once promise.
+			s.counter, err = stats.Open(ctx, stats.Options{Store: opts.Store, WALPath: filepath.Join(opts.DataDir, "downloads.wal"), Logger: log})
+			if err != nil {
+				reg.Close()
+				return nil, err
+			}
+			v2 = s.counter.Middleware(v2)
+			s.metrics.pending(s.counter.Pending)
+		}
+		catalog := api.New(api.Options{Store: opts.Store, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log})
+		for _, prefix := range []string{"/v1/", "/v0.1/", "/v0/"} {
+			s.mux.Handle(prefix, catalog)
+		}
+	}
+	s.mux.Handle("/v2/", v2)
+	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
 	s.mux.HandleFunc("GET /{$}", s.home)
-	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
 
+// indexTag records a pushed version; a failure is logged, never returned to
+// the pushing client: the registry, the source of truth, has the version,
+// and mpakd reindex can catch up.
+func (s *Server) indexTag(r *http.Request, repository, tag string) {
+	err := s.indexer.Tag(r.Context(), repository, tag)
+	switch {
+	case errors.Is(err, indexer.ErrNotBundle):
+		s.metrics.indexed.WithLabelValues("skipped").Inc()
+	case err != nil:
+		s.metrics.indexed.WithLabelValues("error").Inc()
+		s.log.Error("indexing a push failed; run mpakd reindex", "repository", repository, "tag", tag, "err", err)
+	default:
+		s.metrics.indexed.WithLabelValues("indexed").Inc()
+	}
+}
+
+// Reindex rebuilds the catalog from the registry: every repository, every
+// version tag. Download counts are kept.
+func (s *Server) Reindex(ctx context.Context) (repositories, versions int, err error) {
+	if s.indexer == nil {
+		return 0, 0, errors.New("reindex: no catalog store configured")
+	}
+	repos, err := s.reg.Repositories(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("listing repositories: %w", err)
+	}
+	for _, repo := range repos {
+		n, err := s.indexer.Repository(ctx, repo)
+		if err != nil {
+			return repositories, versions, err
+		}
+		if n > 0 {
+			repositories++
+			versions += n
+		}
+	}
+	return repositories, versions, nil
+}
+
 // Handler serves every endpoint; tests mount it on httptest servers.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.metrics.instrument(s.mux) }
 
 // Serve accepts connections until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
@@ -65,6 +143,9 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown drains requests in flight, then stops the registry.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	if s.counter != nil {
+		err = errors.Join(err, s.counter.Close())
+	}
 	return errors.Join(err, s.reg.Close())
 }
 

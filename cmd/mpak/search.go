@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/oci/config"
+	"github.com/mpak-oci/mpak/oci/ref"
+)
+
+// catalogClient reaches the catalog: $MPAK_INDEX_URL, else the default
+// registry itself, which is an mpakd when mpak's own server is in use.
+func (a *app) catalogClient() (*catalog.Client, ref.Defaults, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, ref.Defaults{}, err
+	}
+	d, err := cfg.Defaults()
+	if err != nil {
+		return nil, ref.Defaults{}, err
+	}
+	base := os.Getenv(catalog.EnvIndexURL)
+	if base == "" {
+		scheme := "https://"
+		if a.remote.UsePlainHTTP(d.Registry) {
+			scheme = "http://"
+		}
+		base = scheme + d.Registry
+	}
+	return &catalog.Client{BaseURL: base, UserAgent: "mpak/" + buildVersion()}, d, nil
+}
+
+func (a *app) searchCommand() *cobra.Command {
+	var q catalog.Query
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "search [QUERY]",
+		Short: "Search the catalog by name, description, keywords and tool names",
+		Long: "Asks the mpakd catalog at $MPAK_INDEX_URL, or the default registry when it is an mpakd.\n" +
+			"Results are bundles with their latest version, ranked by relevance unless --sort says otherwise.",
+		Example: "  mpak bundle search weather\n  mpak bundle search --type python --os linux --sort downloads",
+		Args:    cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, _, err := a.catalogClient()
+			if err != nil {
+				return err
+			}
+			q.Text = strings.Join(args, " ")
+			res, err := c.Search(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return a.printJSON(res)
+			}
+			if len(res.Bundles) == 0 {
+				a.infof("no bundles match")
+				return nil
+			}
+			a.printf("%-32s %-12s %-8s %9s  %-5s %s\n", "NAME", "VERSION", "TYPE", "DOWNLOADS", "TRUST", "DESCRIPTION")
+			for _, b := range res.Bundles {
+				trust := "-"
+				if b.Level > 0 {
+					trust = fmt.Sprintf("L%d", b.Level)
+				}
+				if b.Signed {
+					trust += "✓"
+				}
+				a.printf("%-32s %-12s %-8s %9d  %-5s %s\n", b.Name, b.Version, b.ServerType, b.Downloads, trust, truncate(b.Description, 60))
+			}
+			if res.Pagination.HasMore {
+				a.infof("%d of %d shown; --offset %d for more", len(res.Bundles), res.Total, res.Pagination.Offset+len(res.Bundles))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&q.Type, "type", "", "server type: node, python, binary or uv")
+	f.StringVar(&q.OS, "os", "", "only bundles with a build for this OS")
+	f.StringVar(&q.Arch, "arch", "", "only bundles with a build for this architecture")
+	f.IntVar(&q.MinLevel, "min-level", 0, "minimum certification level (1-4)")
+	f.BoolVar(&q.Signed, "signed", false, "only signed bundles")
+	f.StringVar(&q.Sort, "sort", "", "relevance, downloads, recent or name")
+	f.IntVar(&q.Limit, "limit", 20, "results per page (at most 100)")
+	f.IntVar(&q.Offset, "offset", 0, "results to skip")
+	f.BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func (a *app) showCommand() *cobra.Command {
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "show REF",
+		Short: "Show a bundle from the catalog: latest version, tools, builds, versions and downloads",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, d, err := a.catalogClient()
+			if err != nil {
+				return err
+			}
+			r, err := ref.Parse(args[0], d)
+			if err != nil {
+				return err
+			}
+			b, err := c.Bundle(cmd.Context(), r.Repository)
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return a.printJSON(b)
+			}
+			title := b.Name
+			if b.DisplayName != "" {
+				title = b.DisplayName + " (" + b.Name + ")"
+			}
+			a.printf("%s %s\n  %s\n", title, b.Version, b.Description)
+			a.printf("  type: %s   license: %s   author: %s\n", b.ServerType, b.License, b.Author)
+			a.printf("  downloads: %d   signed: %v   level: L%d\n", b.Downloads, b.Signed, b.Level)
+			if b.SourceURL != "" {
+				a.printf("  source: %s\n", b.SourceURL)
+			}
+			a.printf("  pull: mpak bundle pull %s\n", b.Reference)
+			a.printf("Tools (%d):\n", len(b.Tools))
+			for _, t := range b.Tools {
+				a.printf("  %-24s %s\n", t.Name, t.Description)
+			}
+			a.printf("Builds:\n")
+			for _, bl := range b.Builds {
+				a.printf("  %-14s %s  %s\n", bl.Platform, bl.BundleDigest, humanSize(bl.Size))
+			}
+			a.printf("Versions:\n")
+			for i, v := range b.Versions {
+				if i == 10 {
+					a.printf("  … %d more\n", len(b.Versions)-10)
+					break
+				}
+				a.printf("  %-14s %s  %6d downloads  %s\n", v.Version, v.PublishedAt.Format("2006-01-02"), v.Downloads, strings.Join(v.Platforms, ", "))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

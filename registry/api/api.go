@@ -1,0 +1,135 @@
+// Package api serves mpakd's read-only HTTP APIs over the catalog: the
+// mpak-shaped JSON API under /v1/bundles (what `mpak bundle search` and
+// `mpak bundle show` read, encoded as the oci/catalog types) and the
+// read-only part of the official MCP Registry API under /v0.1/servers (and
+// its development prefix /v0), so clients of the official registry can
+// consume the catalog.
+//
+// Bundles are named the way the mpak client names them: @scope/name is the
+// repository <namespace>/scope/name; other repositories are named by their
+// path. MCP Registry server names are the publisher's
+// io.modelcontextprotocol.server.name annotation, else derived from the
+// host and repository (acme/weather on registry.example.com is
+// com.example.registry.acme/weather; see derivedName).
+//
+// Downloads are never served here: the download endpoint redirects to the
+// registry's blob URL on this server, where the pull is counted.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mpak-oci/mpak/registry/index"
+)
+
+// Options configures the API.
+type Options struct {
+	// Store is the catalog read from; required.
+	Store index.Store
+	// Namespace is the registry path prefix @scope/name references map
+	// under, as in MPAK_REGISTRY=host/namespace; "" maps @scope/name to
+	// the repository scope/name.
+	Namespace string
+	// PublicHost is the host[:port] clients pull from, used in "reference"
+	// fields, MCP package identifiers and derived MCP server names; "" uses
+	// each request's Host. Set it when mpakd is reached under several
+	// names, so server names do not change with the name used.
+	PublicHost string
+	// Logger receives failures of the store; nil logs to slog.Default.
+	Logger *slog.Logger
+}
+
+// New returns the handler of /v1/..., /v0.1/... and /v0/...; mount it at
+// those three prefixes. Only GET and HEAD are served.
+func New(opts Options) http.Handler { return newAPI(opts).routes() }
+
+func newAPI(opts Options) *api {
+	a := &api{
+		store:      opts.Store,
+		names:      names{namespace: strings.Trim(opts.Namespace, "/")},
+		publicHost: opts.PublicHost,
+		log:        opts.Logger,
+		now:        time.Now,
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	a.servers = newServerNames(a)
+	return a
+}
+
+func (a *api) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/bundles/search", a.serve(a.search))
+	mux.Handle("/v1/bundles/", a.serve(a.bundles))
+	for _, prefix := range []string{"/v0.1", "/v0"} {
+		mux.Handle(prefix+"/servers", a.serve(a.listServers))
+		mux.Handle(prefix+"/servers/", a.serve(a.server))
+	}
+	mux.Handle("/", a.serve(func(_ http.ResponseWriter, r *http.Request) error {
+		return notFound("no API endpoint at %s: see /v1/bundles/search and /v0.1/servers", r.URL.Path)
+	}))
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, &apiError{http.StatusMethodNotAllowed, codeMethodNotAllowed,
+				r.Method + " is not supported: this API is read-only; publish with mpak bundle push"})
+			return
+		}
+		// Everything here is public and read-only, so web pages on other
+		// origins (catalog UIs, READMEs showing badges) may read it.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		mux.ServeHTTP(w, r)
+	})
+}
+
+type api struct {
+	store      index.Store
+	names      names
+	publicHost string
+	log        *slog.Logger
+	servers    *serverNames
+	now        func() time.Time // tests pin the day download series end on
+}
+
+// host is where clients reach this server's registry.
+func (a *api) host(r *http.Request) string {
+	if a.publicHost != "" {
+		return a.publicHost
+	}
+	return r.Host
+}
+
+// scheme is how the request reached us. X-Forwarded-Proto is honoured
+// because TLS usually ends at a proxy in front of mpakd; it only shapes the
+// URLs we print, never a security decision.
+func scheme(r *http.Request) string {
+	switch strings.ToLower(r.Header.Get("X-Forwarded-Proto")) {
+	case "https":
+		return "https"
+	case "http":
+		return "http"
+	}
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// blobPath is a layer's URL path on the registry API of this server.
+func blobPath(repository, digest string) string {
+	return "/v2/" + repository + "/blobs/" + digest
+}
+
+// reference is a pullable host/repository:tag.
+func reference(host string, v *index.Version) string {
+	tag := v.Tag
+	if tag == "" {
+		tag = v.Version
+	}
+	return host + "/" + v.Repository + ":" + tag
+}

@@ -1,0 +1,74 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/mpak-oci/mpak/oci/catalog"
+)
+
+// Error codes of the {"error":{"code","message"}} body. Clients branch on
+// the code; the message is for people and says what to change.
+const (
+	codeNotFound         = "NOT_FOUND"
+	codeBadRequest       = "BAD_REQUEST"
+	codeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	codeInternal         = "INTERNAL"
+)
+
+// apiError is a failure a handler answers with.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func notFound(format string, args ...any) *apiError {
+	return &apiError{http.StatusNotFound, codeNotFound, fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, codeBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// handlerFunc is a handler that returns its failure, so every error leaves
+// through writeError and has the same shape.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// serve runs h and answers its error. Store failures are logged with their
+// details and answered generically: they are the operator's to fix, and
+// their text may describe the database.
+func (a *api) serve(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		var e *apiError
+		if !errors.As(err, &e) {
+			a.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			e = &apiError{http.StatusInternalServerError, codeInternal,
+				"reading the catalog failed; the mpakd log has the cause"}
+		}
+		writeError(w, e)
+	})
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	var body catalog.Error
+	body.Err.Code, body.Err.Message = e.code, e.message
+	writeJSON(w, e.status, &body)
+}
+
+// writeJSON answers v. The encoding cannot fail for our types, and once
+// the status is sent a later write error is the client's hang-up.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

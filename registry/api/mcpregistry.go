@@ -1,0 +1,192 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mpak-oci/mpak/registry/index"
+)
+
+// MCP Registry API paging, as the official registry has it.
+const defaultServerLimit = 30
+
+// listServers is GET /v0.1/servers?search=&cursor=&limit=&updated_since=&version=.
+// Servers are ordered by repository and version; the cursor is opaque to
+// clients (base64 of the store's "repository@version" of the last item).
+func (a *api) listServers(w http.ResponseWriter, r *http.Request) error {
+	p := r.URL.Query()
+	limit, err := intParam(p, "limit", defaultServerLimit, 1, maxLimit)
+	if err != nil {
+		return err
+	}
+	after := ""
+	if c := p.Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err == nil {
+			_, _, _, err = index.ParseCursor(string(b))
+		}
+		if err != nil {
+			return badRequest("cursor=%q is not a cursor this server issued: pass metadata.nextCursor of the previous page unchanged", c)
+		}
+		after = string(b)
+	}
+	var since time.Time
+	if s := p.Get("updated_since"); s != "" {
+		if since, err = time.Parse(time.RFC3339, s); err != nil {
+			return badRequest("updated_since=%q: use an RFC 3339 time such as 2025-01-02T15:04:05Z", s)
+		}
+	}
+	version := p.Get("version")
+	search := strings.ToLower(strings.TrimSpace(p.Get("search")))
+
+	host, base := a.host(r), scheme(r)+"://"+a.host(r)
+	f := filter{search: search, version: version}
+	if version == latestQuery {
+		f.version = ""
+	}
+	vs, next, err := a.page(r.Context(), after, since, version == latestQuery, limit, host, f)
+	if err != nil {
+		return err
+	}
+	latest := latestVersions{a: a, latestOnly: version == latestQuery}
+	out := serverList{Servers: make([]serverResponse, 0, len(vs))}
+	for i := range vs {
+		isLatest, err := latest.is(r.Context(), &vs[i])
+		if err != nil {
+			return err
+		}
+		out.Servers = append(out.Servers, serverOf(base, host, &vs[i], isLatest))
+	}
+	out.Metadata.Count = len(out.Servers)
+	if next != "" {
+		out.Metadata.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(next))
+	}
+	writeJSON(w, http.StatusOK, &out)
+	return nil
+}
+
+// filter is what Store.List cannot select: a search over the server name
+// and description, and an exact version.
+type filter struct {
+	search  string // lowercase
+	version string
+}
+
+func (f filter) none() bool { return f.search == "" && f.version == "" }
+
+func (f filter) match(host string, v *index.Version) bool {
+	if f.version != "" && v.Version != f.version {
+		return false
+	}
+	if f.search == "" {
+		return true
+	}
+	return strings.Contains(strings.ToLower(serverName(host, v)), f.search) ||
+		strings.Contains(strings.ToLower(v.Description), f.search)
+}
+
+// page reads up to limit matching versions after the cursor, and the
+// cursor of the next page, "" when nothing matches after these: reading
+// one match ahead spares clients the empty last page.
+func (a *api) page(ctx context.Context, after string, since time.Time, latestOnly bool, limit int, host string, f filter) ([]index.Version, string, error) {
+	batch := limit + 1
+	if !f.none() {
+		batch = max(batch, 4*maxLimit) // most rows may not match
+	}
+	var out []index.Version
+	for {
+		vs, err := a.store.List(ctx, after, since, latestOnly, batch)
+		if err != nil {
+			return nil, "", err
+		}
+		for i := range vs {
+			if !f.match(host, &vs[i]) {
+				continue
+			}
+			if len(out) == limit {
+				return out, index.Cursor(&out[limit-1]), nil
+			}
+			out = append(out, vs[i])
+		}
+		if len(vs) < batch {
+			return out, "", nil
+		}
+		after = index.Cursor(&vs[len(vs)-1])
+	}
+}
+
+// latestVersions tells whether a listed version is its repository's
+// latest, reading each repository's summary once per page.
+type latestVersions struct {
+	a          *api
+	latestOnly bool
+	cache      map[string]string
+}
+
+func (l *latestVersions) is(ctx context.Context, v *index.Version) (bool, error) {
+	if l.latestOnly {
+		return true, nil
+	}
+	if l.cache == nil {
+		l.cache = map[string]string{}
+	}
+	latest, ok := l.cache[v.Repository]
+	if !ok {
+		b, err := l.a.store.Bundle(ctx, v.Repository)
+		switch {
+		case errors.Is(err, index.ErrNotFound):
+			// Deleted since listed: it is nobody's latest.
+		case err != nil:
+			return false, err
+		default:
+			latest = b.Latest.Version
+		}
+		l.cache[v.Repository] = latest
+	}
+	return v.Version == latest, nil
+}
+
+// server dispatches /v0.1/servers/{name}/versions[/{version}]. The name
+// contains a slash, sent encoded (io.github.acme%2Fweather) or not; the
+// path arrives decoded, and a name has exactly one slash, so both read the
+// same.
+func (a *api) server(w http.ResponseWriter, r *http.Request) error {
+	_, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/servers/")
+	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	if len(segs) < 3 || len(segs) > 4 || segs[2] != "versions" || segs[0] == "" || segs[1] == "" {
+		return notFound("no API endpoint at %s: use /v0.1/servers/{name}/versions or /v0.1/servers/{name}/versions/{version}, with the name's '/' written as %%2F", r.URL.Path)
+	}
+	name := segs[0] + "/" + segs[1]
+	host, base := a.host(r), scheme(r)+"://"+a.host(r)
+	named, all, err := a.servers.versions(r.Context(), host, name)
+	if err != nil {
+		return err
+	}
+	latest := latestOf(all).Version
+	if len(segs) == 3 {
+		out := serverList{Servers: make([]serverResponse, 0, len(named))}
+		for i := range named {
+			out.Servers = append(out.Servers, serverOf(base, host, &named[i], named[i].Version == latest))
+		}
+		out.Metadata.Count = len(out.Servers)
+		writeJSON(w, http.StatusOK, &out)
+		return nil
+	}
+	want := segs[3]
+	if want == latestQuery {
+		// The latest of the versions under this name: normally the
+		// repository's latest, unless the name changed across versions.
+		want = latestOf(named).Version
+	}
+	for i := range named {
+		if named[i].Version == want {
+			writeJSON(w, http.StatusOK, serverOf(base, host, &named[i], want == latest))
+			return nil
+		}
+	}
+	return notFound("server %q has no version %q: list them with /v0.1/servers/%s/versions", name, segs[3], strings.Replace(name, "/", "%2F", 1))
+}

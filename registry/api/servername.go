@@ -1,0 +1,214 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/registry/index"
+)
+
+// serverNamePattern is what the official MCP Registry accepts as a server
+// name: a reverse-DNS namespace, one slash, a name.
+var serverNamePattern = regexp.MustCompile(`^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$`)
+
+// serverName is a version's name in the MCP Registry API. A publisher who
+// registered the server elsewhere declares its name in the
+// io.modelcontextprotocol.server.name annotation, and that name is kept so
+// both registries agree. Otherwise the name is derived from where the
+// bundle lives (see derivedName). An annotation the official registry
+// would refuse is ignored rather than served.
+func serverName(host string, v *index.Version) string {
+	if n := v.Annotations[mediatypes.AnnotationMCPName]; serverNamePattern.MatchString(n) {
+		return n
+	}
+	return derivedName(host, v.Repository)
+}
+
+// derivedName names a repository reverse-DNS style: the namespace is the
+// registry host's labels reversed (port dropped) followed by the
+// repository's directories, all joined by dots; the name is the
+// repository's last component. So on registry.example.com:5000,
+// acme/weather is com.example.registry.acme/weather, org/team/tool is
+// com.example.registry.org.team/tool, and on localhost acme/weather is
+// localhost.acme/weather. Namespaces may not contain '_', so directories
+// have theirs replaced by '-'.
+func derivedName(host, repository string) string {
+	ns := reverseHost(host)
+	name := repository
+	if i := strings.LastIndexByte(repository, '/'); i >= 0 {
+		dirs := strings.NewReplacer("/", ".", "_", "-").Replace(repository[:i])
+		ns, name = ns+"."+dirs, repository[i+1:]
+	}
+	return ns + "/" + name
+}
+
+// reverseHost is the namespace a host stands for. An IPv4 address keeps
+// its order; an IPv6 one is written as its 32 hex digits, since colons are
+// not allowed; a missing host (HTTP/1.0) is localhost.
+func reverseHost(host string) string {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.ToLower(strings.Trim(h, "[]"))
+	if ip := net.ParseIP(h); ip != nil {
+		if ip.To4() != nil {
+			return h
+		}
+		return hex.EncodeToString(ip.To16())
+	}
+	if h == "" {
+		return "localhost"
+	}
+	labels := strings.Split(h, ".")
+	slices.Reverse(labels)
+	return strings.Join(labels, ".")
+}
+
+// rescanEvery bounds how often a lookup of an unknown server name may read
+// the whole catalog: names that cannot be inverted (annotations) are found
+// by a scan, and requests for names that do not exist must not turn into
+// one scan each.
+const rescanEvery = 10 * time.Second
+
+// serverNames finds the repository a server name belongs to.
+type serverNames struct {
+	a *api
+
+	mu      sync.Mutex
+	host    string            // the host the last scan derived names for
+	byName  map[string]string // server name -> repository, from the last scan
+	scanned time.Time
+}
+
+func newServerNames(a *api) *serverNames { return &serverNames{a: a} }
+
+// versions returns the versions (highest first) whose server name is name,
+// and every version of their repository, for telling which is latest.
+// Nothing found is a *apiError 404.
+func (s *serverNames) versions(ctx context.Context, host, name string) (named, all []index.Version, err error) {
+	try := func(repository string) (bool, error) {
+		vs, err := s.a.store.Versions(ctx, repository)
+		if err != nil && !errors.Is(err, index.ErrNotFound) {
+			return false, err
+		}
+		named = named[:0]
+		for _, v := range vs {
+			if serverName(host, &v) == name {
+				named = append(named, v)
+			}
+		}
+		all = vs
+		return len(named) > 0, nil
+	}
+	// A derived name usually inverts to its repository directly, which
+	// also finds versions pushed a moment ago.
+	for _, repository := range derivedCandidates(host, name) {
+		if ok, err := try(repository); ok || err != nil {
+			return named, all, err
+		}
+	}
+	// Otherwise the last scan knows; a repository it names that no longer
+	// carries the name (its versions were deleted or renamed) is
+	// forgotten and looked up once more.
+	for range 2 {
+		repository, err := s.lookup(ctx, host, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok, err := try(repository); ok || err != nil {
+			return named, all, err
+		}
+		s.forget(name)
+	}
+	return nil, nil, serverNotFound(name)
+}
+
+func (s *serverNames) forget(name string) {
+	s.mu.Lock()
+	delete(s.byName, name)
+	s.mu.Unlock()
+}
+
+// lookup consults the name table of the last scan, rescanning when the
+// name is not in it and the scan is old enough; a 404 when the name is
+// nowhere.
+func (s *serverNames) lookup(ctx context.Context, host, name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if repository, ok := s.byName[name]; ok && s.host == host {
+		return repository, nil
+	}
+	if time.Since(s.scanned) < rescanEvery {
+		return "", serverNotFound(name)
+	}
+	byName := map[string]string{}
+	after := ""
+	const page = 1000
+	for {
+		vs, err := s.a.store.List(ctx, after, time.Time{}, false, page)
+		if err != nil {
+			return "", err
+		}
+		for i := range vs {
+			byName[serverName(host, &vs[i])] = vs[i].Repository
+		}
+		if len(vs) < page {
+			break
+		}
+		after = index.Cursor(&vs[len(vs)-1])
+	}
+	s.byName, s.host, s.scanned = byName, host, time.Now()
+	if repository, ok := byName[name]; ok {
+		return repository, nil
+	}
+	return "", serverNotFound(name)
+}
+
+// derivedCandidates inverts derivedName: the repositories whose derived
+// name could be name. Dots in the namespace are either separators or part
+// of a directory; the two readings that occur in practice are tried (every
+// dot a separator, or one dotted directory). Callers check each candidate
+// really carries the name.
+func derivedCandidates(host, name string) []string {
+	ns, last, ok := strings.Cut(name, "/")
+	if !ok || !component.MatchString(last) {
+		return nil
+	}
+	hostNS := reverseHost(host)
+	if ns == hostNS {
+		return []string{last}
+	}
+	dirs, ok := strings.CutPrefix(ns, hostNS+".")
+	if !ok || dirs == "" {
+		return nil
+	}
+	var out []string
+	for _, repo := range []string{strings.ReplaceAll(dirs, ".", "/") + "/" + last, dirs + "/" + last} {
+		if !slices.Contains(out, repo) && validRepository(repo) {
+			out = append(out, repo)
+		}
+	}
+	return out
+}
+
+func validRepository(repo string) bool {
+	for _, c := range strings.Split(repo, "/") {
+		if !component.MatchString(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func serverNotFound(name string) error {
+	return notFound("server %q not found: list the servers with /v0.1/servers?search=%s", name, name[strings.LastIndexByte(name, '/')+1:])
+}

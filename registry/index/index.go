@@ -1,0 +1,197 @@
+// Package index is mpakd's catalog: what every published bundle version
+// declares (read from OCI indexes, manifests and configs, never from the
+// zips), searchable, with exact download counts. The registry stays the
+// source of truth: everything here but the download counts can be rebuilt
+// from it (mpakd reindex).
+//
+// Store is implemented twice, by index/sqlite (the embedded default) and
+// index/postgres (several mpakd replicas sharing one database), and both
+// pass the same conformance suite in index/storetest.
+package index
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is matched by lookups of unknown bundles or versions.
+var ErrNotFound = errors.New("not found")
+
+// Tool is a tool a bundle declares.
+type Tool struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Build is one platform build of a version.
+type Build struct {
+	// Platform is "os/arch", "os/any" or "any".
+	Platform       string `json:"platform"`
+	ManifestDigest string `json:"manifest_digest"`
+	// LayerDigest is the .mcpb's digest (its sha256 is the MCP Registry's
+	// fileSha256); downloads are counted against it.
+	LayerDigest string `json:"bundle_digest"`
+	Size        int64  `json:"size"`
+}
+
+// Version is one published version of a bundle.
+type Version struct {
+	// Repository is the path within the registry, e.g. "acme/weather".
+	Repository string `json:"repository"`
+	// Version is the semver from manifest.json; Tag the tag it is under.
+	Version string `json:"version"`
+	Tag     string `json:"tag"`
+	Digest  string `json:"digest"` // the index (or single manifest) digest
+	// Prerelease is derived from Version by the stores.
+	Prerelease bool `json:"prerelease"`
+
+	Name            string            `json:"name"`
+	DisplayName     string            `json:"display_name,omitempty"`
+	Description     string            `json:"description"`
+	LongDescription string            `json:"long_description,omitempty"`
+	Keywords        []string          `json:"keywords,omitempty"`
+	Author          string            `json:"author,omitempty"`
+	License         string            `json:"license,omitempty"`
+	Homepage        string            `json:"homepage,omitempty"`
+	SourceURL       string            `json:"source_url,omitempty"`
+	ServerType      string            `json:"server_type"`
+	ManifestVersion string            `json:"manifest_version"`
+	Tools           []Tool            `json:"tools"`
+	Prompts         []string          `json:"prompts,omitempty"`
+	UserConfigKeys  []string          `json:"user_config_keys,omitempty"`
+	Builds          []Build           `json:"builds"`
+	Annotations     map[string]string `json:"annotations,omitempty"`
+	// Manifest is manifest.json verbatim (the OCI config), for show and the
+	// MCP Registry API.
+	Manifest []byte `json:"-"`
+
+	// Trust signals, from referrers when present.
+	Signed bool `json:"signed"`
+	Level  int  `json:"level"` // certification level 0-4
+
+	// PublishedAt is when the bundle says it was created (zero: unknown);
+	// IndexedAt when it was indexed (zero on PutVersion: now). Stores keep
+	// times to the microsecond.
+	PublishedAt time.Time `json:"published_at"`
+	IndexedAt   time.Time `json:"indexed_at"`
+	// Downloads is the version's total, all platforms and days; PutVersion
+	// ignores it.
+	Downloads int64 `json:"downloads"`
+}
+
+// Bundle is a repository's summary: its newest release and counts.
+type Bundle struct {
+	Repository string `json:"repository"`
+	// Latest is the highest non-prerelease version (else the highest
+	// prerelease), with its metadata.
+	Latest   Version `json:"latest"`
+	Versions int     `json:"versions"`
+	// Downloads is the repository's total, deleted versions' included.
+	Downloads int64 `json:"downloads"`
+	// UpdatedAt is the newest publication among its versions (a version
+	// without PublishedAt counts as published when indexed).
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Sort orders search results.
+type Sort string
+
+const (
+	SortRelevance Sort = "relevance" // full-text rank; downloads for empty queries
+	SortDownloads Sort = "downloads"
+	SortRecent    Sort = "recent" // UpdatedAt, newest first
+	SortName      Sort = "name"   // repository path, the name clients pull by
+)
+
+// Query is a search. Zero fields do not filter.
+type Query struct {
+	// Text is words, all required, the last also matched as a word prefix
+	// (search as you type), across the name (and repository path), display
+	// name, tool names, keywords, description and, weighted lowest, long
+	// description and tool descriptions. Case, accents and punctuation are
+	// ignored, so no text is a syntax error; text without letters or
+	// digits does not filter.
+	Text     string
+	Type     string // server type
+	OS, Arch string // a build must serve this platform (exact, os/any or any); GOOS/GOARCH names
+	MinLevel int
+	Signed   *bool
+	Sort     Sort // default relevance
+	Limit    int  // default 20, at most 100
+	Offset   int
+}
+
+// Results is a page of bundles (their latest versions) and the total match count.
+type Results struct {
+	Bundles []Bundle `json:"bundles"`
+	Total   int      `json:"total"`
+}
+
+// Download is a count of downloads of one build on one day (UTC).
+type Download struct {
+	Repository string
+	Version    string
+	Platform   string
+	Day        time.Time // truncated to the UTC day
+	Count      int64
+}
+
+// DayCount is a point of a daily series.
+type DayCount struct {
+	Day   time.Time `json:"day"`
+	Count int64     `json:"count"`
+}
+
+// Stats are a bundle's downloads.
+type Stats struct {
+	Total      int64            `json:"total"`
+	ByVersion  map[string]int64 `json:"by_version"`
+	ByPlatform map[string]int64 `json:"by_platform"`
+	Daily      []DayCount       `json:"daily"` // oldest first, days without downloads omitted
+}
+
+// LayerRef is what a bundle layer digest belongs to, for attributing a
+// blob GET to a download.
+type LayerRef struct {
+	Repository string
+	Version    string
+	Platform   string
+}
+
+// Store keeps the catalog and the counts.
+type Store interface {
+	// PutVersion inserts or replaces a version (re-indexing is idempotent).
+	// The version must be strict semver: it is what orders versions.
+	PutVersion(ctx context.Context, v *Version) error
+	// DeleteVersion removes a version; its download counts are kept. An
+	// unknown version is ErrNotFound.
+	DeleteVersion(ctx context.Context, repository, version string) error
+
+	// Bundle returns a repository's summary, or ErrNotFound.
+	Bundle(ctx context.Context, repository string) (*Bundle, error)
+	// Versions lists a repository's versions, highest semver first, or
+	// ErrNotFound when it has none.
+	Versions(ctx context.Context, repository string) ([]Version, error)
+	// Version returns one version, or ErrNotFound.
+	Version(ctx context.Context, repository, version string) (*Version, error)
+	// Search ranks bundles by their latest version's text.
+	Search(ctx context.Context, q Query) (*Results, error)
+	// List pages through every version in (repository, semver) order, for
+	// the MCP Registry API: after is the "repository@version" of the last
+	// item of the previous page ("" for the first), since (if not zero)
+	// keeps only versions indexed after it, latestOnly keeps each
+	// repository's latest version only.
+	List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]Version, error)
+
+	// Layer tells which build a .mcpb layer digest is, or ErrNotFound.
+	Layer(ctx context.Context, repository, digest string) (*LayerRef, error)
+	// AddDownloads adds counts; it is called in batches, each counted
+	// whole or not at all. Counts may precede the version's indexing.
+	AddDownloads(ctx context.Context, ds []Download) error
+	// Stats returns a repository's downloads, or ErrNotFound for a
+	// repository with neither versions nor downloads.
+	Stats(ctx context.Context, repository string) (*Stats, error)
+
+	Close() error
+}

@@ -1,0 +1,121 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/index/storetest"
+)
+
+func TestConformanceMemory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) index.Store {
+		s, err := sqlite.Open("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// The suite again on files: WAL mode, the separate read pool, and the
+// writer's transactions are what a server runs.
+func TestConformanceFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the in-memory run covers the same behaviour")
+	}
+	storetest.Run(t, func(t *testing.T) index.Store {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "with space?and#hash", "index.db")
+	if _, err := sqlite.Open(path); err == nil {
+		t.Fatal("Open in a missing directory succeeded, want an error")
+	}
+	path = filepath.Join(t.TempDir(), "with space?and#hash.db")
+	s, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &index.Version{Repository: "acme/weather", Version: "1.0.0", Name: "weather", Description: "Forecasts",
+		IndexedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if err := s.PutVersion(t.Context(), v); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddDownloads(t.Context(), []index.Download{{Repository: "acme/weather", Version: "1.0.0", Platform: "any", Count: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopening finds everything, and migrating again is a no-op.
+	s, err = sqlite.Open(path)
+	if err != nil {
+		t.Fatalf("reopening: %v", err)
+	}
+	defer s.Close()
+	b, err := s.Bundle(t.Context(), "acme/weather")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Downloads != 3 || b.Latest.Description != "Forecasts" {
+		t.Errorf("after reopening: %d downloads, description %q; want 3, Forecasts", b.Downloads, b.Latest.Description)
+	}
+	res, err := s.Search(t.Context(), index.Query{Text: "forecasts"})
+	if err != nil || res.Total != 1 {
+		t.Errorf("search after reopening: %+v, %v; want 1 result", res, err)
+	}
+}
+
+// Two stores on one file are two processes: the busy timeout and
+// BEGIN IMMEDIATE make their writes queue instead of failing.
+func TestTwoStoresOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "index.db")
+	var stores [2]*sqlite.Store
+	var wg sync.WaitGroup
+	errs := make([]error, len(stores))
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = sqlite.Open(path) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	if err := stores[0].PutVersion(t.Context(), &index.Version{Repository: "acme/x", Version: "1.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	for _, s := range stores {
+		wg.Go(func() {
+			for range n {
+				if err := s.AddDownloads(t.Context(), []index.Download{{Repository: "acme/x", Version: "1.0.0", Platform: "any", Count: 1}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, s := range stores {
+		b, err := s.Bundle(t.Context(), "acme/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Downloads != 2*n {
+			t.Errorf("store %d: %d downloads, want %d", i, b.Downloads, 2*n)
+		}
+	}
+}

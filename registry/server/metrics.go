@@ -1,0 +1,97 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are mpakd's Prometheus series. Each server has its own registry,
+// so several servers in one process (tests) do not collide.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	indexed  *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mpakd_http_requests_total", Help: "HTTP requests by API and status class.",
+		}, []string{"api", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mpakd_http_request_duration_seconds", Help: "Time to the end of the response, by API.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"api"}),
+		indexed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mpakd_index_events_total", Help: "Pushed versions indexed, by result.",
+		}, []string{"result"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.indexed,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// pending exposes the downloads recorded but not yet in the store.
+func (m *metrics) pending(f func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mpakd_downloads_pending", Help: "Downloads in the write-ahead log, not yet in the store.",
+	}, func() float64 { return float64(f()) }))
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// apiOf names the part of the server a path belongs to; a bounded label set
+// keeps the series count small whatever clients request.
+func apiOf(path string) string {
+	for _, p := range []string{"/v2/", "/v1/", "/v0.1/", "/v0/", "/metrics", "/healthz"} {
+		if strings.HasPrefix(path, p) {
+			return strings.Trim(p, "/")
+		}
+	}
+	return "other"
+}
+
+// codeWriter records the status for the request counter.
+type codeWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *codeWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *codeWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *codeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (m *metrics) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		cw := &codeWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r)
+		if cw.code == 0 {
+			cw.code = http.StatusOK
+		}
+		a := apiOf(r.URL.Path)
+		m.requests.WithLabelValues(a, r.Method, strconv.Itoa(cw.code/100)+"xx").Inc()
+		m.latency.WithLabelValues(a).Observe(time.Since(start).Seconds())
+	})
+}
