@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/catalog"
@@ -115,5 +118,44 @@ func TestPullsAreCountedExactly(t *testing.T) {
 	}
 	if b.Downloads != pulls || len(b.Versions) != 1 || b.Versions[0].Downloads != pulls {
 		t.Fatalf("downloads: bundle %d, versions %+v; want %d", b.Downloads, b.Versions, pulls)
+	}
+}
+
+// mpakd answers the referrers API, so oras-go attaches without fallback tags.
+func TestReferrersAPI(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	addr := freeAddr(t)
+	stop := start(t, "--data", filepath.Join(t.TempDir(), "data"), "--addr", addr)
+	defer stop()
+	pushVersion(t, addr, "acme/signed", "signed", "1.0.0")
+	r, _ := ref.Parse(addr+"/acme/signed", ref.Defaults{})
+	repo, err := remote.Options{}.Repository(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	subject, err := repo.Resolve(ctx, "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := oras.PackManifest(ctx, repo, oras.PackManifestVersion1_1, mediatypes.Scan,
+		oras.PackManifestOptions{Subject: &subject, ManifestAnnotations: map[string]string{ocispec.AnnotationCreated: "2026-01-01T00:00:00Z"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []ocispec.Descriptor
+	if err := repo.Referrers(ctx, subject, mediatypes.Scan, func(ds []ocispec.Descriptor) error {
+		got = append(got, ds...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Digest != desc.Digest || got[0].ArtifactType != mediatypes.Scan {
+		t.Fatalf("referrers = %+v, want the scan report %s", got, desc.Digest)
+	}
+	// The search still shows one version: the fallback index is not a version.
+	res, err := (&catalog.Client{BaseURL: "http://" + addr}).Bundle(ctx, "acme/signed")
+	if err != nil || len(res.Versions) != 1 {
+		t.Fatalf("bundle after attaching: %+v, %v", res, err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/mpak-oci/mpak/registry/embedded"
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/referrers"
 	"github.com/mpak-oci/mpak/registry/stats"
 )
 
@@ -58,7 +59,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{reg: reg, store: opts.Store, mux: http.NewServeMux(), log: log, metrics: newMetrics()}
-	var v2 http.Handler = reg
+	// distribution/v3 has no referrers API: serve it on top, keeping each
+	// subject's list in the registry as the spec's fallback index.
+	var v2 http.Handler = referrers.Middleware(reg, referrers.Options{Repos: reg, Logger: log})
 	if opts.Store != nil {
 		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: reg, Log: log}
 		v2 = observePushes(v2, s.indexTag)

@@ -1,0 +1,159 @@
+package referrers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry"
+)
+
+// FallbackTag is the tag the distribution spec assigns to the referrers
+// index of subject: <alg>-<hex>, the algorithm cut to 32 characters, the
+// encoded part to 64, characters not allowed in a tag replaced by '-'.
+func FallbackTag(subject digest.Digest) string {
+	alg, enc := subject.Algorithm().String(), subject.Encoded()
+	if len(alg) > 32 {
+		alg = alg[:32]
+	}
+	if len(enc) > 64 {
+		enc = enc[:64]
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.', r == '-':
+			return r
+		}
+		return '-'
+	}, alg+"-"+enc)
+}
+
+// specsVersion is the schemaVersion every OCI index carries.
+var specsVersion = specs.Versioned{SchemaVersion: 2}
+
+// lockStripes bounds the memory the per-subject locks take; two subjects
+// sharing a stripe only wait for each other.
+const lockStripes = 64
+
+// fallbackIndexes reads and rewrites fallback indexes. A rewrite is a
+// read-modify-write of one tag, so concurrent pushes of referrers to one
+// subject would drop each other's entries; the stripes serialise them. That
+// holds within one process: replicas sharing storage can still race, as
+// clients in fallback mode do.
+type fallbackIndexes struct {
+	stripes [lockStripes]sync.Mutex
+}
+
+func (f *fallbackIndexes) lock(repository string, subject digest.Digest) func() {
+	h := fnv.New32a()
+	h.Write([]byte(repository))
+	h.Write([]byte{0})
+	h.Write([]byte(subject))
+	mu := &f.stripes[h.Sum32()%lockStripes]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// read returns the fallback index of subject and the referrers it lists;
+// a zero descriptor and no referrers when there is none.
+func read(ctx context.Context, repo registry.Repository, subject digest.Digest) (ocispec.Descriptor, []ocispec.Descriptor, error) {
+	desc, rc, err := repo.Manifests().FetchReference(ctx, FallbackTag(subject))
+	if errors.Is(err, errdef.ErrNotFound) {
+		return ocispec.Descriptor{}, nil, nil
+	}
+	if err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("fetching the referrers index of %s: %w", subject, err)
+	}
+	defer rc.Close()
+	// Some registries (GitLab) resolve the tag as the digest itself and
+	// return the subject; something else tagged there is not a list either.
+	if desc.Digest == subject || desc.MediaType != ocispec.MediaTypeImageIndex {
+		return ocispec.Descriptor{}, nil, nil
+	}
+	if desc.Size > maxManifestBytes {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("the referrers index of %s is %d bytes, over the %d byte limit", subject, desc.Size, maxManifestBytes)
+	}
+	b, err := content.ReadAll(rc, desc)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("reading the referrers index of %s: %w", subject, err)
+	}
+	var index ocispec.Index
+	if err := json.Unmarshal(b, &index); err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("the referrers index of %s (tag %s) is not an image index: %w", subject, FallbackTag(subject), err)
+	}
+	return desc, index.Manifests, nil
+}
+
+// add lists ref among the referrers of subject; an entry with ref's digest
+// is replaced.
+func (f *fallbackIndexes) add(ctx context.Context, repo registry.Repository, name string, subject digest.Digest, ref ocispec.Descriptor, log *slog.Logger) error {
+	return f.update(ctx, repo, name, subject, log, func(list []ocispec.Descriptor) []ocispec.Descriptor {
+		out := make([]ocispec.Descriptor, 0, len(list)+1)
+		for _, d := range list {
+			if d.Digest != ref.Digest {
+				out = append(out, d)
+			}
+		}
+		return append(out, ref)
+	})
+}
+
+// remove drops gone from the referrers of subject.
+func (f *fallbackIndexes) remove(ctx context.Context, repo registry.Repository, name string, subject, gone digest.Digest, log *slog.Logger) error {
+	return f.update(ctx, repo, name, subject, log, func(list []ocispec.Descriptor) []ocispec.Descriptor {
+		out := make([]ocispec.Descriptor, 0, len(list))
+		for _, d := range list {
+			if d.Digest != gone {
+				out = append(out, d)
+			}
+		}
+		return out
+	})
+}
+
+// update rewrites the fallback index of subject with change applied, then
+// deletes the superseded index (as oras-go does) so rewrites leave no
+// untagged manifests behind.
+func (f *fallbackIndexes) update(ctx context.Context, repo registry.Repository, name string, subject digest.Digest, log *slog.Logger, change func([]ocispec.Descriptor) []ocispec.Descriptor) error {
+	defer f.lock(name, subject)()
+	old, list, err := read(ctx, repo, subject)
+	if err != nil {
+		return err
+	}
+	updated := change(list)
+	b, err := json.Marshal(ocispec.Index{
+		Versioned: specsVersion,
+		MediaType: ocispec.MediaTypeImageIndex,
+		Manifests: updated,
+	})
+	if err != nil {
+		return err
+	}
+	desc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageIndex, b)
+	if desc.Digest == old.Digest {
+		return nil
+	}
+	if err := repo.Manifests().PushReference(ctx, desc, bytes.NewReader(b), FallbackTag(subject)); err != nil {
+		return fmt.Errorf("pushing the referrers index of %s: %w", subject, err)
+	}
+	// An empty index has the same digest for every subject: deleting one
+	// by digest would untag the others, so empty indexes stay.
+	if old.Digest != "" && len(list) > 0 {
+		if err := repo.Manifests().Delete(ctx, old); err != nil && !errors.Is(err, errdef.ErrNotFound) {
+			log.Warn("deleting a superseded referrers index failed; it stays as an untagged manifest",
+				"repository", name, "subject", subject, "index", old.Digest, "err", err)
+		}
+	}
+	return nil
+}
