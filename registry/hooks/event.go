@@ -1,0 +1,81 @@
+package hooks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	"oras.land/oras-go/v2/registry"
+)
+
+// event is what a delivery asks of mpakd, whatever its sender's format.
+type event struct {
+	// id identifies the event across re-sent deliveries; empty when the
+	// sender gives none.
+	id         string
+	push       bool   // else a pull
+	repository string // e.g. "acme/weather"
+	ref        string // the tag pushed, or the digest pulled
+}
+
+// result is the answer to a delivery that was processed.
+type result struct {
+	Pushed     int `json:"pushed"`
+	Pulled     int `json:"pulled"`
+	Duplicates int `json:"duplicates"`
+	failed     []string
+}
+
+// process acts on the events in order, so that a push is indexed before a
+// later pull of it in the same delivery is counted. A failed push does not
+// stop the rest.
+func (h *hooks) process(ctx context.Context, sender string, events []event) result {
+	var res result
+	for _, e := range events {
+		if e.id != "" && !h.seen.claim(e.id) {
+			res.Duplicates++
+			continue
+		}
+		if !e.push {
+			if h.opts.OnPull != nil {
+				h.opts.OnPull(ctx, e.repository, e.ref)
+			}
+			res.Pulled++
+			continue
+		}
+		if h.opts.OnPush != nil {
+			if err := h.opts.OnPush(ctx, e.repository, e.ref); err != nil {
+				// Forgotten, so the re-sent delivery indexes it.
+				h.seen.release(e.id)
+				h.log.Error("hooks: indexing a pushed tag failed; the sender will retry", "sender", sender, "repository", e.repository, "tag", e.ref, "err", err)
+				res.failed = append(res.failed, fmt.Sprintf("%s:%s: %v", e.repository, e.ref, err))
+				continue
+			}
+		}
+		res.Pushed++
+	}
+	return res
+}
+
+// checkRepository, checkTag and checkDigest validate what a payload names
+// before anything is called with it.
+func checkRepository(name string) error {
+	if err := (registry.Reference{Registry: "registry.invalid", Repository: name}).ValidateRepository(); err != nil {
+		return fmt.Errorf("repository %q is not a valid OCI repository name", name)
+	}
+	return nil
+}
+
+func checkTag(tag string) error {
+	if err := (registry.Reference{Reference: tag}).ValidateReferenceAsTag(); err != nil {
+		return fmt.Errorf("tag %q is not a valid OCI tag", tag)
+	}
+	return nil
+}
+
+func checkDigest(d string) error {
+	if _, err := digest.Parse(d); err != nil {
+		return fmt.Errorf("digest %q is not a valid digest (algorithm:hex)", d)
+	}
+	return nil
+}
