@@ -8,13 +8,17 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -29,11 +33,15 @@ func main() {
 }
 
 type serveFlags struct {
-	addr       string
-	data       string
-	db         string
-	namespace  string
-	publicHost string
+	addr         string
+	data         string
+	db           string
+	namespace    string
+	publicHost   string
+	upstream     string
+	upstreamUser string
+	hooksSecret  string
+	plainHTTP    bool
 }
 
 func rootCommand() *cobra.Command {
@@ -44,10 +52,17 @@ func rootCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), f) },
 	}
+	addStoreFlags := func(c *cobra.Command) {
+		c.Flags().StringVar(&f.data, "data", "./mpak-data", "directory for registry storage, the SQLite catalog and the download log")
+		c.Flags().StringVar(&f.db, "db", "", "catalog database: a postgres:// URL shared by several mpakd (default: SQLite in --data)")
+		c.Flags().StringVar(&f.upstream, "upstream", "", "front an existing registry (https://registry.example) instead of the embedded one")
+		c.Flags().StringVar(&f.upstreamUser, "upstream-username", "", "user mpakd reads the upstream as (password from $MPAKD_UPSTREAM_PASSWORD; default: the docker config)")
+		c.Flags().BoolVar(&f.plainHTTP, "upstream-plain-http", false, "reach a non-loopback upstream over http://")
+	}
 	addFlags := func(c *cobra.Command) {
 		c.Flags().StringVar(&f.addr, "addr", "127.0.0.1:5000", "address to listen on")
-		c.Flags().StringVar(&f.data, "data", "./mpak-data", "directory for registry storage and the SQLite catalog")
-		c.Flags().StringVar(&f.db, "db", "", "catalog database: a postgres:// URL shared by several mpakd (default: SQLite in --data)")
+		addStoreFlags(c)
+		c.Flags().StringVar(&f.hooksSecret, "hooks-secret", os.Getenv("MPAKD_HOOKS_SECRET"), "shared secret for /hooks/distribution and /hooks/harbor (default $MPAKD_HOOKS_SECRET; empty disables them)")
 		c.Flags().StringVar(&f.namespace, "namespace", "", "registry path @scope/name references live under (as in MPAK_REGISTRY=host/namespace)")
 		c.Flags().StringVar(&f.publicHost, "public-host", "", "host[:port] clients reach this server at, for printed references (default: the request's Host)")
 	}
@@ -69,30 +84,79 @@ func rootCommand() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runReindex(cmd, f) },
 	}
-	reindex.Flags().StringVar(&f.data, "data", "./mpak-data", "directory for registry storage and the SQLite catalog")
-	reindex.Flags().StringVar(&f.db, "db", "", "catalog database (default: SQLite in --data)")
-	root.AddCommand(serve, reindex)
+	addStoreFlags(reindex)
+	sync := &cobra.Command{
+		Use:   "sync REPOSITORY...",
+		Short: "Index the named repositories (for upstreams that do not list their catalog, or after missed events)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServer(cmd, f, func(srv *server.Server) error {
+				n, err := srv.Sync(cmd.Context(), args)
+				if err == nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "indexed %d versions in %d repositories\n", n, len(args))
+				}
+				return err
+			})
+		},
+	}
+	addStoreFlags(sync)
+	root.AddCommand(serve, reindex, sync)
 	return root
 }
 
-func runReindex(cmd *cobra.Command, f *serveFlags) error {
+// options turns the flags into server options.
+func (f *serveFlags) options(store index.Store, log *slog.Logger) (server.Options, error) {
+	o := server.Options{DataDir: f.data, Store: store, Namespace: f.namespace, PublicHost: f.publicHost,
+		HooksSecret: f.hooksSecret, Logger: log}
+	if f.upstream == "" {
+		return o, nil
+	}
+	u, err := url.Parse(f.upstream)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return o, fmt.Errorf("--upstream %q: want a registry URL such as https://registry.example", f.upstream)
+	}
+	o.Upstream = u
+	o.UpstreamRemote.PlainHTTP = f.plainHTTP
+	if f.upstreamUser != "" {
+		store := credentials.NewMemoryStore()
+		cred := auth.Credential{Username: f.upstreamUser, Password: os.Getenv("MPAKD_UPSTREAM_PASSWORD")}
+		if err := store.Put(context.Background(), u.Host, cred); err != nil {
+			return o, err
+		}
+		o.UpstreamRemote.Credentials = store
+	}
+	return o, nil
+}
+
+// withServer opens the store and builds a server (not listening) for the
+// maintenance commands.
+func withServer(cmd *cobra.Command, f *serveFlags, run func(*server.Server) error) error {
 	ctx := cmd.Context()
 	store, err := openStore(ctx, f.db, f.data)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	srv, err := server.New(ctx, server.Options{DataDir: f.data, Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	o, err := f.options(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer srv.Shutdown(context.Background())
-	repos, versions, err := srv.Reindex(ctx)
-	if err != nil {
+	return run(srv)
+}
+
+func runReindex(cmd *cobra.Command, f *serveFlags) error {
+	return withServer(cmd, f, func(srv *server.Server) error {
+		repos, versions, err := srv.Reindex(cmd.Context())
+		if err == nil {
+			fmt.Fprintf(cmd.OutOrStdout(), "reindexed %d versions in %d repositories\n", versions, repos)
+		}
 		return err
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "reindexed %d versions in %d repositories\n", versions, repos)
-	return nil
+	})
 }
 
 func runServe(ctx context.Context, f *serveFlags) error {
@@ -102,7 +166,11 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer store.Close()
-	srv, err := server.New(ctx, server.Options{DataDir: f.data, Store: store, Namespace: f.namespace, PublicHost: f.publicHost, Logger: log})
+	o, err := f.options(store, log)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -9,14 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
+	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/api"
-	"github.com/mpak-oci/mpak/registry/embedded"
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/indexer"
-	"github.com/mpak-oci/mpak/registry/referrers"
 	"github.com/mpak-oci/mpak/registry/stats"
 )
 
@@ -33,12 +33,19 @@ type Options struct {
 	// PublicHost is the host[:port] clients reach this server at, for the
 	// references the APIs print (default: each request's Host).
 	PublicHost string
-	Logger     *slog.Logger
+	// Upstream fronts an existing registry instead of the embedded one;
+	// UpstreamRemote holds mpakd's own credentials for reading it (indexing).
+	Upstream       *url.URL
+	UpstreamRemote remote.Options
+	// HooksSecret enables /hooks/distribution and /hooks/harbor, the
+	// upstream's push and pull events, for this shared secret.
+	HooksSecret string
+	Logger      *slog.Logger
 }
 
 // Server is a running mpakd.
 type Server struct {
-	reg     *embedded.Registry
+	backend *backend
 	store   index.Store
 	indexer *indexer.Indexer
 	mux     *http.ServeMux
@@ -48,33 +55,43 @@ type Server struct {
 	counter *stats.Counter
 }
 
-// New builds the server and its embedded registry.
+// New builds the server and its registry: the embedded one, or a proxy to
+// Options.Upstream.
 func New(ctx context.Context, opts Options) (*Server, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	reg, err := embedded.New(ctx, embedded.Options{Dir: opts.DataDir})
+	var (
+		b   *backend
+		err error
+	)
+	if opts.Upstream != nil {
+		b, err = upstreamBackend(opts.Upstream, opts.UpstreamRemote, log)
+	} else {
+		b, err = embeddedBackend(ctx, opts.DataDir, log)
+	}
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{reg: reg, store: opts.Store, mux: http.NewServeMux(), log: log, metrics: newMetrics()}
-	// distribution/v3 has no referrers API: serve it on top, keeping each
-	// subject's list in the registry as the spec's fallback index.
-	var v2 http.Handler = referrers.Middleware(reg, referrers.Options{Repos: reg, Logger: log})
+	s := &Server{backend: b, store: opts.Store, mux: http.NewServeMux(), log: log, metrics: newMetrics()}
+	v2 := b.v2
 	if opts.Store != nil {
-		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: reg, Log: log}
+		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log}
 		v2 = observePushes(v2, s.indexTag)
 		if opts.DataDir != "" {
 			// Downloads are counted where the data lives: the write-ahead log
 			// must survive restarts to keep its exactly-once promise.
 			s.counter, err = stats.Open(ctx, stats.Options{Store: opts.Store, WALPath: filepath.Join(opts.DataDir, "downloads.wal"), Logger: log})
 			if err != nil {
-				reg.Close()
+				b.close()
 				return nil, err
 			}
 			v2 = s.counter.Middleware(v2)
 			s.metrics.pending(s.counter.Pending)
+		}
+		if opts.HooksSecret != "" {
+			s.mux.Handle("/hooks/", s.hooks(opts.HooksSecret))
 		}
 		catalog := api.New(api.Options{Store: opts.Store, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log})
 		for _, prefix := range []string{"/v1/", "/v0.1/", "/v0/"} {
@@ -114,7 +131,7 @@ func (s *Server) Reindex(ctx context.Context) (repositories, versions int, err e
 	if s.indexer == nil {
 		return 0, 0, errors.New("reindex: no catalog store configured")
 	}
-	repos, err := s.reg.Repositories(ctx)
+	repos, err := s.backend.repos.Repositories(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("listing repositories: %w", err)
 	}
@@ -129,6 +146,22 @@ func (s *Server) Reindex(ctx context.Context) (repositories, versions int, err e
 		}
 	}
 	return repositories, versions, nil
+}
+
+// Sync indexes the named repositories: for upstreams whose catalog cannot
+// be listed, and to catch up after missed events.
+func (s *Server) Sync(ctx context.Context, repositories []string) (versions int, err error) {
+	if s.indexer == nil {
+		return 0, errors.New("sync: no catalog store configured")
+	}
+	for _, repo := range repositories {
+		n, err := s.indexer.Repository(ctx, repo)
+		if err != nil {
+			return versions, err
+		}
+		versions += n
+	}
+	return versions, nil
 }
 
 // Handler serves every endpoint; tests mount it on httptest servers.
@@ -149,7 +182,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.counter != nil {
 		err = errors.Join(err, s.counter.Close())
 	}
-	return errors.Join(err, s.reg.Close())
+	return errors.Join(err, s.backend.close())
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,85 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"oras.land/oras-go/v2/registry"
+
+	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/registry/embedded"
+	"github.com/mpak-oci/mpak/registry/proxy"
+	"github.com/mpak-oci/mpak/registry/referrers"
+)
+
+// repositories is how mpakd reads its own registry: per repository for
+// indexing, and the whole catalog for reindex.
+type repositories interface {
+	Repository(ctx context.Context, name string) (registry.Repository, error)
+	Repositories(ctx context.Context) ([]string, error)
+}
+
+// backend is where bundles live: the embedded registry, or an upstream.
+type backend struct {
+	v2    http.Handler
+	repos repositories
+	close func() error
+}
+
+// embeddedBackend serves distribution/v3 in-process with the referrers API
+// it lacks on top, keeping each subject's list in the registry as the
+// spec's fallback index.
+func embeddedBackend(ctx context.Context, dataDir string, log *slog.Logger) (*backend, error) {
+	reg, err := embedded.New(ctx, embedded.Options{Dir: dataDir})
+	if err != nil {
+		return nil, err
+	}
+	return &backend{
+		v2:    referrers.Middleware(reg, referrers.Options{Repos: reg, Logger: log}),
+		repos: reg,
+		close: reg.Close,
+	}, nil
+}
+
+// upstreamBackend streams /v2/ to an existing registry; mpakd's own reads
+// go to it directly with the credentials in o.
+func upstreamBackend(u *url.URL, o remote.Options, log *slog.Logger) (*backend, error) {
+	p, err := proxy.New(u, proxy.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	o.PlainHTTP = o.PlainHTTP || u.Scheme == "http"
+	return &backend{v2: p, repos: upstreamRepos{host: u.Host, remote: o}, close: func() error { return nil }}, nil
+}
+
+type upstreamRepos struct {
+	host   string
+	remote remote.Options
+}
+
+func (u upstreamRepos) Repository(_ context.Context, name string) (registry.Repository, error) {
+	r, err := ref.Parse(u.host+"/"+name, ref.Defaults{})
+	if err != nil {
+		return nil, fmt.Errorf("repository %q: %w", name, err)
+	}
+	return u.remote.Repository(r)
+}
+
+// Repositories uses the upstream's _catalog, which many registries (GHCR,
+// Docker Hub) do not offer to ordinary accounts: reindex then needs the
+// repositories named (mpakd sync).
+func (u upstreamRepos) Repositories(ctx context.Context) ([]string, error) {
+	reg, err := u.remote.Registry(u.host)
+	if err != nil {
+		return nil, err
+	}
+	repos, err := registry.Repositories(ctx, reg)
+	if err != nil {
+		return nil, fmt.Errorf("listing the upstream's repositories (_catalog): %w; name them instead: mpakd sync REPO...", err)
+	}
+	return repos, nil
+}
