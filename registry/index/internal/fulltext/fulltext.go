@@ -8,6 +8,7 @@ package fulltext
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/runes"
@@ -105,15 +106,21 @@ func Terms(text string) []string {
 
 // fold removes accents (é → e) and compatibility forms (ﬁ → fi), so
 // "cafe" finds "Café".
-var fold = transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// A chained Transformer keeps state between calls, so it must not be
+// shared by goroutines: each call takes one from the pool.
+var folds = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
 
 // split returns the lowercase words of s. With parts, a camelCase or
 // PascalCase word also yields its parts, so "forecast" finds the tool
 // getForecast.
 func split(s string, parts bool) []string {
+	fold := folds.Get().(transform.Transformer)
 	if folded, _, err := transform.String(fold, s); err == nil {
 		s = folded
 	}
+	folds.Put(fold)
 	var words []string
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }) {
 		if len(w) > maxWord {
