@@ -1,0 +1,190 @@
+package benchsearch
+
+import (
+	"context"
+	"flag"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/index/postgres"
+	"github.com/mpak-oci/mpak/registry/index/sqlite"
+)
+
+var (
+	flagRepos    = flag.Int("benchsearch.repos", 20000, "repositories in the benchmark catalog")
+	flagVersions = flag.Int("benchsearch.versions", 5, "versions per repository")
+	flagClients  = flag.Int("benchsearch.clients", 16, "concurrent closed-loop HTTP clients")
+	flagDuration = flag.Duration("benchsearch.duration", 10*time.Second, "measured time of the mixed load, per store")
+	flagClassDur = flag.Duration("benchsearch.classdur", 3*time.Second, "measured time of each class alone, per store (0: skip)")
+	flagWarmup   = flag.Duration("benchsearch.warmup", time.Second, "unmeasured load before each measurement")
+	flagWrk      = flag.Duration("benchsearch.wrk", 5*time.Second, "duration of the wrk cross-check, when wrk is installed (0: skip)")
+	flagDrop     = flag.Bool("benchsearch.drop", false, "drop the PostgreSQL fixture schema afterwards instead of keeping it for the next run")
+)
+
+var (
+	benchCatalogOnce sync.Once
+	benchCatalog     *Catalog
+)
+
+func catalogForBench() *Catalog {
+	benchCatalogOnce.Do(func() { benchCatalog = Generate(seed, *flagRepos, *flagVersions) })
+	return benchCatalog
+}
+
+// BenchmarkSearchHTTP measures GET /v1/bundles/search over loopback TCP
+// against each store holding the generated catalog: sub-benchmark mix is
+// every class at once (the headline), then each class alone, then wrk.
+// Each sub-benchmark runs its load once, for a fixed duration, whatever
+// b.N: run with -benchtime 1x. ns/op is wall time per request (1/req/s).
+func BenchmarkSearchHTTP(b *testing.B) {
+	stores := []struct {
+		name string
+		open func(b *testing.B) index.Store
+	}{
+		{"sqlite", func(b *testing.B) index.Store {
+			path := sqliteFixture(b, catalogForBench, *flagRepos, *flagVersions)
+			st, err := sqlite.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+		{"postgres", func(b *testing.B) index.Store {
+			dsn := postgresFixture(b, catalogForBench, *flagRepos, *flagVersions, *flagDrop)
+			st, err := postgres.Open(context.Background(), dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+	}
+	for _, s := range stores {
+		b.Run(s.name, func(b *testing.B) {
+			st := s.open(b)
+			b.Cleanup(func() { st.Close() }) // after the server's cleanup, which runs first
+			base := serve(b, st)
+			c := newClient(*flagClients)
+			qs := queries(catalogForBench())
+			matches := classMatches(b, base, qs)
+
+			measure := func(b *testing.B, class string, qs []querySpec, d time.Duration) {
+				runLoad(context.Background(), c, base, qs, *flagClients, *flagWarmup)
+				r := runLoad(context.Background(), c, base, qs, *flagClients, d)
+				if r.errors > 0 {
+					b.Fatalf("%d failed requests, the first: %v", r.errors, r.firstErr)
+				}
+				report(b, r.all, r.rate(), r.elapsed)
+				b.Logf("| %s | %s | %.2f | %.2f | %.2f | %.2f | %.0f | %s |", s.name, class,
+					percentile(r.all, .5), percentile(r.all, .95), percentile(r.all, .99), percentile(r.all, 1),
+					r.rate(), matches[class])
+				if class == "mix" {
+					for _, cl := range classes {
+						l := r.byClass[cl]
+						b.Logf("| %s | mix: %s | %.2f | %.2f | %.2f | %.2f | (%d requests) | %s |", s.name, cl,
+							percentile(l, .5), percentile(l, .95), percentile(l, .99), percentile(l, 1), len(l), matches[cl])
+					}
+				}
+			}
+			b.Run("mix", func(b *testing.B) { measure(b, "mix", qs, *flagDuration) })
+			if *flagClassDur > 0 {
+				for _, cl := range classes {
+					b.Run(cl, func(b *testing.B) { measure(b, cl, only(qs, cl), *flagClassDur) })
+				}
+			}
+			if *flagWrk > 0 {
+				for _, cl := range []string{classSelective, classBroad} {
+					b.Run("wrk-"+cl, func(b *testing.B) { runWrk(b, base+only(qs, cl)[0].path) })
+				}
+			}
+		})
+	}
+}
+
+func report(b *testing.B, sorted []time.Duration, rate float64, elapsed time.Duration) {
+	b.ReportMetric(0, "ns/op")
+	if len(sorted) > 0 {
+		b.ReportMetric(float64(elapsed.Nanoseconds())/float64(len(sorted)), "ns/op")
+	}
+	b.ReportMetric(percentile(sorted, .5), "p50-ms")
+	b.ReportMetric(percentile(sorted, .95), "p95-ms")
+	b.ReportMetric(percentile(sorted, .99), "p99-ms")
+	b.ReportMetric(rate, "req/s")
+}
+
+func only(qs []querySpec, class string) []querySpec {
+	var out []querySpec
+	for _, q := range qs {
+		if q.class == class {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// classMatches sends each query once and summarizes how many bundles each
+// class's queries match (min–max of the totals).
+func classMatches(b *testing.B, base string, qs []querySpec) map[string]string {
+	b.Helper()
+	client := newClient(1)
+	lo, hi := map[string]int{}, map[string]int{}
+	for _, q := range qs {
+		res, err := get(client, base+q.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if v, ok := lo[q.class]; !ok || res.Total < v {
+			lo[q.class] = res.Total
+		}
+		hi[q.class] = max(hi[q.class], res.Total)
+	}
+	out := map[string]string{"mix": "all of the below"}
+	for cl := range lo {
+		out[cl] = strconv.Itoa(lo[cl]) + "–" + strconv.Itoa(hi[cl])
+	}
+	b.Logf("| store | class | p50 ms | p95 ms | p99 ms | max ms | req/s | matches |")
+	return out
+}
+
+var (
+	wrkRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkP    = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([0-9.]+)(us|ms|s)\b`)
+)
+
+// runWrk runs wrk (2 threads, as many connections as load clients) at one
+// URL as a cross-check of the Go load generator, when wrk is installed.
+func runWrk(b *testing.B, u string) {
+	path, err := exec.LookPath("wrk")
+	if err != nil {
+		b.Skip("wrk is not installed (apt-get install wrk)")
+	}
+	secs := strconv.Itoa(max(1, int(flagWrk.Seconds())))
+	out, err := exec.Command(path, "-t2", "-c"+strconv.Itoa(*flagClients), "-d"+secs+"s", "--latency", u).CombinedOutput()
+	if err != nil {
+		b.Fatalf("wrk: %v\n%s", err, out)
+	}
+	b.ReportMetric(0, "ns/op")
+	if m := wrkRate.FindSubmatch(out); m != nil {
+		rate, _ := strconv.ParseFloat(string(m[1]), 64)
+		b.ReportMetric(rate, "req/s")
+	}
+	for _, m := range wrkP.FindAllSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(string(m[2]), 64)
+		switch string(m[3]) {
+		case "us":
+			v /= 1000
+		case "s":
+			v *= 1000
+		}
+		b.ReportMetric(v, "p"+string(m[1])+"-ms")
+	}
+	if strings.Contains(string(out), "Non-2xx") {
+		b.Fatalf("wrk saw failures:\n%s", out)
+	}
+	b.Logf("wrk %s\n%s", u, out)
+}
