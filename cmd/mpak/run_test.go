@@ -85,22 +85,41 @@ func publish(t *testing.T, dir, name string, platforms ...string) {
 	ok(t, args...)
 }
 
+// syncBuffer is stderr written by the process's copier goroutine while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // session starts `mpak run args...` as a real process and speaks MCP to it.
-func session(t *testing.T, args ...string) (*mcp.ClientSession, *bytes.Buffer) {
+func session(t *testing.T, args ...string) (*mcp.ClientSession, *syncBuffer) {
 	t.Helper()
 	bin, _ := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	cmd := exec.Command(bin, append([]string{"run"}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	client := mcp.NewClient(&mcp.Implementation{Name: "mpak-test", Version: "1.0.0"}, nil)
 	s, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}, nil)
 	if err != nil {
 		t.Fatalf("mpak run %v: MCP initialize failed: %v\nstderr: %s", args, err, stderr.String())
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, &stderr
+	return s, stderr
 }
 
 func callText(t *testing.T, s *mcp.ClientSession, tool string, args map[string]any) string {
@@ -557,8 +576,8 @@ func TestSignalsReachTheServer(t *testing.T) {
 	stdin, err := cmd.StdinPipe()
 	must(t, err)
 	defer stdin.Close()
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
+	stdout := &syncBuffer{}
+	cmd.Stdout = stdout
 	must(t, cmd.Start())
 	// Wait until the server answers, then ask it to stop.
 	stdin.Write([]byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}` + "\n"))

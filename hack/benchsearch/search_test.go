@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,16 +168,37 @@ func checkStore(t *testing.T, st index.Store, cat *Catalog) {
 		t.Errorf("q=%s: pages 1 and 2 %v + %v are not the first 40 %v", w, one.repos, two.repos, all.repos)
 	}
 
-	// Every class's queries answer, through the load generator.
-	r := runLoad(ctx, c, base, queries(cat), 4, 150*time.Millisecond)
-	if r.errors > 0 || len(r.all) == 0 {
-		t.Fatalf("load: %d requests, %d failed, the first: %v", len(r.all), r.errors, r.firstErr)
-	}
-	for _, cl := range classes {
-		if len(r.byClass[cl]) == 0 {
-			t.Errorf("load: no %s query was sent", cl)
+	// Every class's queries answer, a few of each, from concurrent clients
+	// (a fixed count, not a duration: the assertion must not depend on how
+	// fast a shared machine is).
+	perClass := map[string][]querySpec{}
+	for _, q := range queries(cat) {
+		if len(perClass[q.class]) < 3 {
+			perClass[q.class] = append(perClass[q.class], q)
 		}
 	}
+	var wg sync.WaitGroup
+	for _, cl := range classes {
+		if len(perClass[cl]) == 0 {
+			t.Errorf("load: the query mix has no %s query", cl)
+		}
+		for _, q := range perClass[cl] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := c.Get(base + q.path)
+				if err != nil {
+					t.Errorf("%s query %s: %v", cl, q.path, err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("%s query %s: %s", cl, q.path, resp.Status)
+				}
+			}()
+		}
+	}
+	wg.Wait()
 }
 
 type searchPage struct {
