@@ -19,6 +19,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/index/searchcache"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -33,15 +34,16 @@ func main() {
 }
 
 type serveFlags struct {
-	addr         string
-	data         string
-	db           string
-	namespace    string
-	publicHost   string
-	upstream     string
-	upstreamUser string
-	hooksSecret  string
-	plainHTTP    bool
+	addr           string
+	data           string
+	db             string
+	namespace      string
+	publicHost     string
+	searchCacheTTL time.Duration
+	upstream       string
+	upstreamUser   string
+	hooksSecret    string
+	plainHTTP      bool
 }
 
 func rootCommand() *cobra.Command {
@@ -64,6 +66,7 @@ func rootCommand() *cobra.Command {
 		addStoreFlags(c)
 		c.Flags().StringVar(&f.hooksSecret, "hooks-secret", os.Getenv("MPAKD_HOOKS_SECRET"), "shared secret for /hooks/distribution and /hooks/harbor (default $MPAKD_HOOKS_SECRET; empty disables them)")
 		c.Flags().StringVar(&f.namespace, "namespace", "", "registry path @scope/name references live under (as in MPAK_REGISTRY=host/namespace)")
+		c.Flags().DurationVar(&f.searchCacheTTL, "search-cache-ttl", searchcache.DefaultTTL, "how long a cached search page may show old download counts (new versions show at once); 0 disables the cache")
 		c.Flags().StringVar(&f.publicHost, "public-host", "", "host[:port] clients reach this server at, for printed references (default: the request's Host)")
 	}
 	addFlags(serve)
@@ -107,7 +110,10 @@ func rootCommand() *cobra.Command {
 // options turns the flags into server options.
 func (f *serveFlags) options(store index.Store, log *slog.Logger) (server.Options, error) {
 	o := server.Options{DataDir: f.data, Store: store, Namespace: f.namespace, PublicHost: f.publicHost,
-		HooksSecret: f.hooksSecret, Logger: log}
+		HooksSecret: f.hooksSecret, SearchCacheTTL: f.searchCacheTTL, Logger: log}
+	if f.searchCacheTTL == 0 {
+		o.SearchCacheTTL = -1
+	}
 	if f.upstream == "" {
 		return o, nil
 	}

@@ -177,6 +177,12 @@ type Store interface {
 	Version(ctx context.Context, repository, version string) (*Version, error)
 	// Search ranks bundles by their latest version's text.
 	Search(ctx context.Context, q Query) (*Results, error)
+	// Generation is a number that increases with every committed change
+	// of versions (PutVersion, DeleteVersion), whichever process made it,
+	// and with nothing else: download counts do not change it. Caches of
+	// search results are valid while it stays the same (and for as long
+	// as they accept stale counts).
+	Generation(ctx context.Context) (int64, error)
 	// List pages through every version in (repository, semver) order, for
 	// the MCP Registry API: after is the "repository@version" of the last
 	// item of the previous page ("" for the first), since (if not zero)

@@ -45,6 +45,17 @@ func (m *metrics) pending(f func() int) {
 	}, func() float64 { return float64(f()) }))
 }
 
+// searchCache exposes the search cache's hits and misses.
+func (m *metrics) searchCache(counts func() (hits, misses int64)) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "mpakd_search_cache_hits_total", Help: "Searches answered from the result cache.",
+		}, func() float64 { h, _ := counts(); return float64(h) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "mpakd_search_cache_misses_total", Help: "Searches the catalog store ran.",
+		}, func() float64 { _, m := counts(); return float64(m) }))
+}
+
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/api"
 	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/index/searchcache"
 	"github.com/mpak-oci/mpak/registry/indexer"
 	"github.com/mpak-oci/mpak/registry/stats"
 )
@@ -40,7 +41,11 @@ type Options struct {
 	// HooksSecret enables /hooks/distribution and /hooks/harbor, the
 	// upstream's push and pull events, for this shared secret.
 	HooksSecret string
-	Logger      *slog.Logger
+	// SearchCacheTTL bounds how stale a download count in a cached search
+	// page may be (0: searchcache.DefaultTTL; negative: no cache). A new
+	// or deleted version is visible at once either way.
+	SearchCacheTTL time.Duration
+	Logger         *slog.Logger
 }
 
 // Server is a running mpakd.
@@ -93,7 +98,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		if opts.HooksSecret != "" {
 			s.mux.Handle("/hooks/", s.hooks(opts.HooksSecret))
 		}
-		catalog := api.New(api.Options{Store: opts.Store, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log})
+		var searched index.Store = opts.Store
+		if opts.SearchCacheTTL >= 0 {
+			cache := searchcache.New(opts.Store, searchcache.Options{TTL: opts.SearchCacheTTL})
+			s.metrics.searchCache(cache.Counts)
+			searched = cache
+		}
+		catalog := api.New(api.Options{Store: searched, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log})
 		for _, prefix := range []string{"/v1/", "/v0.1/", "/v0/"} {
 			s.mux.Handle(prefix, catalog)
 		}

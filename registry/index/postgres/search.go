@@ -36,9 +36,11 @@ func (s *Store) Search(ctx context.Context, q index.Query) (*index.Results, erro
 	}
 	from := `bundles bu`
 	where := []string{`bu.latest_id IS NOT NULL`}
+	tq := ""
 	if len(terms) > 0 {
-		from += `, to_tsquery('simple', ` + arg(tsquery(terms)) + `) AS tq`
-		where = append(where, `bu.document @@ tq`)
+		tq = `to_tsquery('simple', ` + arg(tsquery(terms)) + `) AS tq`
+		from += ` JOIN bundle_documents d ON d.bundle_id = bu.id, ` + tq
+		where = append(where, `d.document @@ tq`)
 	}
 	if q.Type != "" {
 		where = append(where, `bu.server_type = `+arg(q.Type))
@@ -58,6 +60,12 @@ func (s *Store) Search(ctx context.Context, q index.Query) (*index.Results, erro
 	}
 	matches := from + ` WHERE ` + strings.Join(where, ` AND `)
 	filterArgs := len(args)
+	// Only listed bundles have a document, so text alone is counted from
+	// the documents without reading bundles.
+	counted := matches
+	if tq != "" && len(where) == 2 {
+		counted = `bundle_documents d, ` + tq + ` WHERE d.document @@ tq`
+	}
 
 	// order sorts the page; rank is the text rank's expression.
 	order := func(rank string) string {
@@ -74,10 +82,10 @@ func (s *Store) Search(ctx context.Context, q index.Query) (*index.Results, erro
 	}
 	rank := `0::real`
 	if len(terms) > 0 {
-		rank = `ts_rank(bu.document, tq)`
+		rank = `ts_rank(d.document, tq)`
 	}
 	page := `SELECT ` + versionColumns + `, bu.versions, bu.downloads, bu.updated_at,
-			(SELECT count(*) FROM ` + matches + `)
+			(SELECT count(*) FROM ` + counted + `)
 		FROM (SELECT bu.id AS bundle_id, ` + rank + ` AS rank FROM ` + matches + `
 			ORDER BY ` + order(rank) + ` LIMIT ` + arg(q.Limit) + ` OFFSET ` + arg(q.Offset) + `) p
 		JOIN bundles bu ON bu.id = p.bundle_id JOIN versions v ON v.id = bu.latest_id
@@ -102,7 +110,7 @@ func (s *Store) Search(ctx context.Context, q index.Query) (*index.Results, erro
 	}
 	if len(res.Bundles) == 0 && q.Offset > 0 {
 		// A page past the end has no row to carry the total.
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+matches, args[:filterArgs]...).Scan(&res.Total); err != nil {
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+counted, args[:filterArgs]...).Scan(&res.Total); err != nil {
 			return nil, fmt.Errorf("searching %q: %w", q.Text, err)
 		}
 	}

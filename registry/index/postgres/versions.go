@@ -171,7 +171,8 @@ func (s *Store) DeleteVersion(ctx context.Context, repository, version string) e
 
 // refreshBundle recomputes a locked bundles row after its versions
 // changed: latest is the highest release, else the highest prerelease;
-// updated_at is the newest publication; document is the latest's text.
+// updated_at is the newest publication; the search document is the
+// latest's text.
 func refreshBundle(ctx context.Context, tx pgx.Tx, bundleID int64, repository string) error {
 	latestID, latest, err := scanVersion(tx.QueryRow(ctx, `SELECT `+versionColumns+`
 		FROM versions v WHERE v.repository = $1
@@ -181,24 +182,51 @@ func refreshBundle(ctx context.Context, tx pgx.Tx, bundleID int64, repository st
 		if _, err := tx.Exec(ctx, `DELETE FROM bundles WHERE id = $1 AND downloads = 0`, bundleID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE bundles SET latest_id = NULL, server_type = NULL, level = NULL,
-			signed = NULL, platforms = NULL, versions = 0, updated_at = NULL, document = NULL WHERE id = $1`, bundleID)
-		return err
+		if _, err := tx.Exec(ctx, `UPDATE bundles SET latest_id = NULL, server_type = NULL, level = NULL,
+			signed = NULL, platforms = NULL, versions = 0, updated_at = NULL WHERE id = $1`, bundleID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM bundle_documents WHERE bundle_id = $1`, bundleID); err != nil {
+			return err
+		}
+		return bumpGeneration(ctx, tx)
 	}
 	if err != nil {
 		return err
 	}
-	doc := fulltext.New(&latest)
-	_, err = tx.Exec(ctx, `UPDATE bundles SET latest_id = $2, server_type = $8, level = $9, signed = $10,
-			platforms = $11,
+	if _, err := tx.Exec(ctx, `UPDATE bundles SET latest_id = $2, server_type = $4, level = $5, signed = $6,
+			platforms = $7,
 			versions = (SELECT count(*) FROM versions WHERE repository = $3),
-			updated_at = (SELECT max(coalesce(published_at, indexed_at)) FROM versions WHERE repository = $3),
-			document = setweight(to_tsvector('simple', $4), 'A') || setweight(to_tsvector('simple', $5), 'B')
-				|| setweight(to_tsvector('simple', $6), 'C') || setweight(to_tsvector('simple', $7), 'D')
-		WHERE id = $1`, bundleID, latestID, repository, doc.Name, doc.DisplayName+" "+doc.Tools,
-		doc.Keywords+" "+doc.Description, doc.Details, latest.ServerType, latest.Level, latest.Signed,
-		platform.List(latest.Builds))
+			updated_at = (SELECT max(coalesce(published_at, indexed_at)) FROM versions WHERE repository = $3)
+		WHERE id = $1`, bundleID, latestID, repository, latest.ServerType, latest.Level, latest.Signed,
+		platform.List(latest.Builds)); err != nil {
+		return err
+	}
+	doc := fulltext.New(&latest)
+	if _, err := tx.Exec(ctx, `INSERT INTO bundle_documents (bundle_id, document)
+		VALUES ($1, setweight(to_tsvector('simple', $2), 'A') || setweight(to_tsvector('simple', $3), 'B')
+			|| setweight(to_tsvector('simple', $4), 'C') || setweight(to_tsvector('simple', $5), 'D'))
+		ON CONFLICT (bundle_id) DO UPDATE SET document = EXCLUDED.document`,
+		bundleID, doc.Name, doc.DisplayName+" "+doc.Tools, doc.Keywords+" "+doc.Description, doc.Details); err != nil {
+		return err
+	}
+	return bumpGeneration(ctx, tx)
+}
+
+// bumpGeneration marks the catalog changed, last in a writer's transaction
+// so the row lock every writer needs is held only until its commit.
+func bumpGeneration(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `UPDATE catalog_generation SET generation = generation + 1`)
 	return err
+}
+
+// Generation is the catalog's change counter.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	if err := s.pool.QueryRow(ctx, `SELECT generation FROM catalog_generation`).Scan(&g); err != nil {
+		return 0, fmt.Errorf("reading the catalog generation: %w", err)
+	}
+	return g, nil
 }
 
 // Version returns one version, or ErrNotFound.

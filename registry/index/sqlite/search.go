@@ -93,13 +93,20 @@ func (s *Store) Search(ctx context.Context, q index.Query) (*index.Results, erro
 		JOIN bundles bu ON bu.id = p.bundle_id JOIN versions v ON v.id = bu.latest_id
 		ORDER BY ` + order("p.rank")
 
+	// bundle_text has rows for listed bundles only, so text alone is
+	// counted from the FTS table without a bundles lookup per match.
+	count := `SELECT count(*) FROM ` + from(``) + filter
+	if len(terms) > 0 && len(where) == 1 {
+		count = `SELECT count(*) FROM bundle_text WHERE bundle_text MATCH ?`
+	}
+
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("searching %q: %w", q.Text, err)
 	}
 	defer tx.Rollback()
 	res := &index.Results{Bundles: []index.Bundle{}}
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+from(``)+filter, args...).Scan(&res.Total); err != nil {
+	if err := tx.QueryRowContext(ctx, count, args...).Scan(&res.Total); err != nil {
 		return nil, fmt.Errorf("searching %q: %w", q.Text, err)
 	}
 	if res.Total <= q.Offset {

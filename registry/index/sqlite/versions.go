@@ -147,9 +147,11 @@ func refreshBundle(ctx context.Context, tx *sql.Tx, repository string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bundles WHERE id = ? AND downloads = 0`, bundleID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE bundles SET latest_id = NULL, server_type = NULL, level = NULL,
-			signed = NULL, platforms = NULL, versions = 0, updated_at = NULL WHERE id = ?`, bundleID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE bundles SET latest_id = NULL, server_type = NULL, level = NULL,
+			signed = NULL, platforms = NULL, versions = 0, updated_at = NULL WHERE id = ?`, bundleID); err != nil {
+			return err
+		}
+		return bumpGeneration(ctx, tx)
 	}
 	if err != nil {
 		return err
@@ -166,7 +168,25 @@ func refreshBundle(ctx context.Context, tx *sql.Tx, repository string) error {
 	_, err = tx.ExecContext(ctx, `INSERT INTO bundle_text (rowid, name, display_name, tools, keywords,
 		description, details) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		bundleID, doc.Name, doc.DisplayName, doc.Tools, doc.Keywords, doc.Description, doc.Details)
+	if err != nil {
+		return err
+	}
+	return bumpGeneration(ctx, tx)
+}
+
+// bumpGeneration marks the catalog changed, in the writer's transaction.
+func bumpGeneration(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE catalog_generation SET generation = generation + 1`)
 	return err
+}
+
+// Generation is the catalog's change counter.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	if err := s.read.QueryRowContext(ctx, `SELECT generation FROM catalog_generation`).Scan(&g); err != nil {
+		return 0, fmt.Errorf("reading the catalog generation: %w", err)
+	}
+	return g, nil
 }
 
 // Version returns one version, or ErrNotFound.
