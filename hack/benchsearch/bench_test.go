@@ -13,6 +13,7 @@ import (
 
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/postgres"
+	"github.com/mpak-oci/mpak/registry/index/searchcache"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 )
 
@@ -25,6 +26,7 @@ var (
 	flagWarmup   = flag.Duration("benchsearch.warmup", time.Second, "unmeasured load before each measurement")
 	flagWrk      = flag.Duration("benchsearch.wrk", 5*time.Second, "duration of the wrk cross-check, when wrk is installed (0: skip)")
 	flagDrop     = flag.Bool("benchsearch.drop", false, "drop the PostgreSQL fixture schema afterwards instead of keeping it for the next run")
+	flagCache    = flag.String("benchsearch.cache", "both", "search result cache: off (the store alone), on (as mpakd serves) or both")
 )
 
 var (
@@ -64,45 +66,65 @@ func BenchmarkSearchHTTP(b *testing.B) {
 			return st
 		}},
 	}
+	var modes []string
+	switch *flagCache {
+	case "both":
+		modes = []string{"cache-off", "cache-on"}
+	case "on", "off":
+		modes = []string{"cache-" + *flagCache}
+	default:
+		b.Fatalf("-benchsearch.cache=%s: want on, off or both", *flagCache)
+	}
 	for _, s := range stores {
 		b.Run(s.name, func(b *testing.B) {
 			st := s.open(b)
-			b.Cleanup(func() { st.Close() }) // after the server's cleanup, which runs first
-			base := serve(b, st)
-			c := newClient(*flagClients)
-			qs := queries(catalogForBench())
-			matches := classMatches(b, base, qs)
-
-			measure := func(b *testing.B, class string, qs []querySpec, d time.Duration) {
-				runLoad(context.Background(), c, base, qs, *flagClients, *flagWarmup)
-				r := runLoad(context.Background(), c, base, qs, *flagClients, d)
-				if r.errors > 0 {
-					b.Fatalf("%d failed requests, the first: %v", r.errors, r.firstErr)
-				}
-				report(b, r.all, r.rate(), r.elapsed)
-				b.Logf("| %s | %s | %.2f | %.2f | %.2f | %.2f | %.0f | %s |", s.name, class,
-					percentile(r.all, .5), percentile(r.all, .95), percentile(r.all, .99), percentile(r.all, 1),
-					r.rate(), matches[class])
-				if class == "mix" {
-					for _, cl := range classes {
-						l := r.byClass[cl]
-						b.Logf("| %s | mix: %s | %.2f | %.2f | %.2f | %.2f | (%d requests) | %s |", s.name, cl,
-							percentile(l, .5), percentile(l, .95), percentile(l, .99), percentile(l, 1), len(l), matches[cl])
-					}
-				}
-			}
-			b.Run("mix", func(b *testing.B) { measure(b, "mix", qs, *flagDuration) })
-			if *flagClassDur > 0 {
-				for _, cl := range classes {
-					b.Run(cl, func(b *testing.B) { measure(b, cl, only(qs, cl), *flagClassDur) })
-				}
-			}
-			if *flagWrk > 0 {
-				for _, cl := range []string{classSelective, classBroad} {
-					b.Run("wrk-"+cl, func(b *testing.B) { runWrk(b, base+only(qs, cl)[0].path) })
-				}
+			b.Cleanup(func() { st.Close() }) // after the servers' cleanups, which run first
+			for _, mode := range modes {
+				b.Run(mode, func(b *testing.B) { benchStore(b, s.name+" "+mode, st, mode == "cache-on") })
 			}
 		})
+	}
+}
+
+// benchStore loads one server over st, with mpakd's search cache in front
+// of the store when cached.
+func benchStore(b *testing.B, name string, st index.Store, cached bool) {
+	if cached {
+		st = searchcache.New(st, searchcache.Options{})
+	}
+	base := serve(b, st)
+	c := newClient(*flagClients)
+	qs := queries(catalogForBench())
+	matches := classMatches(b, base, qs)
+
+	measure := func(b *testing.B, class string, qs []querySpec, d time.Duration) {
+		runLoad(context.Background(), c, base, qs, *flagClients, *flagWarmup)
+		r := runLoad(context.Background(), c, base, qs, *flagClients, d)
+		if r.errors > 0 {
+			b.Fatalf("%d failed requests, the first: %v", r.errors, r.firstErr)
+		}
+		report(b, r.all, r.rate(), r.elapsed)
+		b.Logf("| %s | %s | %.2f | %.2f | %.2f | %.2f | %.0f | %s |", name, class,
+			percentile(r.all, .5), percentile(r.all, .95), percentile(r.all, .99), percentile(r.all, 1),
+			r.rate(), matches[class])
+		if class == "mix" {
+			for _, cl := range classes {
+				l := r.byClass[cl]
+				b.Logf("| %s | mix: %s | %.2f | %.2f | %.2f | %.2f | (%d requests) | %s |", name, cl,
+					percentile(l, .5), percentile(l, .95), percentile(l, .99), percentile(l, 1), len(l), matches[cl])
+			}
+		}
+	}
+	b.Run("mix", func(b *testing.B) { measure(b, "mix", qs, *flagDuration) })
+	if *flagClassDur > 0 {
+		for _, cl := range classes {
+			b.Run(cl, func(b *testing.B) { measure(b, cl, only(qs, cl), *flagClassDur) })
+		}
+	}
+	if *flagWrk > 0 {
+		for _, cl := range []string{classSelective, classBroad} {
+			b.Run("wrk-"+cl, func(b *testing.B) { runWrk(b, base+only(qs, cl)[0].path) })
+		}
 	}
 }
 

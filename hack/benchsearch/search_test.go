@@ -17,6 +17,7 @@ import (
 
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/postgres"
+	"github.com/mpak-oci/mpak/registry/index/searchcache"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 )
 
@@ -75,7 +76,17 @@ func checkStore(t *testing.T, st index.Store, cat *Catalog) {
 		t.Fatal(err)
 	}
 	t.Logf("loaded %d versions in %s", cat.Versions(), time.Since(start).Round(time.Millisecond))
-	base := serve(t, st)
+	t.Run("store", func(t *testing.T) { checkAnswers(t, serve(t, st), cat) })
+	// Through mpakd's search cache: the first round fills it, the second
+	// is answered from it, and both must be right.
+	cached := serve(t, searchcache.New(st, searchcache.Options{}))
+	t.Run("cache-fill", func(t *testing.T) { checkAnswers(t, cached, cat) })
+	t.Run("cache-hit", func(t *testing.T) { checkAnswers(t, cached, cat) })
+}
+
+// checkAnswers checks a search server's answers against the generator's
+// data.
+func checkAnswers(t *testing.T, base string, cat *Catalog) {
 	c := newClient(4)
 	search := func(params url.Values) *searchPage {
 		t.Helper()
