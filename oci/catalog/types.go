@@ -51,6 +51,8 @@ type Build struct {
 	BundleDigest   string `json:"bundle_digest"`
 	Size           int64  `json:"size"`
 	Downloads      int64  `json:"downloads"`
+	// DownloadsDaily is this build's last 90 days, oldest first.
+	DownloadsDaily []DayCount `json:"downloads_daily,omitempty"`
 }
 
 // VersionSummary is one entry of a version list.
@@ -90,6 +92,9 @@ type VersionDetail struct {
 	Level           int            `json:"level"`
 	PublishedAt     time.Time      `json:"published_at"`
 	Downloads       int64          `json:"downloads"`
+	// DownloadsDaily is this version's last 90 days, oldest first (in a
+	// BundleDetail, the bundle's series takes its place).
+	DownloadsDaily []DayCount `json:"downloads_daily,omitempty"`
 	// Manifest is manifest.json as published.
 	Manifest map[string]any `json:"manifest,omitempty"`
 }

@@ -182,13 +182,15 @@ func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalo
 		Level:           v.Level,
 		PublishedAt:     v.PublishedAt,
 		Downloads:       stats.ByVersion[v.Version],
+		DownloadsDaily:  dailySeries(stats.Of(func(d *index.Download) bool { return d.Version == v.Version }).Daily, a.now()),
 	}
 	for _, t := range v.Tools {
 		d.Tools = append(d.Tools, catalog.Tool{Name: t.Name, Description: t.Description})
 	}
 	for _, b := range v.Builds {
+		own := stats.Of(func(d *index.Download) bool { return d.Version == v.Version && d.Platform == b.Platform })
 		d.Builds = append(d.Builds, catalog.Build{Platform: b.Platform, ManifestDigest: b.ManifestDigest,
-			BundleDigest: b.LayerDigest, Size: b.Size, Downloads: buildDownloads(v, b.Platform, stats)})
+			BundleDigest: b.LayerDigest, Size: b.Size, Downloads: own.Total, DownloadsDaily: dailySeries(own.Daily, a.now())})
 	}
 	if len(v.Annotations) > 0 {
 		d.Annotations = make(map[string]any, len(v.Annotations))
@@ -205,21 +207,6 @@ func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalo
 		}
 	}
 	return d
-}
-
-// buildDownloads is a build's download count where the store's totals
-// determine it: Stats counts per version and per platform, not per pair,
-// so a build's count is exact only when its version has one build, or when
-// every download of the repository was of this version. Otherwise it is 0.
-func buildDownloads(v *index.Version, platform string, stats *index.Stats) int64 {
-	own := stats.ByVersion[v.Version]
-	switch {
-	case len(v.Builds) == 1:
-		return own
-	case own == stats.Total:
-		return stats.ByPlatform[platform]
-	}
-	return 0
 }
 
 func (a *api) summaries(vs []index.Version, stats *index.Stats) []catalog.VersionSummary {

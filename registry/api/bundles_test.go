@@ -72,12 +72,33 @@ func TestBundleDetail(t *testing.T) {
 		t.Errorf("daily counts %v (sum %d), want %v", counts, sum, want)
 	}
 
-	// Builds of the latest: the version has several builds and other
-	// versions were downloaded too, so per-build counts are unknown.
+	// Builds of the latest, each with its own count and series, although
+	// the version has several builds and other versions were downloaded.
+	wantBuilds := map[string]struct {
+		total int64
+		last2 [2]int64 // yesterday, today
+	}{"linux/amd64": {5, [2]int64{0, 5}}, "darwin/any": {0, [2]int64{0, 0}}, "any": {2, [2]int64{2, 0}}}
 	for _, b := range d.Builds {
-		if b.Downloads != 0 {
-			t.Errorf("build %s: %d downloads, want 0 (not determinable)", b.Platform, b.Downloads)
+		w, ok := wantBuilds[b.Platform]
+		if !ok {
+			t.Errorf("unexpected build %s", b.Platform)
+			continue
 		}
+		if b.Downloads != w.total || len(b.DownloadsDaily) != 90 ||
+			[2]int64{b.DownloadsDaily[88].Count, b.DownloadsDaily[89].Count} != w.last2 {
+			t.Errorf("build %s: %d downloads, series %v; want %d ending %v", b.Platform, b.Downloads, b.DownloadsDaily, w.total, w.last2)
+		}
+	}
+
+	// A version's own series: 1.0.0's download 200 days ago is outside it.
+	var v catalog.VersionDetail
+	f.getJSON(t, "/v1/bundles/@acme/weather/versions/1.0.0", http.StatusOK, &v)
+	var vsum int64
+	for _, p := range v.DownloadsDaily {
+		vsum += p.Count
+	}
+	if v.Downloads != 7 || len(v.DownloadsDaily) != 90 || vsum != 3 || v.DownloadsDaily[79].Count != 3 {
+		t.Errorf("1.0.0: %d downloads, %d in its 90-day series (%d points); want 7 and 3, ten days ago", v.Downloads, vsum, len(v.DownloadsDaily))
 	}
 }
 

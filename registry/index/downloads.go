@@ -55,7 +55,7 @@ func MergeDownloads(ds []Download, now time.Time) ([]Download, error) {
 // day, into its Stats. Stores read the rows in one query, so the totals,
 // breakdowns and series are of one snapshot and always add up.
 func NewStats(rows []Download) *Stats {
-	s := &Stats{ByVersion: map[string]int64{}, ByPlatform: map[string]int64{}, Daily: []DayCount{}}
+	s := &Stats{ByVersion: map[string]int64{}, ByPlatform: map[string]int64{}, Daily: []DayCount{}, Rows: rows}
 	daily := map[time.Time]int64{}
 	for _, r := range rows {
 		s.Total += r.Count

@@ -51,6 +51,8 @@ func TestNewStats(t *testing.T) {
 		{Version: "1.0.0", Platform: "linux/amd64", Day: d1, Count: 2},
 		{Version: "2.0.0", Platform: "any", Day: d1, Count: 4},
 	})
+	rows := got.Rows
+	got.Rows = nil
 	want := &Stats{
 		Total:      7,
 		ByVersion:  map[string]int64{"1.0.0": 3, "2.0.0": 4},
@@ -59,6 +61,14 @@ func TestNewStats(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("NewStats:\ngot  %+v\nwant %+v", got, want)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("NewStats kept %d rows, want the 3 given", len(rows))
+	}
+	got.Rows = rows
+	linux := got.Of(func(d *Download) bool { return d.Version == "1.0.0" && d.Platform == "linux/amd64" })
+	if linux.Total != 2 || len(linux.Daily) != 1 || linux.Daily[0] != (DayCount{Day: d1, Count: 2}) {
+		t.Errorf("Of(1.0.0 linux/amd64) = %+v, want 2 on %s", linux, d1)
 	}
 	if empty := NewStats(nil); empty.ByVersion == nil || empty.ByPlatform == nil || empty.Daily == nil {
 		t.Errorf("NewStats(nil) = %+v, want empty maps and series (JSON objects and arrays, not null)", empty)

@@ -149,6 +149,20 @@ type Stats struct {
 	ByVersion  map[string]int64 `json:"by_version"`
 	ByPlatform map[string]int64 `json:"by_platform"`
 	Daily      []DayCount       `json:"daily"` // oldest first, days without downloads omitted
+	// Rows are the counts as stored, one per version, platform and day,
+	// for breakdowns the totals above cannot give (one build's series).
+	Rows []Download `json:"-"`
+}
+
+// Of is the part of s that matches keep, with its own totals and series.
+func (s *Stats) Of(keep func(d *Download) bool) *Stats {
+	var rows []Download
+	for i := range s.Rows {
+		if keep(&s.Rows[i]) {
+			rows = append(rows, s.Rows[i])
+		}
+	}
+	return NewStats(rows)
 }
 
 // LayerRef is what a bundle layer digest belongs to, for attributing a

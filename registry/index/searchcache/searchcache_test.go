@@ -18,8 +18,8 @@ func version(repository, ver, description string) *index.Version {
 		Name:        filepath.Base(repository),
 		Description: description,
 		ServerType:  "node", ManifestVersion: "0.3",
-		Builds: []index.Build{{Platform: "any", ManifestDigest: "sha256:" + repeat64("m" + repository + ver),
-			LayerDigest: "sha256:" + repeat64("l" + repository + ver), Size: 1}},
+		Builds: []index.Build{{Platform: "any", ManifestDigest: "sha256:" + repeat64("m"+repository+ver),
+			LayerDigest: "sha256:" + repeat64("l"+repository+ver), Size: 1}},
 	}
 }
 
