@@ -24,7 +24,8 @@ type distributionEvent struct {
 		Tag        string `json:"tag"`
 	} `json:"target"`
 	Request struct {
-		Method string `json:"method"`
+		Method    string `json:"method"`
+		UserAgent string `json:"useragent"`
 	} `json:"request"`
 }
 
@@ -76,7 +77,7 @@ func distributionAction(e distributionEvent) (event, bool, error) {
 		// A GET that is not a manifest's is a blob's. Range continuations
 		// are reported like full downloads: the events cannot tell them
 		// apart.
-		ev = event{id: e.ID, repository: e.Target.Repository, ref: e.Target.Digest}
+		ev = event{id: e.ID, repository: e.Target.Repository, ref: e.Target.Digest, userAgent: e.Request.UserAgent}
 		if err := checkDigest(e.Target.Digest); err != nil {
 			return ev, false, err
 		}

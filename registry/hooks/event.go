@@ -3,6 +3,7 @@ package hooks
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"oras.land/oras-go/v2/registry"
@@ -16,6 +17,10 @@ type event struct {
 	push       bool   // else a pull
 	repository string // e.g. "acme/weather"
 	ref        string // the tag pushed, or the digest pulled
+	// manifest marks a pull that names a manifest (Harbor's), not a blob.
+	manifest bool
+	// userAgent is the pulling client's, when the sender reports it.
+	userAgent string
 }
 
 // result is the answer to a delivery that was processed.
@@ -23,7 +28,10 @@ type result struct {
 	Pushed     int `json:"pushed"`
 	Pulled     int `json:"pulled"`
 	Duplicates int `json:"duplicates"`
-	failed     []string
+	// Proxied are pulls mpakd's own proxy made, counted when they passed
+	// through it.
+	Proxied int `json:"proxied,omitempty"`
+	failed  []string
 }
 
 // process acts on the events in order, so that a push is indexed before a
@@ -37,7 +45,13 @@ func (h *hooks) process(ctx context.Context, sender string, events []event) resu
 			continue
 		}
 		if !e.push {
-			if h.opts.OnPull != nil {
+			switch {
+			case h.opts.ProxyUserAgent != "" && strings.Contains(e.userAgent, h.opts.ProxyUserAgent):
+				res.Proxied++
+				continue
+			case e.manifest && h.opts.OnManifestPull != nil:
+				h.opts.OnManifestPull(ctx, e.repository, e.ref)
+			case !e.manifest && h.opts.OnPull != nil:
 				h.opts.OnPull(ctx, e.repository, e.ref)
 			}
 			res.Pulled++

@@ -84,7 +84,7 @@ func parseHarbor(body []byte) ([]event, error) {
 			if err := checkDigest(r.Digest); err != nil {
 				return nil, fmt.Errorf("%s payload, resource %d: %w", p.Type, i, err)
 			}
-			out = append(out, event{id: id, repository: repo, ref: r.Digest})
+			out = append(out, event{id: id, repository: repo, ref: r.Digest, manifest: true})
 		}
 	}
 	return out, nil

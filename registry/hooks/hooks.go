@@ -56,11 +56,20 @@ type Options struct {
 	// until it goes through. What a retry cannot fix (not a bundle, an
 	// invalid manifest.json) should be logged and return nil.
 	OnPush func(ctx context.Context, repository, tag string) error
-	// OnPull is called for a counted download: the digest of a blob a
-	// client GOT from distribution, or of the manifest Harbor reports
-	// pulled. Deciding whether that digest is a bundle layer (or, for
-	// Harbor, a bundle build's manifest) is up to the callee.
+	// OnPull is called for a download candidate: the digest of a blob a
+	// client GOT from distribution. Deciding whether that digest is a
+	// bundle layer is up to the callee.
 	OnPull func(ctx context.Context, repository, digest string)
+	// OnManifestPull is called for each manifest Harbor reports pulled.
+	// Harbor reports every manifest GET, so a pull by tag of an index is
+	// two events, the index's and the chosen platform manifest's; the
+	// callee should count platform manifests only.
+	OnManifestPull func(ctx context.Context, repository, digest string)
+	// ProxyUserAgent marks mpakd's own proxy in the User-Agent it sends
+	// upstream: pull events carrying it were counted when they passed
+	// through the proxy and are skipped. Distribution reports the user
+	// agent; Harbor does not (see the README).
+	ProxyUserAgent string
 	// Logger receives what was refused and why; default slog.Default().
 	Logger *slog.Logger
 }

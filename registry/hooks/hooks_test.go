@@ -38,7 +38,11 @@ func (c *calls) options() hooks.Options {
 			return nil
 		},
 		OnPull: func(_ context.Context, repository, digest string) { c.add("pull " + repository + "@" + digest) },
-		Logger: slog.New(slog.DiscardHandler),
+		OnManifestPull: func(_ context.Context, repository, digest string) {
+			c.add("manifest pull " + repository + "@" + digest)
+		},
+		ProxyUserAgent: "mpakd-proxy",
+		Logger:         slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -105,6 +109,26 @@ func TestDistributionEnvelope(t *testing.T) {
 	c.want(t, "push acme/weather:1.2.3", "pull acme/weather@"+layerDigest)
 }
 
+// TestProxiedPullsSkipped: a blob GET that mpakd's proxy made upstream was
+// counted by the proxy; its notification must not count it again.
+func TestProxiedPullsSkipped(t *testing.T) {
+	var c calls
+	events := fixture(t, "distribution-events.json")
+	n := strings.Count(events, `"method": "GET", "useragent": "mpak"`)
+	if n == 0 {
+		t.Fatal("fixture has no GET from mpak to rewrite")
+	}
+	proxied := strings.ReplaceAll(events, `"method": "GET", "useragent": "mpak"`, `"method": "GET", "useragent": "mpak mpakd-proxy"`)
+	code, body := post(t, hooks.New(c.options()), "/hooks/distribution", "Bearer "+secret, distributionType, strings.NewReader(proxied))
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	c.want(t, "push acme/weather:1.2.3")
+	if !strings.Contains(body, `"proxied":`) {
+		t.Errorf("answer %s does not report the proxied pulls skipped", body)
+	}
+}
+
 func TestHarbor(t *testing.T) {
 	for _, tc := range []struct {
 		fixture string
@@ -112,7 +136,7 @@ func TestHarbor(t *testing.T) {
 	}{
 		{"harbor-push-artifact.json", "push acme/weather:1.2.3"},
 		// Harbor reports the manifest pulled, never a layer.
-		{"harbor-pull-artifact.json", "pull acme/weather@" + manifestDigest},
+		{"harbor-pull-artifact.json", "manifest pull acme/weather@" + manifestDigest},
 		{"harbor-cloudevents-push.json", "push acme/weather:2.0.0"},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {

@@ -171,6 +171,8 @@ type LayerRef struct {
 	Repository string
 	Version    string
 	Platform   string
+	// LayerDigest is the build's .mcpb layer (set by Manifest).
+	LayerDigest string
 }
 
 // Store keeps the catalog and the counts.
@@ -206,6 +208,10 @@ type Store interface {
 
 	// Layer tells which build a .mcpb layer digest is, or ErrNotFound.
 	Layer(ctx context.Context, repository, digest string) (*LayerRef, error)
+	// Manifest tells which build a platform manifest digest is (with its
+	// layer digest in LayerDigest), or ErrNotFound; an index digest is not
+	// a build. Harbor reports pulls by manifest.
+	Manifest(ctx context.Context, repository, digest string) (*LayerRef, error)
 	// AddDownloads adds counts; it is called in batches, each counted
 	// whole or not at all. Counts may precede the version's indexing.
 	AddDownloads(ctx context.Context, ds []Download) error

@@ -22,6 +22,11 @@ import (
 	"strings"
 )
 
+// UserAgentToken is appended to the User-Agent of every request the proxy
+// sends upstream, so the upstream's pull notifications show which pulls
+// went through mpakd (and were counted here already).
+const UserAgentToken = "mpakd-proxy"
+
 // Options configures the proxy.
 type Options struct {
 	// Transport carries requests upstream; default: NewTransport(), which
@@ -58,6 +63,7 @@ func New(upstream *url.URL, opts Options) (http.Handler, error) {
 			// do not. Rewrite has already dropped the client's own
 			// X-Forwarded-* headers, so they cannot be spoofed through us.
 			pr.SetXForwarded()
+			pr.Out.Header.Set("User-Agent", strings.TrimSpace(pr.In.UserAgent()+" "+UserAgentToken))
 		},
 		Transport: rt,
 		// -1 flushes after every write: a client sees bytes as soon as the

@@ -6,15 +6,19 @@ import (
 	"net/http"
 
 	"github.com/mpak-oci/mpak/registry/hooks"
+	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/proxy"
 )
 
 // hooks receives an upstream's push and pull events. A push is indexed (a
 // failure a retry can fix is returned, so the sender retries); a blob pull
 // is a download candidate for the counter, which ignores what is not a
-// bundle layer. Harbor reports pulls by manifest digest, which the counter
-// does not map to layers yet, so Harbor pulls are only counted when they
-// go through mpakd.
+// bundle layer. Harbor reports manifests pulled: a bundle build's platform
+// manifest counts as a download of its layer, and an index does not (the
+// platform manifest fetched after it is reported too). Pulls mpakd's proxy
+// made are skipped where the sender reports the user agent (distribution):
+// the proxy counted them.
 func (s *Server) hooks(secret string) http.Handler {
 	return hooks.New(hooks.Options{
 		Secret: secret,
@@ -40,5 +44,20 @@ func (s *Server) hooks(secret string) http.Handler {
 				s.counter.Record(ctx, repository, digest)
 			}
 		},
+		OnManifestPull: func(ctx context.Context, repository, digest string) {
+			if s.counter == nil {
+				return
+			}
+			build, err := s.store.Manifest(ctx, repository, digest)
+			switch {
+			case errors.Is(err, index.ErrNotFound):
+				return // an index, or not a bundle
+			case err != nil:
+				s.log.Warn("a Harbor pull was not counted: looking up its manifest failed", "repository", repository, "digest", digest, "err", err)
+				return
+			}
+			s.counter.Record(ctx, repository, build.LayerDigest)
+		},
+		ProxyUserAgent: proxy.UserAgentToken,
 	})
 }

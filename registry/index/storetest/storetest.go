@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) index.Store) {
 		{"BundleLatest", testBundleLatest},
 		{"NotFound", testNotFound},
 		{"Layer", testLayer},
+		{"Manifest", testManifest},
 		{"Generation", testGeneration},
 		{"SearchRanking", testSearchRanking},
 		{"SearchFields", testSearchFields},
