@@ -1,12 +1,7 @@
 package postgres_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -17,90 +12,9 @@ import (
 
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/postgres"
+	"github.com/mpak-oci/mpak/registry/index/postgres/pgtest"
 	"github.com/mpak-oci/mpak/registry/index/storetest"
 )
-
-// dsnEnv names the database the tests use. They create and drop schemas in
-// it, never touching anything else.
-const dsnEnv = "MPAK_TEST_POSTGRES"
-
-// testDSN returns the test database's DSN, or ends the test: fatally in CI,
-// where .ci/run starts PostgreSQL, and as a loud skip elsewhere.
-func testDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(dsnEnv)
-	if dsn != "" {
-		return dsn
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal(dsnEnv + " is not set: .ci/run should have started PostgreSQL")
-	}
-	loud := false
-	bannerOnce.Do(func() { loud = true })
-	if !loud {
-		t.Skip(dsnEnv + " is not set: the PostgreSQL store is untested (see the banner above)")
-	}
-	t.Skip(`
-************************************************************************
-* THE POSTGRESQL CONFORMANCE SUITE DID NOT RUN: ` + dsnEnv + ` is not set.
-* Run it against a database you can create schemas in, for example:
-*   ` + dsnEnv + `='postgres://mpak:mpak@127.0.0.1:5432/mpak_test?sslmode=disable' \
-*     go test ./registry/index/postgres/
-* (.ci/run installs and starts a local PostgreSQL and sets it for you.)
-************************************************************************`)
-	return ""
-}
-
-// bannerOnce makes the first skip explain, and the others refer to it.
-var bannerOnce sync.Once
-
-// newSchema creates a uniquely named, empty schema for one test, dropped
-// when the test ends, and returns a DSN whose search_path selects it: test
-// runs and tests sharing the database never see each other's tables.
-func newSchema(t *testing.T) string {
-	t.Helper()
-	dsn := testDSN(t)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := fmt.Sprintf("mpak_test_%d_%s", os.Getpid(), hex.EncodeToString(b[:]))
-
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", dsnEnv, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("creating schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(t, dsn, schema)
-}
-
-// withSearchPath adds search_path to a URL or key=value DSN.
-func withSearchPath(t *testing.T, dsn, schema string) string {
-	if !strings.Contains(dsn, "://") {
-		return dsn + " search_path=" + schema
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("%s is not a valid URL: %v", dsnEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func open(t *testing.T, dsn string) *postgres.Store {
 	t.Helper()
@@ -112,15 +26,15 @@ func open(t *testing.T, dsn string) *postgres.Store {
 }
 
 func TestConformance(t *testing.T) {
-	testDSN(t) // one skip for the suite, not one per subtest
-	storetest.Run(t, func(t *testing.T) index.Store { return open(t, newSchema(t)) })
+	pgtest.DSN(t) // one skip for the suite, not one per subtest
+	storetest.Run(t, func(t *testing.T) index.Store { return open(t, pgtest.NewSchema(t)) })
 }
 
 // Two stores on one database are two mpakd replicas: started together,
 // they migrate once; counting through both at once loses nothing; they
 // answer searches alike.
 func TestReplicas(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.NewSchema(t)
 	var replicas [3]*postgres.Store
 	errs := make([]error, len(replicas))
 	var wg sync.WaitGroup
@@ -223,7 +137,7 @@ func TestReplicas(t *testing.T) {
 // Concurrent puts of one repository through two replicas leave the bundle
 // consistent: every version counted, the highest one latest.
 func TestReplicasPutConcurrently(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.NewSchema(t)
 	a, b := open(t, dsn), open(t, dsn)
 	defer a.Close()
 	defer b.Close()
@@ -253,8 +167,8 @@ func TestReplicasPutConcurrently(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
-	dsn := testDSN(t)
-	if _, err := postgres.Open(t.Context(), withSearchPath(t, dsn, "mpak_test_no_such_schema")); err == nil ||
+	dsn := pgtest.DSN(t)
+	if _, err := postgres.Open(t.Context(), pgtest.WithSearchPath(t, dsn, "mpak_test_no_such_schema")); err == nil ||
 		!strings.Contains(err.Error(), "CREATE SCHEMA") {
 		t.Errorf("Open with a missing schema: %v, want an error saying to create it", err)
 	}
