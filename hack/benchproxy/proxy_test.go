@@ -56,9 +56,11 @@ func TestProxyPulls(t *testing.T) {
 		}
 	}
 	waitDownloads(t, s.proxy.addr, 2)
-	if hwm, err := s.proxy.memory("VmHWM"); err != nil || hwm <= 0 {
+	hwm, err := s.proxy.memory("VmHWM")
+	if err != nil || hwm <= 0 {
 		t.Errorf("reading the proxy's peak RSS: %d kB, %v", hwm, err)
 	}
+	t.Logf("proxy peak RSS (VmHWM): %.1f MiB", float64(hwm)/1024)
 }
 
 // waitDownloads waits until the proxy's catalog counts want downloads of
