@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -15,9 +16,10 @@ type distributionEnvelope struct {
 }
 
 type distributionEvent struct {
-	ID     string `json:"id"`
-	Action string `json:"action"` // push, pull, mount, delete
-	Target struct {
+	ID        string    `json:"id"`
+	Timestamp time.Time `json:"timestamp"`
+	Action    string    `json:"action"` // push, pull, mount, delete
+	Target    struct {
 		MediaType  string `json:"mediaType"`
 		Digest     string `json:"digest"`
 		Repository string `json:"repository"`
@@ -69,7 +71,7 @@ func distributionAction(e distributionEvent) (event, bool, error) {
 	case e.Action == "":
 		return ev, false, errors.New(`no "action"`)
 	case e.Action == "push" && isManifest && e.Target.Tag != "":
-		ev = event{id: e.ID, push: true, repository: e.Target.Repository, ref: e.Target.Tag}
+		ev = event{id: e.ID, push: true, repository: e.Target.Repository, ref: e.Target.Tag, at: e.Timestamp}
 		if err := checkTag(e.Target.Tag); err != nil {
 			return ev, false, err
 		}

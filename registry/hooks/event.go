@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"oras.land/oras-go/v2/registry"
@@ -21,6 +22,8 @@ type event struct {
 	manifest bool
 	// userAgent is the pulling client's, when the sender reports it.
 	userAgent string
+	// at is when the sender says it happened (zero: it does not say).
+	at time.Time
 }
 
 // result is the answer to a delivery that was processed.
@@ -65,6 +68,9 @@ func (h *hooks) process(ctx context.Context, sender string, events []event) resu
 				res.failed = append(res.failed, fmt.Sprintf("%s:%s: %v", e.repository, e.ref, err))
 				continue
 			}
+		}
+		if h.opts.Pushed != nil {
+			h.opts.Pushed(sender, e.at)
 		}
 		res.Pushed++
 	}

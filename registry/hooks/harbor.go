@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // harborPayload covers both of Harbor's webhook formats: the default one
@@ -12,10 +13,12 @@ import (
 // whose data has the default format's event_data shape.
 type harborPayload struct {
 	Type      string      `json:"type"`
+	OccurAt   int64       `json:"occur_at"` // Unix seconds
 	EventData *harborData `json:"event_data"`
 
 	SpecVersion string      `json:"specversion"`
 	ID          string      `json:"id"`
+	Time        time.Time   `json:"time"`
 	Data        *harborData `json:"data"`
 }
 
@@ -66,6 +69,10 @@ func parseHarbor(body []byte) ([]event, error) {
 	if err := checkRepository(repo); err != nil {
 		return nil, fmt.Errorf("%s payload: %w", p.Type, err)
 	}
+	at := p.Time
+	if p.OccurAt > 0 {
+		at = time.Unix(p.OccurAt, 0)
+	}
 	var out []event
 	for i, r := range data.Resources {
 		id := ""
@@ -79,7 +86,7 @@ func parseHarbor(body []byte) ([]event, error) {
 			if err := checkTag(r.Tag); err != nil {
 				return nil, fmt.Errorf("%s payload, resource %d: %w", p.Type, i, err)
 			}
-			out = append(out, event{id: id, push: true, repository: repo, ref: r.Tag})
+			out = append(out, event{id: id, push: true, repository: repo, ref: r.Tag, at: at})
 		default:
 			if err := checkDigest(r.Digest); err != nil {
 				return nil, fmt.Errorf("%s payload, resource %d: %w", p.Type, i, err)

@@ -38,6 +38,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // maxBody bounds a delivery. Distribution batches a few events per
@@ -70,6 +71,9 @@ type Options struct {
 	// through the proxy and are skipped. Distribution reports the user
 	// agent; Harbor does not (see the README).
 	ProxyUserAgent string
+	// Pushed is told of each push OnPush accepted, with the time the sender
+	// gives for it (zero when it gives none), for an index lag metric.
+	Pushed func(sender string, at time.Time)
 	// Logger receives what was refused and why; default slog.Default().
 	Logger *slog.Logger
 }

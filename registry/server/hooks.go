@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/mpak-oci/mpak/registry/hooks"
 	"github.com/mpak-oci/mpak/registry/index"
@@ -59,5 +60,10 @@ func (s *Server) hooks(secret string) http.Handler {
 			s.counter.Record(ctx, repository, build.LayerDigest)
 		},
 		ProxyUserAgent: proxy.UserAgentToken,
+		Pushed: func(sender string, at time.Time) {
+			if !at.IsZero() {
+				s.metrics.indexLag.WithLabelValues(sender).Observe(max(time.Since(at), 0).Seconds())
+			}
+		},
 	})
 }

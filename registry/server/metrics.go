@@ -17,6 +17,9 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	indexed  *prometheus.CounterVec
+	// indexLag is how long after a push its version was indexed.
+	indexLag     *prometheus.HistogramVec
+	storeLatency *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
@@ -33,16 +36,28 @@ func newMetrics() *metrics {
 			Name: "mpakd_index_events_total", Help: "Pushed versions indexed, by result.",
 		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.indexed,
+	m.indexLag = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mpakd_index_lag_seconds", Help: "From a push (its tag written, or the time the upstream's event gives) to its version indexed, by source.",
+		Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+	}, []string{"source"})
+	m.storeLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mpakd_store_duration_seconds", Help: "Catalog store calls, by operation.",
+		Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+	}, []string{"op"})
+	m.reg.MustRegister(m.requests, m.latency, m.indexed, m.indexLag, m.storeLatency,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
 
-// pending exposes the downloads recorded but not yet in the store.
-func (m *metrics) pending(f func() int) {
+// downloads exposes the download counter: recorded but not yet in the
+// store, and added to the store.
+func (m *metrics) downloads(pending func() int, counted func() int64) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "mpakd_downloads_pending", Help: "Downloads in the write-ahead log, not yet in the store.",
-	}, func() float64 { return float64(f()) }))
+	}, func() float64 { return float64(pending()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "mpakd_downloads_counted_total", Help: "Downloads this process added to the catalog's counts.",
+		}, func() float64 { return float64(counted()) }))
 }
 
 // searchCache exposes the search cache's hits and misses.

@@ -79,9 +79,11 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{backend: b, store: opts.Store, mux: http.NewServeMux(), log: log, metrics: newMetrics()}
+	s := &Server{backend: b, mux: http.NewServeMux(), log: log, metrics: newMetrics()}
 	v2 := b.v2
 	if opts.Store != nil {
+		opts.Store = meteredStore{Store: opts.Store, m: s.metrics}
+		s.store = opts.Store
 		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log}
 		v2 = observePushes(v2, s.indexTag)
 		if opts.DataDir != "" {
@@ -93,7 +95,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 				return nil, err
 			}
 			v2 = s.counter.Middleware(v2)
-			s.metrics.pending(s.counter.Pending)
+			s.metrics.downloads(s.counter.Pending, s.counter.Counted)
 		}
 		if opts.HooksSecret != "" {
 			s.mux.Handle("/hooks/", s.hooks(opts.HooksSecret))
@@ -124,6 +126,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 // the pushing client: the registry, the source of truth, has the version,
 // and mpakd reindex can catch up.
 func (s *Server) indexTag(r *http.Request, repository, tag string) {
+	start := time.Now()
 	err := s.indexer.Tag(r.Context(), repository, tag)
 	switch {
 	case errors.Is(err, indexer.ErrNotBundle):
@@ -133,6 +136,7 @@ func (s *Server) indexTag(r *http.Request, repository, tag string) {
 		s.log.Error("indexing a push failed; run mpakd reindex", "repository", repository, "tag", tag, "err", err)
 	default:
 		s.metrics.indexed.WithLabelValues("indexed").Inc()
+		s.metrics.indexLag.WithLabelValues("push").Observe(time.Since(start).Seconds())
 	}
 }
 

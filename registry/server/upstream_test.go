@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -306,6 +308,41 @@ func TestUpstreamWithAuthAndNotifications(t *testing.T) {
 	if b, err := m.catalog.Bundle(context.Background(), "acme/weather"); err != nil || b.Downloads != 7 {
 		t.Errorf("bundle total %v (%v), want 7", b.Downloads, err)
 	}
+
+	// /metrics says the same, and how the index and store behaved.
+	if got := metric(t, m, "mpakd_downloads_counted_total"); got != 7 {
+		t.Errorf("mpakd_downloads_counted_total = %v, want 7", got)
+	}
+	if got := metric(t, m, `mpakd_index_lag_seconds_count{source="distribution"}`); got != 1 {
+		t.Errorf("index lag observations from distribution events = %v, want 1 (the one push)", got)
+	}
+	if got := metric(t, m, `mpakd_store_duration_seconds_count{op="add_downloads"}`); got < 1 {
+		t.Errorf("store latency of add_downloads observed %v times, want at least once", got)
+	}
+}
+
+// metric reads one sample from mpakd's /metrics; a missing one is 0.
+func metric(t *testing.T, m *mpakd, series string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + m.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", line, err)
+			}
+			return f
+		}
+	}
+	return 0
 }
 
 // postHook posts a payload to one of mpakd's hooks with an Authorization

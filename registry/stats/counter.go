@@ -57,6 +57,8 @@ type Counter struct {
 	// pending is the number of log lines not yet in the Store, active and
 	// sealed.
 	pending atomic.Int64
+	// counted is the number of downloads this Counter added to the Store.
+	counted atomic.Int64
 
 	// flushMu serialises flushes and guards the fields below it.
 	flushMu sync.Mutex
@@ -165,6 +167,10 @@ func Open(ctx context.Context, opts Options) (*Counter, error) {
 // Pending is the number of downloads recorded but not yet in the Store (a
 // few of them may turn out not to be bundle layers), for /metrics.
 func (c *Counter) Pending() int { return int(c.pending.Load()) }
+
+// Counted is how many downloads this Counter has added to the Store since
+// Open (a batch recovered from an earlier run included).
+func (c *Counter) Counted() int64 { return c.counted.Load() }
 
 // run flushes every interval while downloads are pending, backing off while
 // the Store fails.

@@ -137,6 +137,9 @@ func (c *Counter) add(ctx context.Context, b batch) error {
 		return fmt.Errorf("stats: adding %d download rows to the catalog: %w", len(ds), err)
 	}
 	c.committed = b.seq
+	for _, d := range counts {
+		c.counted.Add(d.Count)
+	}
 	hook(stageAdded)
 	c.checkMarker(ctx)
 	c.discard(b, lines)
