@@ -40,6 +40,8 @@ type serveFlags struct {
 	namespace      string
 	publicHost     string
 	searchCacheTTL time.Duration
+	syncPrefixes   []string
+	syncInterval   time.Duration
 	upstream       string
 	upstreamUser   string
 	hooksSecret    string
@@ -67,6 +69,8 @@ func rootCommand() *cobra.Command {
 		c.Flags().StringVar(&f.hooksSecret, "hooks-secret", os.Getenv("MPAKD_HOOKS_SECRET"), "shared secret for /hooks/distribution and /hooks/harbor (default $MPAKD_HOOKS_SECRET; empty disables them)")
 		c.Flags().StringVar(&f.namespace, "namespace", "", "registry path @scope/name references live under (as in MPAK_REGISTRY=host/namespace)")
 		c.Flags().DurationVar(&f.searchCacheTTL, "search-cache-ttl", searchcache.DefaultTTL, "how long a cached search page may show old download counts (new versions show at once); 0 disables the cache")
+		c.Flags().StringSliceVar(&f.syncPrefixes, "sync-prefix", nil, "re-read the repositories under this path (repeatable; e.g. acme/mcp) every --sync-interval: those the upstream's _catalog lists, and those already indexed")
+		c.Flags().DurationVar(&f.syncInterval, "sync-interval", 10*time.Minute, "how often --sync-prefix repositories are re-read")
 		c.Flags().StringVar(&f.publicHost, "public-host", "", "host[:port] clients reach this server at, for printed references (default: the request's Host)")
 	}
 	addFlags(serve)
@@ -110,7 +114,8 @@ func rootCommand() *cobra.Command {
 // options turns the flags into server options.
 func (f *serveFlags) options(store index.Store, log *slog.Logger) (server.Options, error) {
 	o := server.Options{DataDir: f.data, Store: store, Namespace: f.namespace, PublicHost: f.publicHost,
-		HooksSecret: f.hooksSecret, SearchCacheTTL: f.searchCacheTTL, Logger: log}
+		HooksSecret: f.hooksSecret, SearchCacheTTL: f.searchCacheTTL,
+		SyncPrefixes: f.syncPrefixes, SyncInterval: f.syncInterval, Logger: log}
 	if f.searchCacheTTL == 0 {
 		o.SearchCacheTTL = -1
 	}

@@ -45,7 +45,12 @@ type Options struct {
 	// page may be (0: searchcache.DefaultTTL; negative: no cache). A new
 	// or deleted version is visible at once either way.
 	SearchCacheTTL time.Duration
-	Logger         *slog.Logger
+	// SyncPrefixes are re-read every SyncInterval (default 10m) while the
+	// server runs, to catch pushes whose events were missed: see
+	// SyncPrefixes.
+	SyncPrefixes []string
+	SyncInterval time.Duration
+	Logger       *slog.Logger
 }
 
 // Server is a running mpakd.
@@ -58,6 +63,10 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	counter *stats.Counter
+	// stopSync ends the periodic sync, if any; syncDone is closed when it
+	// has.
+	stopSync context.CancelFunc
+	syncDone chan struct{}
 }
 
 // New builds the server and its registry: the embedded one, or a proxy to
@@ -110,6 +119,19 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		for _, prefix := range []string{"/v1/", "/v0.1/", "/v0/"} {
 			s.mux.Handle(prefix, catalog)
 		}
+	}
+	if len(opts.SyncPrefixes) > 0 && s.indexer != nil {
+		interval := opts.SyncInterval
+		if interval <= 0 {
+			interval = 10 * time.Minute
+		}
+		var syncCtx context.Context
+		syncCtx, s.stopSync = context.WithCancel(context.WithoutCancel(ctx))
+		s.syncDone = make(chan struct{})
+		go func() {
+			defer close(s.syncDone)
+			s.syncEvery(syncCtx, opts.SyncPrefixes, interval)
+		}()
 	}
 	s.mux.Handle("/v2/", v2)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
@@ -193,6 +215,10 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // Shutdown drains requests in flight, then stops the registry.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.stopSync != nil {
+		s.stopSync()
+		<-s.syncDone
+	}
 	err := s.http.Shutdown(ctx)
 	if s.counter != nil {
 		err = errors.Join(err, s.counter.Close())

@@ -120,18 +120,22 @@ func (m *mpakd) hooksURL() string { return "http://" + m.addr + "/hooks/distribu
 
 // serve starts mpakd in front of the upstream at upHost, reading it as
 // user, with store as its catalog.
-func (m *mpakd) serve(t *testing.T, upHost string, store index.Store) {
+func (m *mpakd) serve(t *testing.T, upHost string, store index.Store, options ...func(*server.Options)) {
 	t.Helper()
 	ctx := context.Background()
 	u, _ := url.Parse("http://" + upHost)
-	s, err := server.New(ctx, server.Options{
+	opts := server.Options{
 		DataDir:        t.TempDir(),
 		Store:          store,
 		Upstream:       u,
 		UpstreamRemote: remote.Options{Credentials: credentialsFor(t, upHost)},
 		HooksSecret:    hookSecret,
 		Logger:         slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, o := range options {
+		o(&opts)
+	}
+	s, err := server.New(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,5 +510,44 @@ func TestReplicasSharePostgreSQL(t *testing.T) {
 	}
 	if fmt.Sprint(ra.Bundles[0].Name, ra.Bundles[0].Version, ra.Total) != fmt.Sprint(rb.Bundles[0].Name, rb.Bundles[0].Version, rb.Total) {
 		t.Errorf("the replicas answer the same search differently: %+v vs %+v", ra, rb)
+	}
+}
+
+// TestSyncPrefix: with --sync-prefix, pushes the upstream never announced
+// are indexed by the periodic re-read, under the prefix only.
+func TestSyncPrefix(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	m := listen(t)
+	upHost := upstreamRegistry(t) // no notifications
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	m.serve(t, upHost, store, func(o *server.Options) {
+		o.SyncPrefixes, o.SyncInterval = []string{"acme/"}, 100*time.Millisecond
+	})
+	pushTwoPlatforms(t, upHost) // acme/weather
+	other := mcpbtest.Pack(t, "thing", "1.0.0", "")
+	plan, err := bundle.Prepare([]bundle.File{{Path: other, Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := ref.Parse(upHost+"/acmeish/thing", ref.Defaults{})
+	repo, err := remote.Options{Credentials: credentialsFor(t, upHost)}.Repository(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Push(context.Background(), repo, plan, "1.0.0", bundle.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the periodic sync to index acme/weather", func() (bool, string) {
+		_, err := m.catalog.Version(context.Background(), "acme/weather", "1.0.0")
+		return err == nil, fmt.Sprint(err)
+	})
+	// Give it another round or two: acmeish/ is not under acme/.
+	time.Sleep(300 * time.Millisecond)
+	if _, err := m.catalog.Bundle(context.Background(), "acmeish/thing"); err == nil {
+		t.Error("acmeish/thing, outside the prefix, was indexed")
 	}
 }
