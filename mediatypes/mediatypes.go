@@ -21,6 +21,12 @@ const (
 	SigstoreBundle = "application/vnd.dev.sigstore.bundle.v0.3+json"
 	Scan           = "application/vnd.mpak.scan.v1+json"
 	CycloneDX      = "application/vnd.cyclonedx+json"
+
+	// CosignSignature is the artifactType of a cosign signature attached
+	// as an OCI 1.1 referrer; CosignSimpleSigning the layer of cosign's
+	// signature images (also behind its legacy sha256-<hex>.sig tags).
+	CosignSignature     = "application/vnd.dev.cosign.artifact.sig.v1+json"
+	CosignSimpleSigning = "application/vnd.dev.cosign.simplesigning.v1+json"
 )
 
 // Annotation keys beyond the org.opencontainers.image.* ones from image-spec.
@@ -37,4 +43,11 @@ const (
 	AnnotationManifestVersion = "dev.mpak.manifest.version"
 	// AnnotationTools is the comma-separated list of declared tool names.
 	AnnotationTools = "dev.mpak.tools"
+
+	// On a scan report referrer: the certification level reached (0-4),
+	// the risk (low, medium, high, critical) and the scanner's name and
+	// version, so indexers read a report's verdict from its manifest.
+	AnnotationScanLevel   = "dev.mpak.scan.level"
+	AnnotationScanRisk    = "dev.mpak.scan.risk"
+	AnnotationScanScanner = "dev.mpak.scan.scanner"
 )

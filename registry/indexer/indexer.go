@@ -65,9 +65,16 @@ func (ix *Indexer) Tag(ctx context.Context, repository, tag string) error {
 	if err != nil {
 		return err
 	}
-	v, err := Read(ctx, repo, repository, tag)
+	v, root, err := read(ctx, repo, repository, tag)
 	if err != nil {
 		return err
+	}
+	// Trust signals are extras: a registry that cannot list referrers
+	// still gets its versions indexed, as unsigned.
+	if t, err := readTrust(ctx, repo, root); err != nil {
+		ix.log().Warn("reading signatures and scan reports failed; indexed as unsigned", "repository", repository, "tag", tag, "err", err)
+	} else {
+		v.Signed, v.Level = t.signed, t.level
 	}
 	v.IndexedAt = ix.now()
 	if err := ix.Store.PutVersion(ctx, v); err != nil {
@@ -102,14 +109,21 @@ func (ix *Indexer) Repository(ctx context.Context, repository string) (int, erro
 	return n, nil
 }
 
-// Read builds the catalog entry of a tag from the registry.
+// Read builds the catalog entry of a tag from the registry (without the
+// trust signals, which need a registry that lists referrers).
 func Read(ctx context.Context, src oras.ReadOnlyTarget, repository, tag string) (*index.Version, error) {
+	v, _, err := read(ctx, src, repository, tag)
+	return v, err
+}
+
+// read is Read, also returning the version's root descriptor.
+func read(ctx context.Context, src oras.ReadOnlyTarget, repository, tag string) (*index.Version, ocispec.Descriptor, error) {
 	v, err := bundle.Resolve(ctx, src, tag)
 	if err != nil {
-		return nil, err
+		return nil, ocispec.Descriptor{}, err
 	}
 	if !isBundle(v) {
-		return nil, fmt.Errorf("%s:%s: %w", repository, tag, ErrNotBundle)
+		return nil, ocispec.Descriptor{}, fmt.Errorf("%s:%s: %w", repository, tag, ErrNotBundle)
 	}
 	out := &index.Version{Repository: repository, Tag: tag, Digest: v.Root.Digest.String()}
 	var config []byte
@@ -120,7 +134,7 @@ func Read(ctx context.Context, src oras.ReadOnlyTarget, repository, tag string) 
 	for _, e := range v.Builds {
 		a, err := bundle.Fetch(ctx, src, e)
 		if err != nil {
-			return nil, err
+			return nil, ocispec.Descriptor{}, err
 		}
 		if a.Manifest.Config.MediaType == mediatypes.Config && config == nil {
 			config = a.Config
@@ -133,15 +147,15 @@ func Read(ctx context.Context, src oras.ReadOnlyTarget, repository, tag string) 
 	}
 	out.Annotations = annotations
 	if config == nil {
-		return nil, fmt.Errorf("%s:%s has no %s config: %w", repository, tag, mediatypes.Config, ErrNotBundle)
+		return nil, ocispec.Descriptor{}, fmt.Errorf("%s:%s has no %s config: %w", repository, tag, mediatypes.Config, ErrNotBundle)
 	}
 	m, _, err := mcpb.ParseManifest(config, mcpb.ParseOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("%s:%s: manifest.json: %w", repository, tag, err)
+		return nil, ocispec.Descriptor{}, fmt.Errorf("%s:%s: manifest.json: %w", repository, tag, err)
 	}
 	fill(out, m, config)
 	out.PublishedAt = published(annotations)
-	return out, nil
+	return out, v.Root, nil
 }
 
 // isBundle recognises our artifacts, and manifests carrying a .mcpb layer.

@@ -25,6 +25,10 @@ func (s *Server) hooks(secret string) http.Handler {
 		Secret: secret,
 		Logger: s.log,
 		OnPush: func(ctx context.Context, repository, tag string) error {
+			if subject, ok := SubjectTag(tag); ok {
+				s.indexSubject(ctx, repository, subject)
+				return nil
+			}
 			err := s.indexer.Tag(ctx, repository, tag)
 			switch {
 			case errors.Is(err, indexer.ErrNotBundle):

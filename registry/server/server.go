@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/api"
 	"github.com/mpak-oci/mpak/registry/index"
@@ -94,7 +96,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		opts.Store = meteredStore{Store: opts.Store, m: s.metrics}
 		s.store = opts.Store
 		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log}
-		v2 = observePushes(v2, s.indexTag)
+		v2 = observePushes(v2, s.indexTag, func(r *http.Request, repository string, subject digest.Digest) {
+			s.indexSubject(r.Context(), repository, subject)
+		})
 		if opts.DataDir != "" {
 			// Downloads are counted where the data lives: the write-ahead log
 			// must survive restarts to keep its exactly-once promise.
@@ -159,6 +163,27 @@ func (s *Server) indexTag(r *http.Request, repository, tag string) {
 	default:
 		s.metrics.indexed.WithLabelValues("indexed").Inc()
 		s.metrics.indexLag.WithLabelValues("push").Observe(time.Since(start).Seconds())
+	}
+}
+
+// indexSubject re-reads the trust signals of the version whose root is
+// subject, after something was attached to it. A subject that is no
+// indexed version (a platform manifest, a container image) is left alone.
+func (s *Server) indexSubject(ctx context.Context, repository string, subject digest.Digest) {
+	vs, err := s.store.Versions(ctx, repository)
+	if err != nil {
+		if !errors.Is(err, index.ErrNotFound) {
+			s.log.Warn("re-reading trust signals failed", "repository", repository, "subject", subject, "err", err)
+		}
+		return
+	}
+	for _, v := range vs {
+		if v.Digest == subject.String() {
+			if err := s.indexer.Tag(ctx, repository, v.Tag); err != nil {
+				s.log.Warn("re-reading trust signals failed; run mpakd reindex", "repository", repository, "version", v.Version, "err", err)
+			}
+			return
+		}
 	}
 }
 

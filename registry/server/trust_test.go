@@ -1,0 +1,157 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	orasremote "oras.land/oras-go/v2/registry/remote"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/server"
+)
+
+// embeddedMpakd serves an embedded-mode mpakd on loopback and returns its
+// address.
+func embeddedMpakd(t *testing.T) string {
+	t.Helper()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	s, err := server.New(context.Background(), server.Options{DataDir: t.TempDir(), Store: store, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return ln.Addr().String()
+}
+
+// publish pushes name@version to repository at host and returns the
+// repository and the version's root descriptor.
+func publish(t *testing.T, host, repository, name, version string) (*orasremote.Repository, ocispec.Descriptor) {
+	t.Helper()
+	plan, err := bundle.Prepare([]bundle.File{{Path: mcpbtest.Pack(t, name, version, ""), Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := ref.Parse(host+"/"+repository, ref.Defaults{})
+	repo, err := remote.Options{}.Repository(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Push(context.Background(), repo, plan, version, bundle.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return repo, plan.Index
+}
+
+// attach pushes an artifact of artifactType with annotations and one
+// small layer, referring to subject (when not nil), tagged tag (when set).
+func attach(t *testing.T, repo *orasremote.Repository, subject *ocispec.Descriptor, artifactType, layerType, tag string, annotations map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	data := []byte(artifactType + " payload")
+	layer := content.NewDescriptorFromBytes(layerType, data)
+	if err := repo.Push(ctx, layer, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	version := oras.PackManifestVersion1_1
+	if subject == nil {
+		// A legacy, tag-attached image such as cosign's .sig: an image
+		// manifest whose config type is artifactType.
+		version = oras.PackManifestVersion1_0
+	}
+	desc, err := oras.PackManifest(ctx, repo, version, artifactType, oras.PackManifestOptions{
+		Subject: subject, Layers: []ocispec.Descriptor{layer}, ManifestAnnotations: annotations,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag != "" {
+		if err := repo.Tag(ctx, desc, tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func search(t *testing.T, c *catalog.Client, q catalog.Query) []string {
+	t.Helper()
+	res, err := c.Search(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range res.Bundles {
+		names = append(names, b.Repository)
+	}
+	return names
+}
+
+// TestTrustSignalsFromReferrers: a scan report attached as a referrer sets
+// the version's level, and a signature (a sigstore bundle referrer, or
+// cosign's legacy .sig tag) marks it signed, in the API and the search
+// filters, as soon as the attaching push returns.
+func TestTrustSignalsFromReferrers(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	host := embeddedMpakd(t)
+	c := &catalog.Client{BaseURL: "http://" + host}
+	weather, wRoot := publish(t, host, "acme/weather", "weather", "1.0.0")
+	clock, cRoot := publish(t, host, "acme/clock", "clock", "1.0.0")
+	_, _ = publish(t, host, "acme/plain", "plain", "1.0.0")
+
+	if got := search(t, c, catalog.Query{Signed: true}); len(got) != 0 {
+		t.Fatalf("signed bundles before any signature: %v", got)
+	}
+	// Scan reports: the newest one's level counts.
+	attach(t, weather, &wRoot, mediatypes.Scan, mediatypes.Scan, "", map[string]string{
+		mediatypes.AnnotationScanLevel: "1", ocispec.AnnotationCreated: "2026-11-01T00:00:00Z"})
+	attach(t, weather, &wRoot, mediatypes.Scan, mediatypes.Scan, "", map[string]string{
+		mediatypes.AnnotationScanLevel: "3", ocispec.AnnotationCreated: "2026-11-20T00:00:00Z"})
+	// A sigstore bundle referrer signs weather; a cosign-style signature
+	// image under the legacy tag signs clock.
+	attach(t, weather, &wRoot, mediatypes.SigstoreBundle, mediatypes.SigstoreBundle, "", nil)
+	legacy := "sha256-" + strings.TrimPrefix(cRoot.Digest.String(), "sha256:") + ".sig"
+	attach(t, clock, nil, ocispec.MediaTypeImageConfig, mediatypes.CosignSimpleSigning, legacy, nil)
+
+	v, err := c.Version(context.Background(), "acme/weather", "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Level != 3 || !v.Signed {
+		t.Errorf("acme/weather: level %d, signed %v; want the newest report's 3 and signed", v.Level, v.Signed)
+	}
+	if got := strings.Join(search(t, c, catalog.Query{Signed: true, Sort: "name"}), ","); got != "acme/clock,acme/weather" {
+		t.Errorf("signed=true: %s, want acme/clock,acme/weather", got)
+	}
+	if got := strings.Join(search(t, c, catalog.Query{MinLevel: 2}), ","); got != "acme/weather" {
+		t.Errorf("min_level=2: %s, want acme/weather", got)
+	}
+	if v, err := c.Version(context.Background(), "acme/plain", "1.0.0"); err != nil || v.Signed || v.Level != 0 {
+		t.Errorf("acme/plain: %+v, %v; want unsigned at level 0", v, err)
+	}
+}
