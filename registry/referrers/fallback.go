@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
@@ -17,27 +16,13 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
+
+	"github.com/mpak-oci/mpak/oci/referrer"
 )
 
 // FallbackTag is the tag the distribution spec assigns to the referrers
-// index of subject: <alg>-<hex>, the algorithm cut to 32 characters, the
-// encoded part to 64, characters not allowed in a tag replaced by '-'.
-func FallbackTag(subject digest.Digest) string {
-	alg, enc := subject.Algorithm().String(), subject.Encoded()
-	if len(alg) > 32 {
-		alg = alg[:32]
-	}
-	if len(enc) > 64 {
-		enc = enc[:64]
-	}
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.', r == '-':
-			return r
-		}
-		return '-'
-	}, alg+"-"+enc)
-}
+// index of subject (see referrer.FallbackTag).
+func FallbackTag(subject digest.Digest) string { return referrer.FallbackTag(subject) }
 
 // specsVersion is the schemaVersion every OCI index carries.
 var specsVersion = specs.Versioned{SchemaVersion: 2}
