@@ -75,7 +75,7 @@ func (a *app) rootCommand() *cobra.Command {
 
 	bundleCmd := &cobra.Command{Use: "bundle", Short: "Pack, push, pull and inspect MCP bundles"}
 	bundleCmd.AddCommand(a.packCommand(), a.pushCommand(), a.pullCommand(), a.inspectCommand(), a.tagsCommand(), a.runCommand("run"),
-		a.searchCommand(), a.showCommand())
+		a.searchCommand(), a.showCommand(), a.copyCommand())
 	root.AddCommand(bundleCmd, a.runCommand("run"), a.cacheCommand(), a.configCommand(), a.lockCommand(),
 		a.outdatedCommand(), a.updateCommand(), a.loginCommand(), a.logoutCommand(), a.versionCommand())
 	return root

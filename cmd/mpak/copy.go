@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/resolve"
+)
+
+type copyOutput struct {
+	Source      string   `json:"source"`
+	Destination string   `json:"destination"`
+	Digest      string   `json:"digest"`
+	Tag         string   `json:"tag"`
+	Referrers   int      `json:"referrers"`
+	Legacy      []string `json:"legacy_tags,omitempty"`
+}
+
+func (a *app) copyCommand() *cobra.Command {
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "copy SRC DST",
+		Short: "Copy a version with every platform build and everything attached to it to another repository or registry",
+		Long: "SRC is resolved like pull (@scope/name[@version|@range|@digest] or host/repo[:tag|@digest]); DST is a\n" +
+			"repository (host/repo or @scope/name), optionally with the version tag to write. The index, every platform\n" +
+			"manifest and blob, and all referrers (signatures, attestations, SBOMs, scan reports, and what refers to\n" +
+			"them) are copied with their digests unchanged, so `mpak bundle verify DST` passes afterwards. Referrers\n" +
+			"are read through the referrers API or the sha256-<hex> fallback tag, and written the way DST supports;\n" +
+			"cosign's legacy .sig/.att/.sbom tags come along too. What DST already has is not sent again.",
+		Example: "  mpak bundle copy @acme/weather@1.2.0 harbor.internal/mcp/acme/weather\n" +
+			"  mpak bundle copy localhost:5000/acme/weather@sha256:... registry.example/acme/weather:1.2.0",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			sr, err := a.parseRef(args[0])
+			if err != nil {
+				return err
+			}
+			dr, err := a.parseRef(args[1])
+			if err != nil {
+				return err
+			}
+			if dr.Digest != "" {
+				return fmt.Errorf("destination %s names a digest: give a repository, optionally with the version tag to write", args[1])
+			}
+			src, err := a.remote.Repository(sr)
+			if err != nil {
+				return err
+			}
+			dst, err := a.remote.Repository(dr)
+			if err != nil {
+				return err
+			}
+			reference, err := bundle.ResolveReference(ctx, src, sr)
+			if err != nil {
+				return err
+			}
+			var tag string
+			switch {
+			case dr.Version != "" && !resolve.IsExact(dr.Version):
+				return fmt.Errorf("destination version %q is a range: give the exact version tag to write", dr.Version)
+			case dr.Version != "":
+				if tag, err = resolve.TagFor(dr.Version); err != nil {
+					return err
+				}
+			case sr.Digest != "":
+				return fmt.Errorf("%s is copied by digest: name the version tag to write at the destination, e.g. %s:1.2.0", args[0], dr.RepositoryRef())
+			}
+			prog, done := a.bars(jsonOut)
+			res, err := bundle.Copy(ctx, src, dst, reference, bundle.CopyOptions{Tag: tag, Progress: prog})
+			done()
+			if err != nil {
+				return err
+			}
+			o := copyOutput{Source: sr.RepositoryRef() + "@" + res.Root.Digest.String(), Destination: dr.RepositoryRef() + ":" + res.Tag,
+				Digest: res.Root.Digest.String(), Tag: res.Tag, Referrers: res.Referrers, Legacy: res.Legacy}
+			if jsonOut {
+				return a.printJSON(o)
+			}
+			a.infof("copied %s with %d referrers and %d legacy cosign tags", o.Source, o.Referrers, len(o.Legacy))
+			fmt.Fprintln(a.stdout, o.Destination+"@"+o.Digest)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
