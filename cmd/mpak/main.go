@@ -15,12 +15,15 @@ import (
 
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/sign"
 )
 
 // Exit codes beyond 0 and 1, so scripts can tell refusals from failures.
 const (
 	exitError    = 1
 	exitConflict = 2 // a published version would have been overwritten
+	// exitUnverified: verify found nothing that verifies.
+	exitUnverified = 3
 )
 
 func main() {
@@ -52,8 +55,11 @@ func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exit.code // the server spoke for itself on stderr
 	}
 	fmt.Fprintln(stderr, "mpak:", remote.Explain(err))
-	if errors.Is(err, bundle.ErrVersionExists) {
+	switch {
+	case errors.Is(err, bundle.ErrVersionExists):
 		return exitConflict
+	case errors.Is(err, sign.ErrNotVerified):
+		return exitUnverified
 	}
 	return exitError
 }
@@ -75,7 +81,7 @@ func (a *app) rootCommand() *cobra.Command {
 
 	bundleCmd := &cobra.Command{Use: "bundle", Short: "Pack, push, pull and inspect MCP bundles"}
 	bundleCmd.AddCommand(a.packCommand(), a.pushCommand(), a.pullCommand(), a.inspectCommand(), a.tagsCommand(), a.runCommand("run"),
-		a.searchCommand(), a.showCommand(), a.copyCommand())
+		a.searchCommand(), a.showCommand(), a.copyCommand(), a.keygenCommand(), a.signCommand(), a.verifyCommand())
 	root.AddCommand(bundleCmd, a.runCommand("run"), a.cacheCommand(), a.configCommand(), a.lockCommand(),
 		a.outdatedCommand(), a.updateCommand(), a.loginCommand(), a.logoutCommand(), a.versionCommand())
 	return root

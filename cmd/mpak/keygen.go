@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/mpak-oci/mpak/oci/sign"
+)
+
+// password is COSIGN_PASSWORD, else asked on the terminal (twice when
+// confirm is set), as cosign does.
+func (a *app) password(confirm bool) ([]byte, error) {
+	if pw, ok := os.LookupEnv("COSIGN_PASSWORD"); ok {
+		return []byte(pw), nil
+	}
+	fd := int(os.Stdin.Fd())
+	if a.stdin != os.Stdin || !term.IsTerminal(fd) {
+		return nil, errors.New("no password: set COSIGN_PASSWORD (an empty value means no password)")
+	}
+	fmt.Fprint(a.stderr, "Enter password for private key: ")
+	pw, err := term.ReadPassword(fd)
+	fmt.Fprintln(a.stderr)
+	if err != nil || !confirm {
+		return pw, err
+	}
+	fmt.Fprint(a.stderr, "Enter password for private key again: ")
+	again, err := term.ReadPassword(fd)
+	fmt.Fprintln(a.stderr)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(pw, again) {
+		return nil, errors.New("the passwords do not match")
+	}
+	return pw, nil
+}
+
+func (a *app) keygenCommand() *cobra.Command {
+	var prefix string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "keygen",
+		Short: "Make a cosign key pair (cosign.key, cosign.pub) in the current directory",
+		Long: "Writes cosign's formats, so `cosign sign --key` and `cosign verify --key` use the same files. The private\n" +
+			"key is encrypted with a password from COSIGN_PASSWORD or asked on the terminal.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			priv, pub := prefix+".key", prefix+".pub"
+			if !force {
+				for _, f := range []string{priv, pub} {
+					if _, err := os.Stat(f); err == nil {
+						return fmt.Errorf("%s exists: move it away or pass --force to overwrite it", f)
+					}
+				}
+			}
+			pw, err := a.password(true)
+			if err != nil {
+				return err
+			}
+			keys, err := sign.GenerateKeyPair(pw)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(priv, keys.Private, 0o600); err != nil {
+				return err
+			}
+			if err := os.WriteFile(pub, keys.Public, 0o644); err != nil {
+				return err
+			}
+			a.infof("private key written to %s, public key to %s", priv, pub)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&prefix, "output-key-prefix", "cosign", "name of the key files, without .key/.pub")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite existing key files")
+	return cmd
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+	"oras.land/oras-go/v2/content"
+
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/sign"
+)
+
+type signOutput struct {
+	Reference string        `json:"reference"`
+	Signed    []sign.Signed `json:"signed"`
+}
+
+// resolveRoot resolves REF to its version's root descriptor and, with
+// platforms, the platform manifests under it.
+func (a *app) resolveRoot(ctx context.Context, arg string, platforms bool) (ref.Reference, []ocispec.Descriptor, error) {
+	r, err := a.parseRef(arg)
+	if err != nil {
+		return r, nil, err
+	}
+	repo, err := a.remote.Repository(r)
+	if err != nil {
+		return r, nil, err
+	}
+	reference, err := bundle.ResolveReference(ctx, repo, r)
+	if err != nil {
+		return r, nil, err
+	}
+	root, err := repo.Resolve(ctx, reference)
+	if err != nil {
+		return r, nil, fmt.Errorf("resolving %s: %w", arg, err)
+	}
+	out := []ocispec.Descriptor{root}
+	if platforms && root.MediaType == ocispec.MediaTypeImageIndex {
+		children, err := content.Successors(ctx, repo, root)
+		if err != nil {
+			return r, nil, err
+		}
+		out = append(out, children...)
+	}
+	return r, out, nil
+}
+
+func (a *app) signCommand() *cobra.Command {
+	var key string
+	var platforms, legacyOnly, keyless, jsonOut bool
+	var annotations []string
+	cmd := &cobra.Command{
+		Use:   "sign REF --key cosign.key",
+		Short: "Sign a version's index digest (and with --platforms each platform manifest) the way cosign does",
+		Long: "Writes cosign's signature image under the sha256-<hex>.sig tag (what `cosign verify --key` checks) and a\n" +
+			"sigstore bundle referrer (application/vnd.dev.sigstore.bundle.v0.3+json, cosign v3's layout). The key's\n" +
+			"password comes from COSIGN_PASSWORD or the terminal.\n\n" +
+			"Keyless signing (--keyless: a Fulcio certificate for an OIDC identity, logged in Rekor) needs network\n" +
+			"access to a Sigstore instance; this build cannot reach one and refuses --keyless with an explanation.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keyless {
+				return errors.New("--keyless needs Fulcio and Rekor (an OIDC token, a certificate, a transparency log entry), which are not reachable from this build: sign with --key")
+			}
+			if key == "" {
+				return errors.New("no key: pass --key cosign.key (make one with mpak bundle keygen)")
+			}
+			pem, err := os.ReadFile(key)
+			if err != nil {
+				return err
+			}
+			pw, err := a.password(false)
+			if err != nil {
+				return err
+			}
+			sv, err := sign.LoadPrivateKey(pem, pw)
+			if err != nil {
+				return err
+			}
+			ann := map[string]any{}
+			for _, kv := range annotations {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return fmt.Errorf("annotation %q: want key=value", kv)
+				}
+				ann[k] = v
+			}
+			ctx := cmd.Context()
+			r, targets, err := a.resolveRoot(ctx, args[0], platforms)
+			if err != nil {
+				return err
+			}
+			out := signOutput{Reference: r.RepositoryRef()}
+			for _, t := range targets {
+				reg, d, err := sign.Open(ctx, r, t.Digest.String(), a.remote)
+				if err != nil {
+					return err
+				}
+				s, err := sign.Sign(ctx, reg, d, t, sv, sign.SignOptions{Annotations: ann, LegacyOnly: legacyOnly})
+				if err != nil {
+					return err
+				}
+				out.Signed = append(out.Signed, *s)
+				a.infof("signed %s@%s with key %s", r.RepositoryRef(), s.Digest, s.KeyID)
+			}
+			if jsonOut {
+				return a.printJSON(out)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "cosign private key file")
+	cmd.Flags().BoolVar(&platforms, "platforms", false, "also sign each platform manifest")
+	cmd.Flags().StringArrayVarP(&annotations, "annotation", "a", nil, "key=value to include in the signed payload (repeatable)")
+	cmd.Flags().BoolVar(&legacyOnly, "legacy-only", false, "write only cosign's .sig image, no sigstore bundle referrer (for registries that refuse subjects)")
+	cmd.Flags().BoolVar(&keyless, "keyless", false, "sign with a Fulcio certificate for an OIDC identity (needs network access to Sigstore; not available offline)")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mpak-oci/mpak/registry/registrytest"
+)
+
+// TestSignCommands: keygen, sign and verify from the CLI, on a registry
+// without the referrers API.
+func TestSignCommands(t *testing.T) {
+	reg := registrytest.Distribution(t)
+	isolate(t, reg)
+	t.Setenv("COSIGN_PASSWORD", "s3cret")
+	example := exampleDir(t, "1.0.0") // before Chdir: it reads ../../hack
+	dir := t.TempDir()
+	t.Chdir(dir)
+
+	ok(t, "bundle", "keygen")
+	for _, f := range []string{"cosign.key", "cosign.pub"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, _ := os.Stat("cosign.key"); info.Mode().Perm() != 0o600 {
+		t.Errorf("cosign.key mode %v, want 0600", info.Mode().Perm())
+	}
+	if _, errOut, code := mpak(t, "bundle", "keygen"); code == 0 || !strings.Contains(errOut, "--force") {
+		t.Errorf("keygen over existing keys: exit %d, %q; want a refusal naming --force", code, errOut)
+	}
+	ok(t, "bundle", "keygen", "--output-key-prefix", "other")
+
+	file := filepath.Join(dir, "hello.mcpb")
+	ok(t, "bundle", "pack", example, "-o", file)
+	push := decode[pushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json"))
+
+	if _, _, code := mpak(t, "bundle", "verify", "@example/hello@1.0.0", "--key", "cosign.pub"); code != exitUnverified {
+		t.Errorf("verify of an unsigned version: exit %d, want %d", code, exitUnverified)
+	}
+	signed := decode[signOutput](t, ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key", "--json"))
+	if len(signed.Signed) != 1 || signed.Signed[0].Digest.String() != push.Digest {
+		t.Fatalf("sign said %+v, want the index %s", signed, push.Digest)
+	}
+	v := decode[verifyOutput](t, ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--json"))
+	if len(v.Verified) != 2 || v.Verified[0].KeyID != signed.Signed[0].KeyID {
+		t.Errorf("verify said %+v, want 2 signatures by %s", v, signed.Signed[0].KeyID)
+	}
+	human := ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub")
+	if !strings.Contains(human, push.Digest+" signature (cosign) by key "+signed.Signed[0].KeyID) {
+		t.Errorf("verify printed %q", human)
+	}
+	_, errOut, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "other.pub")
+	if code != exitUnverified || !strings.Contains(errOut, "no signature or attestation verifies") {
+		t.Errorf("verify with another key: exit %d, %q", code, errOut)
+	}
+	// --platforms also wants the platform manifests signed.
+	if _, _, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--platforms"); code != exitUnverified {
+		t.Errorf("verify --platforms with only the index signed: exit %d, want %d", code, exitUnverified)
+	}
+	ok(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--platforms")
+	ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--platforms")
+
+	t.Setenv("COSIGN_PASSWORD", "wrong")
+	if _, errOut, code := mpak(t, "bundle", "sign", "@example/hello", "--key", "cosign.key"); code == 0 || !strings.Contains(errOut, "COSIGN_PASSWORD") {
+		t.Errorf("sign with a wrong password: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := mpak(t, "bundle", "sign", "@example/hello", "--keyless"); code == 0 || !strings.Contains(errOut, "Fulcio") {
+		t.Errorf("sign --keyless: exit %d, %q; want an explanation", code, errOut)
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/oci/sign"
+)
+
+type verifyOutput struct {
+	Reference string        `json:"reference"`
+	Verified  []sign.Result `json:"verified"`
+	Problems  []string      `json:"problems,omitempty"`
+}
+
+func (a *app) verifyCommand() *cobra.Command {
+	var key string
+	var platforms, jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "verify REF --key cosign.pub",
+		Short: "Verify the signatures and attestations of a version (cosign's and mpak's)",
+		Long: "Finds cosign signatures and attestations under the legacy sha256-<hex>.sig/.att tags, cosign's OCI 1.1\n" +
+			"referrer signatures, and sigstore bundle referrers (through the referrers API or the fallback tag), checks\n" +
+			"each against the public key, and prints who signed what. Exits 3 when nothing verifies.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if key == "" {
+				return errors.New("no key: pass --key cosign.pub (keyless identities need network access to Sigstore)")
+			}
+			pem, err := os.ReadFile(key)
+			if err != nil {
+				return err
+			}
+			v, err := sign.LoadPublicKey(pem)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			r, targets, err := a.resolveRoot(ctx, args[0], platforms)
+			if err != nil {
+				return err
+			}
+			out := verifyOutput{Reference: r.RepositoryRef() + "@" + targets[0].Digest.String(), Verified: []sign.Result{}}
+			var failed error
+			for _, t := range targets {
+				reg, d, err := sign.Open(ctx, r, t.Digest.String(), a.remote)
+				if err != nil {
+					return err
+				}
+				res, problems, err := sign.Verify(ctx, reg, d, t, v)
+				out.Verified = append(out.Verified, res...)
+				for _, p := range problems {
+					out.Problems = append(out.Problems, p.Error())
+				}
+				if err != nil && failed == nil {
+					failed = err
+				}
+			}
+			if jsonOut {
+				if err := a.printJSON(out); err != nil {
+					return err
+				}
+			} else {
+				for _, r := range out.Verified {
+					line := fmt.Sprintf("%s %s (%s) by key %s", r.Digest, r.Kind, r.Format, r.KeyID)
+					if r.Statement != nil && r.Kind == "attestation" {
+						line += ", predicate " + r.Statement.PredicateType
+					}
+					fmt.Fprintln(a.stdout, line)
+				}
+			}
+			return failed
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "cosign public key file")
+	cmd.Flags().BoolVar(&platforms, "platforms", false, "also require a valid signature on each platform manifest")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
