@@ -63,6 +63,17 @@ func TestSignCommands(t *testing.T) {
 	ok(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--platforms")
 	ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--platforms")
 
+	// SLSA provenance, from flags.
+	if _, errOut, code := mpak(t, "bundle", "attest", "@example/hello", "--key", "cosign.key", "--slsa"); code == 0 || !strings.Contains(errOut, "--source-repo") {
+		t.Errorf("attest --slsa without a source: exit %d, %q", code, errOut)
+	}
+	ok(t, "bundle", "attest", "@example/hello", "--key", "cosign.key", "--slsa",
+		"--source-repo", "https://git.example/example/hello", "--source-revision", "c0ffee", "--builder-id", "https://ci.example/b")
+	human = ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub")
+	if !strings.Contains(human, "attestation (sigstore-bundle)") || !strings.Contains(human, "source https://git.example/example/hello@c0ffee, builder https://ci.example/b") {
+		t.Errorf("verify after attest printed %q", human)
+	}
+
 	t.Setenv("COSIGN_PASSWORD", "wrong")
 	if _, errOut, code := mpak(t, "bundle", "sign", "@example/hello", "--key", "cosign.key"); code == 0 || !strings.Contains(errOut, "COSIGN_PASSWORD") {
 		t.Errorf("sign with a wrong password: exit %d, %q", code, errOut)

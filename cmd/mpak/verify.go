@@ -69,6 +69,9 @@ func (a *app) verifyCommand() *cobra.Command {
 					if r.Statement != nil && r.Kind == "attestation" {
 						line += ", predicate " + r.Statement.PredicateType
 					}
+					if p := r.Provenance; p != nil {
+						line += fmt.Sprintf(", source %s@%s, builder %s", p.SourceRepo, p.SourceRevision, p.BuilderID)
+					}
 					fmt.Fprintln(a.stdout, line)
 				}
 			}

@@ -242,6 +242,18 @@ func TestCosignInterop(t *testing.T) {
 			t.Fatalf("cosign verify with another key passed:\n%s", out)
 		}
 	})
+	t.Run("cosign verifies mpak's attestation", func(t *testing.T) {
+		d, root := f.publish(t, "0.8.0")
+		prov := sign.Provenance{SourceRepo: "https://git.example/acme/weather", SourceRevision: "0123abcd", BuilderID: "https://ci.example/builder"}
+		if _, err := sign.Attest(ctx, f.reg, d, root, f.signer, sign.AttestOptions{PredicateType: sign.SLSAProvenance,
+			Predicate: prov.Predicate(), LegacyOnly: true}); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"verify-attestation", "--key", f.pubFile, "--insecure-ignore-tlog=true", "--type", "slsaprovenance1"}, registryFlags...)
+		if out, err := f.cosign(t, bin, append(args, d.String())...); err != nil {
+			t.Fatalf("cosign verify-attestation: %v\n%s", err, out)
+		}
+	})
 	t.Run("mpak verifies cosign sign", func(t *testing.T) {
 		d, root := f.publish(t, "1.1.0")
 		args := append([]string{"sign", "--key", f.keyFile, "--tlog-upload=false", "--yes"}, registryFlags...)
@@ -277,4 +289,52 @@ func TestCosignInterop(t *testing.T) {
 			t.Fatalf("verify of cosign's attestation: %s, %v", formats(res), err)
 		}
 	})
+}
+
+func TestAttestProvenance(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, registrytest.Distribution(t))
+	d, root := f.publish(t, "2.0.0")
+	prov := sign.Provenance{SourceRepo: "https://git.example/acme/weather", SourceRevision: "0123abcd", BuilderID: "https://ci.example/builder"}
+	layer := sign.Subject{Name: "weather-2.0.0.mcpb", Digest: map[string]string{"sha256": strings.Repeat("ab", 32)}}
+	if _, err := sign.Attest(ctx, f.reg, d, root, f.signer, sign.AttestOptions{}); err == nil {
+		t.Error("an attestation without a predicate was written")
+	}
+	if _, err := sign.Attest(ctx, f.reg, d, root, f.signer, sign.AttestOptions{PredicateType: sign.SLSAProvenance,
+		Predicate: prov.Predicate(), Subjects: []sign.Subject{layer}}); err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := sign.Verify(ctx, f.reg, d, root, f.public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := formats(res); got != "attestation/cosign,attestation/sigstore-bundle" {
+		t.Fatalf("verified %s, want the attestation in both formats", got)
+	}
+	for _, r := range res {
+		if r.Provenance == nil || *r.Provenance != prov {
+			t.Errorf("%s: provenance %+v, want %+v", r.Format, r.Provenance, prov)
+		}
+		if len(r.Statement.Subject) != 2 || r.Statement.Subject[1].Digest["sha256"] != layer.Digest["sha256"] {
+			t.Errorf("%s: subjects %+v, want the index and the bundle's sha256", r.Format, r.Statement.Subject)
+		}
+	}
+}
+
+func TestProvenanceFromEnv(t *testing.T) {
+	t.Setenv("GITHUB_SERVER_URL", "https://github.com")
+	t.Setenv("GITHUB_REPOSITORY", "acme/weather")
+	t.Setenv("GITHUB_SHA", "feedface")
+	t.Setenv("GITHUB_WORKFLOW_REF", "acme/weather/.github/workflows/release.yml@refs/tags/v1")
+	t.Setenv("GITHUB_RUN_ID", "42")
+	p := sign.ProvenanceFromEnv(sign.Provenance{SourceRevision: "explicit"})
+	want := sign.Provenance{SourceRepo: "https://github.com/acme/weather", SourceRevision: "explicit",
+		BuilderID:    "https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v1",
+		InvocationID: "https://github.com/acme/weather/actions/runs/42"}
+	if p != want {
+		t.Errorf("from env: %+v, want %+v (flags win over the environment)", p, want)
+	}
+	if back := sign.ParseProvenance(p.Predicate()); back == nil || *back != p {
+		t.Errorf("round trip: %+v, want %+v", back, p)
+	}
 }

@@ -42,6 +42,16 @@ type Result struct {
 	// Statement is an attestation's (or a bundle signature's) in-toto
 	// statement.
 	Statement *Statement `json:"statement,omitempty"`
+	// Provenance is read from a SLSA provenance v1 attestation.
+	Provenance *Provenance `json:"provenance,omitempty"`
+}
+
+// withProvenance reads the provenance of an SLSA attestation.
+func (r Result) withProvenance() Result {
+	if r.Statement != nil && r.Statement.PredicateType == SLSAProvenance {
+		r.Provenance = ParseProvenance(r.Statement.Predicate)
+	}
+	return r
 }
 
 // Verify checks everything attached to d (the manifest or index subject
@@ -99,7 +109,7 @@ func Verify(ctx context.Context, reg Registry, d name.Digest, subject ocispec.De
 			problems = append(problems, err)
 			continue
 		}
-		results = append(results, Result{Kind: "attestation", Format: FormatCosignTag, Digest: dg, KeyID: keyID, Statement: st})
+		results = append(results, Result{Kind: "attestation", Format: FormatCosignTag, Digest: dg, KeyID: keyID, Statement: st}.withProvenance())
 	}
 
 	bundles, err := referrer.List(ctx, reg.Referrers, subject, mediatypes.SigstoreBundle)
@@ -152,7 +162,8 @@ func verifyBundle(ctx context.Context, repo referrer.Target, desc ocispec.Descri
 	if st.PredicateType == SignPredicate {
 		kind = "signature"
 	}
-	return &Result{Kind: kind, Format: FormatSigstoreBundle, Digest: d, KeyID: keyID, Statement: st}, nil
+	r := Result{Kind: kind, Format: FormatSigstoreBundle, Digest: d, KeyID: keyID, Statement: st}.withProvenance()
+	return &r, nil
 }
 
 // attestationStatement reads the in-toto statement of a verified cosign
