@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/policy"
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/oci/sign"
 )
@@ -22,7 +23,8 @@ import (
 const (
 	exitError    = 1
 	exitConflict = 2 // a published version would have been overwritten
-	// exitUnverified: verify found nothing that verifies.
+	// exitUnverified: verify found nothing that verifies, or the trust
+	// policy refused a version.
 	exitUnverified = 3
 )
 
@@ -58,7 +60,7 @@ func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	switch {
 	case errors.Is(err, bundle.ErrVersionExists):
 		return exitConflict
-	case errors.Is(err, sign.ErrNotVerified):
+	case errors.Is(err, sign.ErrNotVerified), errors.Is(err, policy.ErrRefused):
 		return exitUnverified
 	}
 	return exitError

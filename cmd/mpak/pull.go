@@ -5,6 +5,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/cache"
 )
 
 type pullOutput struct {
@@ -21,6 +22,7 @@ type pullOutput struct {
 func (a *app) pullCommand() *cobra.Command {
 	var platform, out string
 	var jsonOut bool
+	var pf policyFlags
 	cmd := &cobra.Command{
 		Use:   "pull REF",
 		Short: "Download the bundle build for this platform, verified against its digest",
@@ -46,6 +48,23 @@ func (a *app) pullCommand() *cobra.Command {
 			reference, err := bundle.ResolveReference(cmd.Context(), repo, r)
 			if err != nil {
 				return err
+			}
+			c, err := cache.Open("")
+			if err != nil {
+				return err
+			}
+			pol, err := a.policy(pf, c.Dir())
+			if err != nil {
+				return err
+			}
+			if pol.Active() {
+				root, err := repo.Resolve(cmd.Context(), reference)
+				if err != nil {
+					return err
+				}
+				if err := pol.Check(cmd.Context(), r, root.Digest, true); err != nil {
+					return err
+				}
 			}
 			prog, done := a.bars(jsonOut)
 			res, err := bundle.Pull(cmd.Context(), repo, reference, bundle.PullOptions{Platform: p, Output: out, Progress: prog})
@@ -74,5 +93,6 @@ func (a *app) pullCommand() *cobra.Command {
 	cmd.Flags().StringVar(&platform, "platform", "", "platform to select, os/arch (default: this machine)")
 	cmd.Flags().StringVarP(&out, "output", "o", ".", "directory to write into, or a file path ending in .mcpb")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	pf.add(cmd.Flags())
 	return cmd
 }

@@ -30,6 +30,7 @@ type runFlags struct {
 	update   bool
 	lockFile string
 	platform string
+	policy   policyFlags
 }
 
 func (a *app) runCommand(use string) *cobra.Command {
@@ -65,6 +66,7 @@ func (a *app) runCommand(use string) *cobra.Command {
 	fl.BoolVar(&f.update, "update", false, "re-resolve the version even if an exact one is cached")
 	fl.StringVar(&f.lockFile, "lock", "", "lock file: use the digest pinned there, or pin the resolved one")
 	fl.StringVar(&f.platform, "platform", "", "build to select, os/arch (default: this machine)")
+	f.policy.add(fl)
 	return cmd
 }
 
@@ -83,6 +85,13 @@ func (a *app) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		args = args[:1]
 	}
 	opts := install.Options{Remote: a.remote, Cache: c, Offline: f.offline, Update: f.update}
+	pol, err := a.policy(f.policy, c.Dir())
+	if err != nil {
+		return err
+	}
+	if pol.Active() {
+		opts.Check = pol.Check
+	}
 	if f.platform != "" {
 		if opts.Platform, err = mediatypes.ParsePlatform(f.platform); err != nil {
 			return err

@@ -25,8 +25,21 @@ type Config struct {
 	// Bundles holds saved user_config values: bundle → key → value. A
 	// multiple option's values are stored as a JSON array string.
 	Bundles map[string]map[string]string `json:"bundles,omitempty"`
+	// Policy is what every run and pull requires unless flags ask for
+	// more.
+	Policy Policy `json:"policy,omitempty"`
 
 	path string
+}
+
+// Policy is the trust a bundle must show to be pulled or run.
+type Policy struct {
+	// RequireSignature wants a signature verifying with one of Keys.
+	RequireSignature bool `json:"require_signature,omitempty"`
+	// Keys are paths of trusted cosign public keys.
+	Keys []string `json:"keys,omitempty"`
+	// MinLevel is the lowest certification level accepted (0-4).
+	MinLevel int `json:"min_level,omitempty"`
 }
 
 // Path is where the configuration lives: $MPAK_CONFIG, else

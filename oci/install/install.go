@@ -45,6 +45,23 @@ type Options struct {
 	LockKey string
 	// Progress draws the download, if any.
 	Progress bundle.Progress
+	// Check, when set, is asked about the version (its repository and
+	// root digest) before anything is downloaded or extracted, and before
+	// a cached version is used; online says whether it may use the
+	// network. Its error refuses the version.
+	Check func(ctx context.Context, repository ref.Reference, root digest.Digest, online bool) error
+}
+
+// check runs opts.Check on a version of repoName.
+func (o Options) check(ctx context.Context, repoName string, root digest.Digest) error {
+	if o.Check == nil {
+		return nil
+	}
+	r, err := ref.Parse(repoName, ref.Defaults{})
+	if err != nil {
+		return err
+	}
+	return o.Check(ctx, r, root, !o.Offline)
 }
 
 func (o Options) platform() mediatypes.Platform {
@@ -86,6 +103,9 @@ func Install(ctx context.Context, r ref.Reference, opts Options) (*Result, error
 		}
 	}
 	if res, ok := fromCache(r, repoName, opts); ok {
+		if err := opts.check(ctx, res.Repository, res.Digest); err != nil {
+			return nil, err
+		}
 		return res, nil
 	}
 	if opts.Offline {
@@ -185,6 +205,9 @@ func fromRegistry(ctx context.Context, r ref.Reference, repoName string, opts Op
 	}
 	v, err := bundle.ResolveVersion(ctx, repo, r)
 	if err != nil {
+		return nil, err
+	}
+	if err := opts.check(ctx, repoName, v.Root.Digest); err != nil {
 		return nil, err
 	}
 	entry, err := v.Select(opts.platform())
