@@ -39,7 +39,7 @@ func source(t *testing.T, changes map[string]string) string {
 	files := map[string]string{
 		"manifest.json": goodManifest, "package.json": packageJSON, "node_modules/.package-lock.json": lockfile,
 		"node_modules/lodash/package.json": `{"name": "lodash", "version": "4.17.21"}`,
-		"server/index.js": "const _ = require('lodash');\nconsole.log(_.VERSION);\n",
+		"server/index.js":                  "const _ = require('lodash');\nconsole.log(_.VERSION);\n",
 	}
 	for k, v := range changes {
 		files[k] = v
