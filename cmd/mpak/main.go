@@ -60,7 +60,7 @@ func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	switch {
 	case errors.Is(err, bundle.ErrVersionExists):
 		return exitConflict
-	case errors.Is(err, sign.ErrNotVerified), errors.Is(err, policy.ErrRefused):
+	case errors.Is(err, sign.ErrNotVerified), errors.Is(err, policy.ErrRefused), errors.Is(err, errBelowLevel):
 		return exitUnverified
 	}
 	return exitError
@@ -83,7 +83,7 @@ func (a *app) rootCommand() *cobra.Command {
 
 	bundleCmd := &cobra.Command{Use: "bundle", Short: "Pack, push, pull and inspect MCP bundles"}
 	bundleCmd.AddCommand(a.packCommand(), a.pushCommand(), a.pullCommand(), a.inspectCommand(), a.tagsCommand(), a.runCommand("run"),
-		a.searchCommand(), a.showCommand(), a.copyCommand(), a.keygenCommand(), a.signCommand(), a.attestCommand(), a.verifyCommand())
+		a.searchCommand(), a.showCommand(), a.copyCommand(), a.keygenCommand(), a.signCommand(), a.attestCommand(), a.verifyCommand(), a.scanCommand())
 	root.AddCommand(bundleCmd, a.runCommand("run"), a.cacheCommand(), a.configCommand(), a.lockCommand(),
 		a.outdatedCommand(), a.updateCommand(), a.loginCommand(), a.logoutCommand(), a.versionCommand())
 	return root

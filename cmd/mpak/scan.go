@@ -1,0 +1,216 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/oci/referrer"
+	"github.com/mpak-oci/mpak/oci/scan"
+	"github.com/mpak-oci/mpak/oci/sign"
+)
+
+// errBelowLevel: the scan did not reach the level --level asked for.
+var errBelowLevel = errors.New("below the required level")
+
+func (a *app) scanCommand() *cobra.Command {
+	var level int
+	var vulnDB, source, key, platform string
+	var attach, jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "scan REF|FILE.mcpb",
+		Short: "Check a bundle against the trust levels L1-L4, offline, with evidence for every control",
+		Long: "L1: valid manifest, described tools, no secrets (gitleaks' rules), no malicious install hooks, an SBOM.\n" +
+			"L2: no unreferenced executables, dependencies locked with hashes, no known vulnerabilities (--vuln-db, a\n" +
+			"directory of OSV JSON files), no prompt injection in descriptions, author and https source declared.\n" +
+			"L3: a valid signature and a build provenance matching the bundle and its source (checked with --key for a\n" +
+			"registry reference), no exec/eval patterns in the server's code. L4: --source packs to the same sha256,\n" +
+			"and the provenance's revision is the version's revision annotation. A level is reached when every control\n" +
+			"of it and below passed; skip is not pass. With --level N, exits 3 unless level N is reached. With --attach,\n" +
+			"the report and the SBOM are attached to the version as referrers, where mpakd and --min-level read them.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			opts := scan.Options{MaxLevel: level, VulnDB: vulnDB, Source: source}
+			var (
+				file string
+				root ocispec.Descriptor
+				repo referrer.Target
+			)
+			if st, err := os.Stat(args[0]); err == nil && !st.IsDir() {
+				if attach {
+					return errors.New("--attach needs a registry reference, not a file")
+				}
+				file = args[0]
+			} else {
+				r, targets, err := a.resolveRoot(ctx, args[0], false)
+				if err != nil {
+					return err
+				}
+				root = targets[0]
+				rr, err := a.remote.Repository(r)
+				if err != nil {
+					return err
+				}
+				repo = rr
+				p := mediatypes.Host()
+				if platform != "" {
+					if p, err = mediatypes.ParsePlatform(platform); err != nil {
+						return err
+					}
+				}
+				tmp, err := os.MkdirTemp("", "mpak-scan-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				res, err := bundle.Pull(ctx, rr, root.Digest.String(), bundle.PullOptions{Platform: p, Output: tmp})
+				if err != nil {
+					return err
+				}
+				file = res.Path
+				if key != "" {
+					if opts.Trust, err = a.trust(cmd, args[0], key, res.Version); err != nil {
+						return err
+					}
+				}
+			}
+			arch, err := mcpb.Open(file, mcpb.OpenOptions{})
+			if err != nil {
+				return err
+			}
+			defer arch.Close()
+			report, err := scan.Scan(ctx, arch, opts)
+			if err != nil {
+				return err
+			}
+			if attach {
+				if err := attachReport(cmd, repo, root, report); err != nil {
+					return err
+				}
+				a.infof("attached the scan report (L%d, risk %s) and the SBOM to %s", report.Level, report.Risk, root.Digest)
+			}
+			if jsonOut {
+				if err := a.printJSON(report); err != nil {
+					return err
+				}
+			} else {
+				a.printReport(report)
+			}
+			if level > 0 && report.Level < level {
+				return fmt.Errorf("%s %s: reached L%d: %w L%d", report.Bundle.Name, report.Bundle.Version, report.Level, errBelowLevel, level)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&level, "level", 0, "check the controls up to this level (1-4) and exit 3 unless it is reached")
+	cmd.Flags().StringVar(&vulnDB, "vuln-db", "", "directory of OSV JSON files for the vulnerability control")
+	cmd.Flags().StringVar(&source, "source", "", "the bundle's source tree, for the reproducibility control")
+	cmd.Flags().StringVar(&key, "key", "", "cosign public key: check signatures and provenance of a registry reference (L3, L4)")
+	cmd.Flags().StringVar(&platform, "platform", "", "build to scan, os/arch (default: this machine)")
+	cmd.Flags().BoolVar(&attach, "attach", false, "attach the report and the SBOM to the version as referrers")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the report as JSON")
+	return cmd
+}
+
+// trust verifies the version's signatures and attestations with key.
+func (a *app) trust(cmd *cobra.Command, arg, key string, v *bundle.Version) (*scan.Trust, error) {
+	pem, err := os.ReadFile(key)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := sign.LoadPublicKey(pem)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.parseRef(arg)
+	if err != nil {
+		return nil, err
+	}
+	reg, d, err := sign.Open(cmd.Context(), r, v.Root.Digest.String(), a.remote)
+	if err != nil {
+		return nil, err
+	}
+	results, _, err := sign.Verify(cmd.Context(), reg, d, v.Root, pub)
+	if err != nil && !errors.Is(err, sign.ErrNotVerified) {
+		return nil, err
+	}
+	tr := &scan.Trust{}
+	if v.Index != nil {
+		tr.Revision = v.Index.Annotations[ocispec.AnnotationRevision]
+	}
+	for _, res := range results {
+		switch {
+		case res.Kind == "signature":
+			tr.Signed = true
+			tr.SignedBy = append(tr.SignedBy, res.KeyID)
+		case res.Provenance != nil:
+			p := &scan.Provenance{SourceRepo: res.Provenance.SourceRepo, SourceRevision: res.Provenance.SourceRevision}
+			for _, s := range res.Statement.Subject {
+				p.Subjects = append(p.Subjects, s.Digest["sha256"])
+			}
+			tr.Provenance = p
+		}
+	}
+	return tr, nil
+}
+
+// attachReport pushes the report and the SBOM as referrers of root.
+func attachReport(cmd *cobra.Command, repo referrer.Target, root ocispec.Descriptor, r *scan.Report) error {
+	body, err := r.JSON()
+	if err != nil {
+		return err
+	}
+	ann := map[string]string{
+		mediatypes.AnnotationScanLevel:   strconv.Itoa(r.Level),
+		mediatypes.AnnotationScanRisk:    r.Risk,
+		mediatypes.AnnotationScanScanner: r.Scanner,
+		"dev.mpak.scan.counts":           fmt.Sprintf("pass=%d,fail=%d,skip=%d,error=%d", r.Counts[scan.Pass], r.Counts[scan.Fail], r.Counts[scan.Skip], r.Counts[scan.Error]),
+		ocispec.AnnotationCreated:        r.CreatedAt.Format("2006-01-02T15:04:05Z"),
+	}
+	if _, err := referrer.Attach(cmd.Context(), repo, root, referrer.Artifact{ArtifactType: mediatypes.Scan,
+		Blobs: []referrer.Blob{{MediaType: mediatypes.Scan, Data: body}}, Annotations: ann}, referrer.Options{Created: r.CreatedAt}); err != nil {
+		return err
+	}
+	if len(r.SBOM) > 0 {
+		if _, err := referrer.Attach(cmd.Context(), repo, root, referrer.Artifact{ArtifactType: mediatypes.CycloneDX,
+			Blobs: []referrer.Blob{{MediaType: mediatypes.CycloneDX, Data: r.SBOM}}}, referrer.Options{Created: r.CreatedAt}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printReport is the human view: one line per control, evidence under it.
+func (a *app) printReport(r *scan.Report) {
+	for _, c := range r.Controls {
+		fmt.Fprintf(a.stdout, "%-5s %-20s %s", strings.ToUpper(string(c.Status)), c.ID, c.Title)
+		if c.Message != "" {
+			fmt.Fprintf(a.stdout, ": %s", c.Message)
+		}
+		fmt.Fprintln(a.stdout)
+		for _, e := range c.Evidence {
+			where := e.File
+			if e.Line > 0 {
+				where += ":" + strconv.Itoa(e.Line)
+			}
+			if where != "" {
+				where += ": "
+			}
+			fmt.Fprintf(a.stdout, "        %s%s\n", where, e.Message)
+		}
+		if c.Remediation != "" {
+			fmt.Fprintf(a.stdout, "        fix: %s\n", c.Remediation)
+		}
+	}
+	fmt.Fprintf(a.stdout, "%s %s: level L%d, risk %s (%d passed, %d failed, %d skipped)\n", r.Bundle.Name, r.Bundle.Version,
+		r.Level, r.Risk, r.Counts[scan.Pass], r.Counts[scan.Fail], r.Counts[scan.Skip])
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"oras.land/oras-go/v2/registry/remote"
+
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/policy"
+	"github.com/mpak-oci/mpak/oci/referrer"
+	"github.com/mpak-oci/mpak/oci/scan"
+	"github.com/mpak-oci/mpak/registry/registrytest"
+)
+
+// TestScanCommand: scan a file and a registry reference (with signature
+// and provenance checked), gate on --level, and attach the report and the
+// SBOM, which --min-level then reads.
+func TestScanCommand(t *testing.T) {
+	reg := registrytest.Distribution(t)
+	isolate(t, reg)
+	t.Setenv("COSIGN_PASSWORD", "pw")
+	example := exampleDir(t, "1.0.0")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	file := dir + "/hello.mcpb"
+	ok(t, "bundle", "pack", example, "-o", file)
+
+	rep := decode[scan.Report](t, ok(t, "bundle", "scan", file, "--json"))
+	if rep.Bundle.Name != "hello" || len(rep.Controls) != 15 || rep.Counts[scan.Pass] == 0 {
+		t.Fatalf("scan of a file: %+v", rep)
+	}
+	human := ok(t, "bundle", "scan", file)
+	if !strings.Contains(human, "PASS  L1.manifest") || !strings.Contains(human, "hello 1.0.0: level L") {
+		t.Errorf("human report:\n%s", human)
+	}
+	if _, errOut, code := mpak(t, "bundle", "scan", file, "--level", "4"); code != exitUnverified || !strings.Contains(errOut, "below the required level L4") {
+		t.Errorf("--level 4 on an unsigned bundle: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := mpak(t, "bundle", "scan", file, "--attach"); code == 0 || !strings.Contains(errOut, "registry reference") {
+		t.Errorf("--attach on a file: exit %d, %q", code, errOut)
+	}
+
+	ok(t, "bundle", "push", "@example/hello", file)
+	ok(t, "bundle", "keygen")
+	ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key")
+	rep = decode[scan.Report](t, ok(t, "bundle", "scan", "@example/hello@1.0.0", "--key", "cosign.pub", "--attach", "--json"))
+	sig := scan.Result{}
+	for _, c := range rep.Controls {
+		if c.ID == "L3.signature" {
+			sig = c
+		}
+	}
+	if sig.Status != scan.Pass {
+		t.Errorf("L3.signature on a signed version: %+v", sig)
+	}
+	repo, _ := remote.NewRepository(reg + "/example/hello")
+	repo.PlainHTTP = true
+	root, err := repo.Resolve(context.Background(), "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []string{mediatypes.Scan, mediatypes.CycloneDX} {
+		refs, err := referrer.List(context.Background(), repo, root, at)
+		if err != nil || len(refs) != 1 {
+			t.Errorf("%s referrers: %v, %v; want one", at, refs, err)
+		}
+	}
+	if got, err := policy.Level(context.Background(), repo, root); err != nil || got != rep.Level {
+		t.Errorf("level read back from the registry: %d, %v; want %d", got, err, rep.Level)
+	}
+}
