@@ -3,7 +3,10 @@
 // read. The server encodes these types; nothing else is the contract.
 package catalog
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Bundle is a search hit: a repository represented by its latest version.
 type Bundle struct {
@@ -95,6 +98,9 @@ type VersionDetail struct {
 	// DownloadsDaily is this version's last 90 days, oldest first (in a
 	// BundleDetail, the bundle's series takes its place).
 	DownloadsDaily []DayCount `json:"downloads_daily,omitempty"`
+	// Scan is the newest scan report attached (mpak bundle scan --attach):
+	// every control's status, evidence and remediation.
+	Scan json.RawMessage `json:"scan,omitempty"`
 	// Manifest is manifest.json as published.
 	Manifest map[string]any `json:"manifest,omitempty"`
 }

@@ -192,6 +192,9 @@ func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalo
 		d.Builds = append(d.Builds, catalog.Build{Platform: b.Platform, ManifestDigest: b.ManifestDigest,
 			BundleDigest: b.LayerDigest, Size: b.Size, Downloads: own.Total, DownloadsDaily: dailySeries(own.Daily, a.now())})
 	}
+	if len(v.ScanReport) > 0 {
+		d.Scan = v.ScanReport
+	}
 	if len(v.Annotations) > 0 {
 		d.Annotations = make(map[string]any, len(v.Annotations))
 		for k, val := range v.Annotations {

@@ -69,6 +69,9 @@ type Version struct {
 	// Trust signals, from referrers when present.
 	Signed bool `json:"signed"`
 	Level  int  `json:"level"` // certification level 0-4
+	// ScanReport is the newest scan report attached (its JSON verbatim),
+	// nil without one: what Level was read from, control by control.
+	ScanReport []byte `json:"-"`
 
 	// PublishedAt is when the bundle says it was created (zero: unknown);
 	// IndexedAt when it was indexed (zero on PutVersion: now). Stores keep

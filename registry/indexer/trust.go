@@ -2,11 +2,13 @@ package indexer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
 
 	"github.com/mpak-oci/mpak/mediatypes"
@@ -19,9 +21,13 @@ type trust struct {
 	// not verify it: it holds no trust roots; `mpak bundle verify` does.
 	signed bool
 	// level is the certification level of the newest scan report, 0
-	// without one.
-	level int
+	// without one; report is that report (JSON).
+	level  int
+	report []byte
 }
+
+// maxReport bounds the scan report the catalog keeps.
+const maxReport = 1 << 20
 
 // readTrust lists the referrers of a version's root (the referrers API,
 // or the sha256-<hex> fallback tag where the registry has no API) and
@@ -29,6 +35,7 @@ type trust struct {
 func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descriptor) (trust, error) {
 	var t trust
 	var newest string // created annotation of the scan report chosen
+	var chosen *ocispec.Descriptor
 	err := repo.Referrers(ctx, root, "", func(refs []ocispec.Descriptor) error {
 		for _, r := range refs {
 			switch r.ArtifactType {
@@ -42,7 +49,7 @@ func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descr
 				// RFC 3339 in UTC sorts as text; a report without a date
 				// loses to one with.
 				if created := r.Annotations[ocispec.AnnotationCreated]; newest == "" || created > newest {
-					t.level, newest = level, created
+					t.level, newest, chosen = level, created, &r
 				}
 			}
 		}
@@ -51,6 +58,9 @@ func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descr
 	if err != nil {
 		return t, fmt.Errorf("listing referrers of %s: %w", root.Digest, err)
 	}
+	if chosen != nil {
+		t.report = readReport(ctx, repo, *chosen)
+	}
 	if !t.signed {
 		legacy := strings.Replace(root.Digest.String(), ":", "-", 1) + ".sig"
 		if _, err := repo.Resolve(ctx, legacy); err == nil {
@@ -58,4 +68,25 @@ func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descr
 		}
 	}
 	return t, nil
+}
+
+// readReport fetches a scan report referrer's JSON; a report that cannot
+// be read leaves the level indexed without its details.
+func readReport(ctx context.Context, repo registry.Repository, d ocispec.Descriptor) []byte {
+	if d.Size > maxReport {
+		return nil
+	}
+	mb, err := content.FetchAll(ctx, repo, d)
+	if err != nil {
+		return nil
+	}
+	var m ocispec.Manifest
+	if json.Unmarshal(mb, &m) != nil || len(m.Layers) == 0 || m.Layers[0].Size > maxReport {
+		return nil
+	}
+	body, err := content.FetchAll(ctx, repo, m.Layers[0])
+	if err != nil || !json.Valid(body) {
+		return nil
+	}
+	return body
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
@@ -130,8 +132,11 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	// Scan reports: the newest one's level counts.
 	attach(t, weather, &wRoot, mediatypes.Scan, mediatypes.Scan, "", map[string]string{
 		mediatypes.AnnotationScanLevel: "1", ocispec.AnnotationCreated: "2026-11-01T00:00:00Z"})
-	attach(t, weather, &wRoot, mediatypes.Scan, mediatypes.Scan, "", map[string]string{
-		mediatypes.AnnotationScanLevel: "3", ocispec.AnnotationCreated: "2026-11-20T00:00:00Z"})
+	if _, err := referrer.Attach(context.Background(), weather, wRoot, referrer.Artifact{ArtifactType: mediatypes.Scan,
+		Blobs:       []referrer.Blob{{MediaType: mediatypes.Scan, Data: []byte(`{"level":3,"controls":[{"id":"L3.dangerous-code","status":"pass"},{"id":"L4.reproducible","status":"skip"}]}`)}},
+		Annotations: map[string]string{mediatypes.AnnotationScanLevel: "3", ocispec.AnnotationCreated: "2026-11-20T00:00:00Z"}}, referrer.Options{}); err != nil {
+		t.Fatal(err)
+	}
 	// A sigstore bundle referrer signs weather; a cosign-style signature
 	// image under the legacy tag signs clock.
 	attach(t, weather, &wRoot, mediatypes.SigstoreBundle, mediatypes.SigstoreBundle, "", nil)
@@ -144,6 +149,12 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	}
 	if v.Level != 3 || !v.Signed {
 		t.Errorf("acme/weather: level %d, signed %v; want the newest report's 3 and signed", v.Level, v.Signed)
+	}
+	var report struct {
+		Controls []struct{ ID, Status string } `json:"controls"`
+	}
+	if err := json.Unmarshal(v.Scan, &report); err != nil || len(report.Controls) != 2 || report.Controls[1].ID != "L4.reproducible" {
+		t.Errorf("acme/weather's scan report in the API: %s (%v), want the newest report's controls", v.Scan, err)
 	}
 	if got := strings.Join(search(t, c, catalog.Query{Signed: true, Sort: "name"}), ","); got != "acme/clock,acme/weather" {
 		t.Errorf("signed=true: %s, want acme/clock,acme/weather", got)

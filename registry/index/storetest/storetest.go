@@ -129,6 +129,7 @@ func full(repository, version string) *index.Version {
 	v.Manifest = []byte(`{"manifest_version":"0.3","name":"weather","version":"` + version + `"}`)
 	v.Signed = true
 	v.Level = 2
+	v.ScanReport = []byte(`{"level":2,"controls":[{"id":"L1.manifest","status":"pass"}]}`)
 	v.PublishedAt = t0.Add(-24 * time.Hour)
 	v.IndexedAt = t0.Add(90*time.Minute + 123456*time.Microsecond)
 	return v
@@ -227,5 +228,8 @@ func wantVersion(t *testing.T, what string, got, want *index.Version) {
 	}
 	if !bytes.Equal(got.Manifest, want.Manifest) {
 		t.Errorf("%s: manifest %q, want %q", what, got.Manifest, want.Manifest)
+	}
+	if !bytes.Equal(got.ScanReport, want.ScanReport) {
+		t.Errorf("%s: scan report %q, want %q", what, got.ScanReport, want.ScanReport)
 	}
 }
