@@ -2,6 +2,7 @@ package sign_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,11 +14,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/sigstore/pkg/signature"
+	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
@@ -388,4 +391,44 @@ func TestCosignV3Interop(t *testing.T) {
 			t.Fatalf("verify of cosign v3's signature: %s, %v (%v); want its sigstore bundle", formats(res), err, problems)
 		}
 	})
+}
+
+// TestBundleForAnotherDigest: a valid sigstore bundle moved onto another
+// version (a replayed attestation) does not verify there.
+func TestBundleForAnotherDigest(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, registrytest.Distribution(t))
+	dA, rootA := f.publish(t, "1.0.0")
+	dB, rootB := f.publish(t, "2.0.0")
+	prov := sign.Provenance{SourceRepo: "https://git.example/acme/weather", SourceRevision: "abc"}
+	att, err := sign.Attest(ctx, f.reg, dA, rootA, f.signer, sign.AttestOptions{PredicateType: sign.SLSAProvenance, Predicate: prov.Predicate()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := f.reg.Referrers.(*remote.Repository)
+	mb, err := content.FetchAll(ctx, repo, att.Bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m ocispec.Manifest
+	json.Unmarshal(mb, &m)
+	body, err := content.FetchAll(ctx, repo, m.Layers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := referrer.Attach(ctx, repo, rootB, referrer.Artifact{ArtifactType: mediatypes.SigstoreBundle,
+		Blobs: []referrer.Blob{{MediaType: mediatypes.SigstoreBundle, Data: body}}}, referrer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	res, problems, err := sign.Verify(ctx, f.reg, dB, rootB, f.public)
+	if !errors.Is(err, sign.ErrNotVerified) || len(res) != 0 {
+		t.Fatalf("the replayed bundle verified on another digest: %s, %v", formats(res), err)
+	}
+	found := false
+	for _, p := range problems {
+		found = found || strings.Contains(p.Error(), "signed statement is about")
+	}
+	if !found {
+		t.Errorf("problems %v do not say the statement is about another digest", problems)
+	}
 }
