@@ -52,18 +52,7 @@ func (a *app) attestCommand() *cobra.Command {
 				return errors.New("nothing to attest: pass --slsa, or --predicate FILE --type URI")
 			}
 			opts.LegacyOnly = legacyOnly
-			if key == "" {
-				return errors.New("no key: pass --key cosign.key (make one with mpak bundle keygen)")
-			}
-			pem, err := os.ReadFile(key)
-			if err != nil {
-				return err
-			}
-			pw, err := a.password(false)
-			if err != nil {
-				return err
-			}
-			sv, err := sign.LoadPrivateKey(pem, pw)
+			sv, err := a.loadSigner(key)
 			if err != nil {
 				return err
 			}

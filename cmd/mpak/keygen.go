@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -38,6 +39,22 @@ func (a *app) password(confirm bool) ([]byte, error) {
 		return nil, errors.New("the passwords do not match")
 	}
 	return pw, nil
+}
+
+// loadSigner decrypts the cosign private key file with the password.
+func (a *app) loadSigner(key string) (signature.SignerVerifier, error) {
+	if key == "" {
+		return nil, errors.New("no key: pass --key cosign.key (make one with mpak bundle keygen)")
+	}
+	pem, err := os.ReadFile(key)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := a.password(false)
+	if err != nil {
+		return nil, err
+	}
+	return sign.LoadPrivateKey(pem, pw)
 }
 
 func (a *app) keygenCommand() *cobra.Command {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -68,18 +67,7 @@ func (a *app) signCommand() *cobra.Command {
 			if keyless {
 				return errors.New("--keyless needs Fulcio and Rekor (an OIDC token, a certificate, a transparency log entry), which are not reachable from this build: sign with --key")
 			}
-			if key == "" {
-				return errors.New("no key: pass --key cosign.key (make one with mpak bundle keygen)")
-			}
-			pem, err := os.ReadFile(key)
-			if err != nil {
-				return err
-			}
-			pw, err := a.password(false)
-			if err != nil {
-				return err
-			}
-			sv, err := sign.LoadPrivateKey(pem, pw)
+			sv, err := a.loadSigner(key)
 			if err != nil {
 				return err
 			}

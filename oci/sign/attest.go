@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
@@ -60,22 +61,13 @@ func Attest(ctx context.Context, reg Registry, d name.Digest, subject ocispec.De
 	if err != nil {
 		return nil, err
 	}
-	se, err := ociremote.SignedEntity(d, reg.cosign()...)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s to attest it: %w", d, err)
-	}
-	se, err = mutate.AttachAttestationToEntity(se, att)
+	tag, err := reg.attachLegacy(d, "attestation", func(se oci.SignedEntity) (oci.SignedEntity, error) {
+		return mutate.AttachAttestationToEntity(se, att)
+	}, ociremote.WriteAttestations, ociremote.AttestationTag)
 	if err != nil {
 		return nil, err
 	}
-	if err := ociremote.WriteAttestations(d.Repository, se, reg.cosign()...); err != nil {
-		return nil, fmt.Errorf("writing the attestation of %s: %w", d, err)
-	}
-	tag, err := ociremote.AttestationTag(d, reg.cosign()...)
-	if err != nil {
-		return nil, err
-	}
-	out := &Signed{Digest: dg, KeyID: keyID, LegacyTag: tag.TagStr()}
+	out := &Signed{Digest: dg, KeyID: keyID, LegacyTag: tag}
 	if opts.LegacyOnly {
 		return out, nil
 	}

@@ -10,6 +10,7 @@ import (
 	ggcrremote "github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
@@ -74,18 +75,9 @@ func Sign(ctx context.Context, reg Registry, d name.Digest, subject ocispec.Desc
 	if err != nil {
 		return nil, err
 	}
-	se, err := ociremote.SignedEntity(d, reg.cosign()...)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s to sign it: %w", d, err)
-	}
-	se, err = mutate.AttachSignatureToEntity(se, sig)
-	if err != nil {
-		return nil, err
-	}
-	if err := ociremote.WriteSignatures(d.Repository, se, reg.cosign()...); err != nil {
-		return nil, fmt.Errorf("writing the signature of %s: %w", d, err)
-	}
-	tag, err := ociremote.SignatureTag(d, reg.cosign()...)
+	tag, err := reg.attachLegacy(d, "signature", func(se oci.SignedEntity) (oci.SignedEntity, error) {
+		return mutate.AttachSignatureToEntity(se, sig)
+	}, ociremote.WriteSignatures, ociremote.SignatureTag)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +86,7 @@ func Sign(ctx context.Context, reg Registry, d name.Digest, subject ocispec.Desc
 	if err != nil {
 		return nil, err
 	}
-	signed := &Signed{Digest: dg, KeyID: keyID, LegacyTag: tag.TagStr()}
+	signed := &Signed{Digest: dg, KeyID: keyID, LegacyTag: tag}
 	if opts.LegacyOnly {
 		return signed, nil
 	}
@@ -129,4 +121,26 @@ func signBundle(sv signature.SignerVerifier, keyID string, st []byte) ([]byte, e
 		return nil, fmt.Errorf("signing the statement: %w", err)
 	}
 	return newBundle(keyID, env)
+}
+
+// attachLegacy adds to d's cosign tag image (.sig or .att) the way cosign
+// does: read what is there, append, write back, and return the tag.
+func (r Registry) attachLegacy(d name.Digest, what string, add func(oci.SignedEntity) (oci.SignedEntity, error),
+	write func(name.Repository, oci.SignedEntity, ...ociremote.Option) error,
+	tagOf func(name.Reference, ...ociremote.Option) (name.Tag, error)) (string, error) {
+	se, err := ociremote.SignedEntity(d, r.cosign()...)
+	if err != nil {
+		return "", fmt.Errorf("reading %s to add a %s: %w", d, what, err)
+	}
+	if se, err = add(se); err != nil {
+		return "", err
+	}
+	if err := write(d.Repository, se, r.cosign()...); err != nil {
+		return "", fmt.Errorf("writing the %s of %s: %w", what, d, err)
+	}
+	tag, err := tagOf(d, r.cosign()...)
+	if err != nil {
+		return "", err
+	}
+	return tag.TagStr(), nil
 }
