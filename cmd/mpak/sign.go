@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -53,6 +52,7 @@ func (a *app) resolveRoot(ctx context.Context, arg string, platforms bool) (ref.
 func (a *app) signCommand() *cobra.Command {
 	var key string
 	var platforms, legacyOnly, keyless, jsonOut bool
+	var kl sign.KeylessOptions
 	var annotations []string
 	cmd := &cobra.Command{
 		Use:   "sign REF --key cosign.key",
@@ -60,12 +60,33 @@ func (a *app) signCommand() *cobra.Command {
 		Long: "Writes cosign's signature image under the sha256-<hex>.sig tag (what `cosign verify --key` checks) and a\n" +
 			"sigstore bundle referrer (application/vnd.dev.sigstore.bundle.v0.3+json, cosign v3's layout). The key's\n" +
 			"password comes from COSIGN_PASSWORD or the terminal.\n\n" +
-			"Keyless signing (--keyless: a Fulcio certificate for an OIDC identity, logged in Rekor) needs network\n" +
-			"access to a Sigstore instance; this build cannot reach one and refuses --keyless with an explanation.",
+			"Keyless signing (--keyless: an ephemeral key certified by Fulcio for the OIDC identity of --identity-token,\n" +
+			"logged in Rekor) needs both services reachable, so it cannot be used on an offline machine.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
 			if keyless {
-				return errors.New("--keyless needs Fulcio and Rekor (an OIDC token, a certificate, a transparency log entry), which are not reachable from this build: sign with --key")
+				r, targets, err := a.resolveRoot(ctx, args[0], platforms)
+				if err != nil {
+					return err
+				}
+				out := signOutput{Reference: r.RepositoryRef()}
+				for _, t := range targets {
+					reg, d, err := sign.Open(ctx, r, t.Digest.String(), a.remote)
+					if err != nil {
+						return err
+					}
+					s, err := sign.SignKeyless(ctx, reg, d, t, kl)
+					if err != nil {
+						return err
+					}
+					out.Signed = append(out.Signed, *s)
+					a.infof("signed %s@%s keyless", r.RepositoryRef(), s.Digest)
+				}
+				if jsonOut {
+					return a.printJSON(out)
+				}
+				return nil
 			}
 			sv, err := a.loadSigner(key)
 			if err != nil {
@@ -79,7 +100,6 @@ func (a *app) signCommand() *cobra.Command {
 				}
 				ann[k] = v
 			}
-			ctx := cmd.Context()
 			r, targets, err := a.resolveRoot(ctx, args[0], platforms)
 			if err != nil {
 				return err
@@ -107,7 +127,10 @@ func (a *app) signCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&platforms, "platforms", false, "also sign each platform manifest")
 	cmd.Flags().StringArrayVarP(&annotations, "annotation", "a", nil, "key=value to include in the signed payload (repeatable)")
 	cmd.Flags().BoolVar(&legacyOnly, "legacy-only", false, "write only cosign's .sig image, no sigstore bundle referrer (for registries that refuse subjects)")
-	cmd.Flags().BoolVar(&keyless, "keyless", false, "sign with a Fulcio certificate for an OIDC identity (needs network access to Sigstore; not available offline)")
+	cmd.Flags().BoolVar(&keyless, "keyless", false, "sign with an ephemeral key certified by Fulcio for an OIDC identity, logged in Rekor (needs both reachable)")
+	cmd.Flags().StringVar(&kl.IdentityToken, "identity-token", "", "OIDC token for --keyless (default $SIGSTORE_ID_TOKEN)")
+	cmd.Flags().StringVar(&kl.FulcioURL, "fulcio-url", sign.DefaultFulcio, "Fulcio for --keyless")
+	cmd.Flags().StringVar(&kl.RekorURL, "rekor-url", sign.DefaultRekor, "Rekor for --keyless")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
 }

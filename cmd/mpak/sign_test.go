@@ -78,7 +78,21 @@ func TestSignCommands(t *testing.T) {
 	if _, errOut, code := mpak(t, "bundle", "sign", "@example/hello", "--key", "cosign.key"); code == 0 || !strings.Contains(errOut, "COSIGN_PASSWORD") {
 		t.Errorf("sign with a wrong password: exit %d, %q", code, errOut)
 	}
-	if _, errOut, code := mpak(t, "bundle", "sign", "@example/hello", "--keyless"); code == 0 || !strings.Contains(errOut, "Fulcio") {
-		t.Errorf("sign --keyless: exit %d, %q; want an explanation", code, errOut)
+	// Keyless is wired to Fulcio and Rekor, which this machine cannot
+	// reach: the failures name what is missing.
+	t.Setenv("SIGSTORE_ID_TOKEN", "")
+	if _, errOut, code := mpak(t, "bundle", "sign", "@example/hello", "--keyless"); code == 0 || !strings.Contains(errOut, "SIGSTORE_ID_TOKEN") {
+		t.Errorf("sign --keyless without a token: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := mpak(t, "bundle", "sign", "@example/hello", "--keyless", "--identity-token", "eyJ.test.token",
+		"--fulcio-url", "http://127.0.0.1:1", "--rekor-url", "http://127.0.0.1:1"); code == 0 || !strings.Contains(errOut, "Fulcio http://127.0.0.1:1") {
+		t.Errorf("sign --keyless with Fulcio unreachable: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := mpak(t, "bundle", "verify", "@example/hello", "--identity", "dev@example.com"); code == 0 || !strings.Contains(errOut, "--issuer") {
+		t.Errorf("verify --identity without --issuer: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := mpak(t, "bundle", "verify", "@example/hello", "--identity", "dev@example.com", "--issuer", "https://accounts.example",
+		"--trusted-root", "missing.json"); code == 0 || !strings.Contains(errOut, "trusted root") {
+		t.Errorf("verify keyless with a missing trusted root: exit %d, %q", code, errOut)
 	}
 }

@@ -19,16 +19,22 @@ type verifyOutput struct {
 func (a *app) verifyCommand() *cobra.Command {
 	var key string
 	var platforms, jsonOut bool
+	var id sign.Identity
 	cmd := &cobra.Command{
 		Use:   "verify REF --key cosign.pub",
 		Short: "Verify the signatures and attestations of a version (cosign's and mpak's)",
-		Long: "Finds cosign signatures and attestations under the legacy sha256-<hex>.sig/.att tags, cosign's OCI 1.1\n" +
+		Long: "With --identity and --issuer instead of --key, checks keyless sigstore bundles (Fulcio certificates, Rekor\n" +
+			"entries) against the Sigstore trusted root (--trusted-root offline).\n" +
+			"Finds cosign signatures and attestations under the legacy sha256-<hex>.sig/.att tags, cosign's OCI 1.1\n" +
 			"referrer signatures, and sigstore bundle referrers (through the referrers API or the fallback tag), checks\n" +
 			"each against the public key, and prints who signed what. Exits 3 when nothing verifies.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if key == "" && id.Subject == "" {
+				return errors.New("nothing to verify against: pass --key cosign.pub, or --identity and --issuer for keyless signatures")
+			}
 			if key == "" {
-				return errors.New("no key: pass --key cosign.pub (keyless identities need network access to Sigstore)")
+				return a.verifyKeyless(cmd, args[0], id, jsonOut)
 			}
 			pem, err := os.ReadFile(key)
 			if err != nil {
@@ -80,6 +86,33 @@ func (a *app) verifyCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&key, "key", "", "cosign public key file")
 	cmd.Flags().BoolVar(&platforms, "platforms", false, "also require a valid signature on each platform manifest")
+	cmd.Flags().StringVar(&id.Subject, "identity", "", "keyless: the signer's certificate identity (an email or a workflow URI)")
+	cmd.Flags().StringVar(&id.Issuer, "issuer", "", "keyless: the OIDC issuer of --identity")
+	cmd.Flags().StringVar(&id.TrustedRoot, "trusted-root", "", "keyless: Sigstore trusted_root.json (default: the public instance's, fetched through TUF)")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// verifyKeyless checks REF's keyless signatures for an identity.
+func (a *app) verifyKeyless(cmd *cobra.Command, arg string, id sign.Identity, jsonOut bool) error {
+	ctx := cmd.Context()
+	r, targets, err := a.resolveRoot(ctx, arg, false)
+	if err != nil {
+		return err
+	}
+	reg, d, err := sign.Open(ctx, r, targets[0].Digest.String(), a.remote)
+	if err != nil {
+		return err
+	}
+	res, err := sign.VerifyKeyless(ctx, reg, d, id)
+	if err != nil {
+		return err
+	}
+	if jsonOut {
+		return a.printJSON(verifyOutput{Reference: r.RepositoryRef() + "@" + targets[0].Digest.String(), Verified: res})
+	}
+	for _, x := range res {
+		fmt.Fprintf(a.stdout, "%s %s (%s) by %s\n", x.Digest, x.Kind, x.Format, x.KeyID)
+	}
+	return nil
 }
