@@ -2,7 +2,6 @@ package benchproxy
 
 import (
 	"archive/zip"
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +44,10 @@ func buildMpakd(tb testing.TB, dir string) string {
 }
 
 // startMpakd runs bin with args on addr (a free loopback port when empty)
-// and waits for /healthz; the process is killed when the test ends.
-func startMpakd(tb testing.TB, bin, addr string, args ...string) *process {
+// and waits for /healthz; the process is killed when the test ends. With
+// netns set it runs in that network namespace (`ip netns exec` execs bin,
+// so the process is mpakd's own).
+func startMpakd(tb testing.TB, netns, bin, addr string, args ...string) *process {
 	tb.Helper()
 	if addr == "" {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -57,9 +57,14 @@ func startMpakd(tb testing.TB, bin, addr string, args ...string) *process {
 		addr = ln.Addr().String()
 		ln.Close()
 	}
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr}, args...)...)
-	// Its log goes to a file next to its data, read only when debugging.
-	logFile, err := os.Create(filepath.Join(tb.TempDir(), "mpakd.log"))
+	argv := append([]string{bin, "serve", "--addr", addr}, args...)
+	if netns != "" {
+		argv = append([]string{"ip", "netns", "exec", netns}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	// Its log is shown only when it fails to start.
+	logPath := filepath.Join(tb.TempDir(), "mpakd.log")
+	logFile, err := os.Create(logPath)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -82,50 +87,11 @@ func startMpakd(tb testing.TB, bin, addr string, args ...string) *process {
 			}
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("mpakd %v did not become healthy at %s: %v", args, addr, err)
+			out, _ := os.ReadFile(logPath)
+			tb.Fatalf("%v did not become healthy at %s: %v\n%s", argv, addr, err, out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// memory reads a /proc/<pid>/status field in kB (VmRSS, VmHWM).
-func (p *process) memory(field string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", field, p.cmd.Process.Pid)
-}
-
-// cpu is the process's user+system CPU time so far.
-func (p *process) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the parenthesised command name; utime and stime are
-	// the 14th and 15th fields of the line, in clock ticks (100 Hz).
-	rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", p.cmd.Process.Pid)
-	}
-	var ticks int64
-	for _, s := range f[11:13] {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
 // bigBundle writes a valid .mcpb of about size bytes: manifest.json, the

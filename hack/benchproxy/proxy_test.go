@@ -1,12 +1,16 @@
 package benchproxy
 
 import (
+	"bufio"
 	"context"
 	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +22,9 @@ import (
 var (
 	flagSize   = flag.Int64("benchproxy.size", 1<<30, "payload bytes of the benchmark bundle")
 	flagRounds = flag.Int("benchproxy.rounds", 6, "pulls per path; the two paths alternate, and which goes first alternates too")
-	flagUpAddr = flag.String("benchproxy.upstream", "", "address for the upstream mpakd (default: a free loopback port); link.sh throttles traffic from its port")
+	flagVerify = flag.Bool("benchproxy.verify", false, "hash every pull with sha256, as a client verifying the layer does")
+	flagUpAddr = flag.String("benchproxy.upstream", "", "address for the upstream mpakd (default: a free loopback port)")
+	flagNetns  = flag.String("benchproxy.netns", "", "network namespace to run the upstream mpakd in (link.sh sets it up)")
 	flagDir    = flag.String("benchproxy.dir", "", "directory for the registries and the bundle (default: a temporary one; needs about 3× the size free)")
 )
 
@@ -29,60 +35,205 @@ type setup struct {
 	size            int64
 }
 
-func newSetup(tb testing.TB, dir, upAddr string, payload int64) *setup {
+// newSetup starts the upstream (on upAddr in network namespace netns, when
+// set) and the proxy, and publishes a bundle with a payload of that many
+// bytes.
+func newSetup(tb testing.TB, dir, netns, upAddr string, payload int64) *setup {
 	tb.Helper()
 	bin := buildMpakd(tb, dir)
-	up := startMpakd(tb, bin, upAddr, "--data", filepath.Join(dir, "upstream"))
-	proxy := startMpakd(tb, bin, "", "--data", filepath.Join(dir, "proxy"), "--upstream", "http://"+up.addr)
+	up := startMpakd(tb, netns, bin, upAddr, "--data", filepath.Join(dir, "upstream"))
+	proxy := startMpakd(tb, "", bin, "", "--data", filepath.Join(dir, "proxy"), "--upstream", "http://"+up.addr)
 	// Pushed through the proxy, which indexes it (and so knows the layer
 	// is a bundle's); the blobs land in the upstream.
 	digest, size := publish(tb, proxy.addr, bigBundle(tb, dir, payload))
 	return &setup{upstream: up, proxy: proxy, digest: digest, size: size}
 }
 
-// TestProxyPulls is the quick check `make test` runs: a 16 MiB bundle
-// pulled through the proxy and straight from the upstream, the bytes
-// verified against the layer digest, and each proxied pull counted once.
-func TestProxyPulls(t *testing.T) {
-	s := newSetup(t, t.TempDir(), "", 16<<20)
-	client := &http.Client{}
-	for _, host := range []string{s.upstream.addr, s.proxy.addr, s.proxy.addr} {
-		r, err := pullBlob(client, host, s.digest, true)
-		if err != nil {
-			t.Fatal(err)
+// pull is one measured GET of the layer.
+type pull struct {
+	round int
+	path  string // "direct" or "proxy"
+	pullResult
+	cpu cpuUse
+}
+
+// perGB is d per 10⁹ bytes pulled.
+func (p pull) perGB(d time.Duration) float64 { return d.Seconds() / (float64(p.bytes) / 1e9) }
+
+// cores is how many CPUs d kept busy, on average, during the pull.
+func (p pull) cores(d time.Duration) float64 { return d.Seconds() / p.elapsed.Seconds() }
+
+// rounds pulls the layer n times along each path. Round i pulls direct
+// first when i is even and through the proxy first when it is odd, so
+// that neither path always runs in the other's wake (page cache, TCP
+// windows) and a burst of other work on the machine falls on both.
+func (s *setup) rounds(client *http.Client, n int, verify bool) ([]pull, error) {
+	clock := cpuClock{upstream: s.upstream, proxy: s.proxy}
+	var pulls []pull
+	for i := range n {
+		paths := []string{"direct", "proxy"}
+		if i%2 == 1 {
+			slices.Reverse(paths)
 		}
-		if r.bytes != s.size || r.sha256 != s.digest {
-			t.Fatalf("pull from %s: %d bytes with %s, want %d with %s", host, r.bytes, r.sha256, s.size, s.digest)
+		for _, path := range paths {
+			host := s.upstream.addr
+			if path == "proxy" {
+				host = s.proxy.addr
+			}
+			before, err := clock.snapshot()
+			if err != nil {
+				return nil, err
+			}
+			r, err := pullBlob(client, host, s.digest, verify)
+			if err != nil {
+				return nil, fmt.Errorf("round %d, %s: %w", i, path, err)
+			}
+			after, err := clock.snapshot()
+			if err != nil {
+				return nil, err
+			}
+			pulls = append(pulls, pull{round: i, path: path, pullResult: r, cpu: cpuBetween(before, after)})
 		}
 	}
-	waitDownloads(t, s.proxy.addr, 2)
+	return pulls, nil
+}
+
+// sampleRSS reads p's VmRSS now and then every interval until the
+// returned function is called, which returns the largest value in kB.
+func sampleRSS(p *process, interval time.Duration) (stop func() int64) {
+	var peak atomic.Int64
+	sample := func() {
+		if rss, err := p.memory("VmRSS"); err == nil && rss > peak.Load() {
+			peak.Store(rss)
+		}
+	}
+	sample()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	})
+	return func() int64 {
+		close(done)
+		wg.Wait()
+		return peak.Load()
+	}
+}
+
+// TestProxyPulls is the quick check `make test` runs: the benchmark's
+// rounds on a 16 MiB bundle, every pull's bytes verified against the
+// layer digest, each proxied pull counted exactly once, and the proxy's
+// memory readable.
+func TestProxyPulls(t *testing.T) {
+	s := newSetup(t, t.TempDir(), "", "", 16<<20)
+	rss := sampleRSS(s.proxy, 20*time.Millisecond)
+	pulls, err := s.rounds(&http.Client{}, 2, true)
+	sampled := rss()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pulls {
+		got = append(got, p.path)
+		if p.bytes != s.size || p.sha256 != s.digest {
+			t.Errorf("round %d, %s: %d bytes with %s, want %d with %s", p.round, p.path, p.bytes, p.sha256, s.size, s.digest)
+		}
+	}
+	if want := []string{"direct", "proxy", "proxy", "direct"}; !slices.Equal(got, want) {
+		t.Errorf("pulls went %v, want %v", got, want)
+	}
+	// Direct pulls do not pass the proxy: only the two proxied ones count.
+	settleDownloads(t, s.proxy.addr, 2)
+
 	hwm, err := s.proxy.memory("VmHWM")
-	if err != nil || hwm <= 0 {
-		t.Errorf("reading the proxy's peak RSS: %d kB, %v", hwm, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The high-water mark can only be above every RSS seen before it.
+	if sampled <= 0 || sampled > hwm {
+		t.Errorf("proxy RSS sampled up to %d kB, VmHWM %d kB: want 0 < sampled ≤ VmHWM", sampled, hwm)
 	}
 	t.Logf("proxy peak RSS (VmHWM): %.1f MiB", float64(hwm)/1024)
 }
 
-// waitDownloads waits until the proxy's catalog counts want downloads of
-// the bundle (counts reach the catalog in batches).
-func waitDownloads(tb testing.TB, addr string, want int64) {
+// settleDownloads waits until the proxy has added every download it
+// recorded to its catalog, then checks that it counted exactly want: in
+// its counter (/metrics) and in the catalog, for the bundle and for its
+// version. Waiting for the log to drain, not for the count to reach want,
+// keeps a count that overshoots from passing on its way up.
+func settleDownloads(tb testing.TB, addr string, want int64) {
 	tb.Helper()
-	c := &catalog.Client{BaseURL: "http://" + addr}
-	deadline := time.Now().Add(20 * time.Second)
+	const pending, counted = "mpakd_downloads_pending", "mpakd_downloads_counted_total"
+	deadline := time.Now().Add(30 * time.Second)
+	var (
+		m   map[string]float64
+		err error
+	)
 	for {
-		b, err := c.Bundle(context.Background(), repository)
-		if err == nil && b.Downloads == want {
-			return
+		m, err = scrape(addr, pending, counted)
+		if err == nil && m[pending] == 0 {
+			break
 		}
 		if time.Now().After(deadline) {
-			got := int64(-1)
-			if b != nil {
-				got = b.Downloads
-			}
-			tb.Fatalf("proxy counted %d downloads (err %v), want %d", got, err, want)
+			tb.Fatalf("proxy's downloads not in its catalog after 30s: %v (%v)", m, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	if m[counted] != float64(want) {
+		tb.Errorf("%s = %v, want %d", counted, m[counted], want)
+	}
+	c := &catalog.Client{BaseURL: "http://" + addr}
+	b, err := c.Bundle(context.Background(), repository)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := c.Version(context.Background(), repository, "1.0.0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if b.Downloads != want || v.Downloads != want {
+		tb.Errorf("catalog counts %d downloads of %s, %d of 1.0.0, want %d", b.Downloads, repository, v.Downloads, want)
+	}
+}
+
+// scrape reads unlabelled samples from mpakd's /metrics.
+func scrape(addr string, names ...string) (map[string]float64, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	m := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && slices.Contains(names, f[0]) {
+			if m[f[0]], err = strconv.ParseFloat(f[1], 64); err != nil {
+				return nil, fmt.Errorf("/metrics: %q: %w", sc.Text(), err)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if _, ok := m[n]; !ok {
+			return nil, fmt.Errorf("/metrics has no %s", n)
+		}
+	}
+	return m, nil
 }
 
 // BenchmarkProxyPull pulls the benchmark bundle's layer straight from the
@@ -95,84 +246,82 @@ func BenchmarkProxyPull(b *testing.B) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	s := newSetup(b, dir, *flagUpAddr, *flagSize)
+	start := time.Now()
+	s := newSetup(b, dir, *flagNetns, *flagUpAddr, *flagSize)
+	b.Logf("set-up (build, pack, push %d MB through the proxy): %s", s.size/1e6, time.Since(start).Round(100*time.Millisecond))
 	client := &http.Client{}
-	// Warm both paths (page cache, connections) unmeasured.
-	for _, host := range []string{s.upstream.addr, s.proxy.addr} {
-		if _, err := pullBlob(client, host, s.digest, false); err != nil {
-			b.Fatal(err)
-		}
+	// Warm both paths (page cache, connections) unmeasured; the proxied
+	// pull counts as a download all the same.
+	if _, err := s.rounds(client, 1, false); err != nil {
+		b.Fatal(err)
 	}
 
-	var peakRSS atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if rss, err := s.proxy.memory("VmRSS"); err == nil && rss > peakRSS.Load() {
-					peakRSS.Store(rss)
-				}
-			}
-		}
-	})
-
-	var direct, proxied []float64
-	var proxyCPU time.Duration // the proxy's CPU time during proxied pulls
-	for i := range *flagRounds {
-		order := []string{"direct", "proxy"}
-		if i%2 == 1 {
-			order = []string{"proxy", "direct"}
-		}
-		for _, path := range order {
-			host := s.upstream.addr
-			if path == "proxy" {
-				host = s.proxy.addr
-			}
-			cpu0, err := s.proxy.cpu()
-			if err != nil {
-				b.Fatal(err)
-			}
-			r, err := pullBlob(client, host, s.digest, false)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if cpu1, err := s.proxy.cpu(); err == nil && path == "proxy" {
-				proxyCPU += cpu1 - cpu0
-			}
-			if r.bytes != s.size {
-				b.Fatalf("%s pull: %d bytes, want %d", path, r.bytes, s.size)
-			}
-			if path == "proxy" {
-				proxied = append(proxied, r.mbps())
-			} else {
-				direct = append(direct, r.mbps())
-			}
-			b.Logf("round %d %-6s %7.0f MB/s (%s)", i, path, r.mbps(), r.elapsed.Round(time.Millisecond))
-		}
+	rss := sampleRSS(s.proxy, 20*time.Millisecond)
+	pulls, err := s.rounds(client, *flagRounds, *flagVerify)
+	sampled := rss()
+	if err != nil {
+		b.Fatal(err)
 	}
-	close(stop)
-	wg.Wait()
 	hwm, err := s.proxy.memory("VmHWM")
 	if err != nil {
 		b.Fatal(err)
 	}
-	waitDownloads(b, s.proxy.addr, int64(*flagRounds)+1) // the rounds and the warm-up
-	md, mp := median(direct), median(proxied)
-	b.ReportMetric(md, "direct-MB/s")
-	b.ReportMetric(mp, "proxy-MB/s")
-	b.ReportMetric(mp/md, "proxy/direct")
+	for _, p := range pulls {
+		if p.bytes != s.size || *flagVerify && p.sha256 != s.digest {
+			b.Fatalf("round %d, %s: %d bytes with %q, want %d with %s", p.round, p.path, p.bytes, p.sha256, s.size, s.digest)
+		}
+		c := p.cpu
+		b.Logf("round %d %-6s %5.0f MB/s %6s | CPU s/GB: upstream %.2f proxy %.2f client %.2f = %.2f | cores busy: ours %.2f, others %.2f",
+			p.round, p.path, p.mbps(), p.elapsed.Round(time.Millisecond),
+			p.perGB(c.upstream), p.perGB(c.proxy), p.perGB(c.client), p.perGB(c.ours()), p.cores(c.ours()), p.cores(c.others))
+	}
+	settleDownloads(b, s.proxy.addr, int64(*flagRounds)+1) // the rounds and the warm-up
+
+	direct, proxied := summarize(pulls, "direct"), summarize(pulls, "proxy")
+	b.ReportMetric(direct.mbps, "direct-MB/s")
+	b.ReportMetric(proxied.mbps, "proxy-MB/s")
+	b.ReportMetric(proxied.mbps/direct.mbps, "proxy/direct")
 	b.ReportMetric(float64(hwm)/1024, "proxy-peak-RSS-MiB")
-	cpuPerGB := proxyCPU.Seconds() / (float64(s.size) * float64(*flagRounds) / 1e9)
-	b.ReportMetric(cpuPerGB, "proxy-CPU-s/GB")
-	b.Logf("| %d MiB | %d rounds | direct %.0f MB/s [%.0f–%.0f] | proxy %.0f MB/s [%.0f–%.0f] | ratio %.2f | proxy VmHWM %.1f MiB, sampled RSS max %.1f MiB | proxy CPU %.2f s/GB |",
-		s.size>>20, *flagRounds, md, slices.Min(direct), slices.Max(direct), mp, slices.Min(proxied), slices.Max(proxied),
-		mp/md, float64(hwm)/1024, float64(peakRSS.Load())/1024, cpuPerGB)
+	b.ReportMetric(proxied.proxyCPU, "proxy-CPU-s/GB")
+	b.ReportMetric(direct.cpu, "direct-path-CPU-s/GB")
+	b.ReportMetric(proxied.cpu, "proxy-path-CPU-s/GB")
+	b.Logf("| %d MiB | %d rounds | direct %.0f MB/s [%.0f–%.0f] | proxy %.0f MB/s [%.0f–%.0f] | ratio %.2f | proxy VmHWM %.1f MiB, sampled RSS max %.1f MiB |",
+		s.size>>20, *flagRounds, direct.mbps, direct.min, direct.max, proxied.mbps, proxied.min, proxied.max,
+		proxied.mbps/direct.mbps, float64(hwm)/1024, float64(sampled)/1024)
+	for _, x := range []summary{direct, proxied} {
+		b.Logf("| %-6s | CPU s/GB: upstream %.2f, proxy %.2f, client %.2f, all %.2f | cores busy: ours %.2f, others %.2f |",
+			x.path, x.upstreamCPU, x.proxyCPU, x.clientCPU, x.cpu, x.cores, x.others)
+	}
+}
+
+// summary is the medians of one path's pulls.
+type summary struct {
+	path                                  string
+	mbps, min, max                        float64
+	upstreamCPU, proxyCPU, clientCPU, cpu float64 // s/GB
+	cores, others                         float64 // CPUs busy during the pull
+}
+
+func summarize(pulls []pull, path string) summary {
+	var mbps, up, px, cl, all, cores, others []float64
+	for _, p := range pulls {
+		if p.path != path {
+			continue
+		}
+		mbps = append(mbps, p.mbps())
+		up = append(up, p.perGB(p.cpu.upstream))
+		px = append(px, p.perGB(p.cpu.proxy))
+		cl = append(cl, p.perGB(p.cpu.client))
+		all = append(all, p.perGB(p.cpu.ours()))
+		cores = append(cores, p.cores(p.cpu.ours()))
+		others = append(others, p.cores(p.cpu.others))
+	}
+	return summary{
+		path: path,
+		mbps: median(mbps), min: slices.Min(mbps), max: slices.Max(mbps),
+		upstreamCPU: median(up), proxyCPU: median(px), clientCPU: median(cl), cpu: median(all),
+		cores: median(cores), others: median(others),
+	}
 }
 
 func median(xs []float64) float64 {
