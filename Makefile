@@ -4,7 +4,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test lint bench run fuzz clean
+.PHONY: all build test lint bench run fuzz clean images test-docker
 
 all: build
 
@@ -32,6 +32,14 @@ fuzz:
 
 run:
 	hack/run-demo.sh
+
+# FROM-scratch images mpak/mpakd:dev and mpak/registry:dev (classic builder).
+images:
+	hack/images/build.sh dev
+
+# The container suite (dockertest): needs a Docker engine and `make images`.
+test-docker:
+	$(GO) test -tags docker -count=1 -timeout 20m ./hack/containers/
 
 clean:
 	rm -rf bin

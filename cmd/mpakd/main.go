@@ -107,7 +107,7 @@ func rootCommand() *cobra.Command {
 		},
 	}
 	addStoreFlags(sync)
-	root.AddCommand(serve, reindex, sync)
+	root.AddCommand(serve, reindex, sync, healthcheckCommand())
 	return root
 }
 
