@@ -220,14 +220,19 @@ notifications:
 	}
 	t.Cleanup(func() { p.Purge(registry) })
 	regName := strings.TrimPrefix(registry.Container.Name, "/")
+	volume := mpakdName + "-data"
 	mpakd, err := p.RunWithOptions(&dockertest.RunOptions{Repository: "mpak/mpakd", Tag: tag, Name: mpakdName, Networks: []*dockertest.Network{network},
-		Env: []string{"MPAKD_UPSTREAM_PASSWORD=" + password, "MPAKD_HOOKS_SECRET=" + secret},
+		Env:    []string{"MPAKD_UPSTREAM_PASSWORD=" + password, "MPAKD_HOOKS_SECRET=" + secret},
+		Mounts: []string{volume + ":/data"},
 		Cmd: []string{"serve", "--addr", "0.0.0.0:5000", "--data", "/data", "--upstream", "http://" + regName + ":5000",
 			"--upstream-plain-http", "--upstream-username", user}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.Purge(mpakd) })
+	t.Cleanup(func() {
+		p.Purge(mpakd)
+		p.Client.RemoveVolume(volume)
+	})
 	regAddr, mpakdAddr := hostPort(registry), hostPort(mpakd)
 	waitHealthy(t, p, regAddr)
 	waitHealthy(t, p, mpakdAddr)
@@ -254,6 +259,25 @@ notifications:
 		t.Fatal(err)
 	}
 	wantDownloads(t, mpakdAddr, 3) // 2 through mpakd + 1 reported by the registry, none twice
+	if res, err := c.Search(context.Background(), catalog.Query{Text: "weather"}); err != nil || res.Total != 1 {
+		t.Fatalf("search through the upstream-mode mpakd: %+v, %v", res, err)
+	}
+
+	// A restart keeps the catalog and the counts (the volume).
+	if err := p.Client.RestartContainer(mpakd.Container.ID, 10); err != nil {
+		t.Fatal(err)
+	}
+	if mpakd.Container, err = p.Client.InspectContainer(mpakd.Container.ID); err != nil {
+		t.Fatal(err)
+	}
+	if newAddr := hostPort(mpakd); newAddr != mpakdAddr {
+		mpakdAddr = newAddr
+		auths := fmt.Sprintf(`{"auths":{%q:{"auth":%q},%q:{"auth":%q}}}`, regAddr, auth, mpakdAddr, auth)
+		os.WriteFile(filepath.Join(cfg, "config.json"), []byte(auths), 0o600)
+		c = &catalog.Client{BaseURL: "http://" + mpakdAddr}
+	}
+	waitHealthy(t, p, mpakdAddr)
+	wantDownloads(t, mpakdAddr, 3)
 
 	// Outage: a clear error, the catalog still answers, then recovery.
 	if err := p.Client.StopContainer(registry.Container.ID, 10); err != nil {

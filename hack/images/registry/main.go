@@ -16,7 +16,7 @@ import (
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
 
-	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"          // registers "htpasswd"
+	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"             // registers "htpasswd"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // registers "filesystem"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"   // registers "inmemory"
 )
