@@ -21,6 +21,7 @@ import (
 	"github.com/mpak-oci/mpak/registry/index/searchcache"
 	"github.com/mpak-oci/mpak/registry/indexer"
 	"github.com/mpak-oci/mpak/registry/stats"
+	"github.com/mpak-oci/mpak/registry/web"
 )
 
 // Options configures a server. The zero value serves an in-memory registry
@@ -65,6 +66,8 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	counter *stats.Counter
+	// searched is the store behind the search cache, for the API and UI.
+	searched index.Store
 	// stopSync ends the periodic sync, if any; syncDone is closed when it
 	// has.
 	stopSync context.CancelFunc
@@ -113,13 +116,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		if opts.HooksSecret != "" {
 			s.mux.Handle("/hooks/", s.hooks(opts.HooksSecret))
 		}
-		var searched index.Store = opts.Store
+		s.searched = opts.Store
 		if opts.SearchCacheTTL >= 0 {
 			cache := searchcache.New(opts.Store, searchcache.Options{TTL: opts.SearchCacheTTL})
 			s.metrics.searchCache(cache.Counts)
-			searched = cache
+			s.searched = cache
 		}
-		catalog := api.New(api.Options{Store: searched, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log})
+		catalog := api.New(api.Options{Store: s.searched, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log})
 		for _, prefix := range []string{"/v1/", "/v0.1/", "/v0/"} {
 			s.mux.Handle(prefix, catalog)
 		}
@@ -143,7 +146,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	s.mux.HandleFunc("GET /{$}", s.home)
+	if opts.Store != nil {
+		// The web UI takes what no API claims: "/" is the least specific
+		// pattern, so it never shadows /v2/, /v1/ and the rest.
+		s.mux.Handle("/", web.New(web.Options{Store: s.searched, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log}))
+	} else {
+		s.mux.HandleFunc("GET /{$}", s.home)
+	}
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }

@@ -1,0 +1,156 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/mpak-oci/mpak/registry/api"
+	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/web"
+)
+
+// chromium finds Debian's Chromium (.ci/run installs it); without it the
+// browser test fails in CI and skips loudly elsewhere.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no Chromium installed: the web UI was NOT tested in a browser; apt-get install chromium"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip("\n*** " + msg + " ***")
+	return ""
+}
+
+// artifacts is where screenshots go: $MPAK_TEST_ARTIFACTS, else a
+// directory under the system temp dir; never the repository.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("MPAK_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "mpak-web-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestInChromium drives the UI in a real headless Chromium: search, open a
+// bundle, follow a version, check that a hostile README ran no script,
+// render the badge, fit a phone's width, and save screenshots.
+func TestInChromium(t *testing.T) {
+	bin := chromium(t)
+	st, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		if err := st.PutVersion(t.Context(), version("acme/weather", v, "Forecasts for any city", evilReadme, 2, true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.PutVersion(t.Context(), version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, false)); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", api.New(api.Options{Store: st}))
+	mux.Handle("/", web.New(web.Options{Store: st}))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
+		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	shots := artifacts(t)
+	shot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var png []byte
+			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+		})
+	}
+
+	var first, title, version, pwned, badge string
+	var scripts int
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible("#q", chromedp.ByID),
+		shot("home"),
+		chromedp.SendKeys("#q", "weather", chromedp.ByID),
+		chromedp.Submit("#q", chromedp.ByID),
+		chromedp.WaitVisible("ol.hits", chromedp.ByQuery),
+		chromedp.Text("ol.hits li h3 a", &first, chromedp.ByQuery),
+		shot("search"),
+		chromedp.Click("ol.hits li h3 a", chromedp.ByQuery),
+		chromedp.WaitVisible("#readme", chromedp.ByID),
+		chromedp.Title(&title),
+		chromedp.Evaluate(`typeof window.__pwned`, &pwned),
+		chromedp.Evaluate(`document.querySelectorAll('script').length`, &scripts),
+		shot("bundle"),
+		chromedp.Click(`a[href$="/v/1.0.0"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("strong.version", chromedp.ByQuery),
+		chromedp.Text("strong.version", &version, chromedp.ByQuery),
+		chromedp.Navigate(srv.URL+"/@acme/weather/badge.svg"),
+		chromedp.Evaluate(`document.documentElement.tagName`, &badge),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != "@acme/weather" {
+		t.Errorf("first search hit %q, want @acme/weather", first)
+	}
+	if !strings.HasPrefix(title, "@acme/weather") {
+		t.Errorf("bundle page title %q", title)
+	}
+	if pwned != "undefined" || scripts != 0 {
+		t.Errorf("the hostile README ran or left script: window.__pwned is %s, %d script elements", pwned, scripts)
+	}
+	if version != "1.0.0" {
+		t.Errorf("version page shows %q, want 1.0.0", version)
+	}
+	if badge != "svg" {
+		t.Errorf("badge rendered as %q, want an SVG document", badge)
+	}
+
+	// A phone: nothing wider than the screen.
+	var overflow bool
+	err = chromedp.Run(ctx,
+		chromedp.EmulateViewport(375, 800),
+		chromedp.Navigate(srv.URL+"/@acme/weather"),
+		chromedp.WaitVisible("#readme", chromedp.ByID),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow),
+		shot("bundle-phone"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow {
+		var wide string
+		chromedp.Run(ctx, chromedp.Evaluate(`Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')`, &wide))
+		t.Errorf("the bundle page is wider than a 375px phone screen: %s", wide)
+	}
+	t.Logf("screenshots in %s", shots)
+}

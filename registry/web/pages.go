@@ -1,0 +1,181 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mpak-oci/mpak/registry/index"
+)
+
+// hit is a search result as the pages show it.
+type hit struct {
+	Name, Description, Version, ServerType, Platforms string
+	Downloads                                         int64
+	Level                                             int
+	Signed                                            bool
+}
+
+func (u *ui) hits(res *index.Results) []hit {
+	out := make([]hit, 0, len(res.Bundles))
+	for _, b := range res.Bundles {
+		v := b.Latest
+		var ps []string
+		for _, bd := range v.Builds {
+			ps = append(ps, bd.Platform)
+		}
+		out = append(out, hit{Name: u.display(b.Repository), Description: v.Description, Version: v.Version,
+			ServerType: v.ServerType, Platforms: strings.Join(ps, ", "), Downloads: b.Downloads, Level: v.Level, Signed: v.Signed})
+	}
+	return out
+}
+
+func (u *ui) home(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	popular, err := u.opts.Store.Search(ctx, index.Query{Sort: index.SortDownloads, Limit: 8})
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	recent, err := u.opts.Store.Search(ctx, index.Query{Sort: index.SortRecent, Limit: 8})
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	u.render(w, http.StatusOK, "home", map[string]any{"Title": "MCP bundles", "Host": u.host(r), "Popular": u.hits(popular),
+		"Recent": u.hits(recent), "Total": popular.Total})
+}
+
+var sorts = []string{"relevance", "downloads", "recent", "name"}
+
+func (u *ui) search(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	query := index.Query{Text: q.Get("q"), Type: q.Get("type"), OS: q.Get("os"), Sort: index.Sort(q.Get("sort"))}
+	if q.Get("signed") == "on" {
+		signed := true
+		query.Signed = &signed
+	}
+	query.MinLevel, _ = strconv.Atoi(q.Get("min_level"))
+	page, _ := strconv.Atoi(q.Get("page"))
+	page = max(page, 1)
+	query.Limit, query.Offset = 20, (page-1)*20
+	res, err := u.opts.Store.Search(r.Context(), query)
+	if err != nil {
+		u.render(w, http.StatusBadRequest, "error", map[string]any{"Title": "Bad search", "Message": err.Error()})
+		return
+	}
+	next := ""
+	if query.Offset+len(res.Bundles) < res.Total {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("page", strconv.Itoa(page+1))
+		next = "/search?" + v.Encode()
+	}
+	u.render(w, http.StatusOK, "search", map[string]any{"Title": "Search: " + query.Text, "Q": query.Text, "Type": query.Type,
+		"OS": query.OS, "Sort": string(query.Sort), "MinLevel": query.MinLevel, "Signed": query.Signed != nil,
+		"Sorts": sorts, "Hits": u.hits(res), "Total": res.Total, "Page": page, "Next": next})
+}
+
+func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
+	path := r.PathValue("path")
+	if name, ok := strings.CutSuffix(path, "/badge.svg"); ok {
+		// The API draws badges (shields-style SVG with cache headers).
+		target := "/v1/bundles/" + name + "/badge.svg"
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
+	name, version, _ := strings.Cut(path, "/v/")
+	repository := u.repository(name)
+	ctx := r.Context()
+	vs, err := u.opts.Store.Versions(ctx, repository)
+	if errors.Is(err, index.ErrNotFound) || err == nil && len(vs) == 0 {
+		u.notFound(w, r, name)
+		return
+	}
+	if err != nil {
+		u.fail(w, err)
+		return
+	}
+	v := &vs[0]
+	for i := range vs {
+		if version == "" && !vs[i].Prerelease || vs[i].Version == version {
+			v = &vs[i]
+			break
+		}
+	}
+	if version != "" && v.Version != version {
+		u.notFound(w, r, name+"@"+version)
+		return
+	}
+	stats, err := u.opts.Store.Stats(ctx, repository)
+	if err != nil && !errors.Is(err, index.ErrNotFound) {
+		u.fail(w, err)
+		return
+	}
+	if stats == nil {
+		stats = &index.Stats{}
+	}
+	display := u.display(repository)
+	ref := display
+	if !strings.HasPrefix(display, "@") {
+		ref = u.host(r) + "/" + repository
+	}
+	readme := v.LongDescription
+	if readme == "" {
+		readme = v.Description
+	}
+	u.render(w, http.StatusOK, "bundle", map[string]any{
+		"Title": display, "Name": display, "V": v, "Versions": vs, "Stats": stats,
+		"Readme":  renderMarkdown(readme),
+		"Run":     "mpak bundle run " + ref + "@" + v.Version,
+		"Pull":    "mpak bundle pull " + u.host(r) + "/" + repository + "@" + v.Digest,
+		"Claude":  claudeConfig(display, ref, v.Version),
+		"Chart":   template.HTML(chart(stats.Daily, time.Now())),
+		"Scan":    scanControls(v.ScanReport),
+		"Updated": v.PublishedAt,
+	})
+}
+
+func claudeConfig(name, ref, version string) string {
+	key := name[strings.LastIndex(name, "/")+1:]
+	return fmt.Sprintf("{\n  \"mcpServers\": {\n    %q: {\n      \"command\": \"mpak\",\n      \"args\": [\"run\", \"%s@%s\"]\n    }\n  }\n}", key, ref, version)
+}
+
+// notFound helps: it searches for what the URL named.
+func (u *ui) notFound(w http.ResponseWriter, r *http.Request, name string) {
+	// The whole name first, then its last word, then ever shorter
+	// prefixes of it (a typo is usually past the first letters): the first
+	// that finds something is the suggestion.
+	words := strings.Fields(strings.NewReplacer("@", " ", "/", " ", "-", " ", "_", " ").Replace(name))
+	tries := []string{strings.Join(words, " ")}
+	if len(words) > 0 {
+		last := words[len(words)-1]
+		for n := len(last); n >= 2; n-- {
+			tries = append(tries, last[:n])
+		}
+	}
+	var similar []hit
+	for _, q := range tries {
+		if res, err := u.opts.Store.Search(r.Context(), index.Query{Text: q, Limit: 5}); err == nil && len(res.Bundles) > 0 {
+			similar = u.hits(res)
+			break
+		}
+	}
+	u.render(w, http.StatusNotFound, "error", map[string]any{"Title": "Not found",
+		"Message": "There is no bundle " + name + ".", "Similar": similar})
+}
+
+func (u *ui) fail(w http.ResponseWriter, err error) {
+	u.log.Error("web page failed", "err", err)
+	u.render(w, http.StatusInternalServerError, "error", map[string]any{"Title": "Error", "Message": "The catalog could not be read; try again."})
+}

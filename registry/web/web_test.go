@@ -1,0 +1,117 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/web"
+)
+
+// evilReadme tries every way a README could run script.
+const evilReadme = "# Weather\n\nForecasts for **any** city.\n\n<script>window.__pwned = true</script>\n\n" +
+	"[click me](javascript:window.__pwned=true)\n\n<img src=x onerror=\"window.__pwned=true\">\n\n| tool | does |\n|---|---|\n| forecast | tells |\n"
+
+func version(repo, v, desc, readme string, level int, signed bool) *index.Version {
+	d := func(s string) string {
+		return "sha256:" + strings.Repeat(string("0123456789abcdef"[len(s)%16]), 64)
+	}
+	return &index.Version{Repository: repo, Version: v, Tag: v, Digest: d(repo + v), Name: repo[strings.LastIndex(repo, "/")+1:],
+		DisplayName: "Weather Station", Description: desc, LongDescription: readme, ServerType: "node", ManifestVersion: "0.3",
+		Tools: []index.Tool{{Name: "forecast", Description: "The forecast for a city"}}, UserConfigKeys: []string{"api_key"},
+		Builds: []index.Build{{Platform: "linux/amd64", ManifestDigest: d("m" + repo + v), LayerDigest: d("l" + repo + v), Size: 2048}},
+		Level:  level, Signed: signed, PublishedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		ScanReport: []byte(`{"controls":[{"id":"L1.secrets","title":"no secrets","status":"fail","message":"1 secret","evidence":[{"file":"server/config.js","line":3,"message":"GitHub token"}],"remediation":"rotate it"}]}`)}
+}
+
+// fixture is a catalog with a bundle whose README is hostile, served by
+// the UI.
+func fixture(t testing.TB) *httptest.Server {
+	t.Helper()
+	st, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, v := range []*index.Version{
+		version("acme/weather", "1.0.0", "Forecasts", evilReadme, 1, false),
+		version("acme/weather", "1.1.0", "Forecasts for any city", evilReadme, 2, true),
+		version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, false),
+	} {
+		if err := st.PutVersion(t.Context(), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.AddDownloads(t.Context(), []index.Download{{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Count: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Options{Store: st}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func get(t *testing.T, url string) (int, http.Header, string) {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func TestPages(t *testing.T) {
+	srv := fixture(t)
+	code, h, body := get(t, srv.URL+"/")
+	if code != 200 || !strings.Contains(body, `href="/@acme/weather"`) || !strings.Contains(body, "2 bundles") {
+		t.Errorf("home: %d\n%s", code, body)
+	}
+	if !strings.Contains(h.Get("Content-Security-Policy"), "script-src 'none'") {
+		t.Errorf("home CSP %q", h.Get("Content-Security-Policy"))
+	}
+	_, _, body = get(t, srv.URL+"/search?q=time&sort=name")
+	if !strings.Contains(body, "1 results") || !strings.Contains(body, "@acme/clock") || strings.Contains(body, `href="/@acme/weather"`) {
+		t.Errorf("search for time:\n%s", body)
+	}
+	_, _, body = get(t, srv.URL+"/search?signed=on")
+	if !strings.Contains(body, "@acme/weather") || strings.Contains(body, "@acme/clock") {
+		t.Errorf("signed filter:\n%s", body)
+	}
+
+	code, _, body = get(t, srv.URL+"/@acme/weather")
+	for _, want := range []string{"Weather Station", "1.1.0", "mpak bundle run @acme/weather@1.1.0", "mcpServers",
+		"<code>forecast</code>", "api_key", "linux/amd64", "2.0 KiB", "7 downloads", "<svg class=\"chart\"", "L1.secrets",
+		"server/config.js:3: GitHub token", "Fix: rotate it", "<table>", "<strong>any</strong>", `href="/@acme/weather/v/1.0.0"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("bundle page lacks %q", want)
+		}
+	}
+	for _, evil := range []string{"<script>window.__pwned", "javascript:", "onerror"} {
+		if strings.Contains(body, evil) {
+			t.Errorf("bundle page carries %q from the README", evil)
+		}
+	}
+	if code != 200 {
+		t.Errorf("bundle page: %d", code)
+	}
+	if _, _, body = get(t, srv.URL+"/@acme/weather/v/1.0.0"); !strings.Contains(body, `<strong class="version">1.0.0</strong>`) {
+		t.Errorf("version page does not show 1.0.0")
+	}
+	code, _, body = get(t, srv.URL+"/@acme/wether")
+	if code != 404 || !strings.Contains(body, "Did you mean") || !strings.Contains(body, "@acme/weather") {
+		t.Errorf("404 for a typo: %d\n%s", code, body)
+	}
+	if code, h, _ = get(t, srv.URL+"/@acme/weather/badge.svg?type=downloads"); code != http.StatusFound || h.Get("Location") != "/v1/bundles/@acme/weather/badge.svg?type=downloads" {
+		t.Errorf("badge: %d → %q", code, h.Get("Location"))
+	}
+	if code, h, _ = get(t, srv.URL+"/static/style.css"); code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/css") {
+		t.Errorf("stylesheet: %d %s", code, h.Get("Content-Type"))
+	}
+}
