@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 	"oras.land/oras-go/v2/content"
@@ -65,40 +66,26 @@ func (a *app) signCommand() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if keyless {
-				r, targets, err := a.resolveRoot(ctx, args[0], platforms)
+			// signOne signs one target with the key or keyless.
+			signOne := func(reg sign.Registry, d name.Digest, t ocispec.Descriptor) (*sign.Signed, error) {
+				return sign.SignKeyless(ctx, reg, d, t, kl)
+			}
+			if !keyless {
+				sv, err := a.loadSigner(key)
 				if err != nil {
 					return err
 				}
-				out := signOutput{Reference: r.RepositoryRef()}
-				for _, t := range targets {
-					reg, d, err := sign.Open(ctx, r, t.Digest.String(), a.remote)
-					if err != nil {
-						return err
+				ann := map[string]any{}
+				for _, kv := range annotations {
+					k, v, ok := strings.Cut(kv, "=")
+					if !ok {
+						return fmt.Errorf("annotation %q: want key=value", kv)
 					}
-					s, err := sign.SignKeyless(ctx, reg, d, t, kl)
-					if err != nil {
-						return err
-					}
-					out.Signed = append(out.Signed, *s)
-					a.infof("signed %s@%s keyless", r.RepositoryRef(), s.Digest)
+					ann[k] = v
 				}
-				if jsonOut {
-					return a.printJSON(out)
+				signOne = func(reg sign.Registry, d name.Digest, t ocispec.Descriptor) (*sign.Signed, error) {
+					return sign.Sign(ctx, reg, d, t, sv, sign.SignOptions{Annotations: ann, LegacyOnly: legacyOnly})
 				}
-				return nil
-			}
-			sv, err := a.loadSigner(key)
-			if err != nil {
-				return err
-			}
-			ann := map[string]any{}
-			for _, kv := range annotations {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					return fmt.Errorf("annotation %q: want key=value", kv)
-				}
-				ann[k] = v
 			}
 			r, targets, err := a.resolveRoot(ctx, args[0], platforms)
 			if err != nil {
@@ -110,12 +97,16 @@ func (a *app) signCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				s, err := sign.Sign(ctx, reg, d, t, sv, sign.SignOptions{Annotations: ann, LegacyOnly: legacyOnly})
+				s, err := signOne(reg, d, t)
 				if err != nil {
 					return err
 				}
 				out.Signed = append(out.Signed, *s)
-				a.infof("signed %s@%s with key %s", r.RepositoryRef(), s.Digest, s.KeyID)
+				by := "keyless"
+				if s.KeyID != "" {
+					by = "with key " + s.KeyID
+				}
+				a.infof("signed %s@%s %s", r.RepositoryRef(), s.Digest, by)
 			}
 			if jsonOut {
 				return a.printJSON(out)

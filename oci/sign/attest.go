@@ -16,9 +16,6 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
-
-	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/referrer"
 )
 
 // AttestOptions say what to attest.
@@ -75,14 +72,7 @@ func Attest(ctx context.Context, reg Registry, d name.Digest, subject ocispec.De
 	if err != nil {
 		return nil, err
 	}
-	out.Bundle, err = referrer.Attach(ctx, reg.Referrers, subject, referrer.Artifact{
-		ArtifactType: mediatypes.SigstoreBundle,
-		Blobs:        []referrer.Blob{{MediaType: mediatypes.SigstoreBundle, Data: bundle}},
-		Annotations: map[string]string{
-			"dev.sigstore.bundle.content":       "dsse-envelope",
-			"dev.sigstore.bundle.predicateType": opts.PredicateType,
-		},
-	}, referrer.Options{})
+	out.Bundle, err = reg.attachBundle(ctx, subject, bundle, opts.PredicateType)
 	if err != nil {
 		return nil, err
 	}

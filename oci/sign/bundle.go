@@ -1,14 +1,17 @@
 package sign
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/referrer"
 )
 
 // Statement and predicate types of what is signed.
@@ -115,4 +118,17 @@ func (st *Statement) names(d digest.Digest) bool {
 		}
 	}
 	return false
+}
+
+// attachBundle attaches a sigstore bundle to subject as a referrer, with
+// the annotations cosign puts on its own.
+func (r Registry) attachBundle(ctx context.Context, subject ocispec.Descriptor, bundle []byte, predicateType string) (ocispec.Descriptor, error) {
+	return referrer.Attach(ctx, r.Referrers, subject, referrer.Artifact{
+		ArtifactType: mediatypes.SigstoreBundle,
+		Blobs:        []referrer.Blob{{MediaType: mediatypes.SigstoreBundle, Data: bundle}},
+		Annotations: map[string]string{
+			"dev.sigstore.bundle.content":       "dsse-envelope",
+			"dev.sigstore.bundle.predicateType": predicateType,
+		},
+	}, referrer.Options{})
 }

@@ -14,9 +14,6 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"
-
-	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/referrer"
 )
 
 // Public Sigstore instances, the defaults of keyless signing.
@@ -78,14 +75,7 @@ func SignKeyless(ctx context.Context, reg Registry, d name.Digest, subject ocisp
 	if err != nil {
 		return nil, err
 	}
-	desc, err := referrer.Attach(ctx, reg.Referrers, subject, referrer.Artifact{
-		ArtifactType: mediatypes.SigstoreBundle,
-		Blobs:        []referrer.Blob{{MediaType: mediatypes.SigstoreBundle, Data: body}},
-		Annotations: map[string]string{
-			"dev.sigstore.bundle.content":       "dsse-envelope",
-			"dev.sigstore.bundle.predicateType": SignPredicate,
-		},
-	}, referrer.Options{})
+	desc, err := reg.attachBundle(ctx, subject, body, SignPredicate)
 	if err != nil {
 		return nil, err
 	}

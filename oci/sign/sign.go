@@ -18,7 +18,6 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 
-	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/referrer"
 )
 
@@ -99,14 +98,7 @@ func Sign(ctx context.Context, reg Registry, d name.Digest, subject ocispec.Desc
 	if err != nil {
 		return nil, err
 	}
-	desc, err := referrer.Attach(ctx, reg.Referrers, subject, referrer.Artifact{
-		ArtifactType: mediatypes.SigstoreBundle,
-		Blobs:        []referrer.Blob{{MediaType: mediatypes.SigstoreBundle, Data: bundle}},
-		Annotations: map[string]string{
-			"dev.sigstore.bundle.content":       "dsse-envelope",
-			"dev.sigstore.bundle.predicateType": SignPredicate,
-		},
-	}, referrer.Options{})
+	desc, err := reg.attachBundle(ctx, subject, bundle, SignPredicate)
 	if err != nil {
 		return nil, err
 	}
