@@ -6,10 +6,12 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mpak-oci/mpak/oci/mcpb"
 	"github.com/mpak-oci/mpak/registry/index"
 )
 
@@ -55,7 +57,7 @@ var sorts = []string{"relevance", "downloads", "recent", "name"}
 
 func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	query := index.Query{Text: q.Get("q"), Type: q.Get("type"), OS: q.Get("os"), Sort: index.Sort(q.Get("sort"))}
+	query := index.Query{Text: q.Get("q"), Type: q.Get("type"), OS: q.Get("os"), Arch: q.Get("arch"), Sort: index.Sort(q.Get("sort"))}
 	if q.Get("signed") == "on" {
 		signed := true
 		query.Signed = &signed
@@ -79,7 +81,7 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 		next = "/search?" + v.Encode()
 	}
 	u.render(w, http.StatusOK, "search", map[string]any{"Title": "Search: " + query.Text, "Q": query.Text, "Type": query.Type,
-		"OS": query.OS, "Sort": string(query.Sort), "MinLevel": query.MinLevel, "Signed": query.Signed != nil,
+		"OS": query.OS, "Arch": query.Arch, "Sort": string(query.Sort), "MinLevel": query.MinLevel, "Signed": query.Signed != nil,
 		"Sorts": sorts, "Hits": u.hits(res), "Total": res.Total, "Page": page, "Next": next})
 }
 
@@ -135,7 +137,7 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 		readme = v.Description
 	}
 	u.render(w, http.StatusOK, "bundle", map[string]any{
-		"Title": display, "Name": display, "V": v, "Versions": vs, "Stats": stats,
+		"Title": display, "Name": display, "V": v, "Versions": vs, "Stats": stats, "Config": userConfig(v),
 		"Readme":  renderMarkdown(readme),
 		"Run":     "mpak bundle run " + ref + "@" + v.Version,
 		"Pull":    "mpak bundle pull " + u.host(r) + "/" + repository + "@" + v.Digest,
@@ -178,4 +180,34 @@ func (u *ui) notFound(w http.ResponseWriter, r *http.Request, name string) {
 func (u *ui) fail(w http.ResponseWriter, err error) {
 	u.log.Error("web page failed", "err", err)
 	u.render(w, http.StatusInternalServerError, "error", map[string]any{"Title": "Error", "Message": "The catalog could not be read; try again."})
+}
+
+// option is a user_config option as the bundle page lists it.
+type option struct {
+	Key, Title, Description, Type string
+	Required, Sensitive           bool
+}
+
+// userConfig reads the options from the stored manifest.json, in key
+// order; without one, the indexed keys alone.
+func userConfig(v *index.Version) []option {
+	m, _, err := mcpb.ParseManifest(v.Manifest, mcpb.ParseOptions{})
+	if err != nil || m == nil {
+		out := make([]option, 0, len(v.UserConfigKeys))
+		for _, k := range v.UserConfigKeys {
+			out = append(out, option{Key: k})
+		}
+		return out
+	}
+	keys := make([]string, 0, len(m.UserConfig))
+	for k := range m.UserConfig {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]option, 0, len(keys))
+	for _, k := range keys {
+		o := m.UserConfig[k]
+		out = append(out, option{Key: k, Title: o.Title, Description: o.Description, Type: o.Type, Required: o.Required, Sensitive: o.Sensitive})
+	}
+	return out
 }

@@ -25,7 +25,10 @@ func version(repo, v, desc, readme string, level int, signed bool) *index.Versio
 		DisplayName: "Weather Station", Description: desc, LongDescription: readme, ServerType: "node", ManifestVersion: "0.3",
 		Tools: []index.Tool{{Name: "forecast", Description: "The forecast for a city"}}, UserConfigKeys: []string{"api_key"},
 		Builds: []index.Build{{Platform: "linux/amd64", ManifestDigest: d("m" + repo + v), LayerDigest: d("l" + repo + v), Size: 2048}},
-		Level:  level, Signed: signed, PublishedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		Manifest: []byte(`{"manifest_version":"0.3","name":"weather","version":"` + v + `","description":"d","author":{"name":"a"},
+  "server":{"type":"node","entry_point":"s.js","mcp_config":{"command":"node","args":["s.js"]}},
+  "user_config":{"api_key":{"type":"string","title":"API key","description":"Your key","required":true,"sensitive":true}}}`),
+		Level: level, Signed: signed, PublishedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 		ScanReport: []byte(`{"controls":[{"id":"L1.secrets","title":"no secrets","status":"fail","message":"1 secret","evidence":[{"file":"server/config.js","line":3,"message":"GitHub token"}],"remediation":"rotate it"}]}`)}
 }
 
@@ -87,7 +90,7 @@ func TestPages(t *testing.T) {
 
 	code, _, body = get(t, srv.URL+"/@acme/weather")
 	for _, want := range []string{"Weather Station", "1.1.0", "mpak bundle run @acme/weather@1.1.0", "mcpServers",
-		"<code>forecast</code>", "api_key", "linux/amd64", "2.0 KiB", "7 downloads", "<svg class=\"chart\"", "L1.secrets",
+		"<code>forecast</code>", "<code>api_key</code> <small>string</small> <strong>required</strong> <span class=\"sensitive\">sensitive</span>", "linux/amd64", "2.0 KiB", "7 downloads", "<svg class=\"chart\"", "L1.secrets",
 		"server/config.js:3: GitHub token", "Fix: rotate it", "<table>", "<strong>any</strong>", `href="/@acme/weather/v/1.0.0"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("bundle page lacks %q", want)
