@@ -108,25 +108,31 @@ func TestInChromium(t *testing.T) {
 		})
 	}
 
-	var first, title, version, pwned, badge string
+	var first, href, title, versionHref, version, pwned, badge string
 	var scripts int
+	var ok bool
 	err = chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible("#q", chromedp.ByID),
 		shot("home"),
 		chromedp.SendKeys("#q", "weather", chromedp.ByID),
 		chromedp.Submit("#q", chromedp.ByID),
-		chromedp.WaitVisible("ol.hits", chromedp.ByQuery),
+		// Only the results page has the filters form: nothing is read from
+		// the page being left.
+		chromedp.WaitVisible("form.filters", chromedp.ByQuery),
 		chromedp.Text("ol.hits li h3 a", &first, chromedp.ByQuery),
+		chromedp.AttributeValue("ol.hits li h3 a", "href", &href, &ok, chromedp.ByQuery),
 		shot("search"),
-		chromedp.Click("ol.hits li h3 a", chromedp.ByQuery),
+		// Links are followed by navigating to their href, which waits for
+		// the new page to load (a click does not).
+		chromedp.ActionFunc(func(ctx context.Context) error { return chromedp.Navigate(srv.URL + href).Do(ctx) }),
 		chromedp.WaitVisible("#readme", chromedp.ByID),
 		chromedp.Title(&title),
 		chromedp.Evaluate(`typeof window.__pwned`, &pwned),
 		chromedp.Evaluate(`document.querySelectorAll('script').length`, &scripts),
 		shot("bundle"),
-		chromedp.Click(`a[href$="/v/1.0.0"]`, chromedp.ByQuery),
-		chromedp.WaitVisible("strong.version", chromedp.ByQuery),
+		chromedp.AttributeValue(`a[href$="/v/1.0.0"]`, "href", &versionHref, &ok, chromedp.ByQuery),
+		chromedp.ActionFunc(func(ctx context.Context) error { return chromedp.Navigate(srv.URL + versionHref).Do(ctx) }),
 		chromedp.Text("strong.version", &version, chromedp.ByQuery),
 		chromedp.Navigate(srv.URL+"/@acme/weather/badge.svg"),
 		chromedp.Evaluate(`document.documentElement.tagName`, &badge),
