@@ -17,7 +17,10 @@ const (
 	colorNotFound = "#9f9f9f"
 )
 
-// badge is GET /v1/bundles/@scope/name/badge.svg?type=version|downloads: a
+// levelColors go from grey (no level) to green (L4).
+var levelColors = [5]string{colorNotFound, "#e05d44", colorOrange, "#a4a61d", colorGreen}
+
+// badge is GET /v1/bundles/@scope/name/badge.svg?type=version|downloads|level: a
 // shields-style badge for READMEs. An unknown bundle still gets an image,
 // so a page embedding it shows "not found" instead of a broken picture.
 func (a *api) badge(w http.ResponseWriter, r *http.Request, repository string) error {
@@ -25,8 +28,8 @@ func (a *api) badge(w http.ResponseWriter, r *http.Request, repository string) e
 	if kind == "" {
 		kind = "version"
 	}
-	if kind != "version" && kind != "downloads" {
-		return badRequest("type=%q: use type=version or type=downloads", kind)
+	if kind != "version" && kind != "downloads" && kind != "level" {
+		return badRequest("type=%q: use type=version, type=downloads or type=level", kind)
 	}
 	vs, err := a.versions(r.Context(), repository)
 	var ae *apiError
@@ -40,13 +43,20 @@ func (a *api) badge(w http.ResponseWriter, r *http.Request, repository string) e
 		return err
 	}
 	value, color := "", colorBlue
-	if kind == "version" {
-		latest := latestOf(vs)
+	switch latest := latestOf(vs); kind {
+	case "version":
 		value = "v" + latest.Version
 		if latest.Prerelease {
 			color = colorOrange
 		}
-	} else {
+	case "level":
+		// The trust level of the latest version, from its scan report;
+		// "signed" when a signature is attached.
+		value, color = fmt.Sprintf("L%d", latest.Level), levelColors[min(max(latest.Level, 0), 4)]
+		if latest.Signed {
+			value += " signed"
+		}
+	default:
 		stats, err := a.stats(r.Context(), repository)
 		if err != nil {
 			return err

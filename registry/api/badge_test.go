@@ -51,6 +51,8 @@ func TestBadge(t *testing.T) {
 		"/v1/bundles/@acme/weather/badge.svg?type=version":   {"version", "v1.1.0", colorBlue},
 		"/v1/bundles/@acme/weather/badge.svg?type=downloads": {"downloads", "14", colorGreen},
 		"/v1/bundles/org/team/tool/badge.svg?type=downloads": {"downloads", "0", colorGreen},
+		"/v1/bundles/@acme/weather/badge.svg?type=level":     {"level", "L2 signed", colorOrange},
+		"/v1/bundles/org/team/tool/badge.svg?type=level":     {"level", "L0", colorNotFound},
 	} {
 		resp, body := f.get(t, path)
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml; charset=utf-8" ||
@@ -74,7 +76,7 @@ func TestBadge(t *testing.T) {
 		len(texts) != 4 || texts[2] != "not found" || !strings.Contains(string(body), colorNotFound) {
 		t.Errorf("unknown bundle: status %d, texts %q; want a grey not found badge with 404", resp.StatusCode, texts)
 	}
-	f.wantError(t, "/v1/bundles/@acme/weather/badge.svg?type=stars", http.StatusBadRequest, codeBadRequest, "type=version or type=downloads")
+	f.wantError(t, "/v1/bundles/@acme/weather/badge.svg?type=stars", http.StatusBadRequest, codeBadRequest, "type=version, type=downloads or type=level")
 }
 
 func TestBadgePrerelease(t *testing.T) {
