@@ -9,13 +9,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/sign"
 )
 
 func (a *app) attestCommand() *cobra.Command {
 	var key, predicateFile, predicateType string
 	var slsa, legacyOnly, jsonOut bool
-	var prov sign.Provenance
+	var prov claims.Provenance
 	cmd := &cobra.Command{
 		Use:   "attest REF --key cosign.key (--slsa | --predicate FILE --type URI)",
 		Short: "Sign an in-toto statement about a version (SLSA provenance v1 with --slsa) and attach it",
@@ -31,11 +32,11 @@ func (a *app) attestCommand() *cobra.Command {
 			case slsa && predicateFile != "":
 				return errors.New("--slsa and --predicate: pick one")
 			case slsa:
-				prov = sign.ProvenanceFromEnv(prov)
+				prov = claims.ProvenanceFromEnv(prov)
 				if prov.SourceRepo == "" || prov.SourceRevision == "" {
 					return errors.New("SLSA provenance needs the source: pass --source-repo and --source-revision (or run in CI with GITHUB_* set)")
 				}
-				opts.PredicateType, opts.Predicate = sign.SLSAProvenance, prov.Predicate()
+				opts.PredicateType, opts.Predicate = claims.SLSAProvenance, prov.Predicate()
 			case predicateFile != "":
 				if predicateType == "" {
 					return errors.New("--predicate needs --type, the predicate type URI")
@@ -75,7 +76,7 @@ func (a *app) attestCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				opts.Subjects = append(opts.Subjects, sign.Subject{Name: art.FileName(),
+				opts.Subjects = append(opts.Subjects, claims.Subject{Name: art.FileName(),
 					Digest: map[string]string{art.Layer.Digest.Algorithm().String(): art.Layer.Digest.Encoded()}})
 			}
 			reg, d, err := sign.Open(ctx, r, root.Digest.String(), a.remote)

@@ -16,17 +16,19 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
+
+	"github.com/mpak-oci/mpak/oci/claims"
 )
 
 // AttestOptions say what to attest.
 type AttestOptions struct {
 	// PredicateType and Predicate are the statement's claim, e.g.
-	// SLSAProvenance and Provenance.Predicate().
+	// claims.SLSAProvenance and claims.Provenance.Predicate().
 	PredicateType string
 	Predicate     json.RawMessage
 	// Subjects are named in the statement besides the signed digest: the
 	// bundles' own sha256 (the .mcpb layer digests), say.
-	Subjects []Subject
+	Subjects []claims.Subject
 	// LegacyOnly writes cosign's .att image alone.
 	LegacyOnly bool
 }
@@ -46,11 +48,11 @@ func Attest(ctx context.Context, reg Registry, d name.Digest, subject ocispec.De
 	if err != nil {
 		return nil, err
 	}
-	st, err := statement(opts.PredicateType, opts.Predicate, append([]Subject{subjectOf(d.Context().String(), dg)}, opts.Subjects...)...)
+	st, err := claims.NewStatement(opts.PredicateType, opts.Predicate, append([]claims.Subject{claims.SubjectOf(d.Context().String(), dg)}, opts.Subjects...)...)
 	if err != nil {
 		return nil, err
 	}
-	env, err := dsse.WrapSigner(sv, payloadType).SignMessage(bytes.NewReader(st))
+	env, err := dsse.WrapSigner(sv, claims.PayloadType).SignMessage(bytes.NewReader(st))
 	if err != nil {
 		return nil, fmt.Errorf("signing the statement: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/mpak-oci/mpak/oci/claims"
 )
 
 // Public Sigstore instances, the defaults of keyless signing.
@@ -54,7 +56,7 @@ func SignKeyless(ctx context.Context, reg Registry, d name.Digest, subject ocisp
 	if err != nil {
 		return nil, err
 	}
-	st, err := statement(SignPredicate, map[string]any{}, subjectOf(d.Context().String(), dg))
+	st, err := claims.NewStatement(claims.SignPredicate, map[string]any{}, claims.SubjectOf(d.Context().String(), dg))
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +64,7 @@ func SignKeyless(ctx context.Context, reg Registry, d name.Digest, subject ocisp
 	if err != nil {
 		return nil, err
 	}
-	b, err := sgsign.Bundle(&sgsign.DSSEData{Data: st, PayloadType: payloadType}, keypair, sgsign.BundleOptions{
+	b, err := sgsign.Bundle(&sgsign.DSSEData{Data: st, PayloadType: claims.PayloadType}, keypair, sgsign.BundleOptions{
 		CertificateProvider:        sgsign.NewFulcio(&sgsign.FulcioOptions{BaseURL: opts.FulcioURL, Timeout: opts.Timeout}),
 		CertificateProviderOptions: &sgsign.CertificateProviderOptions{IDToken: opts.IdentityToken},
 		TransparencyLogs:           []sgsign.Transparency{sgsign.NewRekor(&sgsign.RekorOptions{BaseURL: opts.RekorURL, Timeout: opts.Timeout})},
@@ -75,7 +77,7 @@ func SignKeyless(ctx context.Context, reg Registry, d name.Digest, subject ocisp
 	if err != nil {
 		return nil, err
 	}
-	desc, err := reg.attachBundle(ctx, subject, body, SignPredicate)
+	desc, err := reg.attachBundle(ctx, subject, body, claims.SignPredicate)
 	if err != nil {
 		return nil, err
 	}

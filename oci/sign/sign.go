@@ -18,6 +18,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 
+	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/referrer"
 )
 
@@ -90,7 +91,7 @@ func Sign(ctx context.Context, reg Registry, d name.Digest, subject ocispec.Desc
 		return signed, nil
 	}
 	// The sigstore bundle: a DSSE envelope over a statement naming d.
-	st, err := statement(SignPredicate, map[string]any{}, subjectOf(d.Context().String(), dg))
+	st, err := claims.NewStatement(claims.SignPredicate, map[string]any{}, claims.SubjectOf(d.Context().String(), dg))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +99,7 @@ func Sign(ctx context.Context, reg Registry, d name.Digest, subject ocispec.Desc
 	if err != nil {
 		return nil, err
 	}
-	desc, err := reg.attachBundle(ctx, subject, bundle, SignPredicate)
+	desc, err := reg.attachBundle(ctx, subject, bundle, claims.SignPredicate)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func Sign(ctx context.Context, reg Registry, d name.Digest, subject ocispec.Desc
 
 // signBundle signs statement st into a sigstore bundle.
 func signBundle(sv signature.SignerVerifier, keyID string, st []byte) ([]byte, error) {
-	env, err := dsse.WrapSigner(sv, payloadType).SignMessage(bytes.NewReader(st))
+	env, err := dsse.WrapSigner(sv, claims.PayloadType).SignMessage(bytes.NewReader(st))
 	if err != nil {
 		return nil, fmt.Errorf("signing the statement: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/sign"
@@ -85,6 +86,31 @@ func (f *fixture) publish(t *testing.T, version string) (name.Digest, ocispec.De
 		t.Fatal(err)
 	}
 	return d, plan.Index
+}
+
+// claimsOf reads, unverified, what is attached to root, as a catalog does.
+func (f *fixture) claimsOf(t *testing.T, root ocispec.Descriptor) string {
+	t.Helper()
+	refs, err := referrer.List(context.Background(), f.reg.Referrers, root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, errs := claims.Read(context.Background(), f.reg.Referrers.(*remote.Repository), root, refs, claims.Options{})
+	if len(errs) > 0 {
+		t.Errorf("reading claims: %v", errs)
+	}
+	var out []string
+	for _, s := range c.Signers {
+		w := s.Kind + "/" + s.Format
+		if s.KeyID != "" {
+			w += " key=" + s.KeyID
+		}
+		if s.Provenance != nil {
+			w += " source=" + s.Provenance.SourceRepo
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, ",")
 }
 
 func formats(rs []sign.Result) string {
@@ -247,8 +273,8 @@ func TestCosignInterop(t *testing.T) {
 	})
 	t.Run("cosign verifies mpak's attestation", func(t *testing.T) {
 		d, root := f.publish(t, "0.8.0")
-		prov := sign.Provenance{SourceRepo: "https://git.example/acme/weather", SourceRevision: "0123abcd", BuilderID: "https://ci.example/builder"}
-		if _, err := sign.Attest(ctx, f.reg, d, root, f.signer, sign.AttestOptions{PredicateType: sign.SLSAProvenance,
+		prov := claims.Provenance{SourceRepo: "https://git.example/acme/weather", SourceRevision: "0123abcd", BuilderID: "https://ci.example/builder"}
+		if _, err := sign.Attest(ctx, f.reg, d, root, f.signer, sign.AttestOptions{PredicateType: claims.SLSAProvenance,
 			Predicate: prov.Predicate(), LegacyOnly: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -267,6 +293,9 @@ func TestCosignInterop(t *testing.T) {
 		if err != nil || formats(res) != "signature/cosign" {
 			t.Fatalf("verify of cosign's signature: %s, %v", formats(res), err)
 		}
+		if got := f.claimsOf(t, root); got != "signature/cosign" {
+			t.Errorf("claims of cosign's signature: %s", got)
+		}
 	})
 	t.Run("mpak verifies cosign sign with OCI 1.1 referrers", func(t *testing.T) {
 		d, root := f.publish(t, "1.2.0")
@@ -277,6 +306,9 @@ func TestCosignInterop(t *testing.T) {
 		res, _, err := sign.Verify(ctx, f.reg, d, root, f.public)
 		if err != nil || formats(res) != "signature/cosign-oci-1.1" {
 			t.Fatalf("verify of cosign's OCI 1.1 signature: %s, %v", formats(res), err)
+		}
+		if got := f.claimsOf(t, root); got != "signature/cosign-oci-1.1" {
+			t.Errorf("claims of cosign's OCI 1.1 signature: %s", got)
 		}
 	})
 	t.Run("mpak verifies cosign attest", func(t *testing.T) {
@@ -291,6 +323,9 @@ func TestCosignInterop(t *testing.T) {
 		if err != nil || formats(res) != "attestation/cosign" || res[0].Statement.PredicateType != "https://slsa.dev/provenance/v1" {
 			t.Fatalf("verify of cosign's attestation: %s, %v", formats(res), err)
 		}
+		if got := f.claimsOf(t, root); got != "attestation/cosign source=https://git.example/acme/weather" {
+			t.Errorf("claims of cosign's attestation: %s", got)
+		}
 	})
 }
 
@@ -298,13 +333,13 @@ func TestAttestProvenance(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, registrytest.Distribution(t))
 	d, root := f.publish(t, "2.0.0")
-	prov := sign.Provenance{SourceRepo: "https://git.example/acme/weather", SourceRevision: "0123abcd", BuilderID: "https://ci.example/builder"}
-	layer := sign.Subject{Name: "weather-2.0.0.mcpb", Digest: map[string]string{"sha256": strings.Repeat("ab", 32)}}
+	prov := claims.Provenance{SourceRepo: "https://git.example/acme/weather", SourceRevision: "0123abcd", BuilderID: "https://ci.example/builder"}
+	layer := claims.Subject{Name: "weather-2.0.0.mcpb", Digest: map[string]string{"sha256": strings.Repeat("ab", 32)}}
 	if _, err := sign.Attest(ctx, f.reg, d, root, f.signer, sign.AttestOptions{}); err == nil {
 		t.Error("an attestation without a predicate was written")
 	}
-	if _, err := sign.Attest(ctx, f.reg, d, root, f.signer, sign.AttestOptions{PredicateType: sign.SLSAProvenance,
-		Predicate: prov.Predicate(), Subjects: []sign.Subject{layer}}); err != nil {
+	if _, err := sign.Attest(ctx, f.reg, d, root, f.signer, sign.AttestOptions{PredicateType: claims.SLSAProvenance,
+		Predicate: prov.Predicate(), Subjects: []claims.Subject{layer}}); err != nil {
 		t.Fatal(err)
 	}
 	res, _, err := sign.Verify(ctx, f.reg, d, root, f.public)
@@ -314,31 +349,15 @@ func TestAttestProvenance(t *testing.T) {
 	if got := formats(res); got != "attestation/cosign,attestation/sigstore-bundle" {
 		t.Fatalf("verified %s, want the attestation in both formats", got)
 	}
+	want := prov
+	want.BuildType = claims.BuildType
 	for _, r := range res {
-		if r.Provenance == nil || *r.Provenance != prov {
-			t.Errorf("%s: provenance %+v, want %+v", r.Format, r.Provenance, prov)
+		if r.Provenance == nil || *r.Provenance != want {
+			t.Errorf("%s: provenance %+v, want %+v", r.Format, r.Provenance, want)
 		}
 		if len(r.Statement.Subject) != 2 || r.Statement.Subject[1].Digest["sha256"] != layer.Digest["sha256"] {
 			t.Errorf("%s: subjects %+v, want the index and the bundle's sha256", r.Format, r.Statement.Subject)
 		}
-	}
-}
-
-func TestProvenanceFromEnv(t *testing.T) {
-	t.Setenv("GITHUB_SERVER_URL", "https://github.com")
-	t.Setenv("GITHUB_REPOSITORY", "acme/weather")
-	t.Setenv("GITHUB_SHA", "feedface")
-	t.Setenv("GITHUB_WORKFLOW_REF", "acme/weather/.github/workflows/release.yml@refs/tags/v1")
-	t.Setenv("GITHUB_RUN_ID", "42")
-	p := sign.ProvenanceFromEnv(sign.Provenance{SourceRevision: "explicit"})
-	want := sign.Provenance{SourceRepo: "https://github.com/acme/weather", SourceRevision: "explicit",
-		BuilderID:    "https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v1",
-		InvocationID: "https://github.com/acme/weather/actions/runs/42"}
-	if p != want {
-		t.Errorf("from env: %+v, want %+v (flags win over the environment)", p, want)
-	}
-	if back := sign.ParseProvenance(p.Predicate()); back == nil || *back != p {
-		t.Errorf("round trip: %+v, want %+v", back, p)
 	}
 }
 
@@ -390,6 +409,11 @@ func TestCosignV3Interop(t *testing.T) {
 		if err != nil || formats(res) != "signature/sigstore-bundle" {
 			t.Fatalf("verify of cosign v3's signature: %s, %v (%v); want its sigstore bundle", formats(res), err, problems)
 		}
+		// cosign v3's key hint is the same digest as mpak's key ID.
+		keyID, _ := sign.KeyID(f.public)
+		if got := f.claimsOf(t, root); got != "signature/sigstore-bundle key="+keyID {
+			t.Errorf("claims of cosign v3's signature: %s, want its key %s", got, keyID)
+		}
 	})
 }
 
@@ -400,8 +424,8 @@ func TestBundleForAnotherDigest(t *testing.T) {
 	f := newFixture(t, registrytest.Distribution(t))
 	dA, rootA := f.publish(t, "1.0.0")
 	dB, rootB := f.publish(t, "2.0.0")
-	prov := sign.Provenance{SourceRepo: "https://git.example/acme/weather", SourceRevision: "abc"}
-	att, err := sign.Attest(ctx, f.reg, dA, rootA, f.signer, sign.AttestOptions{PredicateType: sign.SLSAProvenance, Predicate: prov.Predicate()})
+	prov := claims.Provenance{SourceRepo: "https://git.example/acme/weather", SourceRevision: "abc"}
+	att, err := sign.Attest(ctx, f.reg, dA, rootA, f.signer, sign.AttestOptions{PredicateType: claims.SLSAProvenance, Predicate: prov.Predicate()})
 	if err != nil {
 		t.Fatal(err)
 	}

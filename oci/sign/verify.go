@@ -3,7 +3,6 @@ package sign
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"oras.land/oras-go/v2/content"
 
 	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/referrer"
 )
 
@@ -27,9 +27,9 @@ var ErrNotVerified = errors.New("no signature or attestation verifies")
 
 // Formats of what Verify found.
 const (
-	FormatCosignTag      = "cosign" // cosign's .sig / .att tag images
-	FormatCosignReferrer = "cosign-oci-1.1"
-	FormatSigstoreBundle = "sigstore-bundle"
+	FormatCosignTag      = claims.FormatCosignTag
+	FormatCosignReferrer = claims.FormatCosignReferrer
+	FormatSigstoreBundle = claims.FormatSigstoreBundle
 )
 
 // Result is one verified signature or attestation.
@@ -41,15 +41,15 @@ type Result struct {
 	KeyID  string        `json:"key_id"`
 	// Statement is an attestation's (or a bundle signature's) in-toto
 	// statement.
-	Statement *Statement `json:"statement,omitempty"`
+	Statement *claims.Statement `json:"statement,omitempty"`
 	// Provenance is read from a SLSA provenance v1 attestation.
-	Provenance *Provenance `json:"provenance,omitempty"`
+	Provenance *claims.Provenance `json:"provenance,omitempty"`
 }
 
 // withProvenance reads the provenance of an SLSA attestation.
 func (r Result) withProvenance() Result {
-	if r.Statement != nil && r.Statement.PredicateType == SLSAProvenance {
-		r.Provenance = ParseProvenance(r.Statement.Predicate)
+	if r.Statement != nil && r.Statement.PredicateType == claims.SLSAProvenance {
+		r.Provenance = claims.ParseProvenance(r.Statement.Predicate)
 	}
 	return r
 }
@@ -148,18 +148,21 @@ func verifyBundle(ctx context.Context, repo referrer.Target, desc ocispec.Descri
 	if err != nil {
 		return nil, err
 	}
-	_, env, st, err := openBundle(data)
+	b, env, st, err := claims.OpenBundle(data)
 	if err != nil {
 		return nil, err
 	}
-	if err := dsse.WrapVerifier(v).VerifySignature(bytes.NewReader(env), nil); err != nil {
+	if env == nil {
+		return nil, errors.New("sigstore bundle has no DSSE envelope (message signatures are not supported)")
+	}
+	if err := dsse.WrapVerifier(v).VerifySignature(bytes.NewReader(b.DSSEEnvelope), nil); err != nil {
 		return nil, fmt.Errorf("signature does not verify with key %s: %w", keyID, err)
 	}
-	if !st.names(d) {
+	if !st.Names(d) {
 		return nil, fmt.Errorf("signed statement is about %v, not %s", st.Subject, d)
 	}
 	kind := "attestation"
-	if st.PredicateType == SignPredicate {
+	if st.PredicateType == claims.SignPredicate {
 		kind = "signature"
 	}
 	r := Result{Kind: kind, Format: FormatSigstoreBundle, Digest: d, KeyID: keyID, Statement: st}.withProvenance()
@@ -168,22 +171,14 @@ func verifyBundle(ctx context.Context, repo referrer.Target, desc ocispec.Descri
 
 // attestationStatement reads the in-toto statement of a verified cosign
 // attestation (a DSSE envelope as the payload).
-func attestationStatement(a oci.Signature) (*Statement, error) {
+func attestationStatement(a oci.Signature) (*claims.Statement, error) {
 	pl, err := a.Payload()
 	if err != nil {
 		return nil, err
 	}
-	var e envelope
-	if err := json.Unmarshal(pl, &e); err != nil {
-		return nil, fmt.Errorf("attestation is not a DSSE envelope: %w", err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(e.Payload)
+	_, st, err := claims.OpenEnvelope(pl)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("attestation: %w", err)
 	}
-	var st Statement
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return nil, fmt.Errorf("attestation payload is not an in-toto statement: %w", err)
-	}
-	return &st, nil
+	return st, nil
 }

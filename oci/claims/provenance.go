@@ -1,4 +1,4 @@
-package sign
+package claims
 
 import (
 	"encoding/json"
@@ -20,6 +20,9 @@ type Provenance struct {
 	SourceRevision string `json:"source_revision,omitempty"`
 	BuilderID      string `json:"builder_id,omitempty"`
 	InvocationID   string `json:"invocation_id,omitempty"`
+	// BuildType is read from a provenance, never written: what the
+	// builder says it did.
+	BuildType string `json:"build_type,omitempty"`
 }
 
 // ProvenanceFromEnv fills what p leaves empty from a CI's environment
@@ -83,24 +86,89 @@ func (p Provenance) Predicate() json.RawMessage {
 	return b
 }
 
-// ParseProvenance reads the source and builder of a SLSA v1 predicate:
-// mpak's layout, and the common one of externalParameters.source or the
-// first resolved dependency.
+// slsaInput is a SLSA v1 predicate as builders write it: externalParameters
+// are each builder's own, so the source is looked for where the common
+// builders put it.
+type slsaInput struct {
+	BuildDefinition struct {
+		BuildType            string                     `json:"buildType"`
+		ExternalParameters   map[string]json.RawMessage `json:"externalParameters"`
+		ResolvedDependencies []slsaResource             `json:"resolvedDependencies"`
+	} `json:"buildDefinition"`
+	RunDetails struct {
+		Builder struct {
+			ID string `json:"id"`
+		} `json:"builder"`
+		Metadata struct {
+			InvocationID string `json:"invocationId"`
+		} `json:"metadata"`
+	} `json:"runDetails"`
+}
+
+// ParseProvenance reads the source and builder of a SLSA v1 predicate. The
+// source is externalParameters.source (mpak's, as a resource or a URI),
+// else externalParameters.workflow.repository (GitHub Actions'), else the
+// first resolved dependency; the revision is the source's gitCommit, else
+// that of the resolved dependency from the same repository. Nil when the
+// predicate is not SLSA v1 at all.
 func ParseProvenance(predicate json.RawMessage) *Provenance {
-	var s slsaPredicate
-	if json.Unmarshal(predicate, &s) != nil {
+	var s slsaInput
+	if json.Unmarshal(predicate, &s) != nil || s.BuildDefinition.BuildType == "" && s.RunDetails.Builder.ID == "" {
 		return nil
 	}
-	src := s.BuildDefinition.ExternalParameters.Source
-	if src.URI == "" && len(s.BuildDefinition.ResolvedDependencies) > 0 {
-		src = s.BuildDefinition.ResolvedDependencies[0]
+	var src slsaResource
+	ext := s.BuildDefinition.ExternalParameters
+	if json.Unmarshal(ext["source"], &src) != nil {
+		var uri string
+		if json.Unmarshal(ext["source"], &uri) == nil {
+			src = slsaResource{URI: uri}
+		}
+	}
+	if src.URI == "" {
+		var wf struct {
+			Repository string `json:"repository"`
+		}
+		if json.Unmarshal(ext["workflow"], &wf) == nil {
+			src.URI = wf.Repository
+		}
+	}
+	deps := s.BuildDefinition.ResolvedDependencies
+	if src.URI == "" && len(deps) > 0 {
+		src = deps[0]
+	}
+	repo := repoOf(src.URI)
+	rev := src.Digest["gitCommit"]
+	for _, d := range deps {
+		if rev == "" && repoOf(d.URI) == repo {
+			rev = d.Digest["gitCommit"]
+		}
 	}
 	return &Provenance{
-		SourceRepo:     strings.TrimPrefix(src.URI, "git+"),
-		SourceRevision: src.Digest["gitCommit"],
+		SourceRepo:     repo,
+		SourceRevision: rev,
 		BuilderID:      s.RunDetails.Builder.ID,
 		InvocationID:   s.RunDetails.Metadata.InvocationID,
+		BuildType:      s.BuildDefinition.BuildType,
 	}
+}
+
+// repoOf is the repository of a SLSA source URI: without the git+ scheme
+// prefix and without an @ref suffix (git+https://host/o/r@refs/heads/main);
+// an @ before the path is a user (git+ssh://git@host/o/r) and stays.
+func repoOf(uri string) string {
+	uri = strings.TrimPrefix(uri, "git+")
+	path := 0
+	if scheme := strings.Index(uri, "://"); scheme >= 0 {
+		if slash := strings.Index(uri[scheme+3:], "/"); slash >= 0 {
+			path = scheme + 3 + slash
+		} else {
+			return uri
+		}
+	}
+	if at := strings.Index(uri[path:], "@"); at >= 0 {
+		uri = uri[:path+at]
+	}
+	return uri
 }
 
 // gitURI is SLSA's git+https://… form of a repository URL.
@@ -109,4 +177,11 @@ func gitURI(repo string) string {
 		return repo
 	}
 	return "git+" + repo
+}
+
+func (p *Provenance) equal(o *Provenance) bool {
+	if p == nil || o == nil {
+		return p == o
+	}
+	return *p == *o
 }
