@@ -6,6 +6,8 @@ package catalog
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/mpak-oci/mpak/oci/claims"
 )
 
 // Bundle is a search hit: a repository represented by its latest version.
@@ -101,6 +103,11 @@ type VersionDetail struct {
 	// Scan is the newest scan report attached (mpak bundle scan --attach):
 	// every control's status, evidence and remediation.
 	Scan json.RawMessage `json:"scan,omitempty"`
+	// Provenance is what the attached signatures and attestations claim:
+	// who signed (a key ID, or a keyless identity and issuer) and the SLSA
+	// provenance (source, revision, builder). Read unverified: check it
+	// with mpak bundle verify.
+	Provenance *claims.Claims `json:"provenance,omitempty"`
 	// Manifest is manifest.json as published.
 	Manifest map[string]any `json:"manifest,omitempty"`
 }

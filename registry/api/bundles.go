@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/registry/index"
 )
 
@@ -194,6 +195,13 @@ func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalo
 	}
 	if len(v.ScanReport) > 0 {
 		d.Scan = v.ScanReport
+	}
+	if len(v.Provenance) > 0 {
+		d.Provenance = new(claims.Claims)
+		if err := json.Unmarshal(v.Provenance, d.Provenance); err != nil {
+			a.log.Warn("stored provenance does not parse; run mpakd reindex", "repository", v.Repository, "version", v.Version, "err", err)
+			d.Provenance = nil
+		}
 	}
 	if len(v.Annotations) > 0 {
 		d.Annotations = make(map[string]any, len(v.Annotations))

@@ -72,6 +72,10 @@ type Version struct {
 	// ScanReport is the newest scan report attached (its JSON verbatim),
 	// nil without one: what Level was read from, control by control.
 	ScanReport []byte `json:"-"`
+	// Provenance is what the attached signatures and attestations claim
+	// (oci/claims.Claims as JSON: signers, SLSA provenance), unverified;
+	// nil when nothing is attached.
+	Provenance []byte `json:"-"`
 
 	// PublishedAt is when the bundle says it was created (zero: unknown);
 	// IndexedAt when it was indexed (zero on PutVersion: now). Stores keep

@@ -74,7 +74,7 @@ func (ix *Indexer) Tag(ctx context.Context, repository, tag string) error {
 	if t, err := readTrust(ctx, repo, root); err != nil {
 		ix.log().Warn("reading signatures and scan reports failed; indexed as unsigned", "repository", repository, "tag", tag, "err", err)
 	} else {
-		v.Signed, v.Level, v.ScanReport = t.signed, t.level, t.report
+		v.Signed, v.Level, v.ScanReport, v.Provenance = t.signed, t.level, t.report, t.claims
 	}
 	v.IndexedAt = ix.now()
 	if err := ix.Store.PutVersion(ctx, v); err != nil {

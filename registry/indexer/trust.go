@@ -5,21 +5,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
 
 	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/claims"
 )
 
 // trust is what the referrers of a version say about it.
 type trust struct {
-	// signed: a signature is attached (a sigstore bundle, a cosign
-	// signature referrer, or cosign's legacy .sig tag). The catalog does
-	// not verify it: it holds no trust roots; `mpak bundle verify` does.
+	// signed: a signature or attestation about this version is attached
+	// (a sigstore bundle, a cosign signature referrer, or cosign's legacy
+	// .sig or .att tag). The catalog does not verify it: it holds no trust
+	// roots; `mpak bundle verify` does. claims is what they say (JSON of
+	// claims.Claims), nil when unsigned.
 	signed bool
+	claims []byte
 	// level is the certification level of the newest scan report, 0
 	// without one; report is that report (JSON).
 	level  int
@@ -31,16 +34,16 @@ const maxReport = 1 << 20
 
 // readTrust lists the referrers of a version's root (the referrers API,
 // or the sha256-<hex> fallback tag where the registry has no API) and
-// cosign's legacy signature tag.
+// cosign's legacy tags.
 func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descriptor) (trust, error) {
 	var t trust
 	var newest string // created annotation of the scan report chosen
 	var chosen *ocispec.Descriptor
+	var all []ocispec.Descriptor
 	err := repo.Referrers(ctx, root, "", func(refs []ocispec.Descriptor) error {
+		all = append(all, refs...)
 		for _, r := range refs {
 			switch r.ArtifactType {
-			case mediatypes.SigstoreBundle, mediatypes.CosignSignature:
-				t.signed = true
 			case mediatypes.Scan:
 				level, err := strconv.Atoi(r.Annotations[mediatypes.AnnotationScanLevel])
 				if err != nil || level < 0 || level > 4 {
@@ -61,10 +64,13 @@ func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descr
 	if chosen != nil {
 		t.report = readReport(ctx, repo, *chosen)
 	}
-	if !t.signed {
-		legacy := strings.Replace(root.Digest.String(), ":", "-", 1) + ".sig"
-		if _, err := repo.Resolve(ctx, legacy); err == nil {
-			t.signed = true
+	// What cannot be read is left out: an unreadable or replayed signature
+	// does not make a version signed.
+	c, _ := claims.Read(ctx, repo, root, all, claims.Options{})
+	if c.Signed() {
+		t.signed = true
+		if t.claims, err = json.Marshal(c); err != nil {
+			return t, err
 		}
 	}
 	return t, nil

@@ -19,10 +19,12 @@ import (
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
@@ -101,6 +103,34 @@ func attach(t *testing.T, repo *orasremote.Repository, subject *ocispec.Descript
 	}
 }
 
+// signAndAttest signs root with a new key and attests prov, as mpak bundle
+// sign and attest do, and returns the key's ID.
+func signAndAttest(t *testing.T, host string, repo *orasremote.Repository, root ocispec.Descriptor, prov claims.Provenance) string {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := sign.GenerateKeyPair([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := sign.LoadPrivateKey(keys.Private, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := ref.Parse(host+"/"+repo.Reference.Repository, ref.Defaults{})
+	reg, d, err := sign.Open(ctx, r, root.Digest.String(), remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sign.Sign(ctx, reg, d, root, sv, sign.SignOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sign.Attest(ctx, reg, d, root, sv, sign.AttestOptions{PredicateType: claims.SLSAProvenance, Predicate: prov.Predicate()}); err != nil {
+		t.Fatal(err)
+	}
+	keyID, _ := sign.KeyID(sv)
+	return keyID
+}
+
 func search(t *testing.T, c *catalog.Client, q catalog.Query) []string {
 	t.Helper()
 	res, err := c.Search(context.Background(), q)
@@ -124,7 +154,7 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	c := &catalog.Client{BaseURL: "http://" + host}
 	weather, wRoot := publish(t, host, "acme/weather", "weather", "1.0.0")
 	clock, cRoot := publish(t, host, "acme/clock", "clock", "1.0.0")
-	_, _ = publish(t, host, "acme/plain", "plain", "1.0.0")
+	plain, pRoot := publish(t, host, "acme/plain", "plain", "1.0.0")
 
 	if got := search(t, c, catalog.Query{Signed: true}); len(got) != 0 {
 		t.Fatalf("signed bundles before any signature: %v", got)
@@ -137,11 +167,15 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 		Annotations: map[string]string{mediatypes.AnnotationScanLevel: "3", ocispec.AnnotationCreated: "2026-11-20T00:00:00Z"}}, referrer.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	// A sigstore bundle referrer signs weather; a cosign-style signature
-	// image under the legacy tag signs clock.
-	attach(t, weather, &wRoot, mediatypes.SigstoreBundle, mediatypes.SigstoreBundle, "", nil)
+	// mpak signs weather and attests its provenance (sigstore bundle
+	// referrers and cosign's tags); a cosign-style signature image under
+	// the legacy tag signs clock; plain gets a bundle referrer that is not
+	// a signature at all, which signs nothing.
+	keyID := signAndAttest(t, host, weather, wRoot, claims.Provenance{SourceRepo: "https://git.example/acme/weather",
+		SourceRevision: "0123abcd", BuilderID: "https://ci.example/builder"})
 	legacy := "sha256-" + strings.TrimPrefix(cRoot.Digest.String(), "sha256:") + ".sig"
 	attach(t, clock, nil, ocispec.MediaTypeImageConfig, mediatypes.CosignSimpleSigning, legacy, nil)
+	attach(t, plain, &pRoot, mediatypes.SigstoreBundle, mediatypes.SigstoreBundle, "", nil)
 
 	v, err := c.Version(context.Background(), "acme/weather", "1.0.0")
 	if err != nil {
@@ -149,6 +183,16 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	}
 	if v.Level != 3 || !v.Signed {
 		t.Errorf("acme/weather: level %d, signed %v; want the newest report's 3 and signed", v.Level, v.Signed)
+	}
+	if v.Provenance == nil {
+		t.Fatal("acme/weather: no provenance in the API")
+	}
+	p, by := v.Provenance.Provenance()
+	if p == nil || p.SourceRepo != "https://git.example/acme/weather" || p.SourceRevision != "0123abcd" || by.KeyID != keyID {
+		t.Errorf("acme/weather's provenance: %+v attested by %+v, want the source at 0123abcd by %s", p, by, keyID)
+	}
+	if n := len(v.Provenance.Signers); n != 4 {
+		t.Errorf("acme/weather: %d signers %+v, want the signature and the attestation in two formats each", n, v.Provenance.Signers)
 	}
 	var report struct {
 		Controls []struct{ ID, Status string } `json:"controls"`
@@ -162,7 +206,11 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	if got := strings.Join(search(t, c, catalog.Query{MinLevel: 2}), ","); got != "acme/weather" {
 		t.Errorf("min_level=2: %s, want acme/weather", got)
 	}
-	if v, err := c.Version(context.Background(), "acme/plain", "1.0.0"); err != nil || v.Signed || v.Level != 0 {
-		t.Errorf("acme/plain: %+v, %v; want unsigned at level 0", v, err)
+	if v, err := c.Version(context.Background(), "acme/plain", "1.0.0"); err != nil || v.Signed || v.Level != 0 || v.Provenance != nil {
+		t.Errorf("acme/plain: %+v, %v; want unsigned at level 0: its bundle referrer is no signature", v, err)
+	}
+	if v, err := c.Version(context.Background(), "acme/clock", "1.0.0"); err != nil || v.Provenance == nil ||
+		len(v.Provenance.Signers) != 1 || v.Provenance.Signers[0].Format != claims.FormatCosignTag {
+		t.Errorf("acme/clock: %+v, %v; want its cosign signature", v.Provenance, err)
 	}
 }

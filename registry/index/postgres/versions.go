@@ -45,7 +45,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 		err = tx.QueryRow(ctx, `INSERT INTO versions (repository, version, sort_key, prerelease,
 			tag, digest, name, display_name, description, long_description, keywords, author, license,
 			homepage, source_url, server_type, manifest_version, tools, prompts, user_config_keys,
-			annotations, manifest, signed, level, scan_report, published_at, indexed_at)
+			annotations, manifest, signed, level, scan_report, provenance, published_at, indexed_at)
 			VALUES (`+placeholders(1, len(args))+`)
 			ON CONFLICT (repository, version) DO UPDATE SET sort_key = EXCLUDED.sort_key,
 				prerelease = EXCLUDED.prerelease, tag = EXCLUDED.tag, digest = EXCLUDED.digest,
@@ -57,7 +57,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 				tools = EXCLUDED.tools, prompts = EXCLUDED.prompts,
 				user_config_keys = EXCLUDED.user_config_keys, annotations = EXCLUDED.annotations,
 				manifest = EXCLUDED.manifest, signed = EXCLUDED.signed, level = EXCLUDED.level,
-				scan_report = EXCLUDED.scan_report,
+				scan_report = EXCLUDED.scan_report, provenance = EXCLUDED.provenance,
 				published_at = EXCLUDED.published_at, indexed_at = EXCLUDED.indexed_at
 			RETURNING id`, args...).Scan(&id)
 		if err != nil {
@@ -103,7 +103,7 @@ func lockBundle(ctx context.Context, tx pgx.Tx, repository string) (int64, error
 	return id, err
 }
 
-// versionValues are the columns from tag to scan_report, in versionColumns order.
+// versionValues are the columns from tag to provenance, in versionColumns order.
 func versionValues(v *index.Version) ([]any, error) {
 	keywords, err := jsonColumn(v.Keywords)
 	if err != nil {
@@ -125,16 +125,19 @@ func versionValues(v *index.Version) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var manifest, scanReport []byte
+	var manifest, scanReport, provenance []byte
 	if len(v.Manifest) > 0 {
 		manifest = v.Manifest
 	}
 	if len(v.ScanReport) > 0 {
 		scanReport = v.ScanReport
 	}
+	if len(v.Provenance) > 0 {
+		provenance = v.Provenance
+	}
 	return []any{v.Tag, v.Digest, v.Name, v.DisplayName, v.Description, v.LongDescription,
 		keywords, v.Author, v.License, v.Homepage, v.SourceURL, v.ServerType, v.ManifestVersion,
-		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport}, nil
+		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport, provenance}, nil
 }
 
 // placeholders is "$from, ..., $(from+n-1)".

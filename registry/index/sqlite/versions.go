@@ -37,8 +37,8 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO versions (repository, version, sort_key, prerelease,
 			tag, digest, name, display_name, description, long_description, keywords, author, license,
 			homepage, source_url, server_type, manifest_version, tools, prompts, user_config_keys,
-			annotations, manifest, signed, level, scan_report, published_at, indexed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			annotations, manifest, signed, level, scan_report, provenance, published_at, indexed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (repository, version) DO UPDATE SET sort_key = excluded.sort_key,
 				prerelease = excluded.prerelease, tag = excluded.tag, digest = excluded.digest,
 				name = excluded.name, display_name = excluded.display_name,
@@ -49,7 +49,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 				tools = excluded.tools, prompts = excluded.prompts,
 				user_config_keys = excluded.user_config_keys, annotations = excluded.annotations,
 				manifest = excluded.manifest, signed = excluded.signed, level = excluded.level,
-				scan_report = excluded.scan_report,
+				scan_report = excluded.scan_report, provenance = excluded.provenance,
 				published_at = excluded.published_at, indexed_at = excluded.indexed_at
 			RETURNING id`,
 			append([]any{v.Repository, v.Version, key, index.IsPrerelease(v.Version)},
@@ -75,7 +75,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 	return nil
 }
 
-// versionValues are the columns from tag to scan_report, in versionColumns order.
+// versionValues are the columns from tag to provenance, in versionColumns order.
 func versionValues(v *index.Version) ([]any, error) {
 	keywords, err := jsonColumn(v.Keywords)
 	if err != nil {
@@ -97,16 +97,19 @@ func versionValues(v *index.Version) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var manifest, scanReport any
+	var manifest, scanReport, provenance any
 	if len(v.Manifest) > 0 {
 		manifest = v.Manifest
 	}
 	if len(v.ScanReport) > 0 {
 		scanReport = v.ScanReport
 	}
+	if len(v.Provenance) > 0 {
+		provenance = v.Provenance
+	}
 	return []any{v.Tag, v.Digest, v.Name, v.DisplayName, v.Description, v.LongDescription,
 		keywords, v.Author, v.License, v.Homepage, v.SourceURL, v.ServerType, v.ManifestVersion,
-		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport}, nil
+		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport, provenance}, nil
 }
 
 // DeleteVersion removes a version and its builds; its download counts

@@ -130,6 +130,7 @@ func full(repository, version string) *index.Version {
 	v.Signed = true
 	v.Level = 2
 	v.ScanReport = []byte(`{"level":2,"controls":[{"id":"L1.manifest","status":"pass"}]}`)
+	v.Provenance = []byte(`{"signers":[{"kind":"signature","format":"sigstore-bundle","key_id":"sha256:ab"}]}`)
 	v.PublishedAt = t0.Add(-24 * time.Hour)
 	v.IndexedAt = t0.Add(90*time.Minute + 123456*time.Microsecond)
 	return v
@@ -231,5 +232,8 @@ func wantVersion(t *testing.T, what string, got, want *index.Version) {
 	}
 	if !bytes.Equal(got.ScanReport, want.ScanReport) {
 		t.Errorf("%s: scan report %q, want %q", what, got.ScanReport, want.ScanReport)
+	}
+	if !bytes.Equal(got.Provenance, want.Provenance) {
+		t.Errorf("%s: provenance %q, want %q", what, got.Provenance, want.Provenance)
 	}
 }
