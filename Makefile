@@ -4,7 +4,14 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test lint bench run fuzz clean images test-docker
+.PHONY: all build test lint bench run fuzz clean images test-docker axe
+
+# axe-core, the accessibility engine the web UI's browser test injects
+# (registry/web), pinned and installed from npm outside the repository.
+AXE_VERSION := 4.14.1
+AXE_DIR     ?= $(HOME)/.cache/mpak/axe-core-$(AXE_VERSION)
+MPAK_AXE_JS ?= $(AXE_DIR)/node_modules/axe-core/axe.min.js
+export MPAK_AXE_JS
 
 all: build
 
@@ -12,8 +19,14 @@ build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/mpak ./cmd/mpak
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/mpakd ./cmd/mpakd
 
-test:
+test: axe
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# Without npm the accessibility test says loudly that it did not run (and
+# fails in CI).
+axe:
+	@[ -s "$(MPAK_AXE_JS)" ] || npm install --silent --no-audit --no-fund --prefix "$(AXE_DIR)" axe-core@$(AXE_VERSION) || \
+		echo "make: could not install axe-core@$(AXE_VERSION) with npm: the web UI's accessibility test will not run" >&2
 
 lint:
 	@unformatted=$$(gofmt -l .); \

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mpak-oci/mpak/registry/api"
+	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/web"
 )
@@ -48,30 +49,38 @@ func artifacts(t *testing.T) string {
 	return dir
 }
 
-// TestInChromium drives the UI in a real headless Chromium: search, open a
-// bundle, follow a version, check that a hostile README ran no script,
-// render the badge, fit a phone's width, and save screenshots.
-func TestInChromium(t *testing.T) {
-	bin := chromium(t)
+// browserCatalog serves the API and the UI over a catalog with a signed
+// version (keyless signature and SLSA provenance), an older one, and a
+// bundle whose claimed provenance is hostile.
+func browserCatalog(t *testing.T) *httptest.Server {
+	t.Helper()
 	st, err := sqlite.Open(":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	for _, v := range []string{"1.0.0", "1.1.0"} {
-		if err := st.PutVersion(t.Context(), version("acme/weather", v, "Forecasts for any city", evilReadme, 2, true)); err != nil {
+	t.Cleanup(func() { st.Close() })
+	latest := version("acme/weather", "1.1.0", "Forecasts for any city", evilReadme, 2, true)
+	latest.Provenance = []byte(ghProvenance)
+	clock := version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, true)
+	clock.Provenance = []byte(evilProvenance)
+	for _, v := range []*index.Version{version("acme/weather", "1.0.0", "Forecasts for any city", evilReadme, 2, false), latest, clock} {
+		if err := st.PutVersion(t.Context(), v); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := st.PutVersion(t.Context(), version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, false)); err != nil {
-		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api.New(api.Options{Store: st}))
 	mux.Handle("/", web.New(web.Options{Store: st}))
 	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
 
+// newBrowser starts a headless Chromium with the flags the issue names and
+// a fresh profile, for at most a minute.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	bin := chromium(t)
 	// Chromium's helper processes may still write to the profile after the
 	// browser is stopped, so it is removed best-effort rather than by
 	// t.TempDir, whose cleanup fails the test when a file appears late.
@@ -79,24 +88,33 @@ func TestInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		for range 10 {
 			if os.RemoveAll(profile) == nil {
 				return
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-	}()
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
 		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	// Cleanups run last-in first-out: the browser stops before its
+	// profile is removed.
+	t.Cleanup(func() { cancel(); cancelBrowser(); cancelAlloc() })
+	return ctx
+}
+
+// TestInChromium drives the UI in a real headless Chromium: search, open a
+// bundle, follow a version, check that a hostile README or provenance ran
+// no script, render the badge, fit a phone's width, and save screenshots.
+func TestInChromium(t *testing.T) {
+	srv := browserCatalog(t)
+	ctx := newBrowser(t)
 	shots := artifacts(t)
 	shot := func(name string) chromedp.Action {
 		return chromedp.ActionFunc(func(ctx context.Context) error {
@@ -108,10 +126,10 @@ func TestInChromium(t *testing.T) {
 		})
 	}
 
-	var first, href, title, versionHref, version, pwned, badge string
+	var first, href, title, versionHref, version, pwned, badge, source, clockPwned string
 	var scripts int
 	var ok bool
-	err = chromedp.Run(ctx,
+	err := chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible("#q", chromedp.ByID),
 		shot("home"),
@@ -130,10 +148,15 @@ func TestInChromium(t *testing.T) {
 		chromedp.Title(&title),
 		chromedp.Evaluate(`typeof window.__pwned`, &pwned),
 		chromedp.Evaluate(`document.querySelectorAll('script').length`, &scripts),
+		chromedp.AttributeValue(`dl.source a`, "href", &source, &ok, chromedp.ByQuery),
 		shot("bundle"),
 		chromedp.AttributeValue(`a[href$="/v/1.0.0"]`, "href", &versionHref, &ok, chromedp.ByQuery),
 		chromedp.ActionFunc(func(ctx context.Context) error { return chromedp.Navigate(srv.URL + versionHref).Do(ctx) }),
 		chromedp.Text("strong.version", &version, chromedp.ByQuery),
+		shot("version-unsigned"),
+		chromedp.Navigate(srv.URL+"/@acme/clock"),
+		chromedp.WaitVisible("#provenance", chromedp.ByID),
+		chromedp.Evaluate(`typeof window.__pwned`, &clockPwned),
 		chromedp.Navigate(srv.URL+"/@acme/weather/badge.svg"),
 		chromedp.Evaluate(`document.documentElement.tagName`, &badge),
 	)
@@ -148,6 +171,12 @@ func TestInChromium(t *testing.T) {
 	}
 	if pwned != "undefined" || scripts != 0 {
 		t.Errorf("the hostile README ran or left script: window.__pwned is %s, %d script elements", pwned, scripts)
+	}
+	if clockPwned != "undefined" {
+		t.Errorf("the hostile provenance ran script: window.__pwned is %s", clockPwned)
+	}
+	if source != "https://github.com/acme/weather" {
+		t.Errorf("provenance source link %q, want the attested repository", source)
 	}
 	if version != "1.0.0" {
 		t.Errorf("version page shows %q, want 1.0.0", version)

@@ -144,6 +144,7 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 		"Claude":  claudeConfig(display, ref, v.Version),
 		"Chart":   template.HTML(chart(stats.Daily, time.Now())),
 		"Scan":    scanControls(v.ScanReport),
+		"Prov":    provenanceOf(v.Provenance, ref+"@"+v.Version),
 		"Updated": v.PublishedAt,
 	})
 }

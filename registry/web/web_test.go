@@ -32,6 +32,20 @@ func version(repo, v, desc, readme string, level int, signed bool) *index.Versio
 		ScanReport: []byte(`{"controls":[{"id":"L1.secrets","title":"no secrets","status":"fail","message":"1 secret","evidence":[{"file":"server/config.js","line":3,"message":"GitHub token"}],"remediation":"rotate it"}]}`)}
 }
 
+// ghProvenance is what a release workflow's keyless signature and SLSA
+// attestation claim, as the indexer stores it.
+const ghProvenance = `{"signers":[
+  {"kind":"signature","format":"sigstore-bundle","identity":"https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v1.1.0","issuer":"https://token.actions.githubusercontent.com","logged":true},
+  {"kind":"attestation","format":"sigstore-bundle","identity":"https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v1.1.0","issuer":"https://token.actions.githubusercontent.com","logged":true,
+   "predicate_type":"https://slsa.dev/provenance/v1","provenance":{"source_repo":"https://github.com/acme/weather","source_revision":"c0ffee42",
+   "builder_id":"https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v1.1.0","invocation_id":"https://github.com/acme/weather/actions/runs/9/attempts/1"}},
+  {"kind":"signature","format":"cosign"}]}`
+
+// evilProvenance tries to turn claimed fields into script.
+const evilProvenance = `{"signers":[{"kind":"attestation","format":"cosign","key_id":"<script>window.__pwned=true</script>",
+  "predicate_type":"https://slsa.dev/provenance/v1","provenance":{"source_repo":"javascript:window.__pwned=true",
+  "source_revision":"\"><img src=x onerror=window.__pwned=true>","builder_id":"javascript:window.__pwned=true"}}]}`
+
 // fixture is a catalog with a bundle whose README is hostile, served by
 // the UI.
 func fixture(t testing.TB) *httptest.Server {
@@ -41,10 +55,14 @@ func fixture(t testing.TB) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	signed := version("acme/weather", "1.1.0", "Forecasts for any city", evilReadme, 2, true)
+	signed.Provenance = []byte(ghProvenance)
+	clock := version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, true)
+	clock.Provenance = []byte(evilProvenance)
 	for _, v := range []*index.Version{
 		version("acme/weather", "1.0.0", "Forecasts", evilReadme, 1, false),
-		version("acme/weather", "1.1.0", "Forecasts for any city", evilReadme, 2, true),
-		version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, false),
+		signed,
+		clock,
 	} {
 		if err := st.PutVersion(t.Context(), v); err != nil {
 			t.Fatal(err)
@@ -83,8 +101,8 @@ func TestPages(t *testing.T) {
 	if !strings.Contains(body, "1 results") || !strings.Contains(body, "@acme/clock") || strings.Contains(body, `href="/@acme/weather"`) {
 		t.Errorf("search for time:\n%s", body)
 	}
-	_, _, body = get(t, srv.URL+"/search?signed=on")
-	if !strings.Contains(body, "@acme/weather") || strings.Contains(body, "@acme/clock") {
+	_, _, body = get(t, srv.URL+"/search?signed=on&sort=name")
+	if !strings.Contains(body, "@acme/weather") || !strings.Contains(body, "2 results") {
 		t.Errorf("signed filter:\n%s", body)
 	}
 
@@ -104,8 +122,9 @@ func TestPages(t *testing.T) {
 	if code != 200 {
 		t.Errorf("bundle page: %d", code)
 	}
-	if _, _, body = get(t, srv.URL+"/@acme/weather/v/1.0.0"); !strings.Contains(body, `<strong class="version">1.0.0</strong>`) {
-		t.Errorf("version page does not show 1.0.0")
+	if _, _, body = get(t, srv.URL+"/@acme/weather/v/1.0.0"); !strings.Contains(body, `<strong class="version">1.0.0</strong>`) ||
+		!strings.Contains(body, `<p class="unsigned">Not signed.`) {
+		t.Errorf("version page does not show 1.0.0, unsigned")
 	}
 	code, _, body = get(t, srv.URL+"/@acme/wether")
 	if code != 404 || !strings.Contains(body, "Did you mean") || !strings.Contains(body, "@acme/weather") {
@@ -116,5 +135,45 @@ func TestPages(t *testing.T) {
 	}
 	if code, h, _ = get(t, srv.URL+"/static/style.css"); code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/css") {
 		t.Errorf("stylesheet: %d %s", code, h.Get("Content-Type"))
+	}
+}
+
+// TestProvenance: the bundle page shows who signed and where the version
+// was built from, links only http(s) addresses, and says how to verify.
+func TestProvenance(t *testing.T) {
+	srv := fixture(t)
+	_, _, body := get(t, srv.URL+"/@acme/weather/v/1.1.0")
+	workflow := "https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v1.1.0"
+	for _, want := range []string{
+		`<dt>Source</dt><dd><a href="https://github.com/acme/weather" rel="nofollow noopener">https://github.com/acme/weather</a></dd>`,
+		`<dt>Revision</dt><dd><a href="https://github.com/acme/weather/commit/c0ffee42" rel="nofollow noopener"><code>c0ffee42</code></a></dd>`,
+		`<dt>Built by</dt><dd><a href="` + workflow + `" rel="nofollow noopener">` + workflow + `</a> (<a href="https://github.com/acme/weather/actions/runs/9/attempts/1" rel="nofollow noopener">run</a>)`,
+		`<dt>Attested by</dt><dd>` + workflow + `</dd>`,
+		`<td>SLSA provenance</td><td><span class="id">` + workflow + `</span><br><small class="id">via https://token.actions.githubusercontent.com</small></td><td>sigstore-bundle<br><small>transparency log entry</small></td>`,
+		`<td>Signature</td><td>a key this format does not name</td><td>cosign</td>`,
+		"mpak bundle verify @acme/weather@1.1.0 --identity " + workflow + " --issuer https://token.actions.githubusercontent.com",
+		"mpak bundle verify @acme/weather@1.1.0 --key publisher.pub",
+		"not verified by it",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("signed version's page lacks %s", want)
+		}
+	}
+
+	_, _, body = get(t, srv.URL+"/@acme/clock")
+	i := strings.Index(body, `<h2 id="provenance">`)
+	if i < 0 {
+		t.Fatal("clock's page has no provenance section")
+	}
+	section := body[i:]
+	for _, evil := range []string{`href="javascript:`, "<script>", "<img", `href="#ZgotmplZ"`} {
+		if strings.Contains(section, evil) {
+			t.Errorf("claimed provenance put %q into the page", evil)
+		}
+	}
+	for _, want := range []string{"<code>javascript:window.__pwned=true</code>", "key <code>&lt;script&gt;"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("hostile claims are not shown as inert text %q", want)
+		}
 	}
 }
