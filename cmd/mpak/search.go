@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/config"
 	"github.com/mpak-oci/mpak/oci/ref"
 )
@@ -124,6 +125,7 @@ func (a *app) showCommand() *cobra.Command {
 				a.printf("  source: %s\n", b.SourceURL)
 			}
 			a.printf("  pull: mpak bundle pull %s\n", b.Reference)
+			a.printClaims(b.Provenance)
 			a.printf("Tools (%d):\n", len(b.Tools))
 			for _, t := range b.Tools {
 				a.printf("  %-24s %s\n", t.Name, t.Description)
@@ -145,6 +147,28 @@ func (a *app) showCommand() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// printClaims prints who the registry says signed the version and where it
+// says it was built from: claims, which `mpak bundle verify` checks.
+func (a *app) printClaims(c *claims.Claims) {
+	if c == nil || !c.Signed() {
+		return
+	}
+	a.printf("Signed (as the registry reads it, unverified: check with mpak bundle verify):\n")
+	for _, s := range c.Signers {
+		who := "a key the " + s.Format + " format does not name"
+		switch {
+		case s.Keyless():
+			who = s.Identity + " via " + s.Issuer
+		case s.KeyID != "":
+			who = "key " + s.KeyID
+		}
+		a.printf("  %-11s by %s (%s)\n", s.Kind, who, s.Format)
+	}
+	if p, _ := c.Provenance(); p != nil {
+		a.printf("  source %s@%s, builder %s\n", p.SourceRepo, p.SourceRevision, p.BuilderID)
+	}
 }
 
 func truncate(s string, n int) string {

@@ -65,3 +65,36 @@ func TestSearchAndShowThroughMpakd(t *testing.T) {
 		t.Errorf("show of an unknown bundle: exit %d, %q", code, stderr)
 	}
 }
+
+// TestShowProvenanceThroughMpakd: after mpak bundle sign and attest, show
+// prints who signed and the attested source, as mpakd indexed them.
+func TestShowProvenanceThroughMpakd(t *testing.T) {
+	host := mpakdServer(t)
+	isolate(t, host)
+	t.Setenv("COSIGN_PASSWORD", "s3cret")
+	publish(t, exampleDir(t, "1.0.0"), "hello")
+	t.Chdir(t.TempDir())
+	if human := ok(t, "bundle", "show", "@example/hello"); strings.Contains(human, "Signed") {
+		t.Errorf("an unsigned bundle shows signers:\n%s", human)
+	}
+	ok(t, "bundle", "keygen")
+	signed := decode[signOutput](t, ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key", "--json"))
+	ok(t, "bundle", "attest", "@example/hello", "--key", "cosign.key", "--slsa",
+		"--source-repo", "https://git.example/example/hello", "--source-revision", "c0ffee", "--builder-id", "https://ci.example/b")
+
+	human := ok(t, "bundle", "show", "@example/hello")
+	for _, want := range []string{
+		"signature   by key " + signed.Signed[0].KeyID + " (sigstore-bundle)",
+		"attestation by key " + signed.Signed[0].KeyID + " (sigstore-bundle)",
+		"signature   by a key the cosign format does not name (cosign)",
+		"source https://git.example/example/hello@c0ffee, builder https://ci.example/b",
+	} {
+		if !strings.Contains(human, want) {
+			t.Errorf("show lacks %q:\n%s", want, human)
+		}
+	}
+	show := decode[catalog.BundleDetail](t, ok(t, "bundle", "show", "@example/hello", "--json"))
+	if p, _ := show.Provenance.Provenance(); p == nil || p.SourceRevision != "c0ffee" {
+		t.Errorf("show --json provenance: %+v", show.Provenance)
+	}
+}
