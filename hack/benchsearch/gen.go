@@ -15,7 +15,7 @@ import (
 
 // GeneratorVersion changes whenever Generate's output for the same
 // parameters changes, so cached fixtures are rebuilt.
-const GeneratorVersion = 1
+const GeneratorVersion = 2
 
 // Catalog is a generated catalog: every repository's versions, in the
 // order they are indexed, and download counts.
@@ -194,6 +194,7 @@ func Generate(seed uint64, repos, versionsPer int) *Catalog {
 				Tools:           vtools,
 				Signed:          signed,
 				Level:           level,
+				Provenance:      provenance(signed, org, name, version),
 				PublishedAt:     published,
 				IndexedAt:       published.Add(time.Minute),
 			}
@@ -373,4 +374,18 @@ func manifestJSON(v *index.Version) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// provenance is what a signed version's release workflow claims: a keyless
+// signature and an SLSA attestation, as the indexer stores them.
+func provenance(signed bool, org, name, version string) []byte {
+	if !signed {
+		return nil
+	}
+	repo := "https://github.com/" + org + "/" + name
+	wf := repo + "/.github/workflows/release.yml@refs/tags/v" + version
+	id := `"identity":"` + wf + `","issuer":"https://token.actions.githubusercontent.com","logged":true`
+	return []byte(`{"signers":[{"kind":"signature","format":"sigstore-bundle",` + id + `},` +
+		`{"kind":"attestation","format":"sigstore-bundle",` + id + `,"predicate_type":"https://slsa.dev/provenance/v1",` +
+		`"provenance":{"source_repo":"` + repo + `","source_revision":"` + digest(org, name, version)[7:47] + `","builder_id":"` + wf + `"}}]}`)
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/mpak-oci/mpak/registry/index/searchcache"
@@ -14,7 +15,8 @@ import (
 // BenchmarkWebPages times the web UI's pages (server time: the handler
 // writing into a recorder, no network) over the 100k-version SQLite
 // catalog, with the search cache mpakd puts in front: the home page, a
-// broad search, and a popular bundle's page.
+// broad search, a popular bundle's page, and a signed version's page (with
+// its provenance section).
 func BenchmarkWebPages(b *testing.B) {
 	st, err := sqlite.Open(sqliteFixture(b, catalogForBench, *flagRepos, *flagVersions))
 	if err != nil {
@@ -24,13 +26,27 @@ func BenchmarkWebPages(b *testing.B) {
 	h := web.New(web.Options{Store: searchcache.New(st, searchcache.Options{})})
 	cat := catalogForBench()
 	popular := cat.Repos[0].Versions[0].Repository
-	for _, page := range []struct{ name, path string }{
-		{"home", "/"},
-		{"search-broad", "/search?q=server"},
-		{"search-filtered", "/search?q=weather&type=python&os=linux&sort=downloads"},
-		{"bundle", "/" + popular},
+	signed := ""
+	for _, r := range cat.Repos {
+		for _, v := range r.Versions {
+			if signed == "" && v.Signed {
+				signed = "/" + v.Repository + "/v/" + v.Version
+			}
+		}
+	}
+	for _, page := range []struct{ name, path, want string }{
+		{"home", "/", "Most downloaded"},
+		{"search-broad", "/search?q=server", "results for"},
+		{"search-filtered", "/search?q=weather&type=python&os=linux&sort=downloads", "results for"},
+		{"bundle", "/" + popular, `id="versions"`},
+		{"version-signed", signed, "<dt>Attested by</dt>"},
 	} {
 		b.Run(page.name, func(b *testing.B) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, page.path, nil))
+			if !strings.Contains(rec.Body.String(), page.want) {
+				b.Fatalf("%s does not show %q: the page measured is not the page meant", page.path, page.want)
+			}
 			for b.Loop() {
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, page.path, nil))
