@@ -30,16 +30,35 @@ for version in 1.0.0 1.1.0 2.0.0-beta.1; do
 done
 rm -rf "$work"
 
+# Sign 1.1.0 with a demo key kept beside the data, attest where it was built
+# from, and attach a scan report, so its page shows provenance and a scan.
+# Done once: a re-run finds the signature and leaves it.
+keys="$data/demo-keys"
+export COSIGN_PASSWORD=""
+if [ ! -f "$keys/cosign.key" ]; then
+  mkdir -p "$keys"
+  (cd "$keys" && "$OLDPWD/bin/mpak" bundle keygen -q >/dev/null)
+fi
+if ! bin/mpak bundle verify @example/hello@1.1.0 --key "$keys/cosign.pub" >/dev/null 2>&1; then
+  bin/mpak bundle sign -q @example/hello@1.1.0 --key "$keys/cosign.key" >/dev/null
+  bin/mpak bundle attest -q @example/hello@1.1.0 --key "$keys/cosign.key" --slsa \
+    --source-repo https://github.com/mpak-oci/mpak --source-revision "$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+    --builder-id "https://github.com/mpak-oci/mpak/blob/main/hack/run-demo.sh" >/dev/null
+  bin/mpak bundle scan -q @example/hello@1.1.0 --key "$keys/cosign.pub" --attach >/dev/null || true
+fi
+
 cat <<MSG
 
-mpakd is serving on http://$addr with @example/hello published. Try, in another shell:
+mpakd is serving on http://$addr with @example/hello published; 1.1.0 is signed, attested
+and scanned. Open http://$addr/ in a browser, or try, in another shell:
 
   export MPAK_REGISTRY=$addr
   bin/mpak bundle tags @example/hello            # 2.0.0-beta.1, 1.1.0, 1.0.0
   bin/mpak bundle inspect @example/hello         # latest = 1.1.0 (highest release)
   bin/mpak bundle pull @example/hello@^1.0 -o /tmp
   bin/mpak bundle search greet                   # the catalog: ranked full text over names, descriptions, tools
-  bin/mpak bundle show @example/hello            # versions, builds, downloads
+  bin/mpak bundle show @example/hello            # versions, builds, downloads, who signed it
+  bin/mpak bundle verify @example/hello --key $keys/cosign.pub
   bin/mpak run @example/hello                    # a stdio MCP server; try {"jsonrpc":"2.0","id":1,"method":"tools/list"}
   curl http://$addr/v1/bundles/@example/hello
   curl "http://$addr/v0.1/servers?search=hello"  # the official MCP Registry API
