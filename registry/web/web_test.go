@@ -154,6 +154,7 @@ func TestProvenance(t *testing.T) {
 		"mpak bundle verify @acme/weather@1.1.0 --identity " + workflow + " --issuer https://token.actions.githubusercontent.com",
 		"mpak bundle verify @acme/weather@1.1.0 --key publisher.pub",
 		"not verified by it",
+		`<a class="signed" href="#provenance">signed</a>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("signed version's page lacks %s", want)
