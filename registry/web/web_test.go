@@ -178,3 +178,22 @@ func TestProvenance(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedWithoutClaims: a version indexed as signed before claims were
+// indexed (a catalog upgraded in place) does not read as unsigned.
+func TestSignedWithoutClaims(t *testing.T) {
+	st, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.PutVersion(t.Context(), version("acme/old", "1.0.0", "Indexed long ago", "Old.", 0, true)); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Options{Store: st}))
+	defer srv.Close()
+	_, _, body := get(t, srv.URL+"/@acme/old")
+	if strings.Contains(body, "Not signed") || !strings.Contains(body, "<code>mpakd reindex</code> reads it") {
+		t.Errorf("a signed version without indexed claims:\n%s", body)
+	}
+}
