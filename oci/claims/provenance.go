@@ -58,14 +58,18 @@ type slsaPredicate struct {
 		} `json:"externalParameters"`
 		ResolvedDependencies []slsaResource `json:"resolvedDependencies,omitempty"`
 	} `json:"buildDefinition"`
-	RunDetails struct {
-		Builder struct {
-			ID string `json:"id"`
-		} `json:"builder"`
-		Metadata struct {
-			InvocationID string `json:"invocationId,omitempty"`
-		} `json:"metadata"`
-	} `json:"runDetails"`
+	RunDetails slsaRunDetails `json:"runDetails"`
+}
+
+// slsaRunDetails is the part of runDetails read and written: the builder
+// and the run.
+type slsaRunDetails struct {
+	Builder struct {
+		ID string `json:"id"`
+	} `json:"builder"`
+	Metadata struct {
+		InvocationID string `json:"invocationId,omitempty"`
+	} `json:"metadata"`
 }
 
 // Predicate is p as a SLSA provenance v1 predicate.
@@ -95,14 +99,7 @@ type slsaInput struct {
 		ExternalParameters   map[string]json.RawMessage `json:"externalParameters"`
 		ResolvedDependencies []slsaResource             `json:"resolvedDependencies"`
 	} `json:"buildDefinition"`
-	RunDetails struct {
-		Builder struct {
-			ID string `json:"id"`
-		} `json:"builder"`
-		Metadata struct {
-			InvocationID string `json:"invocationId"`
-		} `json:"metadata"`
-	} `json:"runDetails"`
+	RunDetails slsaRunDetails `json:"runDetails"`
 }
 
 // ParseProvenance reads the source and builder of a SLSA v1 predicate. The

@@ -64,7 +64,11 @@ func Read(ctx context.Context, src Source, root ocispec.Descriptor, referrers []
 			break
 		}
 		if d.ArtifactType == mediatypes.SigstoreBundle {
-			r.bundle(ctx, d)
+			if s, err := r.bundle(ctx, d); err != nil {
+				r.fail(fmt.Errorf("sigstore bundle %s: %w", d.Digest, err))
+			} else {
+				r.claims.add(s)
+			}
 		} else {
 			r.image(ctx, d, KindSignature, FormatCosignReferrer)
 		}
@@ -113,32 +117,24 @@ func (r *reader) manifest(ctx context.Context, d ocispec.Descriptor) (*ocispec.M
 }
 
 // bundle reads a sigstore bundle referrer.
-func (r *reader) bundle(ctx context.Context, d ocispec.Descriptor) {
+func (r *reader) bundle(ctx context.Context, d ocispec.Descriptor) (Signer, error) {
 	m, err := r.manifest(ctx, d)
 	if err != nil {
-		r.fail(fmt.Errorf("sigstore bundle %s: %w", d.Digest, err))
-		return
+		return Signer{}, err
 	}
 	data, err := r.fetch(ctx, m.Layers[0])
 	if err != nil {
-		r.fail(fmt.Errorf("sigstore bundle %s: %w", d.Digest, err))
-		return
+		return Signer{}, err
 	}
 	b, _, st, err := OpenBundle(data)
 	if err != nil {
-		r.fail(fmt.Errorf("sigstore bundle %s: %w", d.Digest, err))
-		return
+		return Signer{}, err
 	}
 	s, err := b.Signer()
 	if err != nil {
-		r.fail(fmt.Errorf("sigstore bundle %s: %w", d.Digest, err))
-		return
+		return Signer{}, err
 	}
-	if err := r.statement(&s, st); err != nil {
-		r.fail(fmt.Errorf("sigstore bundle %s: %w", d.Digest, err))
-		return
-	}
-	r.claims.add(s)
+	return s, r.statement(&s, st)
 }
 
 // statement fills in what a signed statement says; a statement about
