@@ -1,12 +1,12 @@
 package api
 
 import (
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/internal/weburl"
 )
 
 // The MCP Registry API's JSON, as its server.json schema (2025-12-11) and
@@ -98,7 +98,7 @@ func serverOf(base, host string, v *index.Version, isLatest bool) serverResponse
 		Title:       truncate(v.DisplayName, maxTitle),
 		Version:     v.Version,
 		Repository:  sourceOf(v.SourceURL),
-		WebsiteURL:  webURL(v.Homepage),
+		WebsiteURL:  weburl.String(v.Homepage),
 		Packages:    make([]serverPackage, 0, len(v.Builds)+1),
 	}
 	stdio := transport{Type: "stdio"}
@@ -156,12 +156,11 @@ func firstNonEmpty(ss ...string) string {
 // whose source names the forge ("github"); nil when it is not a web URL.
 func sourceOf(raw string) *sourceRepo {
 	// npm-style "git+https://..." is common in manifests.
-	u := webURL(strings.TrimPrefix(strings.TrimSpace(raw), "git+"))
+	u := weburl.String(strings.TrimPrefix(strings.TrimSpace(raw), "git+"))
 	if u == "" {
 		return nil
 	}
-	pu, _ := url.Parse(u)
-	host := strings.TrimPrefix(strings.ToLower(pu.Hostname()), "www.")
+	host := weburl.Host(u)
 	source := host
 	switch host {
 	case "github.com":
@@ -170,14 +169,4 @@ func sourceOf(raw string) *sourceRepo {
 		source = "gitlab"
 	}
 	return &sourceRepo{URL: u, Source: source}
-}
-
-// webURL returns raw when it is an absolute http(s) URL (the schema's
-// "uri" format), else "".
-func webURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return ""
-	}
-	return u.String()
 }

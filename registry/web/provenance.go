@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mpak-oci/mpak/oci/claims"
+	"github.com/mpak-oci/mpak/registry/internal/weburl"
 )
 
 // provenanceView is the bundle page's Provenance section: who signed, and
@@ -78,10 +79,10 @@ func provenanceOf(stored []byte, ref string) *provenanceView {
 		pv.Signers = append(pv.Signers, sv)
 	}
 	if p, by := c.Provenance(); p != nil {
-		src := &sourceView{Repo: p.SourceRepo, RepoURL: webURL(p.SourceRepo), Revision: p.SourceRevision,
-			Builder: p.BuilderID, BuilderURL: webURL(p.BuilderID), Invocation: p.InvocationID,
-			InvocationURL: webURL(p.InvocationID), BuildType: p.BuildType}
-		if src.RepoURL != "" && p.SourceRevision != "" && commitPages[hostOf(src.RepoURL)] {
+		src := &sourceView{Repo: p.SourceRepo, RepoURL: weburl.String(p.SourceRepo), Revision: p.SourceRevision,
+			Builder: p.BuilderID, BuilderURL: weburl.String(p.BuilderID), Invocation: p.InvocationID,
+			InvocationURL: weburl.String(p.InvocationID), BuildType: p.BuildType}
+		if src.RepoURL != "" && p.SourceRevision != "" && commitPages[weburl.Host(src.RepoURL)] {
 			src.RevisionURL = strings.TrimSuffix(strings.TrimSuffix(src.RepoURL, "/"), ".git") + "/commit/" + url.PathEscape(p.SourceRevision)
 		}
 		if by.Keyless() {
@@ -97,23 +98,6 @@ func provenanceOf(stored []byte, ref string) *provenanceView {
 // commitPages are the forges whose repository URL + /commit/<sha> shows a
 // commit.
 var commitPages = map[string]bool{"github.com": true, "gitlab.com": true, "codeberg.org": true, "bitbucket.org": true}
-
-// webURL is s when it is an http(s) URL, else empty.
-func webURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return ""
-	}
-	return u.String()
-}
-
-func hostOf(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return ""
-	}
-	return u.Hostname()
-}
 
 // shellQuote quotes s for a POSIX shell when it needs it.
 func shellQuote(s string) string {
