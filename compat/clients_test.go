@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpak-oci/mpak/internal/testenv"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
@@ -22,22 +23,8 @@ import (
 // without it the test fails in CI and skips loudly elsewhere.
 func tool(t *testing.T, name, module string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-	if p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", name); fileExists(p) {
-		return p
-	}
-	msg := name + " is not installed: what it reads of mpak's layout is UNTESTED here; install it with\n  (cd / && GOFLAGS= go install " + module + ")"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("\n*** " + msg + " ***")
-	return ""
+	return testenv.Tool(t, name+" is not installed: what it reads of mpak's layout is UNTESTED here; install it with\n  (cd / && GOFLAGS= go install "+module+")", name)
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func run(t *testing.T, bin string, args ...string) string {
 	t.Helper()

@@ -17,6 +17,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/internal/testenv"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/claims"
@@ -198,23 +199,9 @@ func TestKeys(t *testing.T) {
 // it the interop tests fail in CI and skip loudly elsewhere.
 func cosignCLI(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("cosign"); err == nil {
-		return p
-	}
-	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-	if p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "cosign"); fileExists(p) {
-		return p
-	}
-	msg := "the cosign CLI is not installed: interop with cosign is UNTESTED here; install it with\n" +
-		"  (cd /tmp && GOFLAGS= go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("\n*** " + msg + " ***")
-	return ""
+	return testenv.Tool(t, "the cosign CLI is not installed: interop with cosign is UNTESTED here; install it with\n"+
+		"  (cd /tmp && GOFLAGS= go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5)", "cosign")
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func (f *fixture) cosign(t *testing.T, bin string, args ...string) (string, error) {
 	t.Helper()
@@ -364,19 +351,7 @@ func TestAttestProvenance(t *testing.T) {
 // cosign3CLI finds cosign v3, installed as cosign3 (.ci/run does).
 func cosign3CLI(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("cosign3"); err == nil {
-		return p
-	}
-	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-	if p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "cosign3"); fileExists(p) {
-		return p
-	}
-	msg := "cosign v3 is not installed as cosign3: interop with cosign v3 is UNTESTED here; .ci/run installs it"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("\n*** " + msg + " ***")
-	return ""
+	return testenv.Tool(t, "cosign v3 is not installed as cosign3: interop with cosign v3 is UNTESTED here; .ci/run installs it", "cosign3")
 }
 
 // TestCosignV3Interop: cosign v3, whose default is the sigstore bundle

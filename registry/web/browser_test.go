@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/mpak-oci/mpak/internal/testenv"
 	"github.com/mpak-oci/mpak/registry/api"
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
@@ -23,17 +23,8 @@ import (
 // browser test fails in CI and skips loudly elsewhere.
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "no Chromium installed: the web UI was NOT tested in a browser; apt-get install chromium"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("\n*** " + msg + " ***")
-	return ""
+	return testenv.Tool(t, "no Chromium installed: the web UI was NOT tested in a browser; apt-get install chromium",
+		"chromium", "chromium-browser", "google-chrome")
 }
 
 // artifacts is where screenshots go: $MPAK_TEST_ARTIFACTS, else a
