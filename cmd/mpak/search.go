@@ -96,7 +96,7 @@ func (a *app) showCommand() *cobra.Command {
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "show REF",
-		Short: "Show a bundle from the catalog: latest version, tools, builds, versions and downloads",
+		Short: "Show a bundle from the catalog: latest version, who signed it, tools, builds, versions and downloads",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, d, err := a.catalogClient()
