@@ -77,6 +77,17 @@ type Version struct {
 	// nil when nothing is attached.
 	Provenance []byte `json:"-"`
 
+	// Yanked is set by a yank record attached to the version in the
+	// registry (oci/yank): the version stays listed and pullable by exact
+	// version, but is never a bundle's latest. YankReason says why.
+	Yanked     bool   `json:"yanked,omitempty"`
+	YankReason string `json:"yank_reason,omitempty"`
+	// Tampered is the digest the version's tag was found pointing at
+	// instead of Digest: moved by something that bypassed mpakd. The
+	// catalog keeps Digest, the version as published; empty when the tag
+	// holds Digest.
+	Tampered string `json:"tampered,omitempty"`
+
 	// PublishedAt is when the bundle says it was created (zero: unknown);
 	// IndexedAt when it was indexed (zero on PutVersion: now). Stores keep
 	// times to the microsecond.
@@ -91,7 +102,8 @@ type Version struct {
 type Bundle struct {
 	Repository string `json:"repository"`
 	// Latest is the highest non-prerelease version (else the highest
-	// prerelease), with its metadata.
+	// prerelease), with its metadata; yanked versions only when every
+	// version is yanked.
 	Latest   Version `json:"latest"`
 	Versions int     `json:"versions"`
 	// Downloads is the repository's total, deleted versions' included.
@@ -190,6 +202,14 @@ type Store interface {
 	// DeleteVersion removes a version; its download counts are kept. An
 	// unknown version is ErrNotFound.
 	DeleteVersion(ctx context.Context, repository, version string) error
+
+	// Lock holds key exclusively among every process sharing the store
+	// (mpakd replicas on one PostgreSQL database) until unlock is called,
+	// waiting for the holder to unlock or ctx to end. A holder that dies
+	// releases its locks. mpakd holds VersionLockKey while it publishes a
+	// version, so that of concurrent pushes of one version, wherever they
+	// land, exactly one wins and the catalog indexes what the tag holds.
+	Lock(ctx context.Context, key string) (unlock func(), err error)
 
 	// Bundle returns a repository's summary, or ErrNotFound.
 	Bundle(ctx context.Context, repository string) (*Bundle, error)

@@ -22,7 +22,10 @@ import (
 // Store is an index.Store in a PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
-	now  func() time.Time
+	// locks holds the sessions of Lock's advisory locks; schema keys them.
+	locks  *pgxpool.Pool
+	schema string
+	now    func() time.Time
 }
 
 var _ index.Store = (*Store)(nil)
@@ -50,11 +53,22 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("PostgreSQL at %s: %w", where, err)
 	}
-	return &Store{pool: pool, now: time.Now}, nil
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("PostgreSQL at %s: %w", where, err)
+	}
+	locks, err := openLocks(ctx, cfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("PostgreSQL at %s: %w", where, err)
+	}
+	return &Store{pool: pool, locks: locks, schema: schema, now: time.Now}, nil
 }
 
 // Close closes the connections.
 func (s *Store) Close() error {
+	s.locks.Close()
 	s.pool.Close()
 	return nil
 }

@@ -1,6 +1,8 @@
 package postgres_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -174,5 +176,68 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := postgres.Open(t.Context(), "postgres://nobody:wrong@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"); err == nil {
 		t.Error("Open of an unreachable server succeeded")
+	}
+}
+
+// A lock taken through one replica holds off another; a replica that goes
+// away (its connections closed, as when it crashes) releases its locks.
+func TestLockAcrossReplicas(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	a, b := open(t, dsn), open(t, dsn)
+	defer a.Close()
+	defer b.Close()
+	key := index.VersionLockKey("acme/weather", "1.0.0")
+	unlockA, err := a.Lock(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlockA()
+	short, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := b.Lock(short, key); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("replica b took a lock replica a holds: %v", err)
+	}
+	// Another schema on the same database is another catalog.
+	other := open(t, pgtest.NewSchema(t))
+	defer other.Close()
+	soon, cancelSoon := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancelSoon()
+	unlockOther, err := other.Lock(soon, key)
+	if err != nil {
+		t.Fatalf("a catalog in another schema waited for this one's lock: %v", err)
+	}
+	unlockOther()
+
+	got := make(chan error, 1)
+	go func() {
+		unlock, err := b.Lock(t.Context(), key)
+		if err == nil {
+			unlock()
+		}
+		got <- err
+	}()
+	// The holder's session dies without unlocking, as when its replica
+	// crashes or loses the network.
+	admin, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(t.Context())
+	var killed int
+	if err := admin.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND ((classid::bigint << 32) | objid::bigint) = $1`, postgres.LockID(a, key)).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed != 1 {
+		t.Fatalf("terminated %d sessions holding the lock, want 1", killed)
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lock of a closed replica was never released")
 	}
 }

@@ -45,7 +45,8 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 		err = tx.QueryRow(ctx, `INSERT INTO versions (repository, version, sort_key, prerelease,
 			tag, digest, name, display_name, description, long_description, keywords, author, license,
 			homepage, source_url, server_type, manifest_version, tools, prompts, user_config_keys,
-			annotations, manifest, signed, level, scan_report, provenance, published_at, indexed_at)
+			annotations, manifest, signed, level, scan_report, provenance, yanked, yank_reason, tampered,
+			published_at, indexed_at)
 			VALUES (`+placeholders(1, len(args))+`)
 			ON CONFLICT (repository, version) DO UPDATE SET sort_key = EXCLUDED.sort_key,
 				prerelease = EXCLUDED.prerelease, tag = EXCLUDED.tag, digest = EXCLUDED.digest,
@@ -58,6 +59,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 				user_config_keys = EXCLUDED.user_config_keys, annotations = EXCLUDED.annotations,
 				manifest = EXCLUDED.manifest, signed = EXCLUDED.signed, level = EXCLUDED.level,
 				scan_report = EXCLUDED.scan_report, provenance = EXCLUDED.provenance,
+				yanked = EXCLUDED.yanked, yank_reason = EXCLUDED.yank_reason, tampered = EXCLUDED.tampered,
 				published_at = EXCLUDED.published_at, indexed_at = EXCLUDED.indexed_at
 			RETURNING id`, args...).Scan(&id)
 		if err != nil {
@@ -103,7 +105,7 @@ func lockBundle(ctx context.Context, tx pgx.Tx, repository string) (int64, error
 	return id, err
 }
 
-// versionValues are the columns from tag to provenance, in versionColumns order.
+// versionValues are the columns from tag to tampered, in versionColumns order.
 func versionValues(v *index.Version) ([]any, error) {
 	keywords, err := jsonColumn(v.Keywords)
 	if err != nil {
@@ -137,7 +139,8 @@ func versionValues(v *index.Version) ([]any, error) {
 	}
 	return []any{v.Tag, v.Digest, v.Name, v.DisplayName, v.Description, v.LongDescription,
 		keywords, v.Author, v.License, v.Homepage, v.SourceURL, v.ServerType, v.ManifestVersion,
-		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport, provenance}, nil
+		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport, provenance,
+		v.Yanked, v.YankReason, v.Tampered}, nil
 }
 
 // placeholders is "$from, ..., $(from+n-1)".
@@ -183,7 +186,7 @@ func (s *Store) DeleteVersion(ctx context.Context, repository, version string) e
 func refreshBundle(ctx context.Context, tx pgx.Tx, bundleID int64, repository string) error {
 	latestID, latest, err := scanVersion(tx.QueryRow(ctx, `SELECT `+versionColumns+`
 		FROM versions v WHERE v.repository = $1
-		ORDER BY v.prerelease, v.sort_key DESC, v.version DESC LIMIT 1`, repository))
+		ORDER BY v.yanked, v.prerelease, v.sort_key DESC, v.version DESC LIMIT 1`, repository))
 	if errors.Is(err, pgx.ErrNoRows) {
 		// The row stays while it carries downloads: Stats still reports them.
 		if _, err := tx.Exec(ctx, `DELETE FROM bundles WHERE id = $1 AND downloads = 0`, bundleID); err != nil {

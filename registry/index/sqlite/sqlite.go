@@ -20,6 +20,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/internal/keylock"
 )
 
 // busyTimeout is how long a statement waits for another process's write
@@ -34,6 +35,8 @@ type Store struct {
 	db   *sql.DB // the writer: one connection
 	read *sql.DB // the readers; db itself for an in-memory database
 	now  func() time.Time
+	// locks are Lock's: this process is the catalog's only writer.
+	locks keylock.Locks
 }
 
 var _ index.Store = (*Store)(nil)

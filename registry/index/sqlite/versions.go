@@ -37,8 +37,9 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO versions (repository, version, sort_key, prerelease,
 			tag, digest, name, display_name, description, long_description, keywords, author, license,
 			homepage, source_url, server_type, manifest_version, tools, prompts, user_config_keys,
-			annotations, manifest, signed, level, scan_report, provenance, published_at, indexed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			annotations, manifest, signed, level, scan_report, provenance, yanked, yank_reason, tampered,
+			published_at, indexed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (repository, version) DO UPDATE SET sort_key = excluded.sort_key,
 				prerelease = excluded.prerelease, tag = excluded.tag, digest = excluded.digest,
 				name = excluded.name, display_name = excluded.display_name,
@@ -50,6 +51,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 				user_config_keys = excluded.user_config_keys, annotations = excluded.annotations,
 				manifest = excluded.manifest, signed = excluded.signed, level = excluded.level,
 				scan_report = excluded.scan_report, provenance = excluded.provenance,
+				yanked = excluded.yanked, yank_reason = excluded.yank_reason, tampered = excluded.tampered,
 				published_at = excluded.published_at, indexed_at = excluded.indexed_at
 			RETURNING id`,
 			append([]any{v.Repository, v.Version, key, index.IsPrerelease(v.Version)},
@@ -75,7 +77,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 	return nil
 }
 
-// versionValues are the columns from tag to provenance, in versionColumns order.
+// versionValues are the columns from tag to tampered, in versionColumns order.
 func versionValues(v *index.Version) ([]any, error) {
 	keywords, err := jsonColumn(v.Keywords)
 	if err != nil {
@@ -109,7 +111,8 @@ func versionValues(v *index.Version) ([]any, error) {
 	}
 	return []any{v.Tag, v.Digest, v.Name, v.DisplayName, v.Description, v.LongDescription,
 		keywords, v.Author, v.License, v.Homepage, v.SourceURL, v.ServerType, v.ManifestVersion,
-		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport, provenance}, nil
+		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport, provenance,
+		v.Yanked, v.YankReason, v.Tampered}, nil
 }
 
 // DeleteVersion removes a version and its builds; its download counts
@@ -148,7 +151,7 @@ func refreshBundle(ctx context.Context, tx *sql.Tx, repository string) error {
 	}
 	latestID, latest, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionColumns+`
 		FROM versions v WHERE v.repository = ?
-		ORDER BY v.prerelease, v.sort_key DESC, v.version DESC LIMIT 1`, repository))
+		ORDER BY v.yanked, v.prerelease, v.sort_key DESC, v.version DESC LIMIT 1`, repository))
 	if errors.Is(err, sql.ErrNoRows) {
 		// The row stays while it carries downloads: Stats still reports them.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bundles WHERE id = ? AND downloads = 0`, bundleID); err != nil {

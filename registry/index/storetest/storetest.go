@@ -66,6 +66,8 @@ func Run(t *testing.T, open func(t *testing.T) index.Store) {
 		{"DownloadsValidation", testDownloadsValidation},
 		{"DownloadsWithoutVersions", testDownloadsWithoutVersions},
 		{"ConcurrentDownloads", testConcurrentDownloads},
+		{"YankedAndTampered", testYankedAndTampered},
+		{"Lock", testLock},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, opener(t)) })
 	}
