@@ -22,6 +22,12 @@ const (
 	Scan           = "application/vnd.mpak.scan.v1+json"
 	CycloneDX      = "application/vnd.cyclonedx+json"
 
+	// Yank is the artifactType of a yank record attached to a version, and
+	// the media type of its one layer: {"yanked", "reason", "time"} JSON.
+	// Published versions are never deleted; the newest record says whether
+	// latest and ranges skip the version.
+	Yank = "application/vnd.mpak.yank.v1+json"
+
 	// CosignSignature is the artifactType of a cosign signature attached
 	// as an OCI 1.1 referrer; CosignSimpleSigning the layer of cosign's
 	// signature images (also behind its legacy sha256-<hex>.sig tags).
@@ -50,4 +56,10 @@ const (
 	AnnotationScanLevel   = "dev.mpak.scan.level"
 	AnnotationScanRisk    = "dev.mpak.scan.risk"
 	AnnotationScanScanner = "dev.mpak.scan.scanner"
+
+	// On a yank record: "true" or "false" (an un-yank) and the ASCII
+	// reason, so clients and indexers decide from the referrers listing
+	// alone, without fetching a manifest per record.
+	AnnotationYanked     = "dev.mpak.yanked"
+	AnnotationYankReason = "dev.mpak.yank.reason"
 )

@@ -45,6 +45,14 @@ func (a *app) infof(format string, args ...any) {
 	}
 }
 
+// warn prints a warning, such as that a pinned version is yanked, to
+// stderr unless --quiet; nothing when w is empty.
+func (a *app) warn(w string) {
+	if w != "" {
+		a.infof("warning: %s", w)
+	}
+}
+
 func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")

@@ -53,10 +53,14 @@ func (a *app) copyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			reference, err := bundle.ResolveReference(ctx, src, sr)
+			resolved, err := bundle.ResolveQuery(ctx, src, sr)
 			if err != nil {
 				return err
 			}
+			// A yanked version copied by its exact version keeps its yank
+			// record: the mark is a referrer, copied with the others.
+			a.warn(resolved.Warning())
+			reference := resolved.Reference
 			var tag string
 			switch {
 			case dr.Version != "" && !resolve.IsExact(dr.Version):

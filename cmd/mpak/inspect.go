@@ -139,6 +139,7 @@ func (a *app) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (
 	if err != nil {
 		return nil, err
 	}
+	a.warn(v.Warning)
 	var builds []buildOutput
 	for _, e := range v.Builds {
 		art, err := bundle.Fetch(ctx, repo, e)

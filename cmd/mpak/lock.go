@@ -53,13 +53,16 @@ func (a *app) resolvePin(cmd *cobra.Command, arg string) (lock.Entry, error) {
 	if err != nil {
 		return lock.Entry{}, err
 	}
-	tag, err := bundle.ResolveReference(cmd.Context(), repo, r)
+	res, err := bundle.ResolveQuery(cmd.Context(), repo, r)
 	if err != nil {
 		return lock.Entry{}, err
 	}
-	desc, err := repo.Resolve(cmd.Context(), tag)
-	if err != nil {
-		return lock.Entry{}, fmt.Errorf("resolving %s: %w", tag, err)
+	a.warn(res.Warning())
+	tag, desc := res.Reference, res.Root
+	if desc.Digest == "" {
+		if desc, err = repo.Resolve(cmd.Context(), tag); err != nil {
+			return lock.Entry{}, fmt.Errorf("resolving %s: %w", tag, err)
+		}
 	}
 	e := lock.Entry{Repository: r.RepositoryRef(), Version: tag, Digest: desc.Digest}
 	if r.Digest != "" {

@@ -83,7 +83,7 @@ func (a *app) rootCommand() *cobra.Command {
 
 	bundleCmd := &cobra.Command{Use: "bundle", Short: "Pack, push, pull and inspect MCP bundles"}
 	bundleCmd.AddCommand(a.packCommand(), a.pushCommand(), a.pullCommand(), a.inspectCommand(), a.tagsCommand(), a.runCommand("run"),
-		a.searchCommand(), a.showCommand(), a.copyCommand(), a.keygenCommand(), a.signCommand(), a.attestCommand(), a.verifyCommand(), a.scanCommand())
+		a.searchCommand(), a.showCommand(), a.copyCommand(), a.keygenCommand(), a.signCommand(), a.attestCommand(), a.verifyCommand(), a.scanCommand(), a.yankCommand())
 	root.AddCommand(bundleCmd, a.runCommand("run"), a.cacheCommand(), a.configCommand(), a.lockCommand(),
 		a.outdatedCommand(), a.updateCommand(), a.loginCommand(), a.logoutCommand(), a.versionCommand())
 	return root

@@ -45,10 +45,12 @@ func (a *app) pullCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			reference, err := bundle.ResolveReference(cmd.Context(), repo, r)
+			resolved, err := bundle.ResolveQuery(cmd.Context(), repo, r)
 			if err != nil {
 				return err
 			}
+			a.warn(resolved.Warning())
+			reference := resolved.Reference
 			c, err := cache.Open("")
 			if err != nil {
 				return err
@@ -58,9 +60,11 @@ func (a *app) pullCommand() *cobra.Command {
 				return err
 			}
 			if pol.Active() {
-				root, err := repo.Resolve(cmd.Context(), reference)
-				if err != nil {
-					return err
+				root := resolved.Root
+				if root.Digest == "" {
+					if root, err = repo.Resolve(cmd.Context(), reference); err != nil {
+						return err
+					}
 				}
 				if err := pol.Check(cmd.Context(), r, root.Digest, true); err != nil {
 					return err

@@ -129,6 +129,7 @@ func (a *app) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		if err != nil {
 			return err
 		}
+		a.warn(res.Warning)
 		if lf != nil {
 			if _, pinned := lf.Get(args[0]); !pinned {
 				lf.Set(args[0], lock.Entry{Repository: res.Repository, Version: res.Tag, Digest: res.Digest})

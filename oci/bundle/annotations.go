@@ -5,28 +5,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 )
-
-// ascii escapes non-ASCII runes as \uXXXX: some registries reject non-ASCII
-// annotation values (Helm escapes them for the same reason).
-func ascii(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			q := strconv.QuoteToASCII(s)
-			q = q[1 : len(q)-1]
-			// Undo the quoting of what was ASCII already.
-			q = strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(q)
-			return q
-		}
-	}
-	return s
-}
 
 // versionAnnotations describe a version on its index and on each manifest.
 func versionAnnotations(m *mcpb.Manifest, created time.Time, extra map[string]string) map[string]string {
@@ -42,7 +26,7 @@ func versionAnnotations(m *mcpb.Manifest, created time.Time, extra map[string]st
 	}
 	set := func(k, v string) {
 		if v = strings.TrimSpace(v); v != "" {
-			a[k] = ascii(v)
+			a[k] = mediatypes.EscapeASCII(v)
 		}
 	}
 	set(ocispec.AnnotationTitle, title)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/oci/yank"
 )
 
 // maxMetadata bounds manifests and configs read into memory (OCI registries
@@ -32,6 +33,10 @@ type Version struct {
 	Root      ocispec.Descriptor
 	Index     *ocispec.Index
 	Builds    []Entry
+	// Yanked and Warning are set by ResolveVersion when the version was
+	// pinned exactly and is yanked (see Resolution).
+	Yanked  *yank.Status
+	Warning string
 }
 
 // Entry is one build of a version.
@@ -46,6 +51,13 @@ func Resolve(ctx context.Context, src oras.ReadOnlyTarget, reference string) (*V
 	if err != nil {
 		return nil, err
 	}
+	return ParseVersion(reference, root, data)
+}
+
+// ParseVersion reads a version from its root manifest's bytes: an index
+// lists the builds, a single manifest is one. A registry reading a
+// manifest it is being asked to store uses this before any tag names it.
+func ParseVersion(reference string, root ocispec.Descriptor, data []byte) (*Version, error) {
 	v := &Version{Reference: reference, Root: root}
 	switch root.MediaType {
 	case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
@@ -179,7 +191,7 @@ func bundleLayer(m ocispec.Manifest) (ocispec.Descriptor, error) {
 		}
 	}
 	for _, l := range m.Layers {
-		if strings.HasSuffix(strings.ToLower(l.Annotations[ocispec.AnnotationTitle]), ".mcpb") {
+		if hasBundleTitle(l) {
 			return l, nil
 		}
 	}
@@ -187,6 +199,12 @@ func bundleLayer(m ocispec.Manifest) (ocispec.Descriptor, error) {
 		return m.Layers[0], nil
 	}
 	return ocispec.Descriptor{}, fmt.Errorf("no %s layer among %d layers: this is not an MCP bundle", mediatypes.Bundle, len(m.Layers))
+}
+
+// hasBundleTitle is a layer named as a .mcpb file, as `oras push x.mcpb`
+// names it.
+func hasBundleTitle(l ocispec.Descriptor) bool {
+	return strings.HasSuffix(strings.ToLower(l.Annotations[ocispec.AnnotationTitle]), ".mcpb")
 }
 
 // FetchBundle streams the bundle layer to w, checking size and digest as it

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
@@ -12,55 +13,93 @@ import (
 
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/resolve"
+	"github.com/mpak-oci/mpak/oci/yank"
 )
 
-// Resolver is what version resolution needs from a repository.
+// Resolver is what version resolution needs from a repository: its tags to
+// choose among, and the referrers of a version to tell whether it is
+// yanked.
 type Resolver interface {
 	content.Resolver
 	registry.TagLister
+	registry.ReferrerLister
 }
 
-// ResolveReference turns what the user asked for into a tag or digest the
-// registry can serve: a digest pin as is, an exact version by its tag, and
-// "latest" or a semver range by listing the tags (latest is the highest
-// release, not the newest push).
+// Resolution is what a reference resolved to.
+type Resolution struct {
+	// Reference is the tag or digest the registry serves the version by.
+	Reference string
+	// Root is the version's index or manifest. It is zero for a digest pin,
+	// which resolves without a request, and when the registry could not
+	// say (the read that follows reports why).
+	Root ocispec.Descriptor
+	// Yanked is set when the reference pinned a version exactly (a
+	// version or a tag) and that version is yanked; the caller warns.
+	// latest and ranges never resolve to a yanked version.
+	Yanked *yank.Status
+	// Name is the version as the user knows it, e.g. @acme/weather@1.2.0.
+	Name string
+}
+
+// Warning is what to tell the user about the version ("" when there is
+// nothing to say): "@acme/weather@1.2.0 is yanked: <reason>".
+func (res Resolution) Warning() string {
+	if res.Yanked == nil {
+		return ""
+	}
+	return res.Yanked.Warning(res.Name)
+}
+
+// ResolveReference is ResolveQuery's tag or digest, for callers that have
+// no one to warn.
 func ResolveReference(ctx context.Context, repo Resolver, r ref.Reference) (string, error) {
+	res, err := ResolveQuery(ctx, repo, r)
+	return res.Reference, err
+}
+
+// ResolveQuery turns what the user asked for into a tag or digest the
+// registry can serve: a digest pin as is, with no request (the hot path of
+// `mpak run @x@sha256:…`); an exact version by its tag, reporting when it is
+// yanked; "latest" or a semver range by listing the tags (latest is the
+// highest release, not the newest push) and skipping yanked versions.
+func ResolveQuery(ctx context.Context, repo Resolver, r ref.Reference) (Resolution, error) {
 	if r.Digest != "" {
-		return r.Digest, nil
+		return Resolution{Reference: r.Digest, Name: r.Display()}, nil
 	}
 	if resolve.IsExact(r.Version) {
 		tag, err := resolve.TagFor(r.Version)
 		if err == nil {
-			if _, err := repo.Resolve(ctx, tag); err == nil {
-				return tag, nil
+			if root, err := repo.Resolve(ctx, tag); err == nil {
+				return pinned(ctx, repo, r, tag, root)
 			} else if !errors.Is(err, errdef.ErrNotFound) {
-				return "", fmt.Errorf("resolving %s: %w", r, err)
+				return Resolution{}, fmt.Errorf("resolving %s: %w", r, err)
 			}
 		}
 	}
 	tags, err := registry.Tags(ctx, repo)
 	if err != nil {
 		if errors.Is(err, errdef.ErrNotFound) {
-			return "", fmt.Errorf("%s: repository not found (check the name, or push a version first)", r.RepositoryRef())
+			return Resolution{}, fmt.Errorf("%s: repository not found (check the name, or push a version first)", r.RepositoryRef())
 		}
-		return "", fmt.Errorf("listing versions of %s: %w", r.RepositoryRef(), err)
+		return Resolution{}, fmt.Errorf("listing versions of %s: %w", r.RepositoryRef(), err)
 	}
-	tag, err := resolve.Select(tags, r.Version)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", r.RepositoryRef(), err)
-	}
-	return tag, nil
+	return selectUnyanked(ctx, repo, r, tags)
 }
 
 // ResolveVersion resolves what the user asked for and reads that version:
-// ResolveReference, then Resolve.
+// ResolveQuery, then Resolve. The version's Warning says when it is yanked.
 func ResolveVersion(ctx context.Context, repo interface {
 	Resolver
 	oras.ReadOnlyTarget
 }, r ref.Reference) (*Version, error) {
-	reference, err := ResolveReference(ctx, repo, r)
+	res, err := ResolveQuery(ctx, repo, r)
 	if err != nil {
 		return nil, err
 	}
-	return Resolve(ctx, repo, reference)
+	v, err := Resolve(ctx, repo, res.Reference)
+	if err != nil {
+		return nil, err
+	}
+	v.Yanked, v.Warning = res.Yanked, res.Warning()
+	return v, nil
 }

@@ -83,6 +83,11 @@ type Result struct {
 	Platform   mediatypes.Platform
 	// Cached is true when no registry was contacted.
 	Cached bool
+	// Warning is set when the version was pinned exactly and the registry
+	// marks it yanked: what to tell the user (on stderr; stdout belongs to
+	// the server). A cached version is not asked about: warm runs make no
+	// request.
+	Warning string
 }
 
 // Install resolves r and makes sure the selected build is in the cache.
@@ -239,7 +244,8 @@ func fromRegistry(ctx context.Context, r ref.Reference, repoName string, opts Op
 	// The memo only saves round trips; failing to write it must not fail the run.
 	_ = opts.Cache.Remember(res)
 	opts.Cache.Touch(e)
-	return &Result{Entry: e, Manifest: m, Repository: repoName, Tag: tag, Digest: v.Root.Digest, Platform: entry.Platform}, nil
+	return &Result{Entry: e, Manifest: m, Repository: repoName, Tag: tag, Digest: v.Root.Digest, Platform: entry.Platform,
+		Warning: v.Warning}, nil
 }
 
 func ensure(ctx context.Context, repo *remote.Repository, repoName, tag string, v *bundle.Version, art *bundle.Artifact, opts Options) (*cache.Entry, error) {

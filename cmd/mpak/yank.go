@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/resolve"
+	"github.com/mpak-oci/mpak/oci/yank"
+)
+
+type yankOutput struct {
+	Reference string `json:"reference"`
+	Digest    string `json:"digest"`
+	Yanked    bool   `json:"yanked"`
+	Reason    string `json:"reason,omitempty"`
+	Time      string `json:"time"`
+	Record    string `json:"record"`
+}
+
+func (a *app) yankCommand() *cobra.Command {
+	var reason string
+	var undo, jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "yank REF --reason TEXT",
+		Short: "Mark a published version yanked: latest and ranges skip it, exact pins still get it with a warning",
+		Long: "Versions are immutable and never deleted. A yanked version is skipped by latest and semver ranges;\n" +
+			"an exact version (@1.2.0, :1.2.0) still resolves, with a warning that gives the reason, and a digest pin\n" +
+			"is unchanged, so lock files keep working. --undo un-yanks it. REF names one version: an exact version\n" +
+			"or the digest of its index.\n\n" +
+			"The mark is a referrer of the version (artifactType application/vnd.mpak.yank.v1+json), so it works on\n" +
+			"any OCI registry and `mpak bundle copy` carries it. The newest mark decides.",
+		Example: "  mpak bundle yank @acme/weather@1.2.0 --reason \"leaks the API key in logs; use 1.2.1\"\n" +
+			"  mpak bundle yank --undo @acme/weather@1.2.0",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			r, err := a.parseRef(args[0])
+			if err != nil {
+				return err
+			}
+			if r.Digest == "" && !resolve.IsExact(r.Version) {
+				asked := r.Version
+				if asked == "" {
+					asked = resolve.Latest
+				}
+				return fmt.Errorf("%s asks for %q, which can mean another version tomorrow: name the version exactly, e.g. %s, or its digest",
+					args[0], asked, r.WithVersion("1.2.0").Display())
+			}
+			if !undo && strings.TrimSpace(reason) == "" {
+				return errors.New("--reason is required: say what is wrong with the version and what to use instead")
+			}
+			repo, err := a.remote.Repository(r)
+			if err != nil {
+				return err
+			}
+			reference := r.Digest
+			if reference == "" {
+				if reference, err = bundle.ResolveReference(ctx, repo, r); err != nil {
+					return err
+				}
+			}
+			root, err := repo.Resolve(ctx, reference)
+			if err != nil {
+				return fmt.Errorf("resolving %s: %w", args[0], err)
+			}
+			rec, err := yank.Mark(ctx, repo, root, !undo, reason, yank.Options{})
+			if err != nil {
+				return err
+			}
+			o := yankOutput{Reference: r.RepositoryRef() + ":" + reference, Digest: root.Digest.String(), Yanked: !undo,
+				Reason: strings.Join(strings.Fields(reason), " "), Time: rec.Annotations[ocispec.AnnotationCreated], Record: rec.Digest.String()}
+			if r.Digest != "" {
+				o.Reference = r.RepositoryRef() + "@" + r.Digest
+			}
+			if jsonOut {
+				return a.printJSON(o)
+			}
+			line := "yanked " + o.Reference
+			if r.Digest == "" {
+				line += " (" + o.Digest + ")"
+			}
+			if undo {
+				line = "un" + line
+			}
+			if o.Reason != "" {
+				line += ": " + o.Reason
+			}
+			a.printf("%s\n", line)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why, shown to everyone who pins the version (required unless --undo; at most 500 characters)")
+	cmd.Flags().BoolVar(&undo, "undo", false, "un-yank: latest and ranges may select the version again")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
