@@ -1,0 +1,51 @@
+package bundle
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRepositoryName(t *testing.T) {
+	for name, want := range map[string]string{
+		"hello":          "hello",
+		"Hello World":    "hello-world",
+		"my_server.v2":   "my_server.v2",
+		"--weird--name!": "weird-name",
+		"@acme/weather":  "acme/weather",
+		"a/b":            "a-b",
+		"Ünïcode":        "n-code",
+		"":               "",
+	} {
+		if got := RepositoryName(name); got != want {
+			t.Errorf("RepositoryName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestCheckPublication(t *testing.T) {
+	ok := []struct{ repo, tag, name, version string }{
+		{"acme/hello", "1.0.0", "hello", "1.0.0"},
+		{"ns/mcp/acme/hello", "2.0.0-rc.1", "hello", "2.0.0-rc.1"},
+		{"acme/hello-world", "1.0.0_build.5", "Hello World", "1.0.0+build.5"},
+		{"mcp/acme/weather", "1.0.0", "@acme/weather", "1.0.0"},
+	}
+	for _, c := range ok {
+		if err := CheckPublication(c.repo, c.tag, c.name, c.version); err != nil {
+			t.Errorf("CheckPublication(%+v): %v", c, err)
+		}
+	}
+	bad := []struct{ repo, tag, name, version, field, says string }{
+		{"acme/evil", "1.0.0", "hello", "1.0.0", "name", "ending in /hello"},
+		{"acme/hello", "0.0.1-x", "hello", "3.0.3", "version", "push it as :3.0.3"},
+		{"other/weather", "1.0.0", "@acme/weather", "1.0.0", "name", "ending in /acme/weather"},
+		{"hello", "1.0.0", "@acme/hello", "1.0.0", "name", "acme/hello"},
+	}
+	for _, c := range bad {
+		err := CheckPublication(c.repo, c.tag, c.name, c.version)
+		var m *MismatchError
+		if !errors.As(err, &m) || m.Field != c.field || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("CheckPublication(%+v) = %v, want a %s mismatch saying %q", c, err, c.field, c.says)
+		}
+	}
+}
