@@ -46,6 +46,8 @@ type serveFlags struct {
 	upstreamUser   string
 	hooksSecret    string
 	plainHTTP      bool
+	acceptRegistry bool
+	verbose        bool
 }
 
 func rootCommand() *cobra.Command {
@@ -92,22 +94,58 @@ func rootCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return runReindex(cmd, f) },
 	}
 	addStoreFlags(reindex)
+	reindex.Flags().BoolVar(&f.acceptRegistry, "accept-registry", false,
+		"accept what the registry's tags hold now, also for versions whose tag moved since publication (tampered): for an operator who moved them on purpose")
 	sync := &cobra.Command{
 		Use:   "sync REPOSITORY...",
 		Short: "Index the named repositories (for upstreams that do not list their catalog, or after missed events)",
-		Args:  cobra.MinimumNArgs(1),
+		Long: "sync reads every version tag of the named repositories, indexes the bundles, prunes versions the\n" +
+			"registry no longer holds, and says for every tag it did not index why not.",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withServer(cmd, f, func(srv *server.Server) error {
-				n, err := srv.Sync(cmd.Context(), args)
-				if err == nil {
-					fmt.Fprintf(cmd.OutOrStdout(), "indexed %d versions in %d repositories\n", n, len(args))
-				}
+				reports, err := srv.Sync(cmd.Context(), args)
+				printReports(cmd.OutOrStdout(), reports, f.verbose)
 				return err
 			})
 		},
 	}
 	addStoreFlags(sync)
-	root.AddCommand(serve, reindex, sync, healthcheckCommand())
+	fsck := &cobra.Command{
+		Use:   "fsck [REPOSITORY...]",
+		Short: "Report every difference between the catalog and the registry (exit 1 if there is one)",
+		Long: "fsck compares the catalog with the registry, changing nothing: versions missing on either side,\n" +
+			"digests that differ (tags moved outside mpakd), trust signals and yanks not caught up, and bundles\n" +
+			"mpak can pull that the catalog cannot list, each with why and what to do. With no REPOSITORY it checks\n" +
+			"every repository the registry lists and the catalog knows.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServer(cmd, f, func(srv *server.Server) error {
+				diffs, skips, err := srv.Fsck(cmd.Context(), args)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if f.verbose {
+					for _, k := range skips {
+						fmt.Fprintf(out, "not a bundle: %s\n", k.Reason)
+					}
+				}
+				for _, d := range diffs {
+					fmt.Fprintln(out, d)
+				}
+				if len(diffs) > 0 {
+					return fmt.Errorf("%d differences between the catalog and the registry", len(diffs))
+				}
+				fmt.Fprintln(out, "the catalog agrees with the registry")
+				return nil
+			})
+		},
+	}
+	addStoreFlags(fsck)
+	for _, c := range []*cobra.Command{reindex, sync, fsck} {
+		c.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "also list the tags that hold something other than a bundle")
+	}
+	root.AddCommand(serve, reindex, sync, fsck, healthcheckCommand())
 	return root
 }
 
@@ -115,7 +153,7 @@ func rootCommand() *cobra.Command {
 func (f *serveFlags) options(store index.Store, log *slog.Logger) (server.Options, error) {
 	o := server.Options{DataDir: f.data, Store: store, Namespace: f.namespace, PublicHost: f.publicHost,
 		HooksSecret: f.hooksSecret, SearchCacheTTL: f.searchCacheTTL,
-		SyncPrefixes: f.syncPrefixes, SyncInterval: f.syncInterval, Logger: log}
+		SyncPrefixes: f.syncPrefixes, SyncInterval: f.syncInterval, AcceptMovedTags: f.acceptRegistry, Logger: log}
 	if f.searchCacheTTL == 0 {
 		o.SearchCacheTTL = -1
 	}
@@ -162,10 +200,8 @@ func withServer(cmd *cobra.Command, f *serveFlags, run func(*server.Server) erro
 
 func runReindex(cmd *cobra.Command, f *serveFlags) error {
 	return withServer(cmd, f, func(srv *server.Server) error {
-		repos, versions, err := srv.Reindex(cmd.Context())
-		if err == nil {
-			fmt.Fprintf(cmd.OutOrStdout(), "reindexed %d versions in %d repositories\n", versions, repos)
-		}
+		reports, err := srv.Reindex(cmd.Context())
+		printReports(cmd.OutOrStdout(), reports, f.verbose)
 		return err
 	})
 }

@@ -174,7 +174,8 @@ var repoSeq atomic.Int64
 // loopback), with an empty credential store instead of the docker config.
 func freshRepository(tb testing.TB, host, prefix string) *remote.Repository {
 	tb.Helper()
-	return repository(tb, host, fmt.Sprintf("bench/%s-%d", strings.ToLower(prefix), repoSeq.Add(1)))
+	// The repository ends in the fixture's name, as a bundle's must.
+	return repository(tb, host, fmt.Sprintf("bench/%s-%d/%s", strings.ToLower(prefix), repoSeq.Add(1), fixtureName))
 }
 
 func repository(tb testing.TB, host, path string) *remote.Repository {

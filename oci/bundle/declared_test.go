@@ -37,7 +37,7 @@ func TestReadDeclaredPlainOrasPush(t *testing.T) {
 
 	v, err := bundle.Resolve(ctx, repo, "1.4.0")
 	must(t, err)
-	d, err := bundle.ReadDeclared(ctx, repo, v)
+	d, err := bundle.ReadDeclared(ctx, repo, v, nil)
 	must(t, err)
 	if d.Manifest.Name != "hello" || d.Manifest.Version != "1.4.0" {
 		t.Fatalf("declared %s@%s, want hello@1.4.0", d.Manifest.Name, d.Manifest.Version)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,6 +55,11 @@ func Resolve(ctx context.Context, src oras.ReadOnlyTarget, reference string) (*V
 	return ParseVersion(reference, root, data)
 }
 
+// ErrNotVersion is matched by errors about content that is no bundle
+// version (another kind of manifest, a broken manifest.json), as opposed to
+// failures to reach the registry.
+var ErrNotVersion = errors.New("not a bundle version")
+
 // ParseVersion reads a version from its root manifest's bytes: an index
 // lists the builds, a single manifest is one. A registry reading a
 // manifest it is being asked to store uses this before any tag names it.
@@ -63,7 +69,7 @@ func ParseVersion(reference string, root ocispec.Descriptor, data []byte) (*Vers
 	case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
 		var idx ocispec.Index
 		if err := json.Unmarshal(data, &idx); err != nil {
-			return nil, fmt.Errorf("index %s is not valid JSON: %w", root.Digest, err)
+			return nil, fmt.Errorf("index %s is not valid JSON: %w: %w", root.Digest, ErrNotVersion, err)
 		}
 		v.Index = &idx
 		for _, d := range idx.Manifests {
@@ -77,16 +83,16 @@ func ParseVersion(reference string, root ocispec.Descriptor, data []byte) (*Vers
 		// says otherwise in its annotations.
 		var m ocispec.Manifest
 		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("manifest %s is not valid JSON: %w", root.Digest, err)
+			return nil, fmt.Errorf("manifest %s is not valid JSON: %w: %w", root.Digest, ErrNotVersion, err)
 		}
 		d := root
 		d.Annotations = m.Annotations
 		v.Builds = []Entry{{Platform: mediatypes.FromDescriptor(d), Descriptor: root}}
 	default:
-		return nil, fmt.Errorf("%s is a %s, not an OCI index or manifest", reference, root.MediaType)
+		return nil, fmt.Errorf("%s is a %s, not an OCI index or manifest: %w", reference, root.MediaType, ErrNotVersion)
 	}
 	if len(v.Builds) == 0 {
-		return nil, fmt.Errorf("%s has no bundle builds in its index", reference)
+		return nil, fmt.Errorf("%s has no bundle builds in its index: %w", reference, ErrNotVersion)
 	}
 	return v, nil
 }
@@ -167,12 +173,18 @@ func Fetch(ctx context.Context, src content.Fetcher, e Entry) (*Artifact, error)
 	if err != nil {
 		return nil, err
 	}
+	return fetchFrom(ctx, src, e, data)
+}
+
+// fetchFrom is Fetch for a build whose manifest bytes the caller has.
+func fetchFrom(ctx context.Context, src content.Fetcher, e Entry, data []byte) (*Artifact, error) {
+	var err error
 	a := &Artifact{Entry: e}
 	if err := json.Unmarshal(data, &a.Manifest); err != nil {
-		return nil, fmt.Errorf("manifest %s is not valid JSON: %w", e.Descriptor.Digest, err)
+		return nil, fmt.Errorf("manifest %s is not valid JSON: %w: %w", e.Descriptor.Digest, ErrNotVersion, err)
 	}
 	if a.Layer, err = bundleLayer(a.Manifest); err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", e.Descriptor.Digest, err)
+		return nil, fmt.Errorf("manifest %s: %w: %w", e.Descriptor.Digest, ErrNotVersion, err)
 	}
 	if c := a.Manifest.Config; c.Size > 0 && c.Size <= maxMetadata {
 		if a.Config, err = fetchAll(ctx, src, c); err != nil {

@@ -5,14 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 )
 
 // PushOptions tunes uploads.
@@ -36,6 +39,13 @@ type PushResult struct {
 // A tag that already points elsewhere is refused with a *VersionExistsError.
 func Push(ctx context.Context, dst oras.Target, plan *Plan, tag string, opts PushOptions) (*PushResult, error) {
 	res := &PushResult{Plan: plan, Tag: tag}
+	if r, ok := dst.(*remote.Repository); ok {
+		// Checked before uploading anything: registries that enforce it
+		// (mpakd) would refuse the index only after every blob went up.
+		if err := CheckPublication(r.Reference.Repository, tag, plan.Name, plan.Version); err != nil {
+			return nil, err
+		}
+	}
 	existing, err := dst.Resolve(ctx, tag)
 	switch {
 	case err == nil && existing.Digest == plan.Index.Digest:
@@ -72,9 +82,32 @@ func Push(ctx context.Context, dst oras.Target, plan *Plan, tag string, opts Pus
 		}
 	}
 	if err := pushTagged(ctx, dst, plan.Index, plan.IndexJSON, tag); err != nil {
+		if published, ok := refusedAsPublished(err); ok {
+			// Another push of this version won the race the check above
+			// lost: the registry kept the tag and says what it holds.
+			return nil, &VersionExistsError{Repository: repoName(dst), Tag: tag, Existing: published, Pushed: plan.Index.Digest}
+		}
 		return nil, err
 	}
 	return res, nil
+}
+
+// refusedAsPublished recognises a registry's refusal to move a published
+// tag (mpakd answers 409 with the published digest in the error's detail).
+func refusedAsPublished(err error) (digest.Digest, bool) {
+	var resp *errcode.ErrorResponse
+	if !errors.As(err, &resp) || resp.StatusCode != http.StatusConflict {
+		return "", false
+	}
+	for _, e := range resp.Errors {
+		detail, _ := e.Detail.(map[string]any)
+		if s, _ := detail["published"].(string); s != "" {
+			if d, err := digest.Parse(s); err == nil {
+				return d, true
+			}
+		}
+	}
+	return "", false
 }
 
 func pushFile(ctx context.Context, dst oras.Target, desc ocispec.Descriptor, path string, prog Progress) error {

@@ -41,8 +41,9 @@ var manifestTypes = map[string]bool{
 }
 
 // parseDistribution turns an envelope into events: a tagged manifest push
-// is a push; a blob GET is a pull. Blob pushes, manifest pulls, HEADs (which
-// distribution reports as pulls too), mounts and deletes are none.
+// is a push; a blob GET is a pull; a manifest or tag delete is a delete.
+// Blob pushes, manifest pulls, HEADs (which distribution reports as pulls
+// too), mounts and blob deletes are none.
 func parseDistribution(body []byte) ([]event, error) {
 	var env distributionEnvelope
 	if err := decode(body, &env); err != nil {
@@ -75,6 +76,20 @@ func distributionAction(e distributionEvent) (event, bool, error) {
 		if err := checkTag(e.Target.Tag); err != nil {
 			return ev, false, err
 		}
+	case e.Action == "delete" && (e.Target.Tag != "" || isManifest || e.Target.MediaType == ""):
+		// distribution reports a tag delete with the tag, a manifest delete
+		// with its digest (and, in some versions, no media type); a blob
+		// delete carries application/octet-stream.
+		ref := e.Target.Tag
+		if ref == "" {
+			ref = e.Target.Digest
+			if err := checkDigest(ref); err != nil {
+				return ev, false, err
+			}
+		} else if err := checkTag(ref); err != nil {
+			return ev, false, err
+		}
+		ev = event{id: e.ID, delete: true, repository: e.Target.Repository, ref: ref, at: e.Timestamp}
 	case e.Action == "pull" && strings.EqualFold(e.Request.Method, "GET") && !isManifest:
 		// A GET that is not a manifest's is a blob's. Range continuations
 		// are reported like full downloads: the events cannot tell them

@@ -15,9 +15,10 @@ type event struct {
 	// id identifies the event across re-sent deliveries; empty when the
 	// sender gives none.
 	id         string
-	push       bool   // else a pull
+	push       bool   // else a pull, or a delete
+	delete     bool   // a manifest or tag deleted
 	repository string // e.g. "acme/weather"
-	ref        string // the tag pushed, or the digest pulled
+	ref        string // the tag pushed, the digest pulled, the tag or digest deleted
 	// manifest marks a pull that names a manifest (Harbor's), not a blob.
 	manifest bool
 	// userAgent is the pulling client's, when the sender reports it.
@@ -30,6 +31,7 @@ type event struct {
 type result struct {
 	Pushed     int `json:"pushed"`
 	Pulled     int `json:"pulled"`
+	Deleted    int `json:"deleted,omitempty"`
 	Duplicates int `json:"duplicates"`
 	// Proxied are pulls mpakd's own proxy made, counted when they passed
 	// through it.
@@ -45,6 +47,18 @@ func (h *hooks) process(ctx context.Context, sender string, events []event) resu
 	for _, e := range events {
 		if e.id != "" && !h.seen.claim(e.id) {
 			res.Duplicates++
+			continue
+		}
+		if e.delete {
+			if h.opts.OnDelete != nil {
+				if err := h.opts.OnDelete(ctx, e.repository, e.ref); err != nil {
+					h.seen.release(e.id)
+					h.log.Error("hooks: following a delete failed; the sender will retry", "sender", sender, "repository", e.repository, "reference", e.ref, "err", err)
+					res.failed = append(res.failed, fmt.Sprintf("%s@%s: %v", e.repository, e.ref, err))
+					continue
+				}
+			}
+			res.Deleted++
 			continue
 		}
 		if !e.push {

@@ -38,11 +38,13 @@ type harborData struct {
 // Harbor event types, default and CloudEvents.
 var harborPush = map[string]bool{"PUSH_ARTIFACT": true, "harbor.artifact.pushed": true}
 var harborPull = map[string]bool{"PULL_ARTIFACT": true, "harbor.artifact.pulled": true}
+var harborDelete = map[string]bool{"DELETE_ARTIFACT": true, "harbor.artifact.deleted": true}
 
 // parseHarbor turns a Harbor payload into events. PUSH_ARTIFACT is a push of
 // each tag it names; PULL_ARTIFACT is a pull of each artifact's digest,
-// which Harbor reports as the manifest (or index) pulled, not a layer. Other
-// types (deletes, scans, quotas, replication) are none.
+// which Harbor reports as the manifest (or index) pulled, not a layer;
+// DELETE_ARTIFACT is a delete of each artifact's digest. Other types
+// (scans, quotas, replication) are none.
 func parseHarbor(body []byte) ([]event, error) {
 	var p harborPayload
 	if err := decode(body, &p); err != nil {
@@ -55,8 +57,8 @@ func parseHarbor(body []byte) ([]event, error) {
 	if p.Type == "" {
 		return nil, errors.New(`payload has no "type": /hooks/harbor takes Harbor webhook payloads; distribution sends to /hooks/distribution`)
 	}
-	push, pull := harborPush[p.Type], harborPull[p.Type]
-	if !push && !pull {
+	push, pull, del := harborPush[p.Type], harborPull[p.Type], harborDelete[p.Type]
+	if !push && !pull && !del {
 		return nil, nil
 	}
 	if data == nil {
@@ -80,6 +82,13 @@ func parseHarbor(body []byte) ([]event, error) {
 			id = fmt.Sprintf("harbor/%s/%d", p.ID, i)
 		}
 		switch {
+		case del:
+			// Deleting an artifact deletes its tags with it: report the
+			// digest, and each version is checked again.
+			if err := checkDigest(r.Digest); err != nil {
+				return nil, fmt.Errorf("%s payload, resource %d: %w", p.Type, i, err)
+			}
+			out = append(out, event{id: id, delete: true, repository: repo, ref: r.Digest, at: at})
 		case push && r.Tag == "":
 			continue // pushed by digest: nothing to index until tagged
 		case push:

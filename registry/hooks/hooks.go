@@ -57,6 +57,10 @@ type Options struct {
 	// until it goes through. What a retry cannot fix (not a bundle, an
 	// invalid manifest.json) should be logged and return nil.
 	OnPush func(ctx context.Context, repository, tag string) error
+	// OnDelete is called for a manifest or tag the registry deleted
+	// (reference is the tag, or the digest); mpakd drops the versions the
+	// registry no longer holds. Errors are retried as OnPush's are.
+	OnDelete func(ctx context.Context, repository, reference string) error
 	// OnPull is called for a download candidate: the digest of a blob a
 	// client GOT from distribution. Deciding whether that digest is a
 	// bundle layer is up to the callee.
@@ -132,8 +136,8 @@ func (h *hooks) endpoint(sender string, parse func([]byte) ([]event, error)) htt
 		}
 		res := h.process(r.Context(), sender, events)
 		if len(res.failed) > 0 {
-			writeError(w, http.StatusInternalServerError, "INTERNAL", fmt.Sprintf("%d of %d pushes could not be indexed (%s); the sender will retry the delivery",
-				len(res.failed), res.Pushed+len(res.failed), strings.Join(res.failed, "; ")))
+			writeError(w, http.StatusInternalServerError, "INTERNAL", fmt.Sprintf("%d of %d pushes and deletes could not be followed (%s); the sender will retry the delivery",
+				len(res.failed), res.Pushed+res.Deleted+len(res.failed), strings.Join(res.failed, "; ")))
 			return
 		}
 		writeJSON(w, http.StatusOK, res)

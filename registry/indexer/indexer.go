@@ -1,7 +1,14 @@
 // Package indexer turns what a registry holds into catalog entries. It
-// reads only OCI indexes, manifests and configs (manifest.json), never the
-// bundle zips, so indexing a version costs a few small requests whatever
-// the bundle's size.
+// reads only OCI indexes, manifests and configs (manifest.json), never
+// whole bundle zips, so indexing a version costs a few small requests
+// whatever the bundle's size.
+//
+// The catalog is keyed by repository and tag, never by what a config
+// claims: a tag is indexed only when the bundle it holds declares that
+// repository's name and that tag's version. Once indexed, a version's
+// digest is what was published: a tag later found on other bytes (moved by
+// something that bypassed mpakd) marks the version tampered and keeps the
+// published digest.
 package indexer
 
 import (
@@ -15,18 +22,38 @@ import (
 	"github.com/Masterminds/semver/v3"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 
-	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 	"github.com/mpak-oci/mpak/oci/resolve"
 	"github.com/mpak-oci/mpak/registry/index"
 )
 
-// ErrNotBundle is matched when a tag holds something other than an MCP
-// bundle (a container image, a signature): it is skipped, not indexed.
-var ErrNotBundle = errors.New("not an MCP bundle")
+var (
+	// ErrNotBundle is matched when a tag holds something other than an MCP
+	// bundle (a container image, a signature): it is skipped, not indexed.
+	ErrNotBundle = errors.New("not an MCP bundle")
+	// ErrUnpublishable is matched when a tag holds a bundle that cannot be
+	// a version there: its manifest.json names another bundle or version,
+	// is invalid, or refers to content the registry does not have.
+	ErrUnpublishable = errors.New("not a valid version at this tag")
+)
+
+// TamperedError is a version whose tag was found on other bytes than were
+// published. The catalog keeps the published digest and marks the
+// version.
+type TamperedError struct {
+	Repository, Tag string
+	Published       string // the digest indexed when the version was published
+	Found           string // the digest the tag names now
+}
+
+func (e *TamperedError) Error() string {
+	return fmt.Sprintf("%s:%s was published as %s but the tag now names %s: moved outside mpakd; the catalog keeps the published digest and marks the version tampered",
+		e.Repository, e.Tag, e.Published, e.Found)
+}
 
 // Repositories opens repositories by name.
 type Repositories interface {
@@ -40,6 +67,10 @@ type Indexer struct {
 	Log   *slog.Logger
 	// Now stamps IndexedAt (tests pin it).
 	Now func() time.Time
+	// AcceptMoved makes a tag found on other bytes than were published
+	// replace the catalog's entry instead of marking it tampered: for an
+	// operator who moved tags on purpose (mpakd reindex --accept-registry).
+	AcceptMoved bool
 }
 
 func (ix *Indexer) now() time.Time {
@@ -56,8 +87,20 @@ func (ix *Indexer) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Tag indexes the version a tag names.
+// Tag indexes the version a tag names, holding the version's lock so that
+// it never interleaves with a publication of it or another indexing.
 func (ix *Indexer) Tag(ctx context.Context, repository, tag string) error {
+	unlock, err := ix.Store.Lock(ctx, index.VersionLockKey(repository, tag))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return ix.TagHeld(ctx, repository, tag)
+}
+
+// TagHeld is Tag for a caller already holding the version's lock (mpakd
+// publishing it).
+func (ix *Indexer) TagHeld(ctx context.Context, repository, tag string) error {
 	if !resolve.IsVersionTag(tag) {
 		return nil
 	}
@@ -66,17 +109,29 @@ func (ix *Indexer) Tag(ctx context.Context, repository, tag string) error {
 		return err
 	}
 	v, root, err := read(ctx, repo, repository, tag)
+	if errors.Is(err, errdef.ErrNotFound) && root.Digest == "" {
+		return ix.gone(ctx, repository, tag)
+	}
 	if err != nil {
+		if (errors.Is(err, ErrNotBundle) || errors.Is(err, ErrUnpublishable)) && root.Digest != "" {
+			// A published version's tag now holding something that is not
+			// a valid version of it was moved all the same.
+			return errors.Join(err, ix.checkMoved(ctx, repository, tag, root.Digest.String()))
+		}
 		return err
 	}
 	// Trust signals are extras: a registry that cannot list referrers
 	// still gets its versions indexed, as unsigned.
 	if t, err := readTrust(ctx, repo, root); err != nil {
-		ix.log().Warn("reading signatures and scan reports failed; indexed as unsigned", "repository", repository, "tag", tag, "err", err)
+		ix.log().Warn("reading signatures, scan reports and yanks failed; indexed as unsigned", "repository", repository, "tag", tag, "err", err)
 	} else {
 		v.Signed, v.Level, v.ScanReport, v.Provenance = t.signed, t.level, t.report, t.claims
+		v.Yanked, v.YankReason = t.yank.Yanked, t.yank.Reason
 	}
 	v.IndexedAt = ix.now()
+	if err := ix.checkMoved(ctx, repository, tag, v.Digest); err != nil {
+		return err
+	}
 	if err := ix.Store.PutVersion(ctx, v); err != nil {
 		return fmt.Errorf("indexing %s:%s: %w", repository, tag, err)
 	}
@@ -84,29 +139,49 @@ func (ix *Indexer) Tag(ctx context.Context, repository, tag string) error {
 	return nil
 }
 
-// Repository indexes every version tag of a repository and returns how many
-// versions were recorded.
-func (ix *Indexer) Repository(ctx context.Context, repository string) (int, error) {
-	repo, err := ix.Repos.Repository(ctx, repository)
-	if err != nil {
-		return 0, err
+// gone drops the version published under tag, which the registry no
+// longer has: the catalog follows deletes.
+func (ix *Indexer) gone(ctx context.Context, repository, tag string) error {
+	v, err := ix.Store.Version(ctx, repository, resolve.VersionOf(tag))
+	if errors.Is(err, index.ErrNotFound) {
+		return nil
 	}
-	tags, err := registry.Tags(ctx, repo)
 	if err != nil {
-		return 0, fmt.Errorf("listing tags of %s: %w", repository, err)
+		return err
 	}
-	n := 0
-	for _, tag := range resolve.Versions(tags) {
-		err := ix.Tag(ctx, repository, tag)
-		switch {
-		case errors.Is(err, ErrNotBundle):
-			continue
-		case err != nil:
-			return n, err
+	if v.Tag != tag {
+		return nil
+	}
+	if err := ix.Store.DeleteVersion(ctx, repository, v.Version); err != nil && !errors.Is(err, index.ErrNotFound) {
+		return err
+	}
+	ix.log().Info("removed from the catalog: the registry no longer holds its tag", "repository", repository, "tag", tag, "digest", v.Digest)
+	return nil
+}
+
+// checkMoved marks the version published under tag tampered when the tag
+// now names found instead (unless AcceptMoved), and returns a
+// *TamperedError then; nil when the tag holds what was published or
+// nothing was.
+func (ix *Indexer) checkMoved(ctx context.Context, repository, tag, found string) error {
+	old, err := ix.Store.Version(ctx, repository, resolve.VersionOf(tag))
+	if errors.Is(err, index.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if old.Tag != tag || old.Digest == found || ix.AcceptMoved {
+		return nil
+	}
+	if old.Tampered != found {
+		old.Tampered, old.IndexedAt = found, ix.now()
+		if err := ix.Store.PutVersion(ctx, old); err != nil {
+			return fmt.Errorf("marking %s:%s tampered: %w", repository, tag, err)
 		}
-		n++
 	}
-	return n, nil
+	ix.log().Error("tampered version: a tag moved outside mpakd", "repository", repository, "tag", tag, "published", old.Digest, "found", found)
+	return &TamperedError{Repository: repository, Tag: tag, Published: old.Digest, Found: found}
 }
 
 // Read builds the catalog entry of a tag from the registry (without the
@@ -119,56 +194,61 @@ func Read(ctx context.Context, src oras.ReadOnlyTarget, repository, tag string) 
 // read is Read, also returning the version's root descriptor.
 func read(ctx context.Context, src oras.ReadOnlyTarget, repository, tag string) (*index.Version, ocispec.Descriptor, error) {
 	v, err := bundle.Resolve(ctx, src, tag)
+	if errors.Is(err, bundle.ErrNotVersion) {
+		root, _ := src.Resolve(ctx, tag)
+		return nil, root, fmt.Errorf("%s:%s: %w: %w", repository, tag, ErrNotBundle, err)
+	}
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	if !isBundle(v) {
-		return nil, ocispec.Descriptor{}, fmt.Errorf("%s:%s: %w", repository, tag, ErrNotBundle)
+	isBundle, err := bundle.IsBundle(ctx, src, v, nil)
+	if errors.Is(err, errdef.ErrNotFound) {
+		return nil, v.Root, fmt.Errorf("%s:%s: %w: refers to a manifest the registry does not have: %w", repository, tag, ErrUnpublishable, err)
+	}
+	if err != nil {
+		return nil, v.Root, err
+	}
+	if !isBundle {
+		return nil, v.Root, fmt.Errorf("%s:%s is %s: %w", repository, tag, describe(v), ErrNotBundle)
+	}
+	d, err := bundle.ReadDeclared(ctx, src, v, nil)
+	if errors.Is(err, bundle.ErrNotVersion) || errors.Is(err, errdef.ErrNotFound) {
+		return nil, v.Root, fmt.Errorf("%s:%s: %w: %w", repository, tag, ErrUnpublishable, err)
+	}
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	if err := bundle.CheckPublication(repository, tag, d.Manifest.Name, d.Manifest.Version); err != nil {
+		return nil, v.Root, fmt.Errorf("%w: %w", ErrUnpublishable, err)
 	}
 	out := &index.Version{Repository: repository, Tag: tag, Digest: v.Root.Digest.String()}
-	var config []byte
-	var annotations map[string]string
 	if v.Index != nil {
-		annotations = v.Index.Annotations
+		out.Annotations = v.Index.Annotations
+	} else {
+		out.Annotations = d.Artifacts[0].Manifest.Annotations
 	}
-	for _, e := range v.Builds {
-		a, err := bundle.Fetch(ctx, src, e)
-		if err != nil {
-			return nil, ocispec.Descriptor{}, err
-		}
-		if a.Manifest.Config.MediaType == mediatypes.Config && config == nil {
-			config = a.Config
-		}
-		if v.Index == nil {
-			annotations = a.Manifest.Annotations
-		}
-		out.Builds = append(out.Builds, index.Build{Platform: e.Platform.String(), ManifestDigest: e.Descriptor.Digest.String(),
+	for _, a := range d.Artifacts {
+		out.Builds = append(out.Builds, index.Build{Platform: a.Entry.Platform.String(), ManifestDigest: a.Entry.Descriptor.Digest.String(),
 			LayerDigest: a.Layer.Digest.String(), Size: a.Layer.Size})
 	}
-	out.Annotations = annotations
-	if config == nil {
-		return nil, ocispec.Descriptor{}, fmt.Errorf("%s:%s has no %s config: %w", repository, tag, mediatypes.Config, ErrNotBundle)
-	}
-	m, _, err := mcpb.ParseManifest(config, mcpb.ParseOptions{})
-	if err != nil {
-		return nil, ocispec.Descriptor{}, fmt.Errorf("%s:%s: manifest.json: %w", repository, tag, err)
-	}
-	fill(out, m, config)
-	out.PublishedAt = published(annotations)
+	fill(out, d.Manifest, d.ManifestJSON)
+	out.PublishedAt = published(out.Annotations)
 	return out, v.Root, nil
 }
 
-// isBundle recognises our artifacts, and manifests carrying a .mcpb layer.
-func isBundle(v *bundle.Version) bool {
-	if v.Index != nil && v.Index.ArtifactType == mediatypes.ArtifactType {
-		return true
-	}
-	for _, b := range v.Builds {
-		if b.Descriptor.ArtifactType == mediatypes.ArtifactType {
-			return true
+// describe says what a version that is not a bundle is, for the reason a
+// sync or fsck prints.
+func describe(v *bundle.Version) string {
+	if v.Index != nil {
+		if v.Index.ArtifactType != "" {
+			return "an index of " + v.Index.ArtifactType
 		}
+		return "an index of " + fmt.Sprint(len(v.Builds)) + " manifests with no .mcpb layer (a multi-platform image?)"
 	}
-	return v.Index == nil // a single manifest: decided by its config below
+	if v.Root.ArtifactType != "" {
+		return "a " + v.Root.ArtifactType + " artifact"
+	}
+	return "a " + v.Root.MediaType + " with no .mcpb layer (a container image?)"
 }
 
 func fill(v *index.Version, m *mcpb.Manifest, config []byte) {

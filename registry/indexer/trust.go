@@ -12,6 +12,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/claims"
+	"github.com/mpak-oci/mpak/oci/yank"
 )
 
 // trust is what the referrers of a version say about it.
@@ -27,6 +28,8 @@ type trust struct {
 	// without one; report is that report (JSON).
 	level  int
 	report []byte
+	// yank is what the version's yank records decide.
+	yank yank.Status
 }
 
 // maxReport bounds the scan report the catalog keeps.
@@ -64,6 +67,7 @@ func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descr
 	if chosen != nil {
 		t.report = readReport(ctx, repo, *chosen)
 	}
+	t.yank = yank.Decide(all)
 	// What cannot be read is left out: an unreadable or replayed signature
 	// does not make a version signed.
 	c, _ := claims.Read(ctx, repo, root, all, claims.Options{})

@@ -30,18 +30,15 @@ func (s *Server) hooks(secret string) http.Handler {
 				return nil
 			}
 			err := s.indexer.Tag(ctx, repository, tag)
-			switch {
-			case errors.Is(err, indexer.ErrNotBundle):
-				s.metrics.indexed.WithLabelValues("skipped").Inc()
-				return nil
-			case err != nil:
-				s.metrics.indexed.WithLabelValues("error").Inc()
-				return err
+			s.recordIndexed(repository, tag, err)
+			var tampered *indexer.TamperedError
+			if err == nil || errors.As(err, &tampered) || errors.Is(err, indexer.ErrNotBundle) || errors.Is(err, indexer.ErrUnpublishable) {
+				return nil // a retry cannot change these
 			}
-			s.metrics.indexed.WithLabelValues("indexed").Inc()
-			if s.counter != nil {
-				s.counter.Invalidate(repository)
-			}
+			return err
+		},
+		OnDelete: func(ctx context.Context, repository, reference string) error {
+			s.deleted(ctx, repository, reference)
 			return nil
 		},
 		OnPull: func(ctx context.Context, repository, digest string) {

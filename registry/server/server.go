@@ -11,15 +11,18 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/api"
+	"github.com/mpak-oci/mpak/registry/guard"
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/searchcache"
 	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/internal/keylock"
 	"github.com/mpak-oci/mpak/registry/stats"
 	"github.com/mpak-oci/mpak/registry/web"
 )
@@ -53,7 +56,11 @@ type Options struct {
 	// SyncPrefixes.
 	SyncPrefixes []string
 	SyncInterval time.Duration
-	Logger       *slog.Logger
+	// AcceptMovedTags makes indexing take a version tag found on other
+	// bytes than were published as the new truth, instead of marking the
+	// version tampered (mpakd reindex --accept-registry).
+	AcceptMovedTags bool
+	Logger          *slog.Logger
 }
 
 // Server is a running mpakd.
@@ -94,12 +101,20 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{backend: b, mux: http.NewServeMux(), log: log, metrics: newMetrics()}
-	v2 := b.v2
+	rules := guard.Options{Repos: b.repos, Locker: &keylock.Locks{}, Logger: log}
 	if opts.Store != nil {
 		opts.Store = meteredStore{Store: opts.Store, m: s.metrics}
 		s.store = opts.Store
-		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log}
-		v2 = observePushes(v2, s.indexTag, func(r *http.Request, repository string, subject digest.Digest) {
+		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log, AcceptMoved: opts.AcceptMovedTags}
+		// The version lock lives in the catalog's database, so replicas
+		// sharing it publish one version at a time.
+		rules.Locker, rules.Catalog = opts.Store, opts.Store
+		rules.Published = s.published
+		rules.Deleted = s.deleted
+	}
+	v2 := guard.Middleware(b.v2, rules)
+	if opts.Store != nil {
+		v2 = observeAttachments(v2, func(r *http.Request, repository string, subject digest.Digest) {
 			s.indexSubject(r.Context(), repository, subject)
 		})
 		if opts.DataDir != "" {
@@ -157,21 +172,62 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// indexTag records a pushed version; a failure is logged, never returned to
-// the pushing client: the registry, the source of truth, has the version,
-// and mpakd reindex can catch up.
-func (s *Server) indexTag(r *http.Request, repository, tag string) {
+// published indexes a version mpakd has just stored, holding its lock. A
+// failure is logged, never returned to the pushing client: the registry,
+// the source of truth, has the version, and mpakd sync can catch up.
+func (s *Server) published(ctx context.Context, repository, tag string) {
 	start := time.Now()
-	err := s.indexer.Tag(r.Context(), repository, tag)
+	s.recordIndexed(repository, tag, s.indexer.TagHeld(ctx, repository, tag))
+	s.metrics.indexLag.WithLabelValues("push").Observe(time.Since(start).Seconds())
+}
+
+// recordIndexed counts and logs the outcome of indexing a tag.
+func (s *Server) recordIndexed(repository, tag string, err error) {
+	var tampered *indexer.TamperedError
 	switch {
+	case err == nil:
+		s.metrics.indexed.WithLabelValues("indexed").Inc()
+		if s.counter != nil {
+			s.counter.Invalidate(repository)
+		}
+	case errors.As(err, &tampered):
+		s.metrics.indexed.WithLabelValues("tampered").Inc()
 	case errors.Is(err, indexer.ErrNotBundle):
 		s.metrics.indexed.WithLabelValues("skipped").Inc()
-	case err != nil:
-		s.metrics.indexed.WithLabelValues("error").Inc()
-		s.log.Error("indexing a push failed; run mpakd reindex", "repository", repository, "tag", tag, "err", err)
+	case errors.Is(err, indexer.ErrUnpublishable):
+		s.metrics.indexed.WithLabelValues("unpublishable").Inc()
+		s.log.Warn("not indexed: a bundle that cannot be a version where it is", "repository", repository, "tag", tag, "err", err)
 	default:
-		s.metrics.indexed.WithLabelValues("indexed").Inc()
-		s.metrics.indexLag.WithLabelValues("push").Observe(time.Since(start).Seconds())
+		s.metrics.indexed.WithLabelValues("error").Inc()
+		s.log.Error("indexing failed; run mpakd sync", "repository", repository, "tag", tag, "err", err)
+	}
+}
+
+// deleted follows a delete the registry accepted: every version it may have
+// touched (by tag, or by its index or a build's manifest digest) is read
+// again, so the catalog drops what the registry no longer holds.
+func (s *Server) deleted(ctx context.Context, repository, reference string) {
+	vs, err := s.store.Versions(ctx, repository)
+	if err != nil {
+		if !errors.Is(err, index.ErrNotFound) {
+			s.log.Warn("following a delete failed; run mpakd sync", "repository", repository, "reference", reference, "err", err)
+		}
+		return
+	}
+	for _, v := range vs {
+		if v.Tag != reference && v.Digest != reference && !slices.ContainsFunc(v.Builds, func(b index.Build) bool { return b.ManifestDigest == reference }) {
+			continue
+		}
+		err := s.indexer.Tag(ctx, repository, v.Tag)
+		if err != nil && !errors.Is(err, indexer.ErrNotBundle) && !errors.Is(err, indexer.ErrUnpublishable) {
+			var tampered *indexer.TamperedError
+			if !errors.As(err, &tampered) {
+				s.log.Warn("following a delete failed; run mpakd sync", "repository", repository, "version", v.Version, "err", err)
+			}
+		}
+		if s.counter != nil {
+			s.counter.Invalidate(repository)
+		}
 	}
 }
 
@@ -189,50 +245,11 @@ func (s *Server) indexSubject(ctx context.Context, repository string, subject di
 	for _, v := range vs {
 		if v.Digest == subject.String() {
 			if err := s.indexer.Tag(ctx, repository, v.Tag); err != nil {
-				s.log.Warn("re-reading trust signals failed; run mpakd reindex", "repository", repository, "version", v.Version, "err", err)
+				s.log.Warn("re-reading trust signals failed; run mpakd sync", "repository", repository, "version", v.Version, "err", err)
 			}
 			return
 		}
 	}
-}
-
-// Reindex rebuilds the catalog from the registry: every repository, every
-// version tag. Download counts are kept.
-func (s *Server) Reindex(ctx context.Context) (repositories, versions int, err error) {
-	if s.indexer == nil {
-		return 0, 0, errors.New("reindex: no catalog store configured")
-	}
-	repos, err := s.backend.repos.Repositories(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("listing repositories: %w", err)
-	}
-	for _, repo := range repos {
-		n, err := s.indexer.Repository(ctx, repo)
-		if err != nil {
-			return repositories, versions, err
-		}
-		if n > 0 {
-			repositories++
-			versions += n
-		}
-	}
-	return repositories, versions, nil
-}
-
-// Sync indexes the named repositories: for upstreams whose catalog cannot
-// be listed, and to catch up after missed events.
-func (s *Server) Sync(ctx context.Context, repositories []string) (versions int, err error) {
-	if s.indexer == nil {
-		return 0, errors.New("sync: no catalog store configured")
-	}
-	for _, repo := range repositories {
-		n, err := s.indexer.Repository(ctx, repo)
-		if err != nil {
-			return versions, err
-		}
-		versions += n
-	}
-	return versions, nil
 }
 
 // Handler serves every endpoint; tests mount it on httptest servers.
