@@ -9,6 +9,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
+
+	"github.com/mpak-oci/mpak/registry/internal/ociapi"
 )
 
 // delete deletes a manifest through next and, when it had a subject, drops
@@ -30,9 +32,9 @@ func (m *middleware) delete(w http.ResponseWriter, r *http.Request, name, ref st
 		m.next.ServeHTTP(w, r)
 		return
 	}
-	held := &heldResponse{ResponseWriter: w}
+	held := ociapi.Hold(w)
 	m.next.ServeHTTP(held, r)
-	if held.status() == http.StatusAccepted {
+	if held.Status() == http.StatusAccepted {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), updateTimeout)
 		if err := m.indexes.remove(ctx, repo, name, subject, dgst, m.log); err != nil {
 			m.log.Warn("unlisting a deleted referrer failed; listings skip it, the fallback index keeps it",
@@ -40,7 +42,7 @@ func (m *middleware) delete(w http.ResponseWriter, r *http.Request, name, ref st
 		}
 		cancel()
 	}
-	held.flush()
+	held.Flush()
 }
 
 // subjectOf returns the subject of the stored manifest dgst, "" if it has

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
-	"sync"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -27,27 +25,22 @@ func FallbackTag(subject digest.Digest) string { return referrer.FallbackTag(sub
 // specsVersion is the schemaVersion every OCI index carries.
 var specsVersion = specs.Versioned{SchemaVersion: 2}
 
-// lockStripes bounds the memory the per-subject locks take; two subjects
-// sharing a stripe only wait for each other.
-const lockStripes = 64
-
 // fallbackIndexes reads and rewrites fallback indexes. A rewrite is a
 // read-modify-write of one tag, so concurrent pushes of referrers to one
-// subject would drop each other's entries; the stripes serialise them. That
-// holds within one process: replicas sharing storage can still race, as
-// clients in fallback mode do.
+// subject would drop each other's entries: each rewrite holds the
+// subject's lock, which is in-process by default and, given the catalog's
+// Locker, shared by every mpakd replica.
 type fallbackIndexes struct {
-	stripes [lockStripes]sync.Mutex
+	locker Locker
 }
 
-func (f *fallbackIndexes) lock(repository string, subject digest.Digest) func() {
-	h := fnv.New32a()
-	h.Write([]byte(repository))
-	h.Write([]byte{0})
-	h.Write([]byte(subject))
-	mu := &f.stripes[h.Sum32()%lockStripes]
-	mu.Lock()
-	return mu.Unlock
+// Locker holds a key exclusively (index.Store.Lock, or keylock.Locks).
+type Locker interface {
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
+func (f *fallbackIndexes) lock(ctx context.Context, repository string, subject digest.Digest) (func(), error) {
+	return f.locker.Lock(ctx, "referrers\x00"+repository+"\x00"+subject.String())
 }
 
 // read returns the fallback index of subject and the referrers it lists;
@@ -111,12 +104,22 @@ func (f *fallbackIndexes) remove(ctx context.Context, repo registry.Repository, 
 // deletes the superseded index (as oras-go does) so rewrites leave no
 // untagged manifests behind.
 func (f *fallbackIndexes) update(ctx context.Context, repo registry.Repository, name string, subject digest.Digest, log *slog.Logger, change func([]ocispec.Descriptor) []ocispec.Descriptor) error {
-	defer f.lock(name, subject)()
+	unlock, err := f.lock(ctx, name, subject)
+	if err != nil {
+		return fmt.Errorf("waiting to update the referrers index of %s: %w", subject, err)
+	}
+	defer unlock()
 	old, list, err := read(ctx, repo, subject)
 	if err != nil {
 		return err
 	}
 	updated := change(list)
+	if len(updated) == 0 && len(list) == 0 {
+		// Nothing to list and no list to change: writing an empty index
+		// would only add a tag (to an upstream that keeps referrers its
+		// own way, say).
+		return nil
+	}
 	b, err := json.Marshal(ocispec.Index{
 		Versioned: specsVersion,
 		MediaType: ocispec.MediaTypeImageIndex,

@@ -12,6 +12,8 @@ import (
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote/errcode"
+
+	"github.com/mpak-oci/mpak/registry/internal/ociapi"
 )
 
 // list answers GET /v2/<name>/referrers/<digest>[?artifactType=] from the
@@ -27,19 +29,19 @@ import (
 func (m *middleware) list(w http.ResponseWriter, r *http.Request, name, ref string) {
 	subject, err := digest.Parse(ref)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "DIGEST_INVALID", "referrers of "+strconv.Quote(ref)+": not a digest; use <algorithm>:<hex>, e.g. sha256:<64 hex digits>")
+		ociapi.WriteError(w, http.StatusBadRequest, "DIGEST_INVALID", "referrers of "+strconv.Quote(ref)+": not a digest; use <algorithm>:<hex>, e.g. sha256:<64 hex digits>", nil)
 		return
 	}
 	ctx := r.Context()
 	repo, err := m.repos.Repository(ctx, name)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "NAME_INVALID", "repository name "+strconv.Quote(name)+": "+err.Error())
+		ociapi.WriteError(w, http.StatusBadRequest, "NAME_INVALID", "repository name "+strconv.Quote(name)+": "+err.Error(), nil)
 		return
 	}
 	_, referrers, err := read(ctx, repo, subject)
 	if err != nil {
 		m.log.Error("listing referrers failed", "repository", name, "subject", subject, "err", err)
-		writeError(w, http.StatusInternalServerError, "UNKNOWN", "listing referrers of "+subject.String()+": "+err.Error())
+		ociapi.WriteError(w, http.StatusInternalServerError, "UNKNOWN", "listing referrers of "+subject.String()+": "+err.Error(), nil)
 		return
 	}
 	if len(referrers) == 0 {
@@ -49,11 +51,11 @@ func (m *middleware) list(w http.ResponseWriter, r *http.Request, name, ref stri
 		known, err := repositoryExists(ctx, repo, subject)
 		if err != nil {
 			m.log.Error("checking a repository exists failed", "repository", name, "err", err)
-			writeError(w, http.StatusInternalServerError, "UNKNOWN", "listing referrers of "+subject.String()+": "+err.Error())
+			ociapi.WriteError(w, http.StatusInternalServerError, "UNKNOWN", "listing referrers of "+subject.String()+": "+err.Error(), nil)
 			return
 		}
 		if !known {
-			writeError(w, http.StatusNotFound, "NAME_UNKNOWN", "repository "+strconv.Quote(name)+" not known to registry")
+			ociapi.WriteError(w, http.StatusNotFound, "NAME_UNKNOWN", "repository "+strconv.Quote(name)+" not known to registry", nil)
 			return
 		}
 	}
@@ -71,7 +73,7 @@ func (m *middleware) list(w http.ResponseWriter, r *http.Request, name, ref stri
 	}
 	body, err := json.Marshal(ocispec.Index{Versioned: specsVersion, MediaType: ocispec.MediaTypeImageIndex, Manifests: manifests})
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "UNKNOWN", err.Error())
+		ociapi.WriteError(w, http.StatusInternalServerError, "UNKNOWN", err.Error(), nil)
 		return
 	}
 	if artifactType != "" {

@@ -14,15 +14,22 @@
 // A manifest PUT that carries a subject is answered with OCI-Subject, which
 // tells clients the registry maintains the list, so they do not rewrite the
 // fallback tag themselves (and race each other doing it).
+//
+// In front of an upstream registry (Options.Upstream) the middleware steps
+// in only where the upstream lacks the API: a PUT the upstream answered
+// with OCI-Subject, and a referrers GET it answered, pass through as they
+// are.
 package referrers
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"oras.land/oras-go/v2/registry"
+
+	"github.com/mpak-oci/mpak/registry/internal/keylock"
+	"github.com/mpak-oci/mpak/registry/internal/ociapi"
 )
 
 // Repositories opens repositories of the registry the middleware fronts,
@@ -34,8 +41,17 @@ type Repositories interface {
 
 // Options configures Middleware.
 type Options struct {
-	// Repos is in-process access to the same registry next serves. Required.
+	// Repos is access to the same registry next serves, bypassing the
+	// middleware. Required.
 	Repos Repositories
+	// Locker serialises rewrites of one subject's list; default: within
+	// this process. Replicas sharing a registry pass a shared one.
+	Locker Locker
+	// Upstream marks next as a registry of its own that may have the
+	// referrers API (mpakd fronting Harbor, zot, distribution): its answers
+	// are used where it has the API, and the fallback list is kept only
+	// where it has not, as seen on each answer.
+	Upstream bool
 	// Logger receives failures that cannot be returned to a client (a
 	// fallback index that could not be updated after a stored push);
 	// default slog.Default().
@@ -53,27 +69,35 @@ func Middleware(next http.Handler, opts Options) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &middleware{next: next, repos: opts.Repos, log: log, indexes: &fallbackIndexes{}}
+	locker := opts.Locker
+	if locker == nil {
+		locker = &keylock.Locks{}
+	}
+	return &middleware{next: next, repos: opts.Repos, log: log, indexes: &fallbackIndexes{locker: locker}, upstream: opts.Upstream}
 }
 
 type middleware struct {
-	next    http.Handler
-	repos   Repositories
-	log     *slog.Logger
-	indexes *fallbackIndexes
+	next     http.Handler
+	repos    Repositories
+	log      *slog.Logger
+	indexes  *fallbackIndexes
+	upstream bool
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if name, ref, ok := splitPath(r.URL.Path, "/referrers/"); ok {
+	if name, ref, ok := ociapi.SplitPath(r.URL.Path, "/referrers/"); ok {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if m.upstream && m.upstreamLists(w, r) {
+				return
+			}
 			m.list(w, r, name, ref)
 			return
 		}
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "the referrers API is read-only: use GET")
+		ociapi.WriteError(w, http.StatusMethodNotAllowed, ociapi.CodeUnsupported, "the referrers API is read-only: use GET", nil)
 		return
 	}
-	if name, ref, ok := splitPath(r.URL.Path, "/manifests/"); ok {
+	if name, ref, ok := ociapi.SplitPath(r.URL.Path, "/manifests/"); ok {
 		switch r.Method {
 		case http.MethodPut:
 			m.put(w, r, name, ref)
@@ -86,20 +110,18 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.next.ServeHTTP(w, r)
 }
 
-// splitPath splits /v2/<name><sep><reference>. Names contain slashes, so
-// the last separator wins; a reference never contains one.
-func splitPath(p, sep string) (name, reference string, ok bool) {
-	rest, found := strings.CutPrefix(p, "/v2/")
-	if !found {
-		return "", "", false
+// upstreamLists answers a referrers request from the upstream when it has
+// the API, and reports whether it did. The rule is oras-go's: a 404 that
+// is not NAME_UNKNOWN means the registry has no referrers API.
+func (m *middleware) upstreamLists(w http.ResponseWriter, r *http.Request) bool {
+	held := ociapi.Hold(w)
+	m.next.ServeHTTP(held, r)
+	if held.Status() == http.StatusNotFound && !ociapi.HasCode(held.Body(), ociapi.CodeNameUnknown) {
+		for k := range w.Header() {
+			w.Header().Del(k)
+		}
+		return false
 	}
-	i := strings.LastIndex(rest, sep)
-	if i <= 0 {
-		return "", "", false
-	}
-	name, reference = rest[:i], rest[i+len(sep):]
-	if reference == "" || strings.Contains(reference, "/") {
-		return "", "", false
-	}
-	return name, reference, true
+	held.Flush()
+	return true
 }

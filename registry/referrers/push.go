@@ -9,6 +9,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/mpak-oci/mpak/registry/internal/ociapi"
 )
 
 // updateTimeout bounds a fallback index update, which runs even if the
@@ -25,7 +27,7 @@ func (m *middleware) put(w http.ResponseWriter, r *http.Request, name, ref strin
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxManifestBytes+1))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "MANIFEST_INVALID", "reading the manifest: "+err.Error())
+		ociapi.WriteError(w, http.StatusBadRequest, "MANIFEST_INVALID", "reading the manifest: "+err.Error(), nil)
 		return
 	}
 	if len(body) > maxManifestBytes {
@@ -52,9 +54,11 @@ func (m *middleware) put(w http.ResponseWriter, r *http.Request, name, ref strin
 		return
 	}
 
-	held := &heldResponse{ResponseWriter: w}
+	held := ociapi.Hold(w)
 	m.next.ServeHTTP(held, r)
-	if held.status() == http.StatusCreated {
+	// An upstream with the referrers API lists the referrer itself and
+	// says so with OCI-Subject; only one without it needs the fallback.
+	if held.Status() == http.StatusCreated && w.Header().Get("OCI-Subject") == "" {
 		if d, err := digest.Parse(w.Header().Get("Docker-Content-Digest")); err == nil {
 			desc.Digest = d
 		}
@@ -70,7 +74,7 @@ func (m *middleware) put(w http.ResponseWriter, r *http.Request, name, ref strin
 		// and a client rewriting the fallback tag would race this one.
 		w.Header().Set("OCI-Subject", subject.String())
 	}
-	held.flush()
+	held.Flush()
 }
 
 // addReferrer lists desc among the referrers of subject in repository name.

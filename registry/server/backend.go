@@ -33,27 +33,35 @@ type backend struct {
 // embeddedBackend serves distribution/v3 in-process with the referrers API
 // it lacks on top, keeping each subject's list in the registry as the
 // spec's fallback index.
-func embeddedBackend(ctx context.Context, dataDir string, log *slog.Logger) (*backend, error) {
+func embeddedBackend(ctx context.Context, dataDir string, locker referrers.Locker, log *slog.Logger) (*backend, error) {
 	reg, err := embedded.New(ctx, embedded.Options{Dir: dataDir})
 	if err != nil {
 		return nil, err
 	}
 	return &backend{
-		v2:    referrers.Middleware(reg, referrers.Options{Repos: reg, Logger: log}),
+		v2:    referrers.Middleware(reg, referrers.Options{Repos: reg, Locker: locker, Logger: log}),
 		repos: reg,
 		close: reg.Close,
 	}, nil
 }
 
 // upstreamBackend streams /v2/ to an existing registry; mpakd's own reads
-// go to it directly with the credentials in o.
-func upstreamBackend(u *url.URL, o remote.Options, log *slog.Logger) (*backend, error) {
+// go to it directly with the credentials in o. Where the upstream has no
+// referrers API (distribution, GHCR), mpakd keeps each subject's list in
+// its fallback tag, with those credentials, and answers OCI-Subject, so
+// clients never write fallback tags themselves.
+func upstreamBackend(u *url.URL, o remote.Options, locker referrers.Locker, log *slog.Logger) (*backend, error) {
 	p, err := proxy.New(u, proxy.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	o.PlainHTTP = o.PlainHTTP || u.Scheme == "http"
-	return &backend{v2: p, repos: upstreamRepos{host: u.Host, remote: o}, close: func() error { return nil }}, nil
+	repos := upstreamRepos{host: u.Host, remote: o}
+	return &backend{
+		v2:    referrers.Middleware(p, referrers.Options{Repos: repos, Locker: locker, Upstream: true, Logger: log}),
+		repos: repos,
+		close: func() error { return nil },
+	}, nil
 }
 
 type upstreamRepos struct {

@@ -88,27 +88,33 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	s := &Server{mux: http.NewServeMux(), log: log, metrics: newMetrics()}
+	// Publications and referrer lists are serialised per version and per
+	// subject: in the catalog's database when there is one, so replicas
+	// sharing it take turns, else within this process.
+	var locker guard.Locker = &keylock.Locks{}
+	if opts.Store != nil {
+		opts.Store = meteredStore{Store: opts.Store, m: s.metrics}
+		locker = opts.Store
+	}
 	var (
 		b   *backend
 		err error
 	)
 	if opts.Upstream != nil {
-		b, err = upstreamBackend(opts.Upstream, opts.UpstreamRemote, log)
+		b, err = upstreamBackend(opts.Upstream, opts.UpstreamRemote, locker, log)
 	} else {
-		b, err = embeddedBackend(ctx, opts.DataDir, log)
+		b, err = embeddedBackend(ctx, opts.DataDir, locker, log)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{backend: b, mux: http.NewServeMux(), log: log, metrics: newMetrics()}
-	rules := guard.Options{Repos: b.repos, Locker: &keylock.Locks{}, Logger: log}
+	s.backend = b
+	rules := guard.Options{Repos: b.repos, Locker: locker, Logger: log}
 	if opts.Store != nil {
-		opts.Store = meteredStore{Store: opts.Store, m: s.metrics}
 		s.store = opts.Store
 		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log, AcceptMoved: opts.AcceptMovedTags}
-		// The version lock lives in the catalog's database, so replicas
-		// sharing it publish one version at a time.
-		rules.Locker, rules.Catalog = opts.Store, opts.Store
+		rules.Catalog = opts.Store
 		rules.Published = s.published
 		rules.Deleted = s.deleted
 	}

@@ -39,3 +39,22 @@ func WriteError(w http.ResponseWriter, status int, code, message string, detail 
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// HasCode reports whether body is a distribution-spec error response
+// carrying code.
+func HasCode(body []byte, code string) bool {
+	var resp struct {
+		Errors []struct {
+			Code string `json:"code"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &resp) != nil {
+		return false
+	}
+	for _, e := range resp.Errors {
+		if e.Code == code {
+			return true
+		}
+	}
+	return false
+}

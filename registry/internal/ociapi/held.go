@@ -43,3 +43,6 @@ func (h *Held) Flush() {
 	h.ResponseWriter.WriteHeader(h.Status())
 	h.ResponseWriter.Write(h.body)
 }
+
+// Body is the held body.
+func (h *Held) Body() []byte { return h.body }
