@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/resolve"
@@ -72,7 +74,7 @@ func ResolveQuery(ctx context.Context, repo Resolver, r ref.Reference) (Resoluti
 			if root, err := repo.Resolve(ctx, tag); err == nil {
 				return pinned(ctx, repo, r, tag, root)
 			} else if !errors.Is(err, errdef.ErrNotFound) {
-				return Resolution{}, fmt.Errorf("resolving %s: %w", r, err)
+				return Resolution{}, fmt.Errorf("resolving %s: %w", r, explainHEAD(ctx, repo, tag, err))
 			}
 		}
 	}
@@ -102,4 +104,24 @@ func ResolveVersion(ctx context.Context, repo interface {
 	}
 	v.Yanked, v.Warning = res.Yanked, res.Warning()
 	return v, nil
+}
+
+// explainHEAD replaces the error of a HEAD request, which has no body, by
+// the registry's own explanation: the same request as a GET, whose error
+// body says why (mpakd refusing a tag moved behind its back, say).
+func explainHEAD(ctx context.Context, repo any, reference string, err error) error {
+	var resp *errcode.ErrorResponse
+	rf, ok := repo.(registry.ReferenceFetcher)
+	if !ok || !errors.As(err, &resp) || resp.Method != http.MethodHead || len(resp.Errors) > 0 {
+		return err
+	}
+	_, rc, gerr := rf.FetchReference(ctx, reference)
+	if gerr == nil {
+		rc.Close()
+		return err
+	}
+	if errors.As(gerr, &resp) && len(resp.Errors) > 0 {
+		return gerr
+	}
+	return err
 }

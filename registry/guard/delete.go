@@ -61,5 +61,5 @@ func (g *guard) deleteManifest(w http.ResponseWriter, r *http.Request, name, ref
 		g.opts.Deleted(dctx, name, ref)
 		cancel()
 	}
-	held.Flush()
+	held.Send()
 }

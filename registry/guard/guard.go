@@ -64,6 +64,9 @@ type Options struct {
 	// is answered: indexing here means the catalog names exactly what the
 	// tag holds, and a search right after a push finds it.
 	Published func(ctx context.Context, repository, tag string)
+	// Moved is called when a pull found a version's tag naming other bytes
+	// than were published (the pull was refused), so the catalog marks it.
+	Moved func(ctx context.Context, repository, tag string)
 	// Deleted is called once the registry has deleted a manifest (by tag
 	// or digest) the rules let through, so the catalog can follow.
 	Deleted func(ctx context.Context, repository, reference string)
@@ -86,6 +89,9 @@ func Middleware(next http.Handler, opts Options) http.Handler {
 	}
 	if opts.Published == nil {
 		opts.Published = func(context.Context, string, string) {}
+	}
+	if opts.Moved == nil {
+		opts.Moved = func(context.Context, string, string) {}
 	}
 	if opts.Deleted == nil {
 		opts.Deleted = func(context.Context, string, string) {}

@@ -106,7 +106,7 @@ func (g *guard) put(w http.ResponseWriter, r *http.Request, name, ref string) {
 		g.opts.Published(pctx, name, ref)
 		cancel()
 	}
-	held.Flush()
+	held.Send()
 }
 
 // checkBundle tells whether the manifest is a version of a bundle and, if

@@ -42,7 +42,7 @@ func (m *middleware) delete(w http.ResponseWriter, r *http.Request, name, ref st
 		}
 		cancel()
 	}
-	held.Flush()
+	held.Send()
 }
 
 // subjectOf returns the subject of the stored manifest dgst, "" if it has

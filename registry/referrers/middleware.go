@@ -122,6 +122,6 @@ func (m *middleware) upstreamLists(w http.ResponseWriter, r *http.Request) bool 
 		}
 		return false
 	}
-	held.Flush()
+	held.Send()
 	return true
 }

@@ -74,7 +74,7 @@ func (m *middleware) put(w http.ResponseWriter, r *http.Request, name, ref strin
 		// and a client rewriting the fallback tag would race this one.
 		w.Header().Set("OCI-Subject", subject.String())
 	}
-	held.Flush()
+	held.Send()
 }
 
 // addReferrer lists desc among the referrers of subject in repository name.

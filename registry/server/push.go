@@ -38,7 +38,7 @@ func observeAttachments(next http.Handler, onSubject func(r *http.Request, repos
 				onSubject(r, name, subject)
 			}
 		}
-		held.Flush()
+		held.Send()
 	})
 }
 

@@ -117,6 +117,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		rules.Catalog = opts.Store
 		rules.Published = s.published
 		rules.Deleted = s.deleted
+		rules.Moved = func(ctx context.Context, repository, tag string) {
+			s.recordIndexed(repository, tag, s.indexer.Tag(ctx, repository, tag))
+		}
 	}
 	v2 := guard.Middleware(b.v2, rules)
 	if opts.Store != nil {

@@ -38,8 +38,10 @@ func (h *Held) Status() int {
 	return h.code
 }
 
-// Flush sends the held answer.
-func (h *Held) Flush() {
+// Send sends the held answer. (Held has no Flush: a handler that flushes
+// as it writes, such as a reverse proxy, must not release the answer
+// early.)
+func (h *Held) Send() {
 	h.ResponseWriter.WriteHeader(h.Status())
 	h.ResponseWriter.Write(h.body)
 }
