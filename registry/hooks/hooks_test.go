@@ -38,6 +38,10 @@ func (c *calls) options() hooks.Options {
 			return nil
 		},
 		OnPull: func(_ context.Context, repository, digest string) { c.add("pull " + repository + "@" + digest) },
+		OnDelete: func(_ context.Context, repository, reference string) error {
+			c.add("delete " + repository + " " + reference)
+			return nil
+		},
 		OnManifestPull: func(_ context.Context, repository, digest string) {
 			c.add("manifest pull " + repository + "@" + digest)
 		},
@@ -153,11 +157,31 @@ func TestHarbor(t *testing.T) {
 
 func TestHarborIgnoresOtherTypes(t *testing.T) {
 	var c calls
-	payload := strings.Replace(fixture(t, "harbor-push-artifact.json"), "PUSH_ARTIFACT", "DELETE_ARTIFACT", 1)
+	payload := strings.Replace(fixture(t, "harbor-push-artifact.json"), "PUSH_ARTIFACT", "SCANNING_COMPLETED", 1)
 	if code, body := post(t, hooks.New(c.options()), "/hooks/harbor", secret, "application/json", strings.NewReader(payload)); code != http.StatusOK {
 		t.Fatalf("status %d: %s", code, body)
 	}
 	c.want(t)
+}
+
+// TestDeletes: Harbor's DELETE_ARTIFACT names the artifact's digest;
+// distribution reports a tag delete by tag and a manifest delete by digest.
+// Each is a delete mpakd follows.
+func TestDeletes(t *testing.T) {
+	var c calls
+	h := hooks.New(c.options())
+	payload := strings.Replace(fixture(t, "harbor-push-artifact.json"), "PUSH_ARTIFACT", "DELETE_ARTIFACT", 1)
+	if code, body := post(t, h, "/hooks/harbor", secret, "application/json", strings.NewReader(payload)); code != http.StatusOK {
+		t.Fatalf("Harbor: status %d: %s", code, body)
+	}
+	events := `{"events":[
+{"id":"d1","timestamp":"2026-11-24T10:00:00Z","action":"delete","target":{"repository":"acme/weather","tag":"1.2.3"},"request":{"method":"DELETE"}},
+{"id":"d2","timestamp":"2026-11-24T10:00:01Z","action":"delete","target":{"repository":"acme/weather","digest":"` + indexDigest + `"},"request":{"method":"DELETE"}}]}`
+	code, body := post(t, h, "/hooks/distribution", "Bearer "+secret, distributionType, strings.NewReader(events))
+	if code != http.StatusOK || !strings.Contains(body, `"deleted":2`) {
+		t.Fatalf("distribution: status %d: %s", code, body)
+	}
+	c.want(t, "delete acme/weather "+indexDigest, "delete acme/weather 1.2.3", "delete acme/weather "+indexDigest)
 }
 
 func TestUnauthorized(t *testing.T) {

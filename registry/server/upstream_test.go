@@ -76,6 +76,8 @@ log:
   level: error
 storage:
   inmemory: {}
+  delete:
+    enabled: true
 http:
   secret: test-secret
 auth:
@@ -550,4 +552,35 @@ func TestSyncPrefix(t *testing.T) {
 	if _, err := m.catalog.Bundle(context.Background(), "acmeish/thing"); err == nil {
 		t.Error("acmeish/thing, outside the prefix, was indexed")
 	}
+}
+
+// TestDeleteEventsFollowed: a version deleted straight on the upstream
+// leaves the catalog when the upstream's notification arrives.
+func TestDeleteEventsFollowed(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	m := listen(t)
+	upHost := upstreamRegistry(t, m.hooksURL())
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	m.serve(t, upHost, store)
+	pushTwoPlatforms(t, upHost)
+	eventually(t, "the push to be indexed", func() (bool, string) {
+		_, err := m.catalog.Version(context.Background(), "acme/weather", "1.0.0")
+		return err == nil, fmt.Sprint(err)
+	})
+	repo := repository(t, upHost)
+	desc, err := repo.Resolve(context.Background(), "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Delete(context.Background(), desc); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the delete to be followed", func() (bool, string) {
+		_, err := m.catalog.Version(context.Background(), "acme/weather", "1.0.0")
+		return err != nil && strings.Contains(err.Error(), "NOT_FOUND"), fmt.Sprint(err)
+	})
 }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	orasremote "oras.land/oras-go/v2/registry/remote"
+
+	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/registry/embedded"
+)
+
+// mpakd runs a maintenance command and returns what it printed.
+func mpakd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := rootCommand()
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+// pushDockerImage puts a Docker schema 2 image (what docker push writes)
+// under repository:tag.
+func pushDockerImage(t *testing.T, host, repository, tag string) {
+	t.Helper()
+	repo := repoAt(t, host, repository)
+	ctx := context.Background()
+	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	cd := ocispec.Descriptor{MediaType: "application/vnd.docker.container.image.v1+json", Digest: digest.FromBytes(config), Size: int64(len(config))}
+	if err := repo.Push(ctx, cd, bytes.NewReader(config)); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+		"config": cd, "layers": []any{}})
+	md := ocispec.Descriptor{MediaType: "application/vnd.docker.distribution.manifest.v2+json", Digest: digest.FromBytes(m), Size: int64(len(m))}
+	if err := repo.PushReference(ctx, md, bytes.NewReader(m), tag); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSyncReindexAndFsckSayWhy: a registry that mpakd fronts holds, beside
+// a good version, a Docker image under a version tag (listed first), a
+// bundle under another bundle's name, and a version mpakd never heard of.
+// sync and reindex index what can be indexed and say why for every other
+// tag, without stopping; fsck reports every difference and exits non-zero
+// until reindex has pruned what the registry deleted.
+func TestSyncReindexAndFsckSayWhy(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	up, err := embedded.New(context.Background(), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := httptest.NewServer(up)
+	defer upstream.Close()
+	defer up.Close()
+	upHost := strings.TrimPrefix(upstream.URL, "http://")
+	data := filepath.Join(t.TempDir(), "data")
+	flags := []string{"--upstream", upstream.URL, "--data", data}
+
+	pushDockerImage(t, upHost, "acme/weather", "0.9.0")
+	pushVersion(t, upHost, "acme/weather", "weather", "1.0.0")
+	pushVersion(t, upHost, "acme/weather", "weather", "1.1.0")
+	pushMismatched(t, upHost, "acme/weather", "storm", "2.0.0")
+
+	out, err := mpakd(t, append([]string{"sync", "-v", "acme/weather"}, flags...)...)
+	if err != nil {
+		t.Fatalf("sync: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"indexed 2 versions in 1 repositories",
+		`skipped acme/weather:2.0.0: not a valid version at this tag: acme/weather:2.0.0: manifest.json names the bundle "storm"`,
+		"not a bundle: acme/weather:0.9.0",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sync does not say %q:\n%s", want, out)
+		}
+	}
+
+	out, err = mpakd(t, append([]string{"fsck"}, flags...)...)
+	if err == nil || !strings.Contains(out, "acme/weather:2.0.0: mpak can pull it but the catalog cannot list it") {
+		t.Errorf("fsck: %v\n%s\nwant exit non-zero naming the mislabelled bundle", err, out)
+	}
+
+	// The registry's operator deletes 1.1.0, and the mislabelled bundle,
+	// behind mpakd's back.
+	deleteTag(t, upHost, "acme/weather", "1.1.0")
+	deleteTag(t, upHost, "acme/weather", "2.0.0")
+	out, err = mpakd(t, append([]string{"fsck"}, flags...)...)
+	if err == nil || !strings.Contains(out, "acme/weather:1.1.0: the catalog lists version 1.1.0") || !strings.Contains(out, "registry has no tag 1.1.0") {
+		t.Errorf("fsck after a delete: %v\n%s\nwant the missing 1.1.0 reported", err, out)
+	}
+	out, err = mpakd(t, append([]string{"reindex"}, flags...)...)
+	if err != nil || !strings.Contains(out, "pruned acme/weather@1.1.0") || !strings.Contains(out, "indexed 2 versions in 2 repositories") {
+		t.Errorf("reindex: %v\n%s\nwant 1.1.0 pruned, and 1.0.0 and elsewhere/storm indexed past the Docker image listed first", err, out)
+	}
+	if out, err = mpakd(t, append([]string{"fsck"}, flags...)...); err != nil || !strings.Contains(out, "agrees") {
+		t.Errorf("fsck after reindex: %v\n%s", err, out)
+	}
+}
+
+// pushMismatched puts a bundle named name under repository:version, which
+// mpak (and mpakd) would refuse: pushed as its own name, then copied.
+func pushMismatched(t *testing.T, host, repository, name, version string) {
+	t.Helper()
+	pushVersion(t, host, "elsewhere/"+name, name, version)
+	src, dst := repoAt(t, host, "elsewhere/"+name), repoAt(t, host, repository)
+	if _, err := oras.Copy(context.Background(), src, version, dst, version, oras.DefaultCopyOptions); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func deleteTag(t *testing.T, host, repository, tag string) {
+	t.Helper()
+	repo := repoAt(t, host, repository)
+	desc, err := repo.Resolve(context.Background(), tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Delete(context.Background(), desc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func repoAt(t *testing.T, host, repository string) *orasremote.Repository {
+	t.Helper()
+	r, _ := ref.Parse(host+"/"+repository, ref.Defaults{})
+	repo, err := remote.Options{}.Repository(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
