@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
-	"github.com/mpak-oci/mpak/registry/embedded"
+	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
 // mpakd runs a maintenance command and returns what it printed.
@@ -57,16 +56,9 @@ func pushDockerImage(t *testing.T, host, repository, tag string) {
 // until reindex has pruned what the registry deleted.
 func TestSyncReindexAndFsckSayWhy(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	up, err := embedded.New(context.Background(), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	upstream := httptest.NewServer(up)
-	defer upstream.Close()
-	defer up.Close()
-	upHost := strings.TrimPrefix(upstream.URL, "http://")
+	upHost := registrytest.Distribution(t)
 	data := filepath.Join(t.TempDir(), "data")
-	flags := []string{"--upstream", upstream.URL, "--data", data}
+	flags := []string{"--upstream", "http://" + upHost, "--data", data}
 
 	pushDockerImage(t, upHost, "acme/weather", "0.9.0")
 	pushVersion(t, upHost, "acme/weather", "weather", "1.0.0")

@@ -64,12 +64,7 @@ func (g *guard) put(w http.ResponseWriter, r *http.Request, name, ref string) {
 	root := ocispec.Descriptor{MediaType: mediaTypeOf(body, r.Header.Get("Content-Type")), Digest: digest.FromBytes(body), Size: int64(len(body))}
 	isBundle, err := g.checkBundle(ctx, repo, name, ref, root, body)
 	if err != nil {
-		var e *refusal
-		if errors.As(err, &e) {
-			g.refuse(w, r, e.status, e.code, e.message, e.detail)
-			return
-		}
-		g.refuse(w, r, http.StatusBadGateway, ociapi.CodeUnavailable, "mpakd could not read what "+name+":"+ref+" refers to: "+err.Error(), nil)
+		g.refuseFor(w, r, err, "mpakd could not read what "+name+":"+ref+" refers to")
 		return
 	}
 	if !isBundle && !resolve.IsSemverTag(ref) {
@@ -91,12 +86,7 @@ func (g *guard) put(w http.ResponseWriter, r *http.Request, name, ref string) {
 	}
 	defer unlock()
 	if err := g.checkTag(ctx, repo, name, ref, root, isBundle); err != nil {
-		var e *refusal
-		if errors.As(err, &e) {
-			g.refuse(w, r, e.status, e.code, e.message, e.detail)
-			return
-		}
-		g.refuse(w, r, http.StatusBadGateway, ociapi.CodeUnavailable, "mpakd could not check what "+name+":"+ref+" holds: "+err.Error(), nil)
+		g.refuseFor(w, r, err, "mpakd could not check what "+name+":"+ref+" holds")
 		return
 	}
 	held := ociapi.Hold(w)
@@ -210,6 +200,17 @@ func immutable(name, ref string, published, pushed digest.Digest) error {
 
 func conflictDetail(name, ref string, published, pushed digest.Digest) map[string]string {
 	return map[string]string{"repository": name, "tag": ref, "published": published.String(), "pushed": pushed.String()}
+}
+
+// refuseFor answers err: a rule's refusal as it is, anything else as the
+// registry failing to answer what (a check) needed.
+func (g *guard) refuseFor(w http.ResponseWriter, r *http.Request, err error, what string) {
+	var e *refusal
+	if errors.As(err, &e) {
+		g.refuse(w, r, e.status, e.code, e.message, e.detail)
+		return
+	}
+	g.refuse(w, r, http.StatusBadGateway, ociapi.CodeUnavailable, what+": "+err.Error(), nil)
 }
 
 // refusal is a rule's answer to a client.
