@@ -97,7 +97,10 @@ func (a *app) showCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show REF",
 		Short: "Show a bundle from the catalog: latest version, who signed it, tools, builds, versions and downloads",
-		Args:  cobra.ExactArgs(1),
+		Long: "Asks the mpakd catalog, as search does. The latest skips yanked versions unless every version is yanked.\n" +
+			"Yanked versions are marked with the publisher's reason; a version whose tag was moved outside mpakd\n" +
+			"(tampered) gets a warning and the digest it was published with, which is how mpakd still serves it.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, d, err := a.catalogClient()
 			if err != nil {
@@ -119,6 +122,13 @@ func (a *app) showCommand() *cobra.Command {
 				title = b.DisplayName + " (" + b.Name + ")"
 			}
 			a.printf("%s %s\n  %s\n", title, b.Version, b.Description)
+			// The latest is yanked only when every version is.
+			if b.Yanked {
+				a.printf("  yanked: %s\n", yankReason(b.YankReason))
+			}
+			if b.Tampered != "" {
+				a.printf("  warning: %s\n", tamperedWarning(b.Version, b.Digest, b.Tampered))
+			}
 			a.printf("  type: %s   license: %s   author: %s\n", b.ServerType, b.License, b.Author)
 			a.printf("  downloads: %d   signed: %v   level: L%d\n", b.Downloads, b.Signed, b.Level)
 			if b.SourceURL != "" {
@@ -141,12 +151,32 @@ func (a *app) showCommand() *cobra.Command {
 					break
 				}
 				a.printf("  %-14s %s  %6d downloads  %s\n", v.Version, v.PublishedAt.Format("2006-01-02"), v.Downloads, strings.Join(v.Platforms, ", "))
+				if v.Yanked {
+					a.printf("  %-14s yanked: %s\n", "", yankReason(v.YankReason))
+				}
+				if v.Tampered != "" {
+					a.printf("  %-14s warning: %s\n", "", tamperedWarning(v.Version, v.Digest, v.Tampered))
+				}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
+}
+
+func yankReason(reason string) string {
+	if reason == "" {
+		return "(no reason given)"
+	}
+	return reason
+}
+
+// tamperedWarning says that a version's tag was moved outside mpakd, so
+// it is pulled by the digest it was published with.
+func tamperedWarning(version, published, found string) string {
+	return "tag " + version + " was moved outside mpakd to " + found +
+		"; mpakd serves this version by digest only: pin " + published
 }
 
 // printClaims prints who the registry says signed the version and where it

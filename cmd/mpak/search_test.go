@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/registry/api"
+	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
@@ -96,5 +99,82 @@ func TestShowProvenanceThroughMpakd(t *testing.T) {
 	show := decode[catalog.BundleDetail](t, ok(t, "bundle", "show", "@example/hello", "--json"))
 	if p, _ := show.Provenance.Provenance(); p == nil || p.SourceRevision != "c0ffee" {
 		t.Errorf("show --json provenance: %+v", show.Provenance)
+	}
+}
+
+// TestShowYankedAndTampered: show marks yanked versions with their reason
+// and tampered ones with a warning and the published digest, in the human
+// output and --json, as the catalog has them.
+func TestShowYankedAndTampered(t *testing.T) {
+	store, err := sqlite.Open(":memory:")
+	must(t, err)
+	t.Cleanup(func() { store.Close() })
+	published := "sha256:" + strings.Repeat("0a", 32)
+	moved := "sha256:" + strings.Repeat("0b", 32)
+	for _, v := range []index.Version{
+		{Version: "0.9.0", Digest: published, Tampered: moved},
+		{Version: "1.0.0", Digest: "sha256:" + strings.Repeat("10", 32)},
+		{Version: "1.1.0", Digest: "sha256:" + strings.Repeat("11", 32), Yanked: true, YankReason: "leaks the API key; use 1.0.0"},
+		{Repository: "acme/gone", Version: "2.0.0", Digest: "sha256:" + strings.Repeat("20", 32), Yanked: true, YankReason: "abandoned"},
+	} {
+		if v.Repository == "" {
+			v.Repository = "acme/maps"
+		}
+		v.Tag, v.Name, v.Description, v.ServerType = v.Version, "maps", "Maps", "node"
+		v.Builds = []index.Build{{Platform: "any", ManifestDigest: v.Digest, LayerDigest: v.Digest, Size: 1}}
+		must(t, store.PutVersion(t.Context(), &v))
+	}
+	srv := httptest.NewServer(api.New(api.Options{Store: store}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	isolate(t, host)
+	t.Setenv(catalog.EnvIndexURL, srv.URL)
+
+	show := decode[catalog.BundleDetail](t, ok(t, "bundle", "show", "@acme/maps", "--json"))
+	var marks []string
+	for _, v := range show.Versions {
+		marks = append(marks, fmt.Sprintf("%s:%v:%s:%s", v.Version, v.Yanked, v.YankReason, v.Tampered))
+	}
+	if want := []string{"1.1.0:true:leaks the API key; use 1.0.0:", "1.0.0:false::", "0.9.0:false::" + moved}; show.Latest != "1.0.0" || show.Yanked ||
+		fmt.Sprint(marks) != fmt.Sprint(want) {
+		t.Errorf("show --json: latest %s (yanked %v), versions %v; want 1.0.0, %v", show.Latest, show.Yanked, marks, want)
+	}
+	human := ok(t, "bundle", "show", "@acme/maps")
+	for _, want := range []string{
+		"@acme/maps 1.0.0\n  Maps\n  type: node",
+		"yanked: leaks the API key; use 1.0.0\n",
+		"warning: tag 0.9.0 was moved outside mpakd to " + moved + "; mpakd serves this version by digest only: pin " + published + "\n",
+		"pull: mpak bundle pull " + host + "/acme/maps:1.0.0\n",
+	} {
+		if !strings.Contains(human, want) {
+			t.Errorf("show lacks %q:\n%s", want, human)
+		}
+	}
+	// The marks follow the version they belong to.
+	if i, j := strings.Index(human, "  1.1.0 "), strings.Index(human, "yanked: leaks"); i < 0 || j < i || strings.Contains(human[i:j], "  1.0.0 ") {
+		t.Errorf("the yank reason is not under 1.1.0:\n%s", human)
+	}
+	if i, j := strings.Index(human, "  0.9.0 "), strings.Index(human, "warning: tag 0.9.0"); i < 0 || j < i {
+		t.Errorf("the warning is not under 0.9.0:\n%s", human)
+	}
+
+	// Every version yanked: the latest is, and says so.
+	gone := decode[catalog.BundleDetail](t, ok(t, "bundle", "show", "@acme/gone", "--json"))
+	if gone.Version != "2.0.0" || !gone.Yanked || gone.YankReason != "abandoned" {
+		t.Errorf("show --json of an all-yanked bundle: %s yanked %v %q", gone.Version, gone.Yanked, gone.YankReason)
+	}
+	if human := ok(t, "bundle", "show", "@acme/gone"); !strings.Contains(human, "@acme/gone 2.0.0\n  Maps\n  yanked: abandoned\n") {
+		t.Errorf("show of an all-yanked bundle:\n%s", human)
+	}
+
+	// A tampered latest: the reference pins the published digest.
+	moved1 := index.Version{Repository: "acme/moved", Version: "1.0.0", Tag: "1.0.0", Digest: published, Tampered: moved,
+		Name: "moved", Description: "Moved", ServerType: "node"}
+	must(t, store.PutVersion(t.Context(), &moved1))
+	human = ok(t, "bundle", "show", "@acme/moved")
+	for _, want := range []string{"  warning: tag 1.0.0 was moved outside mpakd to " + moved, "pull: mpak bundle pull " + host + "/acme/moved@" + published} {
+		if !strings.Contains(human, want) {
+			t.Errorf("show of a tampered latest lacks %q:\n%s", want, human)
+		}
 	}
 }

@@ -16,7 +16,7 @@ type Bundle struct {
 	// repository path.
 	Name        string    `json:"name"`
 	Repository  string    `json:"repository"`
-	Reference   string    `json:"reference"` // host/repository:version, ready to pull
+	Reference   string    `json:"reference"` // host/repository:version, ready to pull (@digest when tampered)
 	DisplayName string    `json:"display_name,omitempty"`
 	Description string    `json:"description"`
 	Version     string    `json:"version"`
@@ -27,6 +27,12 @@ type Bundle struct {
 	Signed      bool      `json:"signed"`
 	Level       int       `json:"level"`
 	PublishedAt time.Time `json:"published_at"`
+	// Yanked, YankReason and Tampered describe Version, as in
+	// VersionDetail: a bundle's latest is yanked only when all its
+	// versions are.
+	Yanked     bool   `json:"yanked"`
+	YankReason string `json:"yank_reason,omitempty"`
+	Tampered   string `json:"tampered,omitempty"`
 }
 
 // Pagination describes a page of results.
@@ -68,6 +74,9 @@ type VersionSummary struct {
 	PublishedAt time.Time `json:"published_at"`
 	Downloads   int64     `json:"downloads"`
 	Platforms   []string  `json:"platforms"`
+	Yanked      bool      `json:"yanked"`
+	YankReason  string    `json:"yank_reason,omitempty"`
+	Tampered    string    `json:"tampered,omitempty"`
 }
 
 // VersionDetail is GET /v1/bundles/{name}/versions/{version}.
@@ -95,8 +104,19 @@ type VersionDetail struct {
 	Annotations     map[string]any `json:"annotations,omitempty"`
 	Signed          bool           `json:"signed"`
 	Level           int            `json:"level"`
-	PublishedAt     time.Time      `json:"published_at"`
-	Downloads       int64          `json:"downloads"`
+	// Yanked is set when the publisher withdrew the version (mpak bundle
+	// yank), YankReason says why: it is never a bundle's latest (unless
+	// every version is yanked) and is pulled only when pinned exactly.
+	Yanked     bool   `json:"yanked"`
+	YankReason string `json:"yank_reason,omitempty"`
+	// Tampered is the digest the version's tag was found to name instead
+	// of Digest, the version as published: the tag was moved by something
+	// that bypassed mpakd. mpakd then serves the version by digest only
+	// (Reference pins Digest), and refuses its tag. Empty when the tag
+	// holds Digest.
+	Tampered    string    `json:"tampered,omitempty"`
+	PublishedAt time.Time `json:"published_at"`
+	Downloads   int64     `json:"downloads"`
 	// DownloadsDaily is this version's last 90 days, oldest first (in a
 	// BundleDetail, the bundle's series takes its place).
 	DownloadsDaily []DayCount `json:"downloads_daily,omitempty"`
@@ -146,6 +166,10 @@ type Download struct {
 	Size      int64  `json:"size"`
 	URL       string `json:"url"` // the blob URL on this server
 	Reference string `json:"reference"`
+	// Yanked versions are still served (an exact pin is allowed); the
+	// answer also carries "Warning: 299 - \"yanked: <reason>\"".
+	Yanked     bool   `json:"yanked"`
+	YankReason string `json:"yank_reason,omitempty"`
 }
 
 // Error is every error body: {"error":{"code","message"}}.

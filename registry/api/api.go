@@ -125,8 +125,13 @@ func blobPath(repository, digest string) string {
 	return "/v2/" + repository + "/blobs/" + digest
 }
 
-// reference is a pullable host/repository:tag.
+// reference is a pullable host/repository:tag, or host/repository@digest
+// (the version as published) when the tag was moved behind mpakd's back:
+// mpakd refuses that tag, and it would name other bytes anyway.
 func reference(host string, v *index.Version) string {
+	if v.Tampered != "" {
+		return host + "/" + v.Repository + "@" + v.Digest
+	}
 	tag := v.Tag
 	if tag == "" {
 		tag = v.Version

@@ -14,11 +14,12 @@ const (
 	colorBlue     = "#007ec6"
 	colorOrange   = "#fe7d37"
 	colorGreen    = "#4c1"
+	colorRed      = "#e05d44"
 	colorNotFound = "#9f9f9f"
 )
 
 // levelColors go from grey (no level) to green (L4).
-var levelColors = [5]string{colorNotFound, "#e05d44", colorOrange, "#a4a61d", colorGreen}
+var levelColors = [5]string{colorNotFound, colorRed, colorOrange, "#a4a61d", colorGreen}
 
 // badge is GET /v1/bundles/@scope/name/badge.svg?type=version|downloads|level: a
 // shields-style badge for READMEs. An unknown bundle still gets an image,
@@ -48,6 +49,15 @@ func (a *api) badge(w http.ResponseWriter, r *http.Request, repository string) e
 		value = "v" + latest.Version
 		if latest.Prerelease {
 			color = colorOrange
+		}
+		// The latest is yanked only when every version is: say so, in
+		// red, rather than advertise it. A tampered one is served by
+		// digest only.
+		switch {
+		case latest.Tampered != "":
+			value, color = value+" tampered", colorRed
+		case latest.Yanked:
+			value, color = value+" yanked", colorRed
 		}
 	case "level":
 		// The trust level of the latest version, from its scan report;

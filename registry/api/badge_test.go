@@ -88,6 +88,28 @@ func TestBadgePrerelease(t *testing.T) {
 	}
 }
 
+// The version badge shows the latest, which skips yanked versions; when
+// every version is yanked it says so, and a tampered latest likewise.
+func TestBadgeYankedAndTampered(t *testing.T) {
+	f := markedFixture(t)
+	one := version("acme/moved", "1.0.0", "node", "Moved", "any")
+	one.Tampered = movedTo
+	if err := f.store.PutVersion(t.Context(), &one); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string][]string{
+		"/v1/bundles/@acme/maps/badge.svg":  {"v1.0.0", colorBlue},
+		"/v1/bundles/@acme/gone/badge.svg":  {"v1.1.0 yanked", colorRed},
+		"/v1/bundles/@acme/moved/badge.svg": {"v1.0.0 tampered", colorRed},
+	} {
+		_, body := f.get(t, path)
+		fills, texts := badgeTexts(t, body)
+		if len(texts) != 4 || texts[2] != want[0] || fills[2] != want[1] {
+			t.Errorf("%s: %q %v, want %s in %s", path, texts, fills, want[0], want[1])
+		}
+	}
+}
+
 // Badge texts are escaped: they can come from a publisher.
 func TestBadgeEscapes(t *testing.T) {
 	rec := httptest.NewRecorder()

@@ -145,13 +145,19 @@ func (a *api) stats(ctx context.Context, repository string) (*index.Stats, error
 	return s, err
 }
 
-// latestOf is the highest release, else the highest prerelease: the
-// version `mpak bundle pull @scope/name` installs. vs is highest first and
-// not empty.
+// latestOf is the version `mpak bundle pull @scope/name` installs, chosen
+// as the stores choose Bundle.Latest: the highest release that is not
+// yanked, else the highest prerelease that is not, and only when every
+// version is yanked the highest release, else the highest prerelease. vs
+// is highest first and not empty.
 func latestOf(vs []index.Version) *index.Version {
-	for i := range vs {
-		if !vs[i].Prerelease {
-			return &vs[i]
+	for _, yanked := range []bool{false, true} {
+		for _, prerelease := range []bool{false, true} {
+			for i := range vs {
+				if vs[i].Yanked == yanked && vs[i].Prerelease == prerelease {
+					return &vs[i]
+				}
+			}
 		}
 	}
 	return &vs[0]
@@ -181,6 +187,9 @@ func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalo
 		Builds:          make([]catalog.Build, 0, len(v.Builds)),
 		Signed:          v.Signed,
 		Level:           v.Level,
+		Yanked:          v.Yanked,
+		YankReason:      v.YankReason,
+		Tampered:        v.Tampered,
 		PublishedAt:     v.PublishedAt,
 		Downloads:       stats.ByVersion[v.Version],
 		DownloadsDaily:  dailySeries(stats.Of(func(d *index.Download) bool { return d.Version == v.Version }).Daily, a.now()),
@@ -231,6 +240,9 @@ func (a *api) summaries(vs []index.Version, stats *index.Stats) []catalog.Versio
 			PublishedAt: v.PublishedAt,
 			Downloads:   stats.ByVersion[v.Version],
 			Platforms:   platforms(v),
+			Yanked:      v.Yanked,
+			YankReason:  v.YankReason,
+			Tampered:    v.Tampered,
 		})
 	}
 	return out

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"mime"
 	"net/http"
 	"strings"
@@ -13,7 +14,8 @@ import (
 // download is GET .../versions/{version}/download?os=&arch=. It answers
 // where the chosen build's .mcpb is, as JSON, or redirects there. The
 // redirect goes to this server's /v2/ blob URL rather than anywhere
-// cheaper, because that GET is what counts the download.
+// cheaper, because that GET is what counts the download. A yanked
+// version is served with a Warning header; a tampered one not at all (409).
 func (a *api) download(w http.ResponseWriter, r *http.Request, repository, version string) error {
 	asJSON, err := wantsJSON(r)
 	if err != nil {
@@ -23,26 +25,68 @@ func (a *api) download(w http.ResponseWriter, r *http.Request, repository, versi
 	if err != nil {
 		return err
 	}
+	host := a.host(r)
+	if v.Tampered != "" {
+		// The version is asked for by name, and its tag names other bytes
+		// than were published: answer neither, as mpakd's /v2/ refuses the
+		// tag. The published version stays available by digest.
+		return &apiError{http.StatusConflict, codeTampered, fmt.Sprintf(
+			"%s %s was published as %s, but the registry's tag %s now names %s: it was moved by something that bypassed mpakd, "+
+				"so mpakd serves this version by digest only. Pull it as published with mpak bundle pull %s, and tell the registry's operator",
+			a.names.display(repository), v.Version, v.Digest, v.Tag, v.Tampered, reference(host, v))}
+	}
 	p := r.URL.Query()
 	b, err := selectBuild(v, p.Get("os"), p.Get("arch"), a.names.display(repository))
 	if err != nil {
 		return err
 	}
+	if v.Yanked {
+		// Served all the same: a yanked version is withdrawn from latest
+		// and ranges, not from those who pin it exactly.
+		w.Header().Set("Warning", yankWarning(v.YankReason))
+	}
 	if !asJSON {
 		http.Redirect(w, r, blobPath(v.Repository, b.LayerDigest), http.StatusTemporaryRedirect)
 		return nil
 	}
-	host := a.host(r)
 	writeJSON(w, http.StatusOK, &catalog.Download{
-		Name:      a.names.display(repository),
-		Version:   v.Version,
-		Platform:  b.Platform,
-		Digest:    b.LayerDigest,
-		Size:      b.Size,
-		URL:       scheme(r) + "://" + host + blobPath(v.Repository, b.LayerDigest),
-		Reference: reference(host, v),
+		Name:       a.names.display(repository),
+		Version:    v.Version,
+		Platform:   b.Platform,
+		Digest:     b.LayerDigest,
+		Size:       b.Size,
+		URL:        scheme(r) + "://" + host + blobPath(v.Repository, b.LayerDigest),
+		Reference:  reference(host, v),
+		Yanked:     v.Yanked,
+		YankReason: v.YankReason,
 	})
 	return nil
+}
+
+// yankWarning is the Warning header (RFC 7234 warn-code 299, a persistent
+// warning) of a yanked version's download: 299 - "yanked: <reason>". The
+// reason is the publisher's text, so it is made a valid quoted-string:
+// quotes and backslashes escaped, anything but printable ASCII replaced
+// (the JSON answer carries the reason exactly).
+func yankWarning(reason string) string {
+	var b strings.Builder
+	b.WriteString(`299 - "yanked`)
+	if reason != "" {
+		b.WriteString(": ")
+	}
+	for _, r := range reason {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // wantsJSON tells an API client (?format=json, or Accept naming

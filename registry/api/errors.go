@@ -16,6 +16,9 @@ const (
 	codeBadRequest       = "BAD_REQUEST"
 	codeMethodNotAllowed = "METHOD_NOT_ALLOWED"
 	codeInternal         = "INTERNAL"
+	// codeTampered answers (409) a download of a version whose tag was
+	// moved outside mpakd: it is served by its published digest only.
+	codeTampered = "TAMPERED"
 )
 
 // apiError is a failure a handler answers with.

@@ -226,7 +226,7 @@ var (
 // What the server.json schema requires of what we serve, read as plain
 // JSON so the field names themselves are checked.
 func TestServerSchemaFields(t *testing.T) {
-	f := defaultFixture(t)
+	f := markedFixture(t) // yanked and tampered versions among them
 	_, body := f.get(t, "/v0.1/servers", "X-Forwarded-Proto: https")
 	var l struct {
 		Servers []struct {
@@ -238,9 +238,11 @@ func TestServerSchemaFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	byKey := map[string]index.Version{}
-	for _, v := range fixtureVersions() {
-		byKey[v.Repository+"@"+v.Version] = v
+	for _, v := range append(fixtureVersions(), markedVersions()...) {
+		byKey[v.Repository+":"+v.Version] = v
+		byKey[v.Repository+"@"+v.Digest] = v // a tampered version's identifier
 	}
+	statuses := map[string]bool{}
 	for _, item := range l.Servers {
 		s := item.Server
 		name, _ := s["name"].(string)
@@ -254,17 +256,17 @@ func TestServerSchemaFields(t *testing.T) {
 		if s["$schema"] != serverSchema || s["version"] == "" {
 			t.Errorf("%s: $schema %v version %v", name, s["$schema"], s["version"])
 		}
-		if _, ok := item.Meta["io.modelcontextprotocol.registry/official"].(map[string]any); !ok {
-			t.Errorf("%s: no official _meta: %v", name, item.Meta)
+		officialSchema(t, name+"@"+fmt.Sprint(s["version"]), item.Meta)
+		if o, ok := item.Meta["io.modelcontextprotocol.registry/official"].(map[string]any); ok {
+			statuses[fmt.Sprint(o["status"])] = true
 		}
-		// Find the version from its oci package.
+		// Find the version from its oci package: repository:tag, or
+		// repository@digest for a tampered version.
 		pkgs, _ := s["packages"].([]any)
 		last, _ := pkgs[len(pkgs)-1].(map[string]any)
 		ref, _ := last["identifier"].(string)
-		repoTag := strings.TrimPrefix(ref, testHost+"/")
-		i := strings.LastIndexByte(repoTag, ':')
-		v, ok := byKey[repoTag[:i]+"@"+repoTag[i+1:]]
-		if last["registryType"] != "oci" || !ok || s["version"] != v.Version {
+		v, ok := byKey[strings.TrimPrefix(ref, testHost+"/")]
+		if last["registryType"] != "oci" || !ok || s["version"] != v.Version || (v.Tampered != "") != strings.Contains(ref, "@") {
 			t.Fatalf("%s: last package %v is not the version's oci reference", name, last)
 		}
 		if len(pkgs) != len(v.Builds)+1 {
@@ -304,6 +306,9 @@ func TestServerSchemaFields(t *testing.T) {
 				t.Errorf("%s: repository %v", name, s["repository"])
 			}
 		}
+	}
+	if len(l.Servers) != len(byKey)/2 || !statuses["active"] || !statuses["deprecated"] {
+		t.Errorf("%d servers with statuses %v: want every version, active and deprecated ones", len(l.Servers), statuses)
 	}
 }
 

@@ -72,6 +72,9 @@ func (a *api) hit(host string, b *index.Bundle) catalog.Bundle {
 		Signed:      v.Signed,
 		Level:       v.Level,
 		PublishedAt: v.PublishedAt,
+		Yanked:      v.Yanked,
+		YankReason:  v.YankReason,
+		Tampered:    v.Tampered,
 	}
 }
 

@@ -33,11 +33,16 @@ type responseMeta struct {
 	Official officialMeta `json:"io.modelcontextprotocol.registry/official"`
 }
 
+// officialMeta is the registry's own _meta. Its schema (the MCP Registry
+// OpenAPI's ServerResponse) allows no other keys.
 type officialMeta struct {
-	Status      string    `json:"status"`
-	PublishedAt time.Time `json:"publishedAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
-	IsLatest    bool      `json:"isLatest"`
+	Status string `json:"status"` // active | deprecated | deleted
+	// StatusMessage says why a version is deprecated; at most 500
+	// characters.
+	StatusMessage string    `json:"statusMessage,omitempty"`
+	PublishedAt   time.Time `json:"publishedAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+	IsLatest      bool      `json:"isLatest"`
 }
 
 type serverDetail struct {
@@ -82,11 +87,46 @@ type buildMeta struct {
 	Size       int64  `json:"size"`
 }
 
-// Schema limits of ServerDetail.
+// Schema limits of ServerDetail and of the official _meta.
 const (
-	maxDescription = 100
-	maxTitle       = 100
+	maxDescription   = 100
+	maxTitle         = 100
+	maxStatusMessage = 500
 )
+
+// Official statuses. "deleted" is never served: deleted versions leave
+// the catalog.
+const (
+	statusActive     = "active"
+	statusDeprecated = "deprecated"
+)
+
+// statusOf maps the catalog's marks to the official registry's lifecycle
+// status. A yanked version is "deprecated" with its reason, as the
+// official registry's publishers deprecate a version. A tampered version
+// stays listed, also "deprecated", with a message saying that its tag
+// moved: clients of this API are told rather than left to find a version
+// missing, and its packages pin the published bytes by digest (the oci
+// identifier is repository@digest, the mcpb ones are blobs by digest), so
+// what they install is still what was published.
+func statusOf(v *index.Version) (status, message string) {
+	var parts []string
+	if v.Tampered != "" {
+		parts = append(parts, "the registry's tag "+v.Tag+" was moved outside mpakd to "+v.Tampered+
+			"; mpakd serves this version only by its published digest "+v.Digest)
+	}
+	if v.Yanked {
+		y := "yanked by the publisher"
+		if v.YankReason != "" {
+			y += ": " + v.YankReason
+		}
+		parts = append(parts, y)
+	}
+	if len(parts) == 0 {
+		return statusActive, ""
+	}
+	return statusDeprecated, truncate(strings.Join(parts, "; "), maxStatusMessage)
+}
 
 // serverOf renders a version as an MCP Registry server response. base is
 // "scheme://host" of this server, whose /v2/ API serves the blobs.
@@ -124,11 +164,13 @@ func serverOf(base, host string, v *index.Version, isLatest bool) serverResponse
 	if published.IsZero() {
 		published = v.IndexedAt
 	}
+	status, message := statusOf(v)
 	return serverResponse{Server: d, Meta: responseMeta{Official: officialMeta{
-		Status:      "active", // deleted versions leave the catalog
-		PublishedAt: published.UTC(),
-		UpdatedAt:   v.IndexedAt.UTC(),
-		IsLatest:    isLatest,
+		Status:        status,
+		StatusMessage: message,
+		PublishedAt:   published.UTC(),
+		UpdatedAt:     v.IndexedAt.UTC(),
+		IsLatest:      isLatest,
 	}}}
 }
 

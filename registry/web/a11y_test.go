@@ -57,6 +57,8 @@ func TestAccessibility(t *testing.T) {
 		{"empty search", "/search?q=nothing-matches-this", "form.filters"},
 		{"bundle (signed, provenance)", "/@acme/weather", "#provenance"},
 		{"version (unsigned)", "/@acme/weather/v/1.0.0", "#provenance"},
+		{"version (yanked)", "/@acme/weather/v/1.2.0", "#yanked"},
+		{"version (tampered)", "/@acme/weather/v/0.9.0", "#tampered"},
 		{"bundle (hostile claims)", "/@acme/clock", "#provenance"},
 		{"not found", "/@acme/wether", "main"},
 	}

@@ -41,8 +41,8 @@ func artifacts(t *testing.T) string {
 }
 
 // browserCatalog serves the API and the UI over a catalog with a signed
-// version (keyless signature and SLSA provenance), an older one, and a
-// bundle whose claimed provenance is hostile.
+// version (keyless signature and SLSA provenance), an older one, a yanked
+// and a tampered one, and a bundle whose claimed provenance is hostile.
 func browserCatalog(t *testing.T) *httptest.Server {
 	t.Helper()
 	st, err := sqlite.Open(":memory:")
@@ -54,7 +54,11 @@ func browserCatalog(t *testing.T) *httptest.Server {
 	latest.Provenance = []byte(ghProvenance)
 	clock := version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, true)
 	clock.Provenance = []byte(evilProvenance)
-	for _, v := range []*index.Version{version("acme/weather", "1.0.0", "Forecasts for any city", evilReadme, 2, false), latest, clock} {
+	yanked := version("acme/weather", "1.2.0", "Forecasts for any city", evilReadme, 2, false)
+	yanked.Yanked, yanked.YankReason = true, "leaks the API key in logs; use 1.1.0"
+	tampered := version("acme/weather", "0.9.0", "Forecasts for any city", evilReadme, 1, false)
+	tampered.Tampered = movedTo
+	for _, v := range []*index.Version{version("acme/weather", "1.0.0", "Forecasts for any city", evilReadme, 2, false), latest, clock, yanked, tampered} {
 		if err := st.PutVersion(t.Context(), v); err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,9 @@ type hit struct {
 	Downloads                                         int64
 	Level                                             int
 	Signed                                            bool
+	// Yanked and Tampered mark the latest: yanked only when every version
+	// is.
+	Yanked, Tampered bool
 }
 
 func (u *ui) hits(res *index.Results) []hit {
@@ -32,7 +35,8 @@ func (u *ui) hits(res *index.Results) []hit {
 			ps = append(ps, bd.Platform)
 		}
 		out = append(out, hit{Name: u.display(b.Repository), Description: v.Description, Version: v.Version,
-			ServerType: v.ServerType, Platforms: strings.Join(ps, ", "), Downloads: b.Downloads, Level: v.Level, Signed: v.Signed})
+			ServerType: v.ServerType, Platforms: strings.Join(ps, ", "), Downloads: b.Downloads, Level: v.Level, Signed: v.Signed,
+			Yanked: v.Yanked, Tampered: v.Tampered != ""})
 	}
 	return out
 }
@@ -108,14 +112,31 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, err)
 		return
 	}
-	v := &vs[0]
+	// The bundle's latest is the store's, which skips yanked versions
+	// unless every version is yanked: the page without a version shows it,
+	// and a yanked version's page points to it.
+	latest, latestVersion := &vs[0], vs[0].Version
+	b, err := u.opts.Store.Bundle(ctx, repository)
+	switch {
+	case err == nil:
+		latestVersion = b.Latest.Version
+	case !errors.Is(err, index.ErrNotFound):
+		u.fail(w, err)
+		return
+	}
+	v := latest
 	for i := range vs {
-		if version == "" && !vs[i].Prerelease || vs[i].Version == version {
+		if vs[i].Version == latestVersion {
+			latest = &vs[i]
+		}
+		if vs[i].Version == version {
 			v = &vs[i]
-			break
 		}
 	}
-	if version != "" && v.Version != version {
+	switch {
+	case version == "":
+		v = latest
+	case v.Version != version:
 		u.notFound(w, r, name+"@"+version)
 		return
 	}
@@ -136,15 +157,23 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 	if readme == "" {
 		readme = v.Description
 	}
+	// Snippets name the version by its tag, unless the tag was moved
+	// behind mpakd's back: mpakd refuses it then, and it names other
+	// bytes, so they pin the digest that was published.
+	pin := v.Version
+	if v.Tampered != "" {
+		pin = v.Digest
+	}
 	u.render(w, http.StatusOK, "bundle", map[string]any{
 		"Title": display, "Name": display, "V": v, "Versions": vs, "Stats": stats, "Config": userConfig(v),
+		"Latest":  latest,
 		"Readme":  renderMarkdown(readme),
-		"Run":     "mpak bundle run " + ref + "@" + v.Version,
+		"Run":     "mpak bundle run " + ref + "@" + pin,
 		"Pull":    "mpak bundle pull " + u.host(r) + "/" + repository + "@" + v.Digest,
-		"Claude":  claudeConfig(display, ref, v.Version),
+		"Claude":  claudeConfig(display, ref, pin),
 		"Chart":   template.HTML(chart(stats.Daily, time.Now())),
 		"Scan":    scanControls(v.ScanReport),
-		"Prov":    provenanceOf(v.Provenance, ref+"@"+v.Version),
+		"Prov":    provenanceOf(v.Provenance, ref+"@"+pin),
 		"Updated": v.PublishedAt,
 	})
 }

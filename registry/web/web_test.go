@@ -197,3 +197,100 @@ func TestSignedWithoutClaims(t *testing.T) {
 		t.Errorf("a signed version without indexed claims:\n%s", body)
 	}
 }
+
+// movedTo is the digest a tampered version's tag was found on.
+var movedTo = "sha256:" + strings.Repeat("ab", 32)
+
+// markedFixture is a catalog with yanked and tampered versions, as the
+// indexer marks them: acme/maps 0.9.0 (tampered), 1.0.0 and 1.1.0
+// (yanked), and acme/gone, whose only version is yanked.
+func markedFixture(t *testing.T) *httptest.Server {
+	t.Helper()
+	st, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tampered := version("acme/maps", "0.9.0", "Maps", "Maps.", 0, false)
+	tampered.Tampered = movedTo
+	yanked := version("acme/maps", "1.1.0", "Maps", "Maps.", 0, false)
+	yanked.Yanked, yanked.YankReason = true, "leaks the <b>API key</b>; use 1.0.0"
+	gone := version("acme/gone", "1.0.0", "Gone", "Gone.", 0, false)
+	gone.Yanked, gone.YankReason = true, "abandoned"
+	for _, v := range []*index.Version{tampered, version("acme/maps", "1.0.0", "Maps", "Maps.", 0, false), yanked, gone} {
+		if err := st.PutVersion(t.Context(), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(web.New(web.Options{Store: st, PublicHost: "reg.example"}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestYankedAndTamperedPages: the bundle page shows the latest that is
+// not yanked and marks the others in its versions list; a yanked
+// version's page says why and points to the latest; a tampered version's
+// page warns with both digests, and its snippets pin the published one.
+func TestYankedAndTamperedPages(t *testing.T) {
+	srv := markedFixture(t)
+	contains := func(page, body string, wants ...string) {
+		t.Helper()
+		for _, want := range wants {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %s", page, want)
+			}
+		}
+	}
+	lacks := func(page, body string, unwanted ...string) {
+		t.Helper()
+		for _, u := range unwanted {
+			if strings.Contains(body, u) {
+				t.Errorf("%s has %s", page, u)
+			}
+		}
+	}
+	yankedLabel := ` <span class="label label-yanked">yanked</span>`
+	tamperedLabel := ` <span class="label label-tampered">tampered</span>`
+
+	_, _, body := get(t, srv.URL+"/@acme/maps")
+	contains("bundle page", body,
+		`<strong class="version">1.0.0</strong> · `,
+		"mpak bundle run @acme/maps@1.0.0",
+		`<a href="/@acme/maps/v/1.1.0">1.1.0</a>`+yankedLabel+`<br><span class="why">leaks the &lt;b&gt;API key&lt;/b&gt;; use 1.0.0</span>`,
+		`<a href="/@acme/maps/v/0.9.0">0.9.0</a>`+tamperedLabel+`<br><span class="why">tag moved; served by digest only</span>`,
+		`<a href="/@acme/maps/v/1.0.0">1.0.0</a></td>`)
+	lacks("bundle page", body, `class="notice`, "<b>API key</b>")
+
+	_, _, body = get(t, srv.URL+"/@acme/maps/v/1.1.0")
+	contains("yanked version's page", body,
+		`<strong class="version">1.1.0</strong>`+yankedLabel+` · `,
+		`<h2 id="yanked">This version is yanked</h2>`,
+		"The publisher withdrew it: “leaks the &lt;b&gt;API key&lt;/b&gt;; use 1.0.0”",
+		`The latest version is <a href="/@acme/maps/v/1.0.0">1.0.0</a>.`)
+	lacks("yanked version's page", body, `id="tampered"`)
+
+	published := version("acme/maps", "0.9.0", "", "", 0, false).Digest
+	_, _, body = get(t, srv.URL+"/@acme/maps/v/0.9.0")
+	contains("tampered version's page", body,
+		`<strong class="version">0.9.0</strong>`+tamperedLabel+` · `,
+		`<h2 id="tampered">Warning: this version's tag was moved</h2>`,
+		"tag <code>0.9.0</code> no longer holds this version",
+		"serves this version by its published digest only",
+		"<dt>Published digest</dt><dd><code>"+published+"</code></dd>",
+		"<dt>Digest the tag names now</dt><dd><code>"+movedTo+"</code></dd>",
+		"mpak bundle run @acme/maps@"+published,
+		"mpak bundle pull reg.example/acme/maps@"+published,
+		`&#34;args&#34;: [&#34;run&#34;, &#34;@acme/maps@`+published+`&#34;]`)
+	lacks("tampered version's page", body, "@acme/maps@0.9.0", `id="yanked"`)
+
+	_, _, body = get(t, srv.URL+"/@acme/gone")
+	contains("all-yanked bundle page", body,
+		`<strong class="version">1.0.0</strong>`+yankedLabel,
+		"The publisher withdrew it: “abandoned”",
+		"Every version of this bundle is yanked.")
+
+	_, _, body = get(t, srv.URL+"/")
+	contains("home page", body,
+		`<a href="/@acme/gone">@acme/gone</a> <span class="version">1.0.0</span>`+yankedLabel+`</h3>`,
+		`<a href="/@acme/maps">@acme/maps</a> <span class="version">1.0.0</span></h3>`)
+}
