@@ -105,7 +105,7 @@ func rootCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withServer(cmd, f, func(srv *server.Server) error {
 				reports, err := srv.Sync(cmd.Context(), args)
-				printReports(cmd.OutOrStdout(), reports, f.verbose)
+				printReports(cmd.OutOrStdout(), reports)
 				return err
 			})
 		},
@@ -142,9 +142,7 @@ func rootCommand() *cobra.Command {
 		},
 	}
 	addStoreFlags(fsck)
-	for _, c := range []*cobra.Command{reindex, sync, fsck} {
-		c.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "also list the tags that hold something other than a bundle")
-	}
+	fsck.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "also list the tags that hold something other than a bundle")
 	root.AddCommand(serve, reindex, sync, fsck, healthcheckCommand())
 	return root
 }
@@ -201,7 +199,7 @@ func withServer(cmd *cobra.Command, f *serveFlags, run func(*server.Server) erro
 func runReindex(cmd *cobra.Command, f *serveFlags) error {
 	return withServer(cmd, f, func(srv *server.Server) error {
 		reports, err := srv.Reindex(cmd.Context())
-		printReports(cmd.OutOrStdout(), reports, f.verbose)
+		printReports(cmd.OutOrStdout(), reports)
 		return err
 	})
 }

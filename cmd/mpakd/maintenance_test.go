@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"oras.land/oras-go/v2"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -49,8 +51,9 @@ func pushDockerImage(t *testing.T, host, repository, tag string) {
 }
 
 // TestSyncReindexAndFsckSayWhy: a registry that mpakd fronts holds, beside
-// a good version, a Docker image under a version tag (listed first), a
-// bundle under another bundle's name, and a version mpakd never heard of.
+// good versions, one of them pushed as a plain `oras push` makes it, a
+// Docker image under a version tag (listed first) and a bundle under
+// another bundle's name.
 // sync and reindex index what can be indexed and say why for every other
 // tag, without stopping; fsck reports every difference and exits non-zero
 // until reindex has pruned what the registry deleted.
@@ -64,15 +67,16 @@ func TestSyncReindexAndFsckSayWhy(t *testing.T) {
 	pushVersion(t, upHost, "acme/weather", "weather", "1.0.0")
 	pushVersion(t, upHost, "acme/weather", "weather", "1.1.0")
 	pushMismatched(t, upHost, "acme/weather", "storm", "2.0.0")
+	pushPlainOras(t, upHost, "acme/weather", "weather", "1.2.0")
 
-	out, err := mpakd(t, append([]string{"sync", "-v", "acme/weather"}, flags...)...)
+	out, err := mpakd(t, append([]string{"sync", "acme/weather"}, flags...)...)
 	if err != nil {
 		t.Fatalf("sync: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"indexed 2 versions in 1 repositories",
-		`skipped acme/weather:2.0.0: not a valid version at this tag: acme/weather:2.0.0: manifest.json names the bundle "storm"`,
-		"not a bundle: acme/weather:0.9.0",
+		"indexed 3 versions in 1 repositories",
+		`skipped: acme/weather:2.0.0 is not publishable there: manifest.json names the bundle "storm"`,
+		"warning: skipped, not a bundle: acme/weather:0.9.0 holds a application/vnd.docker.distribution.manifest.v2+json, not an OCI index or manifest of bundle builds",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sync does not say %q:\n%s", want, out)
@@ -93,11 +97,36 @@ func TestSyncReindexAndFsckSayWhy(t *testing.T) {
 		t.Errorf("fsck after a delete: %v\n%s\nwant the missing 1.1.0 reported", err, out)
 	}
 	out, err = mpakd(t, append([]string{"reindex"}, flags...)...)
-	if err != nil || !strings.Contains(out, "pruned acme/weather@1.1.0") || !strings.Contains(out, "indexed 2 versions in 2 repositories") {
+	if err != nil || !strings.Contains(out, "pruned acme/weather@1.1.0") || !strings.Contains(out, "indexed 3 versions in 2 repositories") {
 		t.Errorf("reindex: %v\n%s\nwant 1.1.0 pruned, and 1.0.0 and elsewhere/storm indexed past the Docker image listed first", err, out)
 	}
 	if out, err = mpakd(t, append([]string{"fsck"}, flags...)...); err != nil || !strings.Contains(out, "agrees") {
 		t.Errorf("fsck after reindex: %v\n%s", err, out)
+	}
+}
+
+// pushPlainOras pushes a bundle as `oras push repo:version x.mcpb` does: one
+// layer of oras's default media type, titled with the file's name, and an
+// empty config.
+func pushPlainOras(t *testing.T, host, repository, name, version string) {
+	t.Helper()
+	ctx := context.Background()
+	repo := repoAt(t, host, repository)
+	b, err := os.ReadFile(mcpbtest.Pack(t, name, version, "plain"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := ocispec.Descriptor{MediaType: "application/vnd.oci.image.layer.v1.tar", Digest: digest.FromBytes(b), Size: int64(len(b)),
+		Annotations: map[string]string{ocispec.AnnotationTitle: name + ".mcpb"}}
+	if err := repo.Push(ctx, layer, bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	root, err := oras.PackManifest(ctx, repo, oras.PackManifestVersion1_1, "application/vnd.unknown.artifact.v1", oras.PackManifestOptions{Layers: []ocispec.Descriptor{layer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Tag(ctx, root, version); err != nil {
+		t.Fatal(err)
 	}
 }
 

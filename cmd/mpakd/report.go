@@ -10,7 +10,7 @@ import (
 // printReports says what reindex or sync did, repository by repository:
 // every tag not indexed with why, so "indexed 0 versions" is never the
 // whole story.
-func printReports(w io.Writer, reports []*indexer.Report, verbose bool) {
+func printReports(w io.Writer, reports []*indexer.Report) {
 	var indexed, repos int
 	for _, r := range reports {
 		indexed += len(r.Indexed)
@@ -18,10 +18,10 @@ func printReports(w io.Writer, reports []*indexer.Report, verbose bool) {
 			repos++
 		}
 		for _, k := range r.Skipped {
-			if !k.NotBundle {
-				fmt.Fprintf(w, "skipped %s:%s: %s\n", r.Repository, k.Tag, k.Reason)
-			} else if verbose {
-				fmt.Fprintf(w, "not a bundle: %s\n", k.Reason)
+			if k.NotBundle {
+				fmt.Fprintf(w, "warning: skipped, not a bundle: %s\n", k.Reason)
+			} else {
+				fmt.Fprintf(w, "skipped: %s\n", k.Reason)
 			}
 		}
 		for _, t := range r.Tampered {

@@ -48,18 +48,18 @@ func ReadDeclared(ctx context.Context, src content.Fetcher, v *Version, rootMani
 				if ctx.Err() != nil {
 					return nil, err
 				}
-				return nil, fmt.Errorf("build %s: %w: %w", e.Descriptor.Digest, ErrNotVersion, err)
+				return nil, notVersion("build %s: %w", e.Descriptor.Digest, err)
 			}
 		}
 		m, _, err := mcpb.ParseManifest(config, mcpb.ParseOptions{})
 		if err != nil {
-			return nil, fmt.Errorf("build %s: %w: manifest.json: %w", e.Descriptor.Digest, ErrNotVersion, err)
+			return nil, notVersion("build %s: manifest.json: %w", e.Descriptor.Digest, err)
 		}
 		if d.Manifest == nil {
 			d.ManifestJSON, d.Manifest = config, m
 		} else if m.Name != d.Manifest.Name || m.Version != d.Manifest.Version {
-			return nil, fmt.Errorf("build %s declares %s@%s but build %s declares %s@%s: %w: every build of a version must be the same name and version",
-				e.Descriptor.Digest, m.Name, m.Version, d.Artifacts[0].Entry.Descriptor.Digest, d.Manifest.Name, d.Manifest.Version, ErrNotVersion)
+			return nil, notVersion("build %s declares %s@%s but build %s declares %s@%s: every build of a version must be the same name and version",
+				e.Descriptor.Digest, m.Name, m.Version, d.Artifacts[0].Entry.Descriptor.Digest, d.Manifest.Name, d.Manifest.Version)
 		}
 		d.Artifacts = append(d.Artifacts, a)
 	}

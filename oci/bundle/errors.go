@@ -29,3 +29,14 @@ func (e *VersionExistsError) Is(target error) bool { return target == ErrVersion
 func errInvalidEpoch(s string) error {
 	return fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970: unset it or set an integer", s)
 }
+
+// notVersion is an error about content that is no bundle version: it
+// reads as its message alone and matches ErrNotVersion.
+func notVersion(format string, args ...any) error {
+	return contentError{fmt.Errorf(format, args...)}
+}
+
+type contentError struct{ error }
+
+func (e contentError) Is(target error) bool { return target == ErrNotVersion }
+func (e contentError) Unwrap() error        { return e.error }

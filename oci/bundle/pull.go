@@ -69,7 +69,7 @@ func ParseVersion(reference string, root ocispec.Descriptor, data []byte) (*Vers
 	case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
 		var idx ocispec.Index
 		if err := json.Unmarshal(data, &idx); err != nil {
-			return nil, fmt.Errorf("index %s is not valid JSON: %w: %w", root.Digest, ErrNotVersion, err)
+			return nil, notVersion("index %s is not valid JSON: %w", root.Digest, err)
 		}
 		v.Index = &idx
 		for _, d := range idx.Manifests {
@@ -83,16 +83,16 @@ func ParseVersion(reference string, root ocispec.Descriptor, data []byte) (*Vers
 		// says otherwise in its annotations.
 		var m ocispec.Manifest
 		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("manifest %s is not valid JSON: %w: %w", root.Digest, ErrNotVersion, err)
+			return nil, notVersion("manifest %s is not valid JSON: %w", root.Digest, err)
 		}
 		d := root
 		d.Annotations = m.Annotations
 		v.Builds = []Entry{{Platform: mediatypes.FromDescriptor(d), Descriptor: root}}
 	default:
-		return nil, fmt.Errorf("%s is a %s, not an OCI index or manifest: %w", reference, root.MediaType, ErrNotVersion)
+		return nil, notVersion("%s is a %s, not an OCI index or manifest", reference, root.MediaType)
 	}
 	if len(v.Builds) == 0 {
-		return nil, fmt.Errorf("%s has no bundle builds in its index: %w", reference, ErrNotVersion)
+		return nil, notVersion("%s has no bundle builds in its index", reference)
 	}
 	return v, nil
 }
@@ -181,10 +181,10 @@ func fetchFrom(ctx context.Context, src content.Fetcher, e Entry, data []byte) (
 	var err error
 	a := &Artifact{Entry: e}
 	if err := json.Unmarshal(data, &a.Manifest); err != nil {
-		return nil, fmt.Errorf("manifest %s is not valid JSON: %w: %w", e.Descriptor.Digest, ErrNotVersion, err)
+		return nil, notVersion("manifest %s is not valid JSON: %w", e.Descriptor.Digest, err)
 	}
 	if a.Layer, err = bundleLayer(a.Manifest); err != nil {
-		return nil, fmt.Errorf("manifest %s: %w: %w", e.Descriptor.Digest, ErrNotVersion, err)
+		return nil, notVersion("manifest %s: %w", e.Descriptor.Digest, err)
 	}
 	if c := a.Manifest.Config; c.Size > 0 && c.Size <= maxMetadata {
 		if a.Config, err = fetchAll(ctx, src, c); err != nil {

@@ -67,7 +67,12 @@ func (ix *Indexer) Check(ctx context.Context, repository string) ([]Difference, 
 			}
 			skips = append(skips, Skip{Tag: tag, Reason: err.Error(), NotBundle: true})
 		case errors.Is(err, ErrUnpublishable):
-			diff(tag, "mpak can pull it but the catalog cannot list it: "+err.Error(), "republish it where its manifest.json says, with mpak bundle push")
+			reason := err.Error()
+			var skip *SkipError
+			if errors.As(err, &skip) {
+				reason = "it " + skip.Reason
+			}
+			diff(tag, "mpak can pull it but the catalog cannot list it: "+reason, "republish it where its manifest.json says, with mpak bundle push")
 		case err != nil:
 			return diffs, skips, fmt.Errorf("reading %s:%s: %w", repository, tag, err)
 		case cv == nil:

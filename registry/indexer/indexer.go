@@ -41,6 +41,24 @@ var (
 	ErrUnpublishable = errors.New("not a valid version at this tag")
 )
 
+// SkipError says why a tag was not indexed. It matches ErrNotBundle or
+// ErrUnpublishable.
+type SkipError struct {
+	Repository, Tag string
+	// Reason completes "repository:tag ...", e.g. "holds a container image".
+	Reason    string
+	NotBundle bool
+	Err       error
+}
+
+func (e *SkipError) Error() string { return e.Repository + ":" + e.Tag + " " + e.Reason }
+
+func (e *SkipError) Is(target error) bool {
+	return e.NotBundle && target == ErrNotBundle || !e.NotBundle && target == ErrUnpublishable
+}
+
+func (e *SkipError) Unwrap() error { return e.Err }
+
 // TamperedError is a version whose tag was found on other bytes than were
 // published. The catalog keeps the published digest and marks the
 // version.
@@ -193,33 +211,36 @@ func Read(ctx context.Context, src oras.ReadOnlyTarget, repository, tag string) 
 
 // read is Read, also returning the version's root descriptor.
 func read(ctx context.Context, src oras.ReadOnlyTarget, repository, tag string) (*index.Version, ocispec.Descriptor, error) {
+	skip := func(root ocispec.Descriptor, notBundle bool, reason string, err error) (*index.Version, ocispec.Descriptor, error) {
+		return nil, root, &SkipError{Repository: repository, Tag: tag, Reason: reason, NotBundle: notBundle, Err: err}
+	}
 	v, err := bundle.Resolve(ctx, src, tag)
 	if errors.Is(err, bundle.ErrNotVersion) {
 		root, _ := src.Resolve(ctx, tag)
-		return nil, root, fmt.Errorf("%s:%s: %w: %w", repository, tag, ErrNotBundle, err)
+		return skip(root, true, "holds a "+root.MediaType+", not an OCI index or manifest of bundle builds", err)
 	}
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
 	isBundle, err := bundle.IsBundle(ctx, src, v, nil)
 	if errors.Is(err, errdef.ErrNotFound) {
-		return nil, v.Root, fmt.Errorf("%s:%s: %w: refers to a manifest the registry does not have: %w", repository, tag, ErrUnpublishable, err)
+		return skip(v.Root, false, "refers to a manifest the registry does not have: "+err.Error(), err)
 	}
 	if err != nil {
 		return nil, v.Root, err
 	}
 	if !isBundle {
-		return nil, v.Root, fmt.Errorf("%s:%s is %s: %w", repository, tag, describe(v), ErrNotBundle)
+		return skip(v.Root, true, "holds "+describe(v), nil)
 	}
 	d, err := bundle.ReadDeclared(ctx, src, v, nil)
 	if errors.Is(err, bundle.ErrNotVersion) || errors.Is(err, errdef.ErrNotFound) {
-		return nil, v.Root, fmt.Errorf("%s:%s: %w: %w", repository, tag, ErrUnpublishable, err)
+		return skip(v.Root, false, "is not a valid bundle version: "+err.Error(), err)
 	}
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
 	if err := bundle.CheckPublication(repository, tag, d.Manifest.Name, d.Manifest.Version); err != nil {
-		return nil, v.Root, fmt.Errorf("%w: %w", ErrUnpublishable, err)
+		return skip(v.Root, false, "is not publishable there: "+strings.TrimPrefix(err.Error(), repository+":"+tag+": "), err)
 	}
 	out := &index.Version{Repository: repository, Tag: tag, Digest: v.Root.Digest.String()}
 	if v.Index != nil {

@@ -16,7 +16,8 @@ import (
 
 // Skip is a tag that was not indexed, and why.
 type Skip struct {
-	Tag    string
+	Tag string
+	// Reason is the whole sentence: "acme/x:1.0.0 holds ...".
 	Reason string
 	// NotBundle: the tag holds something else (an image, a signature),
 	// which is expected in a shared registry; otherwise it holds a bundle

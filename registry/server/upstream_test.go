@@ -23,6 +23,7 @@ import (
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory" // registers "inmemory"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/crypto/bcrypt"
+	"oras.land/oras-go/v2"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
@@ -582,5 +583,53 @@ func TestDeleteEventsFollowed(t *testing.T) {
 	eventually(t, "the delete to be followed", func() (bool, string) {
 		_, err := m.catalog.Version(context.Background(), "acme/weather", "1.0.0")
 		return err != nil && strings.Contains(err.Error(), "NOT_FOUND"), fmt.Sprint(err)
+	})
+}
+
+// TestMovedTagFromEvents: a push straight to the upstream that moves a
+// published tag is caught from the upstream's notification: the catalog
+// keeps the published digest and marks the version tampered.
+func TestMovedTagFromEvents(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	m := listen(t)
+	upHost := upstreamRegistry(t, m.hooksURL())
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	m.serve(t, upHost, store)
+	pushTwoPlatforms(t, upHost)
+	var published string
+	eventually(t, "the push to be indexed", func() (bool, string) {
+		v, err := m.catalog.Version(context.Background(), "acme/weather", "1.0.0")
+		if err == nil {
+			published = v.Digest
+		}
+		return err == nil, fmt.Sprint(err)
+	})
+
+	// Another weather 1.0.0, copied over the tag straight on the upstream.
+	plan, err := bundle.Prepare([]bundle.File{{Path: mcpbtest.Pack(t, "weather", "1.0.0", "moved"), Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := ref.Parse(upHost+"/elsewhere/weather", ref.Defaults{})
+	elsewhere, err := remote.Options{Credentials: credentialsFor(t, upHost)}.Repository(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Push(context.Background(), elsewhere, plan, "1.0.0", bundle.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oras.Copy(context.Background(), elsewhere, "1.0.0", repository(t, upHost), "1.0.0", oras.DefaultCopyOptions); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the moved tag to be marked tampered", func() (bool, string) {
+		v, err := m.catalog.Version(context.Background(), "acme/weather", "1.0.0")
+		if err != nil {
+			return false, err.Error()
+		}
+		return v.Digest == published && v.Tampered == plan.Index.Digest.String(), fmt.Sprintf("digest %s, tampered %q", v.Digest, v.Tampered)
 	})
 }
