@@ -14,6 +14,8 @@ import (
 	"oras.land/oras-go/v2"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
@@ -161,4 +163,43 @@ func repoAt(t *testing.T, host, repository string) *orasremote.Repository {
 		t.Fatal(err)
 	}
 	return repo
+}
+
+// TestReindexAcceptRegistry: a tag moved on the registry behind mpakd is
+// reported tampered by reindex, which keeps the published digest, until an
+// operator accepts the registry's tags with --accept-registry.
+func TestReindexAcceptRegistry(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	upHost := registrytest.Distribution(t)
+	flags := []string{"--upstream", "http://" + upHost, "--data", filepath.Join(t.TempDir(), "data")}
+	pushVersion(t, upHost, "acme/weather", "weather", "1.0.0")
+	if out, err := mpakd(t, append([]string{"sync", "acme/weather"}, flags...)...); err != nil || !strings.Contains(out, "indexed 1 versions") {
+		t.Fatalf("sync: %v\n%s", err, out)
+	}
+	// Other bytes of weather 1.0.0, copied over the tag on the registry.
+	plan, err := bundle.Prepare([]bundle.File{{Path: mcpbtest.Pack(t, "weather", "1.0.0", "moved"), Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := repoAt(t, upHost, "elsewhere/weather")
+	if _, err := bundle.Push(context.Background(), src, plan, "1.0.0", bundle.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oras.Copy(context.Background(), src, "1.0.0", repoAt(t, upHost, "acme/weather"), "1.0.0", oras.DefaultCopyOptions); err != nil {
+		t.Fatal(err)
+	}
+	moved := plan.Index.Digest.String()
+	out, err := mpakd(t, append([]string{"reindex"}, flags...)...)
+	if err != nil || !strings.Contains(out, "tampered acme/weather:1.0.0") || !strings.Contains(out, "now names "+moved) {
+		t.Fatalf("reindex of a moved tag: %v\n%s\nwant it reported tampered", err, out)
+	}
+	if out, err := mpakd(t, append([]string{"fsck", "acme/weather"}, flags...)...); err == nil {
+		t.Fatalf("fsck with a tampered version passed:\n%s", out)
+	}
+	if out, err := mpakd(t, append([]string{"reindex", "--accept-registry"}, flags...)...); err != nil || strings.Contains(out, "tampered") {
+		t.Fatalf("reindex --accept-registry: %v\n%s", err, out)
+	}
+	if out, err := mpakd(t, append([]string{"fsck", "acme/weather"}, flags...)...); err != nil {
+		t.Fatalf("fsck after accepting the registry: %v\n%s", err, out)
+	}
 }
