@@ -28,6 +28,17 @@ type cluster struct {
 	registry string // host whose tags are the truth
 }
 
+// setup starts a cluster of a kind.
+type setup struct {
+	name  string
+	start func(t *testing.T) *cluster
+}
+
+// setups are the kinds every guarantee is tested on: one mpakd with its
+// embedded registry, and replicas sharing a catalog in front of one
+// registry.
+var setups = []setup{{"embedded", embeddedCluster}, {"three replicas in front of distribution", replicas}}
+
 func embeddedCluster(t *testing.T) *cluster {
 	n := startMpakd(t, server.Options{})
 	return &cluster{nodes: []*node{n}, registry: n.host}
@@ -59,10 +70,7 @@ func replicas(t *testing.T) *cluster {
 // and every replica's catalog (JSON API, download API, MCP Registry API)
 // names the bytes the tag holds, so pulls of it are counted.
 func TestConcurrentPushesOfOneVersion(t *testing.T) {
-	for _, setup := range []struct {
-		name  string
-		start func(t *testing.T) *cluster
-	}{{"embedded", embeddedCluster}, {"three replicas on PostgreSQL", replicas}} {
+	for _, setup := range setups {
 		t.Run(setup.name+"/20 mpak CLIs", func(t *testing.T) {
 			c := setup.start(t)
 			cl := newCLI(t, c.nodes[0].host, "mpak")

@@ -21,10 +21,7 @@ import (
 // print, and the version, every catalog entry and its bytes stay as
 // published. Repeating exactly what was published is a no-op.
 func TestAttacksOnPublishedVersions(t *testing.T) {
-	for _, setup := range []struct {
-		name  string
-		start func(t *testing.T) *cluster
-	}{{"embedded", embeddedCluster}, {"three replicas in front of distribution", replicas}} {
+	for _, setup := range setups {
 		t.Run(setup.name, func(t *testing.T) { attackPublished(t, setup.start(t)) })
 	}
 }

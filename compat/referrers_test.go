@@ -30,10 +30,7 @@ func harborFronted(t *testing.T) *cluster {
 // (Harbor-like); so no client writes a sha256-<hex> fallback tag, and
 // every node lists both referrers and reads the version as signed.
 func TestReferrersWithoutClientFallbackTags(t *testing.T) {
-	for _, setup := range []struct {
-		name  string
-		start func(t *testing.T) *cluster
-	}{{"embedded", embeddedCluster}, {"three replicas in front of distribution", replicas}, {"in front of Harbor-like", harborFronted}} {
+	for _, setup := range append(setups, setup{"in front of Harbor-like", harborFronted}) {
 		t.Run(setup.name, func(t *testing.T) {
 			c := setup.start(t)
 			first, last := c.nodes[0], c.nodes[len(c.nodes)-1]

@@ -16,10 +16,7 @@ import (
 // and for mpak, an exact pin still pulls it with a warning, and --undo
 // restores it.
 func TestYankThroughMpakd(t *testing.T) {
-	for _, setup := range []struct {
-		name  string
-		start func(t *testing.T) *cluster
-	}{{"embedded", embeddedCluster}, {"three replicas in front of distribution", replicas}} {
+	for _, setup := range setups {
 		t.Run(setup.name, func(t *testing.T) {
 			c := setup.start(t)
 			first, last := c.nodes[0], c.nodes[len(c.nodes)-1]

@@ -555,9 +555,10 @@ func TestSyncPrefix(t *testing.T) {
 	}
 }
 
-// TestDeleteEventsFollowed: a version deleted straight on the upstream
-// leaves the catalog when the upstream's notification arrives.
-func TestDeleteEventsFollowed(t *testing.T) {
+// notifiedMpakd is mpakd with a SQLite catalog in front of an upstream
+// that notifies it.
+func notifiedMpakd(t *testing.T) (*mpakd, string) {
+	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	m := listen(t)
 	upHost := upstreamRegistry(t, m.hooksURL())
@@ -567,6 +568,13 @@ func TestDeleteEventsFollowed(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	m.serve(t, upHost, store)
+	return m, upHost
+}
+
+// TestDeleteEventsFollowed: a version deleted straight on the upstream
+// leaves the catalog when the upstream's notification arrives.
+func TestDeleteEventsFollowed(t *testing.T) {
+	m, upHost := notifiedMpakd(t)
 	pushTwoPlatforms(t, upHost)
 	eventually(t, "the push to be indexed", func() (bool, string) {
 		_, err := m.catalog.Version(context.Background(), "acme/weather", "1.0.0")
@@ -590,15 +598,7 @@ func TestDeleteEventsFollowed(t *testing.T) {
 // published tag is caught from the upstream's notification: the catalog
 // keeps the published digest and marks the version tampered.
 func TestMovedTagFromEvents(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	m := listen(t)
-	upHost := upstreamRegistry(t, m.hooksURL())
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	m.serve(t, upHost, store)
+	m, upHost := notifiedMpakd(t)
 	pushTwoPlatforms(t, upHost)
 	var published string
 	eventually(t, "the push to be indexed", func() (bool, string) {
