@@ -48,6 +48,11 @@ type serveFlags struct {
 	plainHTTP      bool
 	acceptRegistry bool
 	verbose        bool
+	authHtpasswd   string
+	authPolicy     string
+	authTokenKey   string
+	authRealm      string
+	insecureNoAuth bool
 }
 
 func rootCommand() *cobra.Command {
@@ -74,6 +79,11 @@ func rootCommand() *cobra.Command {
 		c.Flags().StringSliceVar(&f.syncPrefixes, "sync-prefix", nil, "re-read the repositories under this path (repeatable; e.g. acme/mcp) every --sync-interval: those the upstream's _catalog lists, and those already indexed")
 		c.Flags().DurationVar(&f.syncInterval, "sync-interval", 10*time.Minute, "how often --sync-prefix repositories are re-read")
 		c.Flags().StringVar(&f.publicHost, "public-host", "", "host[:port] clients reach this server at, for printed references (default: the request's Host)")
+		c.Flags().StringVar(&f.authHtpasswd, "auth-htpasswd", "", "turn on authentication: users from this bcrypt htpasswd file (re-read on change and SIGHUP)")
+		c.Flags().StringVar(&f.authPolicy, "auth-policy", "", "who may read, push and delete where (YAML, re-read on change and SIGHUP; default: anonymous read, users push, nobody deletes)")
+		c.Flags().StringVar(&f.authTokenKey, "auth-token-key", "", "ECDSA P-256 key that signs tokens (PEM; created if missing; default --data/auth/token.key)")
+		c.Flags().StringVar(&f.authRealm, "auth-realm", "", "public URL of the token endpoint for clients (default: /token on the host they used)")
+		c.Flags().BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "serve a non-loopback address without authentication: anyone who reaches it may push")
 	}
 	addFlags(serve)
 	root := &cobra.Command{
@@ -206,6 +216,9 @@ func runReindex(cmd *cobra.Command, f *serveFlags) error {
 
 func runServe(ctx context.Context, f *serveFlags) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := checkExposure(f.addr, f.authHtpasswd != "", f.insecureNoAuth); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, f.db, f.data)
 	if err != nil {
 		return err
@@ -213,6 +226,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	defer store.Close()
 	o, err := f.options(store, log)
 	if err != nil {
+		return err
+	}
+	if o.Auth, err = f.auth(ctx, log); err != nil {
 		return err
 	}
 	srv, err := server.New(ctx, o)

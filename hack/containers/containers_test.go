@@ -221,7 +221,7 @@ notifications:
 	mpakd, err := p.RunWithOptions(&dockertest.RunOptions{Repository: "mpak/mpakd", Tag: tag, Name: mpakdName, Networks: []*dockertest.Network{network},
 		Env:    []string{"MPAKD_UPSTREAM_PASSWORD=" + password, "MPAKD_HOOKS_SECRET=" + secret},
 		Mounts: []string{volume + ":/data"},
-		Cmd: []string{"serve", "--addr", "0.0.0.0:5000", "--data", "/data", "--upstream", "http://" + regName + ":5000",
+		Cmd: []string{"serve", "--addr", "0.0.0.0:5000", "--data", "/data", "--insecure-no-auth", "--upstream", "http://" + regName + ":5000",
 			"--upstream-plain-http", "--upstream-username", user}})
 	if err != nil {
 		t.Fatal(err)

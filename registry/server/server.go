@@ -18,6 +18,7 @@ import (
 
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/api"
+	"github.com/mpak-oci/mpak/registry/auth"
 	"github.com/mpak-oci/mpak/registry/guard"
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/searchcache"
@@ -56,11 +57,24 @@ type Options struct {
 	// SyncPrefixes.
 	SyncPrefixes []string
 	SyncInterval time.Duration
+	// Auth turns on authentication and access control for the OCI API
+	// (nil: anyone may read and push).
+	Auth *AuthOptions
 	// AcceptMovedTags makes indexing take a version tag found on other
 	// bytes than were published as the new truth, instead of marking the
 	// version tampered (mpakd reindex --accept-registry).
 	AcceptMovedTags bool
 	Logger          *slog.Logger
+}
+
+// AuthOptions turns authentication on: the users and policy, the token
+// service, and where clients fetch tokens.
+type AuthOptions struct {
+	Files  *auth.Files
+	Tokens *auth.Tokens
+	// Realm is the token endpoint's public URL (default: /token on the
+	// host and scheme each request came with).
+	Realm string
 }
 
 // Server is a running mpakd.
@@ -163,6 +177,11 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 			defer close(s.syncDone)
 			s.syncEvery(syncCtx, opts.SyncPrefixes, interval)
 		}()
+	}
+	if a := opts.Auth; a != nil {
+		// Outermost: nothing below sees a request the policy refuses.
+		v2 = auth.Middleware(v2, auth.MiddlewareOptions{Files: a.Files, Tokens: a.Tokens, Realm: a.Realm, Service: a.Tokens.Service(), Logger: log})
+		s.mux.Handle("/token", auth.TokenHandler(auth.TokenHandlerOptions{Tokens: a.Tokens, Authenticate: a.Files.Authenticate, Grant: a.Files.Grant, Logger: log}))
 	}
 	s.mux.Handle("/v2/", v2)
 	s.mux.Handle("GET /metrics", s.metrics.handler())

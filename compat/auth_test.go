@@ -1,0 +1,180 @@
+package compat
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/registry/auth"
+	"github.com/mpak-oci/mpak/registry/server"
+)
+
+const authPolicy = `groups:
+  maintainers: [alice]
+repositories:
+  "**":
+    anonymous: [read]
+    authenticated: [read, push]
+  "acme/**":
+    policies:
+      - groups: [maintainers]
+        actions: [read, push]
+    anonymous: [read]
+    authenticated: [read]
+  "secret/**":
+    policies:
+      - users: [alice]
+        actions: [read, push]
+admin:
+  users: [root]
+  actions: [read, push, delete]
+`
+
+// syncBuffer collects a server's log lines across goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// authedMpakd is mpakd with htpasswd users alice, bob and root (password
+// "<name>-pw") and authPolicy, the policy file's path, and its log.
+func authedMpakd(t *testing.T) (*node, string, *syncBuffer) {
+	t.Helper()
+	dir := t.TempDir()
+	var htpasswd strings.Builder
+	for _, user := range []string{"alice", "bob", "root"} {
+		hash, err := bcrypt.GenerateFromPassword([]byte(user+"-pw"), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		htpasswd.WriteString(user + ":" + string(hash) + "\n")
+	}
+	users, policy := filepath.Join(dir, "htpasswd"), filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(users, []byte(htpasswd.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policy, []byte(authPolicy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(log, nil))
+	files, err := auth.LoadFiles(auth.FilesOptions{HtpasswdPath: users, PolicyPath: policy, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go files.Watch(ctx)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(auth.TokenOptions{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startMpakd(t, server.Options{Auth: &server.AuthOptions{Files: files, Tokens: tokens}, Logger: logger}), policy, log
+}
+
+// TestLoginAndPolicy: with authentication on, every standard client logs
+// in and is held to the policy: anonymous clients read public
+// repositories and push nothing, a maintainer pushes where a mere user may
+// not, a private repository is invisible and unreadable to others, and an
+// edited policy applies without a restart. Writes and refusals are in the
+// audit log.
+func TestLoginAndPolicy(t *testing.T) {
+	n, policyPath, log := authedMpakd(t)
+	h := n.host
+	anon := newCLI(t, h, "mpak", "oras", "crane")
+	alice := newCLI(t, h, "mpak", "oras", "crane", "regctl", "cosign")
+	bob := newCLI(t, h, "mpak", "oras", "crane")
+	hello := mcpbtest.Pack(t, "hello", "1.0.0", "")
+
+	anon.refused("oras", []string{"login", "--plain-http", h, "-u", "alice", "-p", "wrong"}, "invalid username or password")
+	alice.ok("mpak", "login", h, "-u", "alice", "-p", "alice-pw")
+	alice.ok("oras", "login", "--plain-http", h, "-u", "alice", "-p", "alice-pw")
+	alice.ok("crane", "auth", "login", h, "-u", "alice", "-p", "alice-pw")
+	alice.ok("regctl", "registry", "login", h, "-u", "alice", "-p", "alice-pw")
+	alice.ok("cosign", "login", h, "-u", "alice", "-p", "alice-pw")
+	bob.ok("crane", "auth", "login", h, "-u", "bob", "-p", "bob-pw")
+
+	published := alice.push(h+"/acme/hello", hello).Digest
+	anon.refused("mpak", []string{"bundle", "push", h + "/acme/other", mcpbtest.Pack(t, "other", "1.0.0", "")}, "push access to acme/other needs credentials")
+	bob.refused("mpak", []string{"bundle", "push", h + "/acme/bobs", mcpbtest.Pack(t, "bobs", "1.0.0", "")}, "bob may not push acme/bobs: the policy grants read there")
+	bob.push(h+"/bob/tool", mcpbtest.Pack(t, "tool", "1.0.0", ""))
+	anon.ok("mpak", "bundle", "pull", h+"/acme/hello:1.0.0", "-o", t.TempDir()+"/")
+	if out := alice.ok("regctl", "tag", "ls", h+"/acme/hello"); !strings.Contains(out, "1.0.0") {
+		t.Errorf("regctl tag ls as alice: %s", out)
+	}
+
+	alice.push(h+"/secret/plans", mcpbtest.Pack(t, "plans", "1.0.0", ""))
+	anon.refused("oras", []string{"pull", "--plain-http", "-o", t.TempDir(), h + "/secret/plans:1.0.0"}, "read access to secret/plans needs credentials")
+	bob.refused("crane", []string{"manifest", "--insecure", h + "/secret/plans:1.0.0"}, "bob may not read secret/plans: the policy grants nothing there")
+	alice.ok("oras", "pull", "--plain-http", "-o", t.TempDir(), h+"/secret/plans:1.0.0")
+	if out := alice.ok("crane", "catalog", "--insecure", h); !strings.Contains(out, "secret/plans") {
+		t.Errorf("crane catalog as alice does not list secret/plans:\n%s", out)
+	}
+	if out := bob.ok("crane", "catalog", "--insecure", h); strings.Contains(out, "secret/plans") || !strings.Contains(out, "acme/hello") {
+		t.Errorf("crane catalog as bob lists %q, want acme/hello but not secret/plans", out)
+	}
+
+	dir := t.TempDir()
+	alice.ok("cosign", "generate-key-pair", "--output-key-prefix", filepath.Join(dir, "cosign"))
+	alice.ok("cosign", "sign", "--key", filepath.Join(dir, "cosign.key"), "--tlog-upload=false", "--yes", "--registry-referrers-mode=oci-1-1",
+		"--allow-http-registry", "--allow-insecure-registry", h+"/acme/hello@"+published)
+
+	// Give bob push on acme/**: the running server picks it up.
+	if err := os.WriteFile(policyPath, []byte(strings.Replace(authPolicy, "maintainers: [alice]", "maintainers: [alice, bob]", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := bob.run("mpak", "bundle", "push", h+"/acme/bobs", mcpbtest.Pack(t, "bobs", "1.0.0", ""))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob still may not push to acme/ after the policy made him a maintainer:\n%s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	audit := log.String()
+	for _, want := range []string{
+		`msg=audit outcome=allowed user=alice action=push repository=acme/hello`,
+		`msg=audit outcome=challenged user=anonymous action=push repository=acme/other`,
+		`msg=audit outcome=allowed user=bob action=push repository=acme/bobs`,
+		`msg="token issued"`,
+	} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("the audit log has no line with %q", want)
+		}
+	}
+	if strings.Contains(audit, "alice-pw") || strings.Contains(audit, "bob-pw") {
+		t.Error("a password reached the log")
+	}
+}
