@@ -41,7 +41,9 @@ type setup struct {
 func newSetup(tb testing.TB, dir, netns, upAddr string, payload int64) *setup {
 	tb.Helper()
 	bin := buildMpakd(tb, dir)
-	up := startMpakd(tb, netns, bin, upAddr, "--data", filepath.Join(dir, "upstream"))
+	// Across link.sh's veth the upstream listens on a non-loopback address
+	// of a private namespace: serving it without auth is the point.
+	up := startMpakd(tb, netns, bin, upAddr, "--data", filepath.Join(dir, "upstream"), "--insecure-no-auth")
 	proxy := startMpakd(tb, "", bin, "", "--data", filepath.Join(dir, "proxy"), "--upstream", "http://"+up.addr)
 	// Pushed through the proxy, which indexes it (and so knows the layer
 	// is a bundle's); the blobs land in the upstream.
