@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/mpak-oci/mpak/registry/internal/ociapi"
 )
@@ -43,12 +46,37 @@ func Middleware(next http.Handler, opts MiddlewareOptions) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &middleware{next: next, opts: opts}
+	verified, _ := lru.New[string, *Claims](verifiedTokens)
+	return &middleware{next: next, opts: opts, verified: verified}
 }
 
+// verifiedTokens bounds the tokens remembered as verified. A client
+// presents the same token on every request of a pull until it expires,
+// and an ECDSA verification costs more than the rest of the request's
+// checks together.
+const verifiedTokens = 4096
+
 type middleware struct {
-	next http.Handler
-	opts MiddlewareOptions
+	next     http.Handler
+	opts     MiddlewareOptions
+	verified *lru.Cache[string, *Claims]
+}
+
+// verify is Tokens.Verify, remembering tokens that verified until they
+// expire.
+func (m *middleware) verify(token string) (*Claims, error) {
+	if c, ok := m.verified.Get(token); ok {
+		if time.Now().Before(c.Expiry) {
+			return c, nil
+		}
+		m.verified.Remove(token)
+	}
+	c, err := m.opts.Tokens.Verify(token)
+	if err != nil {
+		return nil, err
+	}
+	m.verified.Add(token, c)
+	return c, nil
 }
 
 // need is what a request needs: an action on a repository, or (repository
@@ -163,7 +191,7 @@ func (m *middleware) authenticate(r *http.Request) (Principal, *granted, error) 
 	policy := m.opts.Files.Policy()
 	switch {
 	case strings.HasPrefix(h, "Bearer "):
-		c, err := m.opts.Tokens.Verify(strings.TrimPrefix(h, "Bearer "))
+		c, err := m.verify(strings.TrimPrefix(h, "Bearer "))
 		if err != nil {
 			return Principal{}, nil, fmt.Errorf("the bearer token is not valid (%v): fetch a new one", err)
 		}
