@@ -42,6 +42,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseManifest -fuzztime 30s ./oci/mcpb/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./oci/ref/
 	$(GO) test -run '^$$' -fuzz FuzzSelect -fuzztime 30s ./oci/resolve/
+	$(GO) test -run '^$$' -fuzz FuzzParsePolicy -fuzztime 30s ./registry/auth/
+	$(GO) test -run '^$$' -fuzz FuzzParseHtpasswd -fuzztime 30s ./registry/auth/
+	$(GO) test -run '^$$' -fuzz FuzzParseScope -fuzztime 30s ./registry/auth/
+	$(GO) test -run '^$$' -fuzz FuzzVerifyToken -fuzztime 30s ./registry/auth/
 
 run:
 	hack/run-demo.sh
