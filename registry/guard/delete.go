@@ -3,12 +3,10 @@ package guard
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 
 	"oras.land/oras-go/v2/errdef"
 
-	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/registry/internal/ociapi"
 )
 
@@ -24,7 +22,7 @@ func (g *guard) deleteManifest(w http.ResponseWriter, r *http.Request, name, ref
 		g.next.ServeHTTP(w, r)
 		return
 	}
-	desc, rc, err := repo.Manifests().FetchReference(ctx, ref)
+	desc, isBundle, err := bundleAt(ctx, repo, ref)
 	if errors.Is(err, errdef.ErrNotFound) {
 		g.next.ServeHTTP(w, r) // the registry answers for what it does not have
 		return
@@ -32,19 +30,6 @@ func (g *guard) deleteManifest(w http.ResponseWriter, r *http.Request, name, ref
 	if err != nil {
 		g.refuse(w, r, http.StatusBadGateway, ociapi.CodeUnavailable, "mpakd could not read "+refString(name, ref)+" to check it may be deleted: "+err.Error(), nil)
 		return
-	}
-	data, err := io.ReadAll(io.LimitReader(rc, maxManifest))
-	rc.Close()
-	if err != nil {
-		g.refuse(w, r, http.StatusBadGateway, ociapi.CodeUnavailable, "mpakd could not read "+refString(name, ref)+" to check it may be deleted: "+err.Error(), nil)
-		return
-	}
-	isBundle := false
-	if v, err := bundle.ParseVersion(ref, desc, data); err == nil {
-		if isBundle, err = bundle.IsBundle(ctx, repo, v, data); err != nil && !errors.Is(err, errdef.ErrNotFound) {
-			g.refuse(w, r, http.StatusBadGateway, ociapi.CodeUnavailable, "mpakd could not read "+refString(name, ref)+" to check it may be deleted: "+err.Error(), nil)
-			return
-		}
 	}
 	if isBundle {
 		g.refuse(w, r, http.StatusForbidden, ociapi.CodeDenied,

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/opencontainers/go-digest"
-
 	"github.com/mpak-oci/mpak/oci/resolve"
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/internal/ociapi"
@@ -19,11 +17,7 @@ import (
 // as it passes, so a move is caught on the first pull, before any sync or
 // event reports it. The published bytes stay available by digest.
 func (g *guard) pull(w http.ResponseWriter, r *http.Request, name, ref string) {
-	if g.opts.Catalog == nil || !resolve.IsSemverTag(ref) {
-		g.next.ServeHTTP(w, r)
-		return
-	}
-	if _, err := digest.Parse(ref); err == nil {
+	if g.opts.Catalog == nil || !resolve.IsSemverTag(ref) { // digests are no tags
 		g.next.ServeHTTP(w, r)
 		return
 	}

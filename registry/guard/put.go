@@ -137,7 +137,7 @@ func (g *guard) checkTag(ctx context.Context, repo registry.Repository, name, re
 	case err == nil && existing.Digest == root.Digest:
 		return nil // the same bytes again: a no-op the registry confirms
 	case err == nil:
-		held, err := holdsBundle(ctx, repo, existing)
+		_, held, err := bundleAt(ctx, repo, existing.Digest.String())
 		if err != nil {
 			return err
 		}
@@ -169,25 +169,31 @@ func (g *guard) checkTag(ctx context.Context, repo registry.Repository, name, re
 	return nil
 }
 
-// holdsBundle tells whether the manifest desc names is a bundle version.
-func holdsBundle(ctx context.Context, repo registry.Repository, desc ocispec.Descriptor) (bool, error) {
-	if desc.Size > maxManifest {
-		return false, nil
-	}
-	d, rc, err := repo.Manifests().FetchReference(ctx, desc.Digest.String())
+// bundleAt reads the manifest reference names and tells whether it is a
+// bundle version (or a build of one).
+func bundleAt(ctx context.Context, repo registry.Repository, reference string) (ocispec.Descriptor, bool, error) {
+	desc, rc, err := repo.Manifests().FetchReference(ctx, reference)
 	if err != nil {
-		return false, err
+		return desc, false, err
 	}
 	defer rc.Close()
+	if desc.Size > maxManifest {
+		return desc, false, nil
+	}
 	data, err := io.ReadAll(io.LimitReader(rc, maxManifest))
 	if err != nil {
-		return false, err
+		return desc, false, err
 	}
-	v, err := bundle.ParseVersion(desc.Digest.String(), d, data)
+	v, err := bundle.ParseVersion(reference, desc, data)
 	if err != nil {
-		return false, nil
+		return desc, false, nil
 	}
-	return bundle.IsBundle(ctx, repo, v, data)
+	isBundle, err := bundle.IsBundle(ctx, repo, v, data)
+	if errors.Is(err, errdef.ErrNotFound) {
+		// An index whose builds are gone is no version anyone can pull.
+		return desc, false, nil
+	}
+	return desc, isBundle, err
 }
 
 // immutable is the refusal of a push that would move a published tag.

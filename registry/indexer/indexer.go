@@ -138,6 +138,9 @@ func (ix *Indexer) TagHeld(ctx context.Context, repository, tag string) error {
 		}
 		return err
 	}
+	if err := ix.checkMoved(ctx, repository, tag, v.Digest); err != nil {
+		return err
+	}
 	// Trust signals are extras: a registry that cannot list referrers
 	// still gets its versions indexed, as unsigned.
 	if t, err := readTrust(ctx, repo, root); err != nil {
@@ -147,9 +150,6 @@ func (ix *Indexer) TagHeld(ctx context.Context, repository, tag string) error {
 		v.Yanked, v.YankReason = t.yank.Yanked, t.yank.Reason
 	}
 	v.IndexedAt = ix.now()
-	if err := ix.checkMoved(ctx, repository, tag, v.Digest); err != nil {
-		return err
-	}
 	if err := ix.Store.PutVersion(ctx, v); err != nil {
 		return fmt.Errorf("indexing %s:%s: %w", repository, tag, err)
 	}

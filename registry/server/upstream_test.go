@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -531,19 +532,7 @@ func TestSyncPrefix(t *testing.T) {
 		o.SyncPrefixes, o.SyncInterval = []string{"acme/"}, 100*time.Millisecond
 	})
 	pushTwoPlatforms(t, upHost) // acme/weather
-	other := mcpbtest.Pack(t, "thing", "1.0.0", "")
-	plan, err := bundle.Prepare([]bundle.File{{Path: other, Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _ := ref.Parse(upHost+"/acmeish/thing", ref.Defaults{})
-	repo, err := remote.Options{Credentials: credentialsFor(t, upHost)}.Repository(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bundle.Push(context.Background(), repo, plan, "1.0.0", bundle.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	pushAt(t, upHost, "acmeish/thing", "")
 	eventually(t, "the periodic sync to index acme/weather", func() (bool, string) {
 		_, err := m.catalog.Version(context.Background(), "acme/weather", "1.0.0")
 		return err == nil, fmt.Sprint(err)
@@ -553,6 +542,27 @@ func TestSyncPrefix(t *testing.T) {
 	if _, err := m.catalog.Bundle(context.Background(), "acmeish/thing"); err == nil {
 		t.Error("acmeish/thing, outside the prefix, was indexed")
 	}
+}
+
+// pushAt publishes version 1.0.0 of a bundle named as the repository's
+// last component (its files varying with extra) straight to the upstream,
+// as alice.
+func pushAt(t *testing.T, upHost, repository, extra string) (*orasremote.Repository, *bundle.Plan) {
+	t.Helper()
+	plan, err := bundle.Prepare([]bundle.File{{Path: mcpbtest.Pack(t, path.Base(repository), "1.0.0", extra), Platform: mediatypes.AnyPlatform}},
+		bundle.PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := ref.Parse(upHost+"/"+repository, ref.Defaults{})
+	repo, err := remote.Options{Credentials: credentialsFor(t, upHost)}.Repository(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Push(context.Background(), repo, plan, "1.0.0", bundle.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return repo, plan
 }
 
 // notifiedMpakd is mpakd with a SQLite catalog in front of an upstream
@@ -610,18 +620,7 @@ func TestMovedTagFromEvents(t *testing.T) {
 	})
 
 	// Another weather 1.0.0, copied over the tag straight on the upstream.
-	plan, err := bundle.Prepare([]bundle.File{{Path: mcpbtest.Pack(t, "weather", "1.0.0", "moved"), Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _ := ref.Parse(upHost+"/elsewhere/weather", ref.Defaults{})
-	elsewhere, err := remote.Options{Credentials: credentialsFor(t, upHost)}.Repository(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bundle.Push(context.Background(), elsewhere, plan, "1.0.0", bundle.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	elsewhere, plan := pushAt(t, upHost, "elsewhere/weather", "moved")
 	if _, err := oras.Copy(context.Background(), elsewhere, "1.0.0", repository(t, upHost), "1.0.0", oras.DefaultCopyOptions); err != nil {
 		t.Fatal(err)
 	}
