@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,9 @@ import (
 type MiddlewareOptions struct {
 	// Files holds the users and the policy. Required.
 	Files *Files
+	// Authenticator checks Basic credentials (default: Files, the
+	// htpasswd users; mpakd chains robot tokens and OIDC tokens first).
+	Authenticator Authenticator
 	// Tokens verifies bearer tokens. Required.
 	Tokens *Tokens
 	// Realm is the token endpoint's URL for the challenge; "" derives
@@ -40,14 +44,65 @@ type MiddlewareOptions struct {
 // (so clients fetch a token for it and retry), or 403 when the credentials
 // are good and the policy still says no.
 func Middleware(next http.Handler, opts MiddlewareOptions) http.Handler {
+	return NewAuthorizer(opts).Middleware(next)
+}
+
+// Authorizer judges requests: the OCI API's through Middleware, the
+// catalog's (JSON API, web UI) through Readable.
+type Authorizer struct {
+	opts     MiddlewareOptions
+	verified *lru.Cache[string, *Claims]
+}
+
+// NewAuthorizer checks the options; Files and Tokens are required.
+func NewAuthorizer(opts MiddlewareOptions) *Authorizer {
 	if opts.Files == nil || opts.Tokens == nil {
-		panic("auth.Middleware: Options.Files and Options.Tokens are required")
+		panic("auth.NewAuthorizer: Options.Files and Options.Tokens are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Authenticator == nil {
+		opts.Authenticator = opts.Files
+	}
 	verified, _ := lru.New[string, *Claims](verifiedTokens)
-	return &middleware{next: next, opts: opts, verified: verified}
+	return &Authorizer{opts: opts, verified: verified}
+}
+
+// Middleware is the OCI API behind the policy (see the package function).
+func (a *Authorizer) Middleware(next http.Handler) http.Handler {
+	return &middleware{Authorizer: a, next: next}
+}
+
+// Readable is, for the catalogs, whether the request's client may read a
+// repository: by its bearer token's access, or by the policy for Basic
+// credentials and anonymous requests (wrong credentials read as
+// anonymous). The catalogs then list, search and show only those.
+func (a *Authorizer) Readable(r *http.Request) func(repository string) bool {
+	who, g, err := a.authenticate(r)
+	policy := a.opts.Files.Policy()
+	if err != nil {
+		return policy.Readable(Principal{})
+	}
+	if !g.fromToken {
+		return policy.Readable(who)
+	}
+	anonymous := policy.Readable(Principal{})
+	return func(repository string) bool {
+		return anonymous(repository) || g.allows(need{repository: repository, action: ActionRead})
+	}
+}
+
+// grantedKey carries a request's granted access in its context.
+type grantedKey struct{}
+
+// Allowed reports whether the request whose context this is was granted
+// action on repository by Middleware. False when no Middleware judged it:
+// callers use it for rights nobody has without authentication, such as
+// deleting a published version.
+func Allowed(ctx context.Context, repository string, action Action) bool {
+	g, _ := ctx.Value(grantedKey{}).(*granted)
+	return g.allows(need{repository: repository, action: action})
 }
 
 // verifiedTokens bounds the tokens remembered as verified. A client
@@ -57,14 +112,13 @@ func Middleware(next http.Handler, opts MiddlewareOptions) http.Handler {
 const verifiedTokens = 4096
 
 type middleware struct {
-	next     http.Handler
-	opts     MiddlewareOptions
-	verified *lru.Cache[string, *Claims]
+	*Authorizer
+	next http.Handler
 }
 
 // verify is Tokens.Verify, remembering tokens that verified until they
 // expire.
-func (m *middleware) verify(token string) (*Claims, error) {
+func (m *Authorizer) verify(token string) (*Claims, error) {
 	if c, ok := m.verified.Get(token); ok {
 		if time.Now().Before(c.Expiry) {
 			return c, nil
@@ -134,6 +188,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n.action != ActionRead {
 		m.audit(r, who, n, "allowed", "")
 	}
+	r = r.WithContext(context.WithValue(r.Context(), grantedKey{}, grants))
 	if from := r.URL.Query().Get("from"); from != "" && !m.opts.Files.Policy().Allowed(who, from, ActionRead) {
 		// A cross-repository mount would copy a blob of a repository
 		// this client may not read: it becomes a plain upload instead.
@@ -186,7 +241,7 @@ func (g *granted) allows(n need) bool {
 
 // authenticate reads the request's credentials: a bearer token, Basic
 // credentials, or none. Bad credentials are an error; none is anonymous.
-func (m *middleware) authenticate(r *http.Request) (Principal, *granted, error) {
+func (m *Authorizer) authenticate(r *http.Request) (Principal, *granted, error) {
 	h := r.Header.Get("Authorization")
 	policy := m.opts.Files.Policy()
 	switch {
@@ -202,10 +257,10 @@ func (m *middleware) authenticate(r *http.Request) (Principal, *granted, error) 
 		if !ok {
 			return Principal{}, nil, errors.New("unsupported Authorization scheme: use Bearer tokens from the realm, or Basic credentials")
 		}
-		if !m.opts.Files.Users().Authenticate(user, pass) {
-			return Principal{Name: user}, nil, errors.New("wrong username or password")
+		who, err := m.opts.Authenticator.Authenticate(r, user, pass)
+		if err != nil {
+			return Principal{Name: user}, nil, fmt.Errorf("wrong credentials for %s: %v", user, err)
 		}
-		who := Principal{Name: user}
 		return who, &granted{policy: policy, who: who}, nil
 	}
 	return Principal{}, &granted{policy: policy}, nil

@@ -69,10 +69,18 @@ func (p *Policy) Readable(who Principal) func(repository string) bool {
 type member struct {
 	name   string // "" for anonymous
 	groups map[string]bool
+	// credential: a robot or CI job, which gets its grants instead of
+	// the users' actions.
+	credential bool
+	grants     []Grant
 }
 
 func (p *Policy) member(who Principal) member {
 	m := member{name: who.Name}
+	if who.Kind != KindUser && !who.Anonymous() {
+		m.credential, m.grants = true, who.Grants
+		return m
+	}
 	if who.Anonymous() || p == nil {
 		return m // anonymous clients are never in a group
 	}
@@ -87,7 +95,7 @@ func (p *Policy) member(who Principal) member {
 }
 
 func (g grant) applies(m member) bool {
-	if m.name == "" {
+	if m.name == "" || m.credential {
 		return false
 	}
 	if g.users[m.name] {
@@ -114,7 +122,7 @@ func (p *Policy) granted(m member, repository string) actionSet {
 			continue
 		}
 		s |= r.anonymous
-		if m.name != "" {
+		if m.name != "" && !m.credential {
 			s |= r.authenticated
 			for _, g := range r.policies {
 				if g.applies(m) {
@@ -126,6 +134,11 @@ func (p *Policy) granted(m member, repository string) actionSet {
 	}
 	if p.admin.applies(m) {
 		s |= p.admin.actions
+	}
+	for _, g := range m.grants {
+		if g.glob.match(repository) {
+			s |= g.actions
+		}
 	}
 	return s
 }

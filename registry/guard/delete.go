@@ -14,7 +14,8 @@ import (
 // any of its platform manifests: a published version stays pullable by
 // every pin, lock file and cache that names it. Withdrawing one is a yank.
 // Other manifests (signatures, referrer lists, container images) are the
-// registry's to delete.
+// registry's to delete, and so is a version for a client Options.MayDelete
+// lets (an administrator taking one down).
 func (g *guard) deleteManifest(w http.ResponseWriter, r *http.Request, name, ref string) {
 	ctx := r.Context()
 	repo, err := g.opts.Repos.Repository(ctx, name)
@@ -31,7 +32,9 @@ func (g *guard) deleteManifest(w http.ResponseWriter, r *http.Request, name, ref
 		g.refuse(w, r, http.StatusBadGateway, ociapi.CodeUnavailable, "mpakd could not read "+refString(name, ref)+" to check it may be deleted: "+err.Error(), nil)
 		return
 	}
-	if isBundle {
+	if isBundle && g.opts.MayDelete != nil && g.opts.MayDelete(r, name) {
+		g.opts.Logger.Warn("deleting a published bundle version: the client holds the delete grant", "repository", name, "reference", ref, "digest", desc.Digest.String())
+	} else if isBundle {
 		g.refuse(w, r, http.StatusForbidden, ociapi.CodeDenied,
 			refString(name, ref)+" ("+desc.Digest.String()+") is part of a published MCP bundle version, and published versions are never deleted, "+
 				"so every pin, lock file and cache that names them keeps working: to withdraw a version, yank it "+

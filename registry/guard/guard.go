@@ -70,6 +70,10 @@ type Options struct {
 	// Deleted is called once the registry has deleted a manifest (by tag
 	// or digest) the rules let through, so the catalog can follow.
 	Deleted func(ctx context.Context, repository, reference string)
+	// MayDelete, when set, lets a request delete a published bundle
+	// version in repository (an administrator's delete grant, for a
+	// takedown): the catalog then drops it. Nil refuses every such delete.
+	MayDelete func(r *http.Request, repository string) bool
 	// LockTimeout bounds the wait for a version another push is publishing
 	// (default 30s); past it the client is asked to retry.
 	LockTimeout time.Duration

@@ -72,6 +72,9 @@ type Options struct {
 type AuthOptions struct {
 	Files  *auth.Files
 	Tokens *auth.Tokens
+	// Authenticators are tried before the htpasswd users, in order:
+	// robot tokens, OIDC tokens of trusted publishers.
+	Authenticators []auth.Authenticator
 	// Realm is the token endpoint's public URL (default: /token on the
 	// host and scheme each request came with).
 	Realm string
@@ -125,6 +128,16 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.backend = b
 	rules := guard.Options{Repos: b.repos, Locker: locker, Logger: log}
+	var authz *auth.Authorizer
+	var authn auth.Authenticator
+	if a := opts.Auth; a != nil {
+		authn = auth.Chain(append(slices.Clone(a.Authenticators), a.Files)...)
+		authz = auth.NewAuthorizer(auth.MiddlewareOptions{Files: a.Files, Tokens: a.Tokens, Authenticator: authn,
+			Realm: a.Realm, Service: a.Tokens.Service(), Logger: log})
+		rules.MayDelete = func(r *http.Request, repository string) bool {
+			return auth.Allowed(r.Context(), repository, auth.ActionDelete)
+		}
+	}
 	if opts.Store != nil {
 		s.store = opts.Store
 		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log, AcceptMoved: opts.AcceptMovedTags}
@@ -180,8 +193,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if a := opts.Auth; a != nil {
 		// Outermost: nothing below sees a request the policy refuses.
-		v2 = auth.Middleware(v2, auth.MiddlewareOptions{Files: a.Files, Tokens: a.Tokens, Realm: a.Realm, Service: a.Tokens.Service(), Logger: log})
-		s.mux.Handle("/token", auth.TokenHandler(auth.TokenHandlerOptions{Tokens: a.Tokens, Authenticate: a.Files.Authenticate, Grant: a.Files.Grant, Logger: log}))
+		v2 = authz.Middleware(v2)
+		s.mux.Handle("/token", auth.TokenHandler(auth.TokenHandlerOptions{Tokens: a.Tokens, Authenticate: authn.Authenticate, Grant: a.Files.Grant, Logger: log}))
 	}
 	s.mux.Handle("/v2/", v2)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
