@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,9 +186,6 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if n.action != ActionRead {
-		m.audit(r, who, n, "allowed", "")
-	}
 	r = r.WithContext(context.WithValue(r.Context(), grantedKey{}, grants))
 	if from := r.URL.Query().Get("from"); from != "" && !m.opts.Files.Policy().Allowed(who, from, ActionRead) {
 		// A cross-repository mount would copy a blob of a repository
@@ -197,7 +195,55 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		q.Del("from")
 		r.URL.RawQuery = q.Encode()
 	}
-	m.next.ServeHTTP(w, r)
+	if n.action == ActionRead {
+		m.next.ServeHTTP(w, r)
+		return
+	}
+	// A write is audited once answered, with what the registry made of
+	// it: the digest it stored or deleted, or its refusal (an overwrite
+	// of a published version is refused below this layer).
+	rec := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	m.next.ServeHTTP(rec, r)
+	if uploadStep(r) {
+		return // the upload's final PUT is audited, with the blob's digest
+	}
+	outcome, reason := "allowed", ""
+	if rec.code >= 400 {
+		outcome, reason = "rejected", "the registry answered "+strconv.Itoa(rec.code)
+	}
+	digest := w.Header().Get("Docker-Content-Digest")
+	if digest == "" {
+		digest = r.URL.Query().Get("digest")
+	}
+	m.audit(r, who, n, outcome, reason, "status", rec.code, "digest", digest)
+}
+
+// uploadStep is a request that starts or continues a blob upload without
+// finishing it: a chunk says nothing an auditor needs.
+func uploadStep(r *http.Request) bool {
+	return strings.Contains(r.URL.Path, "/blobs/uploads") && r.URL.Query().Get("digest") == "" &&
+		(r.Method == http.MethodPost || r.Method == http.MethodPatch)
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes,
+// deadlines) through the wrapper.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // catalog answers /v2/_catalog with the repositories who may read.
@@ -287,13 +333,14 @@ func (m *middleware) realm(r *http.Request) string {
 	return (&url.URL{Scheme: scheme, Host: r.Host, Path: "/token"}).String()
 }
 
-func (m *middleware) audit(r *http.Request, who Principal, n need, outcome, reason string) {
+func (m *middleware) audit(r *http.Request, who Principal, n need, outcome, reason string, more ...any) {
 	user := who.Name
 	if who.Anonymous() {
 		user = "anonymous"
 	}
-	m.opts.Logger.Info("audit", "outcome", outcome, "user", user, "action", string(n.action), "repository", n.repository,
-		"method", r.Method, "path", r.URL.Path, "reason", reason, "remote", r.RemoteAddr)
+	args := []any{"outcome", outcome, "user", user, "action", string(n.action), "repository", n.repository,
+		"method", r.Method, "path", r.URL.Path, "reason", reason, "remote", r.RemoteAddr}
+	m.opts.Logger.Info("audit", append(args, more...)...)
 }
 
 // scopeOf is the Docker scope that grants n: a push needs pull too, as
