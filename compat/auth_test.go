@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,5 +177,47 @@ func TestLoginAndPolicy(t *testing.T) {
 	}
 	if strings.Contains(audit, "alice-pw") || strings.Contains(audit, "bob-pw") {
 		t.Error("a password reached the log")
+	}
+}
+
+// TestDeleteGrant: the policy's delete grant is the one way to take a
+// published version down (a takedown): a user who may push cannot delete
+// it, an administrator can, the catalog follows, the audit log names who
+// and what, and even the administrator cannot delete a blob another
+// version may share.
+func TestDeleteGrant(t *testing.T) {
+	n, _, log := authedMpakd(t)
+	h := n.host
+	alice := newCLI(t, h, "mpak", "crane")
+	root := newCLI(t, h, "crane")
+	alice.ok("mpak", "login", h, "-u", "alice", "-p", "alice-pw")
+	alice.ok("crane", "auth", "login", h, "-u", "alice", "-p", "alice-pw")
+	root.ok("crane", "auth", "login", h, "-u", "root", "-p", "root-pw")
+
+	gone := alice.push(h+"/acme/gone", mcpbtest.Pack(t, "gone", "1.0.0", ""))
+	alice.push(h+"/acme/gone", mcpbtest.Pack(t, "gone", "1.1.0", ""))
+	alice.refused("crane", []string{"delete", "--insecure", h + "/acme/gone@" + gone.Digest}, "alice may not delete acme/gone")
+
+	root.ok("crane", "delete", "--insecure", h+"/acme/gone@"+gone.Digest)
+	root.refused("crane", []string{"manifest", "--insecure", h + "/acme/gone:1.0.0"}, "MANIFEST_UNKNOWN")
+	if _, err := n.catalog.Version(context.Background(), "acme/gone", "1.0.0"); err == nil {
+		t.Error("the catalog still lists acme/gone 1.0.0 after an administrator deleted it")
+	}
+	if _, err := n.catalog.Version(context.Background(), "acme/gone", "1.1.0"); err != nil {
+		t.Errorf("acme/gone 1.1.0 went with 1.0.0: %v", err)
+	}
+	if !strings.Contains(log.String(), "msg=audit outcome=allowed user=root action=delete repository=acme/gone method=DELETE path=/v2/acme/gone/manifests/"+gone.Digest) {
+		t.Errorf("no audit line for root's delete:\n%s", log.String())
+	}
+
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+h+"/v2/acme/gone/blobs/"+gone.Builds[0].Bundle, nil)
+	req.SetBasicAuth("root", "root-pw")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("root deleting a blob: %s, want 403 (blobs go with garbage collection)", resp.Status)
 	}
 }
