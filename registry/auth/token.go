@@ -245,11 +245,7 @@ func LoadOrCreateKey(path string) (*ecdsa.PrivateKey, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("token key: %w", err)
 	}
-	key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("token key: %w", err)
-	}
-	der, err := x509.MarshalECPrivateKey(key)
+	key, data, err := newKeyPEM()
 	if err != nil {
 		return nil, fmt.Errorf("token key: %w", err)
 	}
@@ -261,7 +257,7 @@ func LoadOrCreateKey(path string) (*ecdsa.PrivateKey, error) {
 		return nil, fmt.Errorf("token key: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	err = pem.Encode(tmp, &pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -292,25 +288,49 @@ func loadKey(path string) (*ecdsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	key, err := parseKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("token key %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// newKeyPEM generates a P-256 signing key and its PEM ("EC PRIVATE KEY").
+func newKeyPEM() (*ecdsa.PrivateKey, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), nil
+}
+
+// parseKeyPEM reads a P-256 signing key from PEM "EC PRIVATE KEY" or
+// PKCS#8 "PRIVATE KEY".
+func parseKeyPEM(data []byte) (*ecdsa.PrivateKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("token key %s: no PEM block", path)
+		return nil, errors.New("no PEM block")
 	}
 	var parsed any
+	var err error
 	switch block.Type {
 	case "EC PRIVATE KEY":
 		parsed, err = x509.ParseECPrivateKey(block.Bytes)
 	case "PRIVATE KEY":
 		parsed, err = x509.ParsePKCS8PrivateKey(block.Bytes)
 	default:
-		return nil, fmt.Errorf("token key %s: PEM block %q, want \"EC PRIVATE KEY\" or \"PRIVATE KEY\"", path, block.Type)
+		return nil, fmt.Errorf("PEM block %q, want \"EC PRIVATE KEY\" or \"PRIVATE KEY\"", block.Type)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("token key %s: %w", path, err)
+		return nil, err
 	}
 	key, ok := parsed.(*ecdsa.PrivateKey)
 	if !ok || key.Curve != elliptic.P256() {
-		return nil, fmt.Errorf("token key %s: not an ECDSA P-256 key", path)
+		return nil, errors.New("not an ECDSA P-256 key")
 	}
 	return key, nil
 }

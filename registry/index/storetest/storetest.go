@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) index.Store) {
 		{"ConcurrentDownloads", testConcurrentDownloads},
 		{"YankedAndTampered", testYankedAndTampered},
 		{"Lock", testLock},
+		{"RobotTokens", testRobotTokens}, {"TokenKey", testTokenKey},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, opener(t)) })
 	}
