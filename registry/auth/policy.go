@@ -2,10 +2,13 @@ package auth
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -19,6 +22,8 @@ type Policy struct {
 	memberOf map[string][]string // user -> groups the policy puts them in
 	rules    []rule              // most specific first
 	admin    grant
+	// publishers are the trustedPublishers rules, in file order.
+	publishers []publisher
 }
 
 // rule is one repositories entry.
@@ -181,7 +186,7 @@ type policyParser struct {
 }
 
 func (pp *policyParser) parse(root *yaml.Node) error {
-	top, err := fields(root, "the policy", "groups", "repositories", "admin")
+	top, err := fields(root, "the policy", "groups", "repositories", "admin", "trustedPublishers")
 	if err != nil {
 		return err
 	}
@@ -201,6 +206,11 @@ func (pp *policyParser) parse(root *yaml.Node) error {
 			return err
 		}
 		pp.p.admin = g
+	}
+	if n := top["trustedPublishers"]; n != nil {
+		if err := pp.trustedPublishers(n); err != nil {
+			return err
+		}
 	}
 	for _, ref := range pp.refs {
 		if !pp.defined[ref.Value] {
@@ -301,6 +311,247 @@ func (pp *policyParser) grant(n *yaml.Node, what string, needWho bool) (grant, e
 		return grant{}, err
 	}
 	return g, nil
+}
+
+// publisher is one trustedPublishers entry: which CI jobs' OIDC tokens it
+// accepts, and what they may do.
+type publisher struct {
+	issuer  string // "" matches whichever issuer the verifier trusts
+	subject subjectGlob
+	claims  map[string]string
+	grants  []Grant
+}
+
+// reservedClaims have their own keys (subject, issuer) or are checked by
+// the verifier; a claims entry for one would be a rule that never matches
+// or one that bypasses what the key is for.
+var reservedClaims = []string{"sub", "iss", "aud", "exp", "nbf", "iat", "jti"}
+
+// TrustedPublishers is what an OIDC token from issuer with subject (its
+// sub claim) and claims (all of its claims) may do: the grants of every
+// trustedPublishers rule it matches, nil if none does. The caller has
+// verified the token.
+func (p *Policy) TrustedPublishers(issuer, subject string, claims map[string]any) []Grant {
+	if p == nil {
+		return nil
+	}
+	var out []Grant
+	for _, tp := range p.publishers {
+		if tp.matches(issuer, subject, claims) {
+			out = append(out, tp.grants...)
+		}
+	}
+	return out
+}
+
+// HasTrustedPublishers reports whether the policy has trustedPublishers
+// rules, that is, whether it expects CI jobs to log in with OIDC tokens.
+func (p *Policy) HasTrustedPublishers() bool { return p != nil && len(p.publishers) > 0 }
+
+func (tp publisher) matches(issuer, subject string, claims map[string]any) bool {
+	if tp.issuer != "" && tp.issuer != issuer {
+		return false
+	}
+	if !tp.subject.match(subject) {
+		return false
+	}
+	for k, want := range tp.claims {
+		if !claimEquals(claims[k], want) {
+			return false
+		}
+	}
+	return true
+}
+
+// claimEquals compares a JSON claim with a policy's scalar. Booleans and
+// numbers compare by their JSON text, so "ref_protected: true" matches
+// both true and "true"; objects and arrays never match.
+func claimEquals(v any, want string) bool {
+	switch v := v.(type) {
+	case string:
+		return v == want
+	case bool:
+		return strconv.FormatBool(v) == want
+	case json.Number:
+		return v.String() == want
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64) == want
+	}
+	return false
+}
+
+// subjectGlob matches an OIDC sub claim. Claims such as GitHub's
+// "repo:OWNER/REPO:ref:REF" or "…:environment:ENV" are parts joined by
+// ':', and a star that could cross one would let "repo:acme/*:ref:…"
+// match a token of another kind whose parts happen to line up. So '*'
+// matches within a part only, and a subject matches only with as many
+// parts as the pattern.
+type subjectGlob struct {
+	pattern string
+	parts   []string
+}
+
+func parseSubjectGlob(pattern string) (subjectGlob, error) {
+	if pattern == "" {
+		return subjectGlob{}, errors.New("empty subject")
+	}
+	if strings.Contains(pattern, "**") {
+		return subjectGlob{}, fmt.Errorf("subject %q: ** is not allowed; * matches any characters but ':', so a wildcard never crosses a claim boundary", pattern)
+	}
+	return subjectGlob{pattern: pattern, parts: strings.Split(pattern, ":")}, nil
+}
+
+func (g subjectGlob) match(subject string) bool {
+	if subject == "" || strings.Count(subject, ":") != len(g.parts)-1 {
+		return false
+	}
+	for _, p := range g.parts {
+		part, rest, _ := strings.Cut(subject, ":")
+		if !matchComponent(p, part) {
+			return false
+		}
+		subject = rest
+	}
+	return true
+}
+
+func (pp *policyParser) trustedPublishers(n *yaml.Node) error {
+	n = deref(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return errAt(n, "trustedPublishers must be a list of {subject, repositories, actions}")
+	}
+	for _, e := range n.Content {
+		tp, err := trustedPublisher(e)
+		if err != nil {
+			return err
+		}
+		pp.p.publishers = append(pp.p.publishers, tp)
+	}
+	return nil
+}
+
+// trustedPublisher parses one rule. Subject, repositories and actions are
+// required: a rule without them would accept any job or grant nothing.
+func trustedPublisher(n *yaml.Node) (publisher, error) {
+	const what = "a trusted publisher"
+	f, err := fields(n, what, "subject", "claims", "repositories", "actions", "issuer")
+	if err != nil {
+		return publisher{}, err
+	}
+	n = deref(n)
+	var tp publisher
+
+	sub, err := text(f["subject"], n, "subject", `a glob over the token's sub claim, like "repo:acme/weather:ref:refs/tags/*"`)
+	if err != nil {
+		return publisher{}, err
+	}
+	if tp.subject, err = parseSubjectGlob(sub.Value); err != nil {
+		return publisher{}, errAt(sub, "%v", err)
+	}
+
+	if c := f["claims"]; c != nil {
+		tp.claims = map[string]string{}
+		err := eachPair(c, "claims", func(k, v *yaml.Node) error {
+			if k.Value == "" {
+				return errAt(k, "empty claim name")
+			}
+			if slices.Contains(reservedClaims, k.Value) {
+				return errAt(k, "claim %q cannot be matched under claims: use subject for sub, issuer for iss; aud, exp, nbf, iat and jti are checked by mpakd", k.Value)
+			}
+			val, err := text(v, k, "claim "+k.Value, "the value the claim must equal")
+			if err != nil {
+				return err
+			}
+			tp.claims[k.Value] = val.Value
+			return nil
+		})
+		if err != nil {
+			return publisher{}, err
+		}
+	}
+
+	var acts actionSet
+	items, err := names(f["actions"], "actions")
+	if err != nil {
+		return publisher{}, err
+	}
+	for _, it := range items {
+		switch a := Action(it.Value); a {
+		case ActionRead, ActionPush:
+			acts |= actionBit(a) | actionBit(ActionRead) // pushing needs reading: clients check which blobs exist
+		case ActionDelete:
+			return publisher{}, errAt(it, "trusted publishers may read and push, never delete")
+		default:
+			return publisher{}, errAt(it, "unknown action %q: use read or push", it.Value)
+		}
+	}
+	if acts == 0 {
+		at := n
+		if f["actions"] != nil {
+			at = deref(f["actions"])
+		}
+		return publisher{}, errAt(at, "%s needs actions: [push] (which includes read) or [read]", what)
+	}
+
+	repos, err := repositoryGlobs(f["repositories"], n)
+	if err != nil {
+		return publisher{}, err
+	}
+	for _, r := range repos {
+		g, err := NewGrant(r.Value, acts.list()...)
+		if err != nil {
+			return publisher{}, errAt(r, "%v", err)
+		}
+		tp.grants = append(tp.grants, g)
+	}
+
+	if f["issuer"] != nil {
+		iss, err := text(f["issuer"], n, "issuer", "the URL of the OIDC issuer")
+		if err != nil {
+			return publisher{}, err
+		}
+		if u, err := url.Parse(iss.Value); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return publisher{}, errAt(iss, "issuer %q: want a URL such as https://token.actions.githubusercontent.com", iss.Value)
+		}
+		tp.issuer = iss.Value
+	}
+	return tp, nil
+}
+
+// repositoryGlobs parses "glob" or a non-empty list of globs; parent is
+// where a missing value is reported.
+func repositoryGlobs(n, parent *yaml.Node) ([]*yaml.Node, error) {
+	if n == nil {
+		return nil, errAt(parent, `a trusted publisher needs repositories: a repository glob such as "acme/weather", or a list of them`)
+	}
+	n = deref(n)
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		return []*yaml.Node{n}, nil
+	}
+	repos, err := names(n, "repositories")
+	if err != nil {
+		return nil, err
+	}
+	if len(repos) == 0 {
+		return nil, errAt(n, "repositories is empty: name the repositories the publisher may push to")
+	}
+	return repos, nil
+}
+
+// text is a required non-empty scalar; parent is where a missing one is
+// reported, want says what belongs there.
+func text(n, parent *yaml.Node, what, want string) (*yaml.Node, error) {
+	if n == nil {
+		return nil, errAt(parent, "%s is missing: want %s", what, want)
+	}
+	n = deref(n)
+	if n.Kind != yaml.ScalarNode || isNull(n) || n.Value == "" {
+		return nil, errAt(n, "%s: want %s", what, want)
+	}
+	return n, nil
 }
 
 // actions parses a list of action names; absent or null is none.
