@@ -2,10 +2,13 @@ package auth
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -19,7 +22,21 @@ type Users struct {
 	// maxCost, because making it costs as much as a login.
 	dummyOnce sync.Once
 	dummy     []byte
+
+	// verified remembers passwords that matched, by a hash of name and
+	// password, for a few minutes: a client sending Basic credentials
+	// with every request (the web UI, curl, Basic-only clients) would
+	// otherwise pay a bcrypt comparison, tens of milliseconds of CPU, on
+	// each. A reload makes new Users, so an edited file forgets them.
+	verified *lru.Cache[[sha256.Size]byte, time.Time] // until when
 }
+
+// verifiedFor is how long a matched password is remembered; verifiedMax
+// bounds the memory.
+const (
+	verifiedFor = 5 * time.Minute
+	verifiedMax = 1024
+)
 
 // bcryptPrefixes are the bcrypt variants distribution and zot accept.
 var bcryptPrefixes = []string{"$2a$", "$2b$", "$2y$"}
@@ -28,7 +45,10 @@ var bcryptPrefixes = []string{"$2a$", "$2b$", "$2y$"}
 // one a line; blank lines and # comments allowed). Other hash schemes are
 // refused rather than ignored, so a user is never silently unable to log in.
 func ParseHtpasswd(data []byte) (*Users, error) {
-	u := &Users{hashes: map[string][]byte{}}
+	// The plain LRU, not the expirable one: that starts a goroutine per
+	// cache that nothing stops, and every reload parses a new file.
+	verified, _ := lru.New[[sha256.Size]byte, time.Time](verifiedMax)
+	u := &Users{hashes: map[string][]byte{}, verified: verified}
 	firstLine := map[string]int{}
 	for i, raw := range bytes.Split(data, []byte("\n")) {
 		n := i + 1
@@ -78,7 +98,15 @@ func (u *Users) Authenticate(name, password string) bool {
 		_ = bcrypt.CompareHashAndPassword(u.dummyHash(), []byte(password))
 		return false
 	}
-	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	key := sha256.Sum256([]byte(name + "\x00" + password))
+	if until, ok := u.verified.Get(key); ok && time.Now().Before(until) {
+		return true
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil {
+		return false
+	}
+	u.verified.Add(key, time.Now().Add(verifiedFor))
+	return true
 }
 
 func (u *Users) dummyHash() []byte {

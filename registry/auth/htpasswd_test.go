@@ -109,3 +109,30 @@ func FuzzParseHtpasswd(f *testing.F) {
 		}
 	})
 }
+
+// TestUsersRemembersMatches: a matched password is answered from memory
+// the next time, a wrong one never is, and reloaded users start afresh.
+func TestUsersRemembersMatches(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := ParseHtpasswd([]byte("alice:" + string(hash) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.Authenticate("alice", "pw") || u.verified.Len() != 1 {
+		t.Fatalf("first login: remembered %d, want 1", u.verified.Len())
+	}
+	if u.Authenticate("alice", "pw2") || u.Authenticate("bob", "pw") || u.verified.Len() != 1 {
+		t.Fatalf("wrong credentials were accepted or remembered (%d remembered)", u.verified.Len())
+	}
+	u.hashes["alice"] = []byte("$2a$04$invalidinvalidinvalidinvalidinvalidinvalidinvalidinv")
+	if !u.Authenticate("alice", "pw") {
+		t.Fatal("a remembered password was compared again")
+	}
+	fresh, _ := ParseHtpasswd([]byte("alice:" + string(hash) + "\n"))
+	if fresh.verified.Len() != 0 {
+		t.Fatal("reloaded users remember passwords")
+	}
+}
