@@ -17,6 +17,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -40,6 +41,10 @@ type Options struct {
 	PublicHost string
 	// Logger receives failures of the store; nil logs to slog.Default.
 	Logger *slog.Logger
+	// Readable says, for a request, which repositories its client may
+	// read (as auth.Authorizer.Readable does); the others are answered as
+	// if they did not exist, in lists, counts and lookups alike. nil: all.
+	Readable func(r *http.Request) func(repository string) bool
 }
 
 // New returns the handler of /v1/..., /v0.1/... and /v0/...; mount it at
@@ -48,7 +53,9 @@ func New(opts Options) http.Handler { return newAPI(opts).routes() }
 
 func newAPI(opts Options) *api {
 	a := &api{
-		store:      opts.Store,
+		store:      scoped{opts.Store},
+		all:        opts.Store,
+		readable:   opts.Readable,
 		names:      names{namespace: strings.Trim(opts.Namespace, "/")},
 		publicHost: opts.PublicHost,
 		log:        opts.Logger,
@@ -80,15 +87,30 @@ func (a *api) routes() http.Handler {
 				r.Method + " is not supported: this API is read-only; publish with mpak bundle push"})
 			return
 		}
-		// Everything here is public and read-only, so web pages on other
-		// origins (catalog UIs, READMEs showing badges) may read it.
+		// Everything here is read-only, and what a page on another origin
+		// (catalog UIs, READMEs showing badges) reads is what anonymous
+		// clients see (see Credentialed), so any origin may read it.
 		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if a.readable != nil {
+			// Answers depend on who asks: shared caches must key them by
+			// the credentials and keep none of those given to a user.
+			w.Header().Add("Vary", "Authorization")
+			if r.Header.Get("Authorization") != "" {
+				w.Header().Set("Cache-Control", "private")
+			}
+			r = r.WithContext(context.WithValue(r.Context(), readableKey{}, a.readable(Credentialed(r))))
+		}
 		mux.ServeHTTP(w, r)
 	})
 }
 
 type api struct {
+	// store is the catalog of the client whose request's context each
+	// call is given; all is everything, for what is shared between
+	// clients (the server-name table).
 	store      index.Store
+	all        index.Store
+	readable   func(*http.Request) func(string) bool
 	names      names
 	publicHost string
 	log        *slog.Logger

@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Badge colours, as shields.io names them.
@@ -107,6 +108,11 @@ func writeBadge(w http.ResponseWriter, status int, cache, label, value, color st
 	width := lw + vw
 	l, v := html.EscapeString(label), html.EscapeString(value)
 	w.Header().Set("Content-Type", "image/svg+xml; charset=utf-8")
+	if strings.HasPrefix(w.Header().Get("Cache-Control"), "private") {
+		// A badge drawn for a user's credentials may show a repository
+		// others cannot see: no shared cache may keep it.
+		cache = strings.Replace(cache, "public", "private", 1)
+	}
 	w.Header().Set("Cache-Control", cache)
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%[1]d" height="20" role="img" aria-label="%[2]s: %[3]s">`+

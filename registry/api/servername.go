@@ -83,9 +83,14 @@ const rescanEvery = 10 * time.Second
 type serverNames struct {
 	a *api
 
-	mu      sync.Mutex
-	host    string            // the host the last scan derived names for
-	byName  map[string]string // server name -> repository, from the last scan
+	mu   sync.Mutex
+	host string // the host the last scan derived names for
+	// byName maps a server name to the repositories carrying it, from the
+	// last scan of the whole catalog: it is shared by clients who may read
+	// different parts of it. A name declared in several repositories (a
+	// private fork of a public server, say) keeps them all, so a client
+	// finds the one it may read.
+	byName  map[string][]string
 	scanned time.Time
 }
 
@@ -116,16 +121,29 @@ func (s *serverNames) versions(ctx context.Context, host, name string) (named, a
 			return named, all, err
 		}
 	}
-	// Otherwise the last scan knows; a repository it names that no longer
-	// carries the name (its versions were deleted or renamed) is
-	// forgotten and looked up once more.
+	// Otherwise the last scan knows; when the repositories it names no
+	// longer carry the name (their versions were deleted or renamed) it is
+	// forgotten and looked up once more. Repositories this client may not
+	// read are not tried: to it the name is unknown, and to others it
+	// still stands.
+	readable := readableOf(ctx)
 	for range 2 {
-		repository, err := s.lookup(ctx, host, name)
+		repositories, err := s.lookup(ctx, host, name)
 		if err != nil {
 			return nil, nil, err
 		}
-		if ok, err := try(repository); ok || err != nil {
-			return named, all, err
+		tried := false
+		for _, repository := range repositories {
+			if !readable(repository) {
+				continue
+			}
+			tried = true
+			if ok, err := try(repository); ok || err != nil {
+				return named, all, err
+			}
+		}
+		if !tried {
+			break
 		}
 		s.forget(name)
 	}
@@ -141,25 +159,28 @@ func (s *serverNames) forget(name string) {
 // lookup consults the name table of the last scan, rescanning when the
 // name is not in it and the scan is old enough; a 404 when the name is
 // nowhere.
-func (s *serverNames) lookup(ctx context.Context, host, name string) (string, error) {
+func (s *serverNames) lookup(ctx context.Context, host, name string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if repository, ok := s.byName[name]; ok && s.host == host {
-		return repository, nil
+	if repositories, ok := s.byName[name]; ok && s.host == host {
+		return repositories, nil
 	}
 	if time.Since(s.scanned) < rescanEvery {
-		return "", serverNotFound(name)
+		return nil, serverNotFound(name)
 	}
-	byName := map[string]string{}
+	byName := map[string][]string{}
 	after := ""
 	const page = 1000
 	for {
-		vs, err := s.a.store.List(ctx, after, time.Time{}, false, page)
+		vs, err := s.a.all.List(ctx, after, time.Time{}, false, page)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for i := range vs {
-			byName[serverName(host, &vs[i])] = vs[i].Repository
+			n := serverName(host, &vs[i])
+			if rs := byName[n]; len(rs) == 0 || rs[len(rs)-1] != vs[i].Repository {
+				byName[n] = append(rs, vs[i].Repository)
+			}
 		}
 		if len(vs) < page {
 			break
@@ -167,10 +188,10 @@ func (s *serverNames) lookup(ctx context.Context, host, name string) (string, er
 		after = index.Cursor(&vs[len(vs)-1])
 	}
 	s.byName, s.host, s.scanned = byName, host, time.Now()
-	if repository, ok := byName[name]; ok {
-		return repository, nil
+	if repositories, ok := byName[name]; ok {
+		return repositories, nil
 	}
-	return "", serverNotFound(name)
+	return nil, serverNotFound(name)
 }
 
 // derivedCandidates inverts derivedName: the repositories whose derived

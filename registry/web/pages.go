@@ -43,23 +43,25 @@ func (u *ui) hits(res *index.Results) []hit {
 
 func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	popular, err := u.opts.Store.Search(ctx, index.Query{Sort: index.SortDownloads, Limit: 8})
+	rd := u.reader(w, r)
+	popular, err := rd.store.Search(ctx, index.Query{Sort: index.SortDownloads, Limit: 8})
 	if err != nil {
-		u.fail(w, err)
+		u.fail(w, r, rd, err)
 		return
 	}
-	recent, err := u.opts.Store.Search(ctx, index.Query{Sort: index.SortRecent, Limit: 8})
+	recent, err := rd.store.Search(ctx, index.Query{Sort: index.SortRecent, Limit: 8})
 	if err != nil {
-		u.fail(w, err)
+		u.fail(w, r, rd, err)
 		return
 	}
-	u.render(w, http.StatusOK, "home", map[string]any{"Title": "MCP bundles", "Host": u.host(r), "Popular": u.hits(popular),
+	u.render(w, r, rd, http.StatusOK, "home", map[string]any{"Title": "MCP bundles", "Host": u.host(r), "Popular": u.hits(popular),
 		"Recent": u.hits(recent), "Total": popular.Total})
 }
 
 var sorts = []string{"relevance", "downloads", "recent", "name"}
 
 func (u *ui) search(w http.ResponseWriter, r *http.Request) {
+	rd := u.reader(w, r)
 	q := r.URL.Query()
 	query := index.Query{Text: q.Get("q"), Type: q.Get("type"), OS: q.Get("os"), Arch: q.Get("arch"), Sort: index.Sort(q.Get("sort"))}
 	if q.Get("signed") == "on" {
@@ -70,9 +72,9 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 1)
 	query.Limit, query.Offset = 20, (page-1)*20
-	res, err := u.opts.Store.Search(r.Context(), query)
+	res, err := rd.store.Search(r.Context(), query)
 	if err != nil {
-		u.render(w, http.StatusBadRequest, "error", map[string]any{"Title": "Bad search", "Message": err.Error()})
+		u.render(w, r, rd, http.StatusBadRequest, "error", map[string]any{"Title": "Bad search", "Message": err.Error()})
 		return
 	}
 	next := ""
@@ -84,7 +86,7 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 		v.Set("page", strconv.Itoa(page+1))
 		next = "/search?" + v.Encode()
 	}
-	u.render(w, http.StatusOK, "search", map[string]any{"Title": "Search: " + query.Text, "Q": query.Text, "Type": query.Type,
+	u.render(w, r, rd, http.StatusOK, "search", map[string]any{"Title": "Search: " + query.Text, "Q": query.Text, "Type": query.Type,
 		"OS": query.OS, "Arch": query.Arch, "Sort": string(query.Sort), "MinLevel": query.MinLevel, "Signed": query.Signed != nil,
 		"Sorts": sorts, "Hits": u.hits(res), "Total": res.Total, "Page": page, "Next": next})
 }
@@ -103,25 +105,26 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 	name, version, _ := strings.Cut(path, "/v/")
 	repository := u.repository(name)
 	ctx := r.Context()
-	vs, err := u.opts.Store.Versions(ctx, repository)
+	rd := u.reader(w, r)
+	vs, err := rd.store.Versions(ctx, repository)
 	if errors.Is(err, index.ErrNotFound) || err == nil && len(vs) == 0 {
-		u.notFound(w, r, name)
+		u.notFound(w, r, rd, name)
 		return
 	}
 	if err != nil {
-		u.fail(w, err)
+		u.fail(w, r, rd, err)
 		return
 	}
 	// The bundle's latest is the store's, which skips yanked versions
 	// unless every version is yanked: the page without a version shows it,
 	// and a yanked version's page points to it.
 	latest, latestVersion := &vs[0], vs[0].Version
-	b, err := u.opts.Store.Bundle(ctx, repository)
+	b, err := rd.store.Bundle(ctx, repository)
 	switch {
 	case err == nil:
 		latestVersion = b.Latest.Version
 	case !errors.Is(err, index.ErrNotFound):
-		u.fail(w, err)
+		u.fail(w, r, rd, err)
 		return
 	}
 	v := latest
@@ -137,12 +140,12 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 	case version == "":
 		v = latest
 	case v.Version != version:
-		u.notFound(w, r, name+"@"+version)
+		u.notFound(w, r, rd, name+"@"+version)
 		return
 	}
-	stats, err := u.opts.Store.Stats(ctx, repository)
+	stats, err := rd.store.Stats(ctx, repository)
 	if err != nil && !errors.Is(err, index.ErrNotFound) {
-		u.fail(w, err)
+		u.fail(w, r, rd, err)
 		return
 	}
 	if stats == nil {
@@ -164,7 +167,7 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 	if v.Tampered != "" {
 		pin = v.Digest
 	}
-	u.render(w, http.StatusOK, "bundle", map[string]any{
+	u.render(w, r, rd, http.StatusOK, "bundle", map[string]any{
 		"Title": display, "Name": display, "V": v, "Versions": vs, "Stats": stats, "Config": userConfig(v),
 		"Latest":  latest,
 		"Readme":  renderMarkdown(readme),
@@ -183,8 +186,9 @@ func claudeConfig(name, ref, version string) string {
 	return fmt.Sprintf("{\n  \"mcpServers\": {\n    %q: {\n      \"command\": \"mpak\",\n      \"args\": [\"run\", \"%s@%s\"]\n    }\n  }\n}", key, ref, version)
 }
 
-// notFound helps: it searches for what the URL named.
-func (u *ui) notFound(w http.ResponseWriter, r *http.Request, name string) {
+// notFound helps: it searches for what the URL named, among the bundles
+// the reader may see, so a hidden bundle is not found the same way.
+func (u *ui) notFound(w http.ResponseWriter, r *http.Request, rd reader, name string) {
 	// The whole name first, then its last word, then ever shorter
 	// prefixes of it (a typo is usually past the first letters): the first
 	// that finds something is the suggestion.
@@ -198,18 +202,18 @@ func (u *ui) notFound(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	var similar []hit
 	for _, q := range tries {
-		if res, err := u.opts.Store.Search(r.Context(), index.Query{Text: q, Limit: 5}); err == nil && len(res.Bundles) > 0 {
+		if res, err := rd.store.Search(r.Context(), index.Query{Text: q, Limit: 5}); err == nil && len(res.Bundles) > 0 {
 			similar = u.hits(res)
 			break
 		}
 	}
-	u.render(w, http.StatusNotFound, "error", map[string]any{"Title": "Not found",
+	u.render(w, r, rd, http.StatusNotFound, "error", map[string]any{"Title": "Not found",
 		"Message": "There is no bundle " + name + ".", "Similar": similar})
 }
 
-func (u *ui) fail(w http.ResponseWriter, err error) {
+func (u *ui) fail(w http.ResponseWriter, r *http.Request, rd reader, err error) {
 	u.log.Error("web page failed", "err", err)
-	u.render(w, http.StatusInternalServerError, "error", map[string]any{"Title": "Error", "Message": "The catalog could not be read; try again."})
+	u.render(w, r, rd, http.StatusInternalServerError, "error", map[string]any{"Title": "Error", "Message": "The catalog could not be read; try again."})
 }
 
 // option is a user_config option as the bundle page lists it.

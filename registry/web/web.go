@@ -11,8 +11,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
+	"github.com/mpak-oci/mpak/registry/api"
 	"github.com/mpak-oci/mpak/registry/index"
 )
 
@@ -31,6 +33,19 @@ type Options struct {
 	// request's Host).
 	PublicHost string
 	Logger     *slog.Logger
+	// Readable says, for a request, which repositories its client may
+	// read (as auth.Authorizer.Readable does); the pages show only those,
+	// and answer for the others as for a bundle that does not exist.
+	// nil: all.
+	Readable func(r *http.Request) func(repository string) bool
+	// SignIn offers a "Sign in" link and serves /login, which asks the
+	// browser for Basic credentials until Authenticated accepts them.
+	// The browser then sends them with every page, which Readable sees.
+	SignIn bool
+	// Authenticated is the user a request's credentials (Basic or
+	// Bearer) authenticate, false without valid ones; the pages say who
+	// is signed in.
+	Authenticated func(r *http.Request) (user string, ok bool)
 }
 
 type ui struct {
@@ -54,6 +69,9 @@ func New(opts Options) http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(sub))))
 	mux.HandleFunc("GET /{$}", u.home)
 	mux.HandleFunc("GET /search", u.search)
+	if opts.SignIn {
+		mux.HandleFunc("GET /login", u.login)
+	}
 	mux.HandleFunc("GET /{path...}", u.bundle)
 	return mux
 }
@@ -97,7 +115,47 @@ func (u *ui) repository(name string) string {
 	return strings.TrimPrefix(name, "@")
 }
 
-func (u *ui) render(w http.ResponseWriter, status int, page string, data any) {
+// reader is whom a page is for: the catalog they may read, and the user
+// their credentials name ("" when they have none, or wrong ones).
+type reader struct {
+	store index.Store
+	user  string
+}
+
+// reader reads r's credentials, once per request.
+func (u *ui) reader(w http.ResponseWriter, r *http.Request) reader {
+	rd := reader{store: u.opts.Store}
+	if u.opts.Readable == nil && !u.opts.SignIn {
+		return rd
+	}
+	// The page depends on who asks: no shared cache may keep it for
+	// someone else.
+	w.Header().Set("Cache-Control", "private")
+	w.Header().Add("Vary", "Authorization")
+	r = api.Credentialed(r)
+	if u.opts.Readable != nil {
+		rd.store = api.Visible(u.opts.Store, u.opts.Readable(r))
+	}
+	if u.opts.Authenticated != nil && r.Header.Get("Authorization") != "" {
+		rd.user, _ = u.opts.Authenticated(r)
+	}
+	return rd
+}
+
+// session is what the layout's header says about the reader.
+type session struct {
+	SignIn bool
+	User   string
+	// Login signs in and comes back to this page.
+	Login string
+}
+
+func (u *ui) render(w http.ResponseWriter, r *http.Request, rd reader, status int, page string, data map[string]any) {
+	login := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+	if r.URL.Path == "/login" {
+		login = r.URL.RequestURI()
+	}
+	data["Session"] = session{SignIn: u.opts.SignIn, User: rd.user, Login: login}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
