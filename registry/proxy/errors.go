@@ -25,6 +25,20 @@ func errorHandler(upstream *url.URL, log *slog.Logger) func(http.ResponseWriter,
 			w.WriteHeader(statusClientClosed)
 			return
 		}
+		var refused *refusedError
+		if errors.As(err, &refused) {
+			log.Warn("proxy: the upstream registry refused mpakd's credentials", "upstream", upstream.Redacted(), "method", r.Method, "path", r.URL.Path,
+				"status", refused.status, "err", err)
+			writeError(w, http.StatusBadGateway, "DENIED", err.Error())
+			return
+		}
+		var retry *retryError
+		if errors.As(err, &retry) {
+			log.Info("proxy: upstream challenged a streamed body; the client must retry", "upstream", upstream.Redacted(), "method", r.Method, "path", r.URL.Path)
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", err.Error())
+			return
+		}
 		log.Warn("proxy: upstream registry request failed", "upstream", upstream.Redacted(), "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusBadGateway, "UNAVAILABLE",
 			"upstream registry "+upstream.Redacted()+" did not answer: "+err.Error()+"; check that it is running and that mpakd's --upstream points at it")

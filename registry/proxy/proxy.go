@@ -1,15 +1,31 @@
 // Package proxy serves the OCI distribution API (/v2/) by streaming every
 // request to an existing registry, so that clients pulling through mpakd are
-// counted while the upstream keeps storing, authenticating and authorising.
+// counted while the upstream keeps storing the bundles.
 //
-// The proxy is transparent to authentication: Authorization headers go
-// upstream unchanged and WWW-Authenticate challenges come back unchanged, so
-// a client fetches its tokens from the upstream's own realm and presents
-// them here. mpakd never holds registry credentials.
+// Authentication works in one of two modes.
+//
+// Transparent (the default, mpakd without its own authentication):
+// Authorization headers go upstream unchanged and WWW-Authenticate
+// challenges come back unchanged, so a client fetches its tokens from the
+// upstream's own realm and presents them here; the upstream alone decides
+// who may do what, and the proxy sends no credentials of its own.
+//
+// As mpakd (Options.Credentials set, when mpakd authenticates and
+// authorises its clients itself): the client's Authorization and Cookie
+// headers never leave mpakd, and every request goes upstream with mpakd's
+// own credentials, answering the upstream's Basic or Bearer challenge and
+// caching tokens per repository scope. A refusal of those credentials is
+// mpakd's operator's to fix, so the client gets a 502 that says so rather
+// than the upstream's challenge, which would send it to a realm it has no
+// business with.
 //
 // Bodies are never buffered: blobs stream through a fixed-size buffer in
 // both directions, and a redirect to a blob store (3xx with a Location on
-// another host) reaches the client as it is.
+// another host) reaches the client as it is. With mpakd's credentials, a
+// body cannot be resent after a challenge, so the credential for its scope
+// is fetched ahead with a body-less request; should the upstream still
+// refuse it once the body is under way (an expired token), the client is
+// answered 503 and asked to retry.
 package proxy
 
 import (
@@ -20,6 +36,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+
+	"oras.land/oras-go/v2/registry/remote/auth"
 )
 
 // UserAgentToken is appended to the User-Agent of every request the proxy
@@ -34,6 +52,12 @@ type Options struct {
 	Transport http.RoundTripper
 	// Logger receives upstream failures; default slog.Default().
 	Logger *slog.Logger
+	// Credentials, when set, makes the proxy talk to the upstream as
+	// mpakd with the credential it returns for the upstream's host,
+	// instead of passing clients' credentials through (see the package
+	// documentation). It is called when a credential must be fetched,
+	// not on every request.
+	Credentials auth.CredentialFunc
 }
 
 // New returns a handler that forwards /v2/ and everything under it to
@@ -53,6 +77,10 @@ func New(upstream *url.URL, opts Options) (http.Handler, error) {
 	if rt == nil {
 		rt = NewTransport()
 	}
+	asSelf := opts.Credentials != nil
+	if asSelf {
+		rt = newAsMpakd(&target, rt, opts.Credentials)
+	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			// SetURL also sets the Host header to the upstream's: virtual
@@ -64,14 +92,29 @@ func New(upstream *url.URL, opts Options) (http.Handler, error) {
 			// X-Forwarded-* headers, so they cannot be spoofed through us.
 			pr.SetXForwarded()
 			pr.Out.Header.Set("User-Agent", strings.TrimSpace(pr.In.UserAgent()+" "+UserAgentToken))
+			if asSelf {
+				// The client authenticated to mpakd, not to the upstream:
+				// its credentials and session are not the upstream's to see.
+				pr.Out.Header.Del("Authorization")
+				pr.Out.Header.Del("Cookie")
+			}
 		},
 		Transport: rt,
 		// -1 flushes after every write: a client sees bytes as soon as the
 		// upstream sends them, and nothing accumulates here.
-		FlushInterval:  -1,
-		BufferPool:     bufferPool{},
-		ModifyResponse: func(resp *http.Response) error { rewriteResponse(resp, &target); return nil },
-		ErrorHandler:   errorHandler(&target, log),
+		FlushInterval: -1,
+		BufferPool:    bufferPool{},
+		ModifyResponse: func(resp *http.Response) error {
+			rewriteResponse(resp, &target)
+			if asSelf {
+				// A challenge would send the client to the upstream's realm,
+				// and a cookie would be a session of mpakd's account there.
+				resp.Header.Del("WWW-Authenticate")
+				resp.Header.Del("Set-Cookie")
+			}
+			return nil
+		},
+		ErrorHandler: errorHandler(&target, log),
 		// Errors copying a body after the status was sent (a client gone
 		// mid-blob) can only be logged.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -89,9 +132,9 @@ func checkUpstream(u *url.URL) error {
 	case u.Host == "":
 		return fmt.Errorf("proxy: upstream %q has no host: pass the registry's base URL, e.g. https://registry.example", u.Redacted())
 	case u.User != nil:
-		// Clients' own credentials pass through; credentials here would
-		// be sent by nobody and would leak into logs.
-		return fmt.Errorf("proxy: upstream %q carries credentials: remove them; clients authenticate with their own", u.Redacted())
+		// Credentials here would be sent by nobody and would leak into
+		// logs: mpakd's come from Options.Credentials.
+		return fmt.Errorf("proxy: upstream %q carries credentials: remove them; clients authenticate with their own, or mpakd with --upstream-username and MPAKD_UPSTREAM_PASSWORD", u.Redacted())
 	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "":
 		// The distribution API lives at /v2/ of the host; a registry under
 		// a path prefix is not an OCI registry to its clients either.
