@@ -8,13 +8,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // registers "filesystem"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"   // registers "inmemory"
 	"github.com/sirupsen/logrus"
@@ -30,11 +34,37 @@ type Options struct {
 	// LogLevel is distribution's log level (default "fatal": it logs every
 	// 404 as an error, and clients probe with HEADs that 404 all the time).
 	LogLevel string
+	// PurgeAge is how old an unfinished upload must be to be deleted
+	// (default DefaultPurgeAge; negative: never). Every interrupted push
+	// leaves one behind, holding the bytes it got.
+	PurgeAge time.Duration
+	// PurgeInterval is how often unfinished uploads are looked for
+	// (default DefaultPurgeInterval).
+	PurgeInterval time.Duration
+	// Logger reports purges; distribution's own logging stays at LogLevel.
+	Logger *slog.Logger
 }
+
+// Purge defaults: distribution's own are a week, checked daily after a
+// random delay of up to an hour, which lets a few interrupted multi-GB
+// pushes fill a small disk. An upload taking six hours is not a bundle.
+const (
+	DefaultPurgeAge      = 6 * time.Hour
+	DefaultPurgeInterval = time.Hour
+)
 
 // Registry is an http.Handler serving the OCI distribution API under /v2/.
 type Registry struct {
 	app *handlers.App
+	// driver is the storage driver the app itself uses, for purging and
+	// measuring (storage.go).
+	driver storagedriver.StorageDriver
+	log    *slog.Logger
+
+	stopPurge context.CancelFunc
+	purgeDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New builds the registry. The configuration goes through distribution's own
@@ -51,12 +81,12 @@ func New(ctx context.Context, opts Options) (r *Registry, err error) {
 	}
 	logrus.SetLevel(lv)
 
-	storage := "  inmemory: {}\n"
+	driver := "  inmemory: {}\n"
 	if opts.Dir != "" {
 		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 			return nil, fmt.Errorf("registry data dir: %w", err)
 		}
-		storage = fmt.Sprintf("  filesystem:\n    rootdirectory: %q\n", filepath.Join(opts.Dir, "registry"))
+		driver = fmt.Sprintf("  filesystem:\n    rootdirectory: %q\n", filepath.Join(opts.Dir, "registry"))
 	}
 	secret := opts.Secret
 	if secret == "" {
@@ -64,11 +94,20 @@ func New(ctx context.Context, opts Options) (r *Registry, err error) {
 			return nil, err
 		}
 	}
+	captureID, err := randomHex()
+	if err != nil {
+		return nil, err
+	}
+	defer captured.Delete(captureID)
 	yaml := "version: 0.1\n" +
 		"log:\n  level: " + configLevel(lv) + "\n" +
-		"storage:\n" + storage +
+		"storage:\n" + driver +
 		// Deletes let oras-go tidy superseded referrer fallback indexes.
 		"  delete:\n    enabled: true\n" +
+		// Purging is ours (purge.go): distribution's cannot be run on
+		// demand nor report what it did, and starts up to an hour late.
+		"  maintenance:\n    uploadpurging:\n      enabled: false\n" +
+		"middleware:\n  storage:\n    - name: " + captureMiddleware + "\n      options:\n        id: " + captureID + "\n" +
 		"http:\n  secret: " + fmt.Sprintf("%q", secret) + "\n"
 	cfg, err := configuration.Parse(strings.NewReader(yaml))
 	if err != nil {
@@ -80,13 +119,49 @@ func New(ctx context.Context, opts Options) (r *Registry, err error) {
 			r, err = nil, fmt.Errorf("starting embedded registry: %v", p)
 		}
 	}()
-	return &Registry{app: handlers.NewApp(ctx, cfg)}, nil
+	app := handlers.NewApp(ctx, cfg)
+	d, ok := captured.Load(captureID)
+	if !ok {
+		app.Shutdown()
+		return nil, errors.New("starting embedded registry: its storage driver was not handed over")
+	}
+	r = &Registry{app: app, driver: d.(storagedriver.StorageDriver), log: opts.Logger, purgeDone: make(chan struct{})}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	age, interval := opts.PurgeAge, opts.PurgeInterval
+	if age == 0 {
+		age = DefaultPurgeAge
+	}
+	if interval <= 0 {
+		interval = DefaultPurgeInterval
+	}
+	if age < 0 {
+		close(r.purgeDone)
+		r.stopPurge = func() {}
+		return r, nil
+	}
+	var pctx context.Context
+	pctx, r.stopPurge = context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(r.purgeDone)
+		r.purgeEvery(pctx, age, interval)
+	}()
+	return r, nil
 }
 
 func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.app.ServeHTTP(w, req) }
 
-// Close stops background work (the upload purger).
-func (r *Registry) Close() error { return r.app.Shutdown() }
+// Close stops background work (the upload purger, waiting for a purge in
+// progress) and the registry.
+func (r *Registry) Close() error {
+	r.closeOnce.Do(func() {
+		r.stopPurge()
+		<-r.purgeDone
+		r.closeErr = r.app.Shutdown()
+	})
+	return r.closeErr
+}
 
 // configLevel is the nearest level distribution's configuration accepts; the
 // logger itself is set to the exact level.
@@ -97,12 +172,19 @@ func configLevel(l logrus.Level) string {
 	return l.String()
 }
 
-func loadSecret(dir string) (string, error) {
+func randomHex() (string, error) {
 	var buf [32]byte
 	if _, err := rand.Read(buf[:]); err != nil {
 		return "", err
 	}
-	fresh := hex.EncodeToString(buf[:])
+	return hex.EncodeToString(buf[:]), nil
+}
+
+func loadSecret(dir string) (string, error) {
+	fresh, err := randomHex()
+	if err != nil {
+		return "", err
+	}
 	if dir == "" {
 		return fresh, nil
 	}
