@@ -46,6 +46,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseHtpasswd -fuzztime 30s ./registry/auth/
 	$(GO) test -run '^$$' -fuzz FuzzParseScope -fuzztime 30s ./registry/auth/
 	$(GO) test -run '^$$' -fuzz FuzzVerifyToken -fuzztime 30s ./registry/auth/
+	$(GO) test -run '^$$' -fuzz FuzzPublishersAuthenticate -fuzztime 30s ./registry/auth/
+	$(GO) test -run '^$$' -fuzz FuzzSubjectGlob -fuzztime 30s ./registry/auth/
 
 run:
 	hack/run-demo.sh

@@ -2,43 +2,39 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/mpak-oci/mpak/registry/auth"
+	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
 // auth loads the users, policy and token key the flags name, and keeps the
-// files current until ctx ends: on change, and on SIGHUP. nil without
-// --auth-htpasswd.
-func (f *serveFlags) auth(ctx context.Context, log *slog.Logger) (*server.AuthOptions, error) {
+// files current until ctx ends: on change, and on SIGHUP. Robot tokens log
+// in too, from store. nil without --auth-htpasswd.
+func (f *serveFlags) auth(ctx context.Context, log *slog.Logger, store index.Store) (*server.AuthOptions, error) {
+	if f.oidcFlagsSet() && f.authHtpasswd == "" {
+		return nil, fmt.Errorf("--auth-oidc-* needs --auth-htpasswd: trusted publishing is part of mpakd's authentication")
+	}
 	if f.authHtpasswd == "" {
 		if f.authPolicy != "" {
 			return nil, fmt.Errorf("--auth-policy needs --auth-htpasswd: a policy says what users may do, and there are no users")
 		}
 		return nil, nil
 	}
-	if f.upstream != "" {
-		// The proxy passes clients' credentials to the upstream, which
-		// authenticates them itself; mpakd's own tokens would not get
-		// through.
-		return nil, fmt.Errorf("--auth-htpasswd with --upstream is not supported yet: in upstream mode the upstream registry authenticates clients (their credentials pass through mpakd); use its users and permissions")
-	}
 	files, err := auth.LoadFiles(auth.FilesOptions{HtpasswdPath: f.authHtpasswd, PolicyPath: f.authPolicy, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	keyPath := f.authTokenKey
-	if keyPath == "" {
-		keyPath = filepath.Join(f.data, "auth", "token.key")
-	}
-	key, err := auth.LoadOrCreateKey(keyPath)
+	key, err := f.tokenKey(ctx, log, store)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +62,43 @@ func (f *serveFlags) auth(ctx context.Context, log *slog.Logger) (*server.AuthOp
 			}
 		}
 	}()
-	return &server.AuthOptions{Files: files, Tokens: tokens, Realm: f.authRealm}, nil
+	opts := &server.AuthOptions{Files: files, Tokens: tokens, Realm: f.authRealm}
+	if rs, ok := store.(auth.RobotStore); ok {
+		opts.Authenticators = append(opts.Authenticators, auth.NewRobots(auth.RobotOptions{Store: rs, Logger: log}))
+	} else {
+		log.Warn("robot tokens are off: the catalog store cannot keep them", "store", fmt.Sprintf("%T", store))
+	}
+	pubs, err := f.publishers(files, log)
+	if err != nil {
+		return nil, err
+	}
+	if pubs != nil {
+		opts.Authenticators = append(opts.Authenticators, pubs)
+	}
+	return opts, nil
+}
+
+// tokenKey is the key that signs tokens: --auth-token-key, else the one
+// in the PostgreSQL catalog, which every replica shares (with a file
+// each, a token one replica issued would not verify on the next), else a
+// file in --data.
+func (f *serveFlags) tokenKey(ctx context.Context, log *slog.Logger, store index.Store) (*ecdsa.PrivateKey, error) {
+	if f.authTokenKey != "" {
+		return auth.LoadOrCreateKey(f.authTokenKey)
+	}
+	if strings.HasPrefix(f.db, "postgres://") || strings.HasPrefix(f.db, "postgresql://") {
+		ks, ok := store.(auth.KeyStore)
+		if !ok {
+			return nil, fmt.Errorf("the PostgreSQL catalog cannot keep the token key: pass --auth-token-key, the same file on every replica")
+		}
+		key, err := auth.LoadOrCreateSharedKey(ctx, ks)
+		if err != nil {
+			return nil, fmt.Errorf("%w (or pass --auth-token-key, the same file on every replica)", err)
+		}
+		log.Info("tokens are signed with the key in the PostgreSQL catalog, shared by every replica")
+		return key, nil
+	}
+	return auth.LoadOrCreateKey(filepath.Join(f.data, "auth", "token.key"))
 }
 
 // checkExposure refuses to serve an address other machines can reach

@@ -38,4 +38,8 @@ func TestExposureNeedsAuthOrConsent(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "needs --auth-htpasswd") {
 		t.Errorf("--auth-policy alone: %v", err)
 	}
+	_, err = mpakd(t, "serve", "--auth-oidc-audience", "mpakd", "--data", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "--auth-oidc-* needs --auth-htpasswd") {
+		t.Errorf("--auth-oidc-audience alone: %v", err)
+	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/searchcache"
+	"github.com/mpak-oci/mpak/registry/quota"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -52,7 +53,14 @@ type serveFlags struct {
 	authPolicy     string
 	authTokenKey   string
 	authRealm      string
+	oidcIssuer     string
+	oidcAudience   string
+	oidcJWKS       string
 	insecureNoAuth bool
+
+	maxRepoSize         quota.Size
+	uploadPurgeAge      time.Duration
+	uploadPurgeInterval time.Duration
 }
 
 func rootCommand() *cobra.Command {
@@ -81,9 +89,15 @@ func rootCommand() *cobra.Command {
 		c.Flags().StringVar(&f.publicHost, "public-host", "", "host[:port] clients reach this server at, for printed references (default: the request's Host)")
 		c.Flags().StringVar(&f.authHtpasswd, "auth-htpasswd", "", "turn on authentication: users from this bcrypt htpasswd file (re-read on change and SIGHUP)")
 		c.Flags().StringVar(&f.authPolicy, "auth-policy", "", "who may read, push and delete where (YAML, re-read on change and SIGHUP; default: anonymous read, users push, nobody deletes)")
-		c.Flags().StringVar(&f.authTokenKey, "auth-token-key", "", "ECDSA P-256 key that signs tokens (PEM; created if missing; default --data/auth/token.key)")
+		c.Flags().StringVar(&f.authTokenKey, "auth-token-key", "", "ECDSA P-256 key that signs tokens (PEM; created if missing; default: kept in the catalog with a postgres:// --db, so replicas share it, else --data/auth/token.key)")
 		c.Flags().StringVar(&f.authRealm, "auth-realm", "", "public URL of the token endpoint for clients (default: /token on the host they used)")
+		c.Flags().StringVar(&f.oidcIssuer, "auth-oidc-issuer", defaultOIDCIssuer, "trusted publishing: the issuer of the CI's OIDC tokens, which log in as the password and are mapped to push access by the policy's trustedPublishers")
+		c.Flags().StringVar(&f.oidcAudience, "auth-oidc-audience", "", `trusted publishing: the audience CI jobs request their token for (default "mpakd" when the policy has trustedPublishers; without either, trusted publishing is off)`)
+		c.Flags().StringVar(&f.oidcJWKS, "auth-oidc-jwks", "", "trusted publishing: the issuer's keys, a JWKS URL or file (default: discovered from the issuer)")
 		c.Flags().BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "serve a non-loopback address without authentication: anyone who reaches it may push")
+		c.Flags().Var(&f.maxRepoSize, "max-repo-size", "refuse pushes that would take a repository past this size, such as 500MB or 2GiB (0: no quota; embedded registry only)")
+		c.Flags().DurationVar(&f.uploadPurgeAge, "upload-purge-age", 6*time.Hour, "delete unfinished uploads (interrupted pushes) once this old; 0 keeps them")
+		c.Flags().DurationVar(&f.uploadPurgeInterval, "upload-purge-interval", time.Hour, "how often unfinished uploads are looked for")
 	}
 	addFlags(serve)
 	root := &cobra.Command{
@@ -153,7 +167,7 @@ func rootCommand() *cobra.Command {
 	}
 	addStoreFlags(fsck)
 	fsck.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "also list the tags that hold something other than a bundle")
-	root.AddCommand(serve, reindex, sync, fsck, healthcheckCommand())
+	root.AddCommand(serve, reindex, sync, fsck, healthcheckCommand(), tokenCommand(f, addStoreFlags))
 	return root
 }
 
@@ -164,6 +178,11 @@ func (f *serveFlags) options(store index.Store, log *slog.Logger) (server.Option
 		SyncPrefixes: f.syncPrefixes, SyncInterval: f.syncInterval, AcceptMovedTags: f.acceptRegistry, Logger: log}
 	if f.searchCacheTTL == 0 {
 		o.SearchCacheTTL = -1
+	}
+	o.MaxRepoSize = int64(f.maxRepoSize)
+	o.UploadPurgeAge, o.UploadPurgeInterval = f.uploadPurgeAge, f.uploadPurgeInterval
+	if f.uploadPurgeAge == 0 {
+		o.UploadPurgeAge = -1 // also for the maintenance commands, which have no such flag
 	}
 	if f.upstream == "" {
 		return o, nil
@@ -228,7 +247,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	if o.Auth, err = f.auth(ctx, log); err != nil {
+	if o.Auth, err = f.auth(ctx, log, store); err != nil {
 		return err
 	}
 	srv, err := server.New(ctx, o)

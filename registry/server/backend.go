@@ -8,6 +8,8 @@ import (
 	"net/url"
 
 	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
@@ -33,8 +35,9 @@ type backend struct {
 // embeddedBackend serves distribution/v3 in-process with the referrers API
 // it lacks on top, keeping each subject's list in the registry as the
 // spec's fallback index.
-func embeddedBackend(ctx context.Context, dataDir string, locker referrers.Locker, log *slog.Logger) (*backend, error) {
-	reg, err := embedded.New(ctx, embedded.Options{Dir: dataDir})
+func embeddedBackend(ctx context.Context, opts Options, locker referrers.Locker, log *slog.Logger) (*backend, error) {
+	reg, err := embedded.New(ctx, embedded.Options{Dir: opts.DataDir,
+		PurgeAge: opts.UploadPurgeAge, PurgeInterval: opts.UploadPurgeInterval, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +53,16 @@ func embeddedBackend(ctx context.Context, dataDir string, locker referrers.Locke
 // referrers API (distribution, GHCR), mpakd keeps each subject's list in
 // its fallback tag, with those credentials, and answers OCI-Subject, so
 // clients never write fallback tags themselves.
-func upstreamBackend(u *url.URL, o remote.Options, locker referrers.Locker, log *slog.Logger) (*backend, error) {
-	p, err := proxy.New(u, proxy.Options{Logger: log})
+//
+// asSelf is for an mpakd that authenticates its clients itself: clients'
+// credentials are mpakd's, not the upstream's, so the proxy talks to the
+// upstream with o's credentials too. Otherwise it is transparent.
+func upstreamBackend(u *url.URL, o remote.Options, asSelf bool, locker referrers.Locker, log *slog.Logger) (*backend, error) {
+	popts := proxy.Options{Logger: log}
+	if asSelf {
+		popts.Credentials = upstreamCredential(o)
+	}
+	p, err := proxy.New(u, popts)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +73,20 @@ func upstreamBackend(u *url.URL, o remote.Options, locker referrers.Locker, log 
 		repos: repos,
 		close: func() error { return nil },
 	}, nil
+}
+
+// upstreamCredential reads o's store whenever the proxy fetches a
+// credential (first contact, a refused or expired one), as mpakd's own
+// reads do, so a docker login made while mpakd runs is picked up without
+// a restart.
+func upstreamCredential(o remote.Options) auth.CredentialFunc {
+	return func(ctx context.Context, hostport string) (auth.Credential, error) {
+		store, err := o.CredentialStore()
+		if err != nil {
+			return auth.EmptyCredential, err
+		}
+		return credentials.Credential(store)(ctx, hostport)
+	}
 }
 
 type upstreamRepos struct {

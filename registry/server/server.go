@@ -24,6 +24,7 @@ import (
 	"github.com/mpak-oci/mpak/registry/index/searchcache"
 	"github.com/mpak-oci/mpak/registry/indexer"
 	"github.com/mpak-oci/mpak/registry/internal/keylock"
+	"github.com/mpak-oci/mpak/registry/quota"
 	"github.com/mpak-oci/mpak/registry/stats"
 	"github.com/mpak-oci/mpak/registry/web"
 )
@@ -57,6 +58,15 @@ type Options struct {
 	// SyncPrefixes.
 	SyncPrefixes []string
 	SyncInterval time.Duration
+	// MaxRepoSize refuses blob uploads that would take a repository past
+	// this many bytes (0: no quota). The embedded registry only: an
+	// upstream keeps its own quotas.
+	MaxRepoSize int64
+	// UploadPurgeAge is how old an unfinished upload is when it is
+	// deleted, looked for every UploadPurgeInterval (0: 6h and 1h;
+	// negative age: never). The embedded registry only.
+	UploadPurgeAge      time.Duration
+	UploadPurgeInterval time.Duration
 	// Auth turns on authentication and access control for the OCI API
 	// (nil: anyone may read and push).
 	Auth *AuthOptions
@@ -101,6 +111,10 @@ type Server struct {
 // New builds the server and its registry: the embedded one, or a proxy to
 // Options.Upstream.
 func New(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Upstream != nil && opts.MaxRepoSize > 0 {
+		return nil, errors.New("a repository quota (--max-repo-size) needs the embedded registry: mpakd cannot see what an upstream stores; " +
+			"set quotas in the upstream instead (Harbor: project quotas) and drop --max-repo-size")
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -119,9 +133,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		err error
 	)
 	if opts.Upstream != nil {
-		b, err = upstreamBackend(opts.Upstream, opts.UpstreamRemote, locker, log)
+		b, err = upstreamBackend(opts.Upstream, opts.UpstreamRemote, opts.Auth != nil, locker, log)
 	} else {
-		b, err = embeddedBackend(ctx, opts.DataDir, locker, log)
+		b, err = embeddedBackend(ctx, opts, locker, log)
 	}
 	if err != nil {
 		return nil, err
@@ -149,6 +163,17 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}
 	v2 := guard.Middleware(b.v2, rules)
+	if opts.MaxRepoSize > 0 {
+		// Outside the guard, so that a refused upload reaches neither it
+		// nor the registry; inside auth, so that only those allowed to
+		// push learn a repository's size.
+		st, ok := b.repos.(quota.Storage)
+		if !ok {
+			b.close()
+			return nil, errors.New("a repository quota (--max-repo-size) needs the embedded registry")
+		}
+		v2 = quota.New(quota.Options{Max: opts.MaxRepoSize, Storage: st, Logger: log}).Middleware(v2)
+	}
 	if opts.Store != nil {
 		v2 = observeAttachments(v2, func(r *http.Request, repository string, subject digest.Digest) {
 			s.indexSubject(r.Context(), repository, subject)
@@ -173,7 +198,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 			s.metrics.searchCache(cache.Counts)
 			s.searched = cache
 		}
-		catalog := api.New(api.Options{Store: s.searched, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log})
+		catalog := api.New(api.Options{Store: s.searched, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log, Readable: readable(authz)})
 		for _, prefix := range []string{"/v1/", "/v0.1/", "/v0/"} {
 			s.mux.Handle(prefix, catalog)
 		}
@@ -205,12 +230,35 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Store != nil {
 		// The web UI takes what no API claims: "/" is the least specific
 		// pattern, so it never shadows /v2/, /v1/ and the rest.
-		s.mux.Handle("/", web.New(web.Options{Store: s.searched, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log}))
+		s.mux.Handle("/", web.New(web.Options{Store: s.searched, Namespace: opts.Namespace, PublicHost: opts.PublicHost, Logger: log,
+			Readable: readable(authz), SignIn: authz != nil, Authenticated: signedIn(authz)}))
 	} else {
 		s.mux.HandleFunc("GET /{$}", s.home)
 	}
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
+}
+
+// readable is the catalogs' read rule: the policy's, nil (everything)
+// without authentication. A method value of a nil Authorizer would not be
+// nil, and would panic when called.
+func readable(authz *auth.Authorizer) func(*http.Request) func(string) bool {
+	if authz == nil {
+		return nil
+	}
+	return authz.Readable
+}
+
+// signedIn names the user a request's credentials authenticate, for the
+// web UI.
+func signedIn(authz *auth.Authorizer) func(*http.Request) (string, bool) {
+	if authz == nil {
+		return nil
+	}
+	return func(r *http.Request) (string, bool) {
+		who, ok := authz.Who(r)
+		return who.Name, ok
+	}
 }
 
 // published indexes a version mpakd has just stored, holding its lock. A
