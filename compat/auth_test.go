@@ -3,9 +3,6 @@ package compat
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"os"
@@ -15,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/registry/auth"
+	"github.com/mpak-oci/mpak/registry/auth/authtest"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -65,40 +61,14 @@ func (s *syncBuffer) String() string {
 // "<name>-pw") and authPolicy, the policy file's path, and its log.
 func authedMpakd(t *testing.T) (*node, string, *syncBuffer) {
 	t.Helper()
-	dir := t.TempDir()
-	var htpasswd strings.Builder
-	for _, user := range []string{"alice", "bob", "root"} {
-		hash, err := bcrypt.GenerateFromPassword([]byte(user+"-pw"), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		htpasswd.WriteString(user + ":" + string(hash) + "\n")
-	}
-	users, policy := filepath.Join(dir, "htpasswd"), filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(users, []byte(htpasswd.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(policy, []byte(authPolicy), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	log := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(log, nil))
-	files, err := auth.LoadFiles(auth.FilesOptions{HtpasswdPath: users, PolicyPath: policy, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files, paths := authtest.Files(t, authtest.Config{Users: authtest.Passwords("alice", "bob", "root"), Policy: authPolicy, Logger: logger})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go files.Watch(ctx)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens(auth.TokenOptions{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return startMpakd(t, server.Options{Auth: &server.AuthOptions{Files: files, Tokens: tokens}, Logger: logger}), policy, log
+	tokens := authtest.Tokens(t, auth.TokenOptions{})
+	return startMpakd(t, server.Options{Auth: &server.AuthOptions{Files: files, Tokens: tokens}, Logger: logger}), paths.Policy, log
 }
 
 // TestLoginAndPolicy: with authentication on, every standard client logs

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,12 +20,12 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mpak-oci/mpak/internal/testenv"
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/registry/auth"
+	"github.com/mpak-oci/mpak/registry/auth/authtest"
 	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/postgres"
 	"github.com/mpak-oci/mpak/registry/index/postgres/pgtest"
@@ -66,28 +65,12 @@ var teamSetups = []struct {
 // is the store's (replicas) or a file's.
 func teamAuth(t *testing.T, dir string, store index.Store, shared bool, iss *oidcIssuer, logger *slog.Logger) *server.AuthOptions {
 	t.Helper()
-	users, policy := filepath.Join(dir, "htpasswd"), filepath.Join(dir, "policy.yaml")
-	if _, err := os.Stat(users); err != nil {
-		var htpasswd strings.Builder
-		for _, user := range []string{"alice", "bob", "root"} {
-			hash, err := bcrypt.GenerateFromPassword([]byte(user+"-pw"), bcrypt.MinCost)
-			if err != nil {
-				t.Fatal(err)
-			}
-			htpasswd.WriteString(user + ":" + string(hash) + "\n")
-		}
-		if err := os.WriteFile(users, []byte(htpasswd.String()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(policy, []byte(teamPolicy), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	files, err := auth.LoadFiles(auth.FilesOptions{HtpasswdPath: users, PolicyPath: policy, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var key *ecdsa.PrivateKey
+	// Every node writes and loads the same users and policy.
+	files, _ := authtest.Files(t, authtest.Config{Users: authtest.Passwords("alice", "bob", "root"), Policy: teamPolicy, Dir: dir, Logger: logger})
+	var (
+		key *ecdsa.PrivateKey
+		err error
+	)
 	if shared {
 		key, err = auth.LoadOrCreateSharedKey(context.Background(), store.(auth.KeyStore))
 	} else {

@@ -3,9 +3,6 @@ package proxy_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -34,6 +31,7 @@ import (
 	orasauth "oras.land/oras-go/v2/registry/remote/auth"
 
 	mauth "github.com/mpak-oci/mpak/registry/auth"
+	"github.com/mpak-oci/mpak/registry/auth/authtest"
 	"github.com/mpak-oci/mpak/registry/embedded"
 	"github.com/mpak-oci/mpak/registry/proxy"
 )
@@ -165,29 +163,10 @@ func htpasswdUpstream(t *testing.T) (*httptest.Server, *seen) {
 func tokenUpstream(t *testing.T, clock *atomic.Int64) (*httptest.Server, *seen) {
 	t.Helper()
 	dir := t.TempDir()
-	hash, err := bcrypt.GenerateFromPassword([]byte(mpakdPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
 	policy := "repositories:\n  \"**\":\n    anonymous: []\n    policies:\n      - users: [" + mpakdUser + "]\n        actions: [read, push]\n"
-	for name, content := range map[string]string{"htpasswd": mpakdUser + ":" + string(hash) + "\n", "policy.yaml": policy} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	discard := slog.New(slog.DiscardHandler)
-	files, err := mauth.LoadFiles(mauth.FilesOptions{HtpasswdPath: filepath.Join(dir, "htpasswd"), PolicyPath: filepath.Join(dir, "policy.yaml"), Logger: discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := mauth.NewTokens(mauth.TokenOptions{Key: key, Now: func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files, _ := authtest.Files(t, authtest.Config{Users: map[string]string{mpakdUser: mpakdPassword}, Policy: policy})
+	tokens := authtest.Tokens(t, mauth.TokenOptions{Now: func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }})
 	reg, err := embedded.New(context.Background(), embedded.Options{Dir: filepath.Join(dir, "registry")})
 	if err != nil {
 		t.Fatal(err)

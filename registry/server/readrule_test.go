@@ -2,21 +2,16 @@ package server_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/bcrypt"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
@@ -27,6 +22,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
 	mauth "github.com/mpak-oci/mpak/registry/auth"
+	"github.com/mpak-oci/mpak/registry/auth/authtest"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
@@ -47,34 +43,9 @@ const readRulePolicy = `repositories:
 // bob:bob-pw) and a catalog, and returns its base URL.
 func readRuleMpakd(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	var htpasswd strings.Builder
-	for _, u := range []string{"alice", "bob"} {
-		// The lowest cost: every request with Basic credentials pays it.
-		hash, err := bcrypt.GenerateFromPassword([]byte(u+"-pw"), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		htpasswd.WriteString(u + ":" + string(hash) + "\n")
-	}
-	for name, content := range map[string]string{"htpasswd": htpasswd.String(), "policy.yaml": readRulePolicy} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	log := slog.New(slog.DiscardHandler)
-	files, err := mauth.LoadFiles(mauth.FilesOptions{HtpasswdPath: filepath.Join(dir, "htpasswd"), PolicyPath: filepath.Join(dir, "policy.yaml"), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := mauth.NewTokens(mauth.TokenOptions{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files, _ := authtest.Files(t, authtest.Config{Users: authtest.Passwords("alice", "bob"), Policy: readRulePolicy})
+	tokens := authtest.Tokens(t, mauth.TokenOptions{})
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))
 	if err != nil {
 		t.Fatal(err)

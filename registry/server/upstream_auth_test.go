@@ -2,23 +2,18 @@ package server_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
@@ -29,6 +24,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
 	mauth "github.com/mpak-oci/mpak/registry/auth"
+	"github.com/mpak-oci/mpak/registry/auth/authtest"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
@@ -37,34 +33,8 @@ import (
 // password) and this policy.
 func authFor(t *testing.T, users map[string]string, policy string) *server.AuthOptions {
 	t.Helper()
-	dir := t.TempDir()
-	var htpasswd strings.Builder
-	for name, pw := range users {
-		hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&htpasswd, "%s:%s\n", name, hash)
-	}
-	for name, content := range map[string]string{"htpasswd": htpasswd.String(), "policy.yaml": policy} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	files, err := mauth.LoadFiles(mauth.FilesOptions{HtpasswdPath: filepath.Join(dir, "htpasswd"), PolicyPath: filepath.Join(dir, "policy.yaml"),
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := mauth.NewTokens(mauth.TokenOptions{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &server.AuthOptions{Files: files, Tokens: tokens}
+	files, _ := authtest.Files(t, authtest.Config{Users: users, Policy: policy})
+	return &server.AuthOptions{Files: files, Tokens: authtest.Tokens(t, mauth.TokenOptions{})}
 }
 
 // basicUsers records the users of the Basic credentials a handler saw.
