@@ -20,6 +20,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/cache"
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/install"
@@ -123,7 +124,7 @@ func pushPullInstall(t *testing.T, k kind) {
 	host, _ := k.start(t)
 	p := publish(t, host, "acme/weather")
 	darwin, _ := mediatypes.ParsePlatform("darwin/arm64")
-	res, err := bundle.Pull(context.Background(), p.repo, "1.0.0", bundle.PullOptions{Platform: darwin, Output: t.TempDir()})
+	res, err := bundle.Pull(context.Background(), p.repo, bundletest.Resolve(t, p.repo, "1.0.0"), bundle.PullOptions{Platform: darwin, Output: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,7 @@ func indexStats(t *testing.T, k kind) {
 	}
 	linux, _ := mediatypes.ParsePlatform("linux/amd64")
 	pull := func(h string) {
-		if _, err := bundle.Pull(context.Background(), repo(t, h, "acme/weather"), "1.0.0", bundle.PullOptions{Platform: linux, Output: t.TempDir()}); err != nil {
+		if _, err := bundle.Pull(context.Background(), repo(t, h, "acme/weather"), bundletest.Resolve(t, repo(t, h, "acme/weather"), "1.0.0"), bundle.PullOptions{Platform: linux, Output: t.TempDir()}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -58,16 +58,12 @@ func (a *app) attestCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			r, targets, err := a.resolveRoot(ctx, args[0], false)
+			r, v, targets, err := a.resolveRoot(ctx, args[0], false)
 			if err != nil {
 				return err
 			}
 			root := targets[0]
 			repo, err := a.remote.Repository(r)
-			if err != nil {
-				return err
-			}
-			v, err := bundle.Resolve(ctx, repo, root.Digest.String())
 			if err != nil {
 				return err
 			}

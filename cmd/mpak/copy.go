@@ -53,14 +53,13 @@ func (a *app) copyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			resolved, err := bundle.ResolveQuery(ctx, src, sr)
+			v, err := bundle.ResolveVersion(ctx, src, sr)
 			if err != nil {
 				return err
 			}
 			// A yanked version copied by its exact version keeps its yank
 			// record: the mark is a referrer, copied with the others.
-			a.warn(resolved.Warning())
-			reference := resolved.Reference
+			a.warn(v.Warning)
 			var tag string
 			switch {
 			case dr.Version != "" && !resolve.IsExact(dr.Version):
@@ -73,7 +72,7 @@ func (a *app) copyCommand() *cobra.Command {
 				return fmt.Errorf("%s is copied by digest: name the version tag to write at the destination, e.g. %s:1.2.0", args[0], dr.RepositoryRef())
 			}
 			prog, done := a.bars(jsonOut)
-			res, err := bundle.Copy(ctx, src, dst, reference, bundle.CopyOptions{Tag: tag, Progress: prog})
+			res, err := bundle.Copy(ctx, src, dst, v, bundle.CopyOptions{Tag: tag, Progress: prog})
 			done()
 			if err != nil {
 				return err

@@ -154,7 +154,7 @@ func (a *app) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	res, err := bundle.Pull(ctx, repo, v.Root.Digest.String(), bundle.PullOptions{Platform: p, Output: dir})
+	res, err := bundle.Pull(ctx, repo, v, bundle.PullOptions{Platform: p, Output: dir})
 	if err != nil {
 		return nil, err
 	}

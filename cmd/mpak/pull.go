@@ -21,14 +21,16 @@ type pullOutput struct {
 
 func (a *app) pullCommand() *cobra.Command {
 	var platform, out string
-	var jsonOut bool
+	var jsonOut, force bool
 	var pf policyFlags
 	cmd := &cobra.Command{
 		Use:   "pull REF",
 		Short: "Download the bundle build for this platform, verified against its digest",
 		Long: "REF is @scope/name[@version|@range|@sha256:...] or host/repo[:tag|@digest]. Without a version the\n" +
 			"highest release is taken (not the newest push); ranges such as ^1.2, ~1.2.3 and \">=1 <2\" work.\n" +
-			"The build is chosen as exact os/arch, then same OS any arch, then platform-independent.",
+			"The build is chosen as exact os/arch, then same OS any arch, then platform-independent.\n" +
+			"The file is named <name>-<version>[-<os>-<arch>].mcpb from the bundle's manifest (never by the publisher's\n" +
+			"layer title); an existing file is kept unless --force.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := a.parseRef(args[0])
@@ -45,12 +47,13 @@ func (a *app) pullCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			resolved, err := bundle.ResolveQuery(cmd.Context(), repo, r)
+			// One resolution: the policy checks the digest it found and
+			// Pull writes that version, whatever the tag says meanwhile.
+			v, err := bundle.ResolveVersion(cmd.Context(), repo, r)
 			if err != nil {
 				return err
 			}
-			a.warn(resolved.Warning())
-			reference := resolved.Reference
+			a.warn(v.Warning)
 			c, err := cache.Open("")
 			if err != nil {
 				return err
@@ -59,26 +62,18 @@ func (a *app) pullCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if pol.Active() {
-				root := resolved.Root
-				if root.Digest == "" {
-					if root, err = repo.Resolve(cmd.Context(), reference); err != nil {
-						return err
-					}
-				}
-				if err := pol.Check(cmd.Context(), r, root.Digest, true); err != nil {
-					return err
-				}
+			if err := pol.Check(cmd.Context(), r, v.Root.Digest, true); err != nil {
+				return err
 			}
 			prog, done := a.bars(jsonOut)
-			res, err := bundle.Pull(cmd.Context(), repo, reference, bundle.PullOptions{Platform: p, Output: out, Progress: prog})
+			res, err := bundle.Pull(cmd.Context(), repo, v, bundle.PullOptions{Platform: p, Output: out, Force: force, Progress: prog})
 			done()
 			if err != nil {
 				return err
 			}
 			o := pullOutput{
 				Reference: r.RepositoryRef() + "@" + res.Version.Root.Digest.String(),
-				Version:   reference,
+				Version:   v.Reference,
 				Digest:    res.Version.Root.Digest.String(),
 				Platform:  res.Artifact.Entry.Platform.String(),
 				Manifest:  res.Artifact.Entry.Descriptor.Digest.String(),
@@ -95,7 +90,8 @@ func (a *app) pullCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&platform, "platform", "", "platform to select, os/arch (default: this machine)")
-	cmd.Flags().StringVarP(&out, "output", "o", ".", "directory to write into, or a file path ending in .mcpb")
+	cmd.Flags().StringVarP(&out, "output", "o", ".", "directory to write <name>-<version>[-<os>-<arch>].mcpb into, or the file path itself, ending in .mcpb")
+	cmd.Flags().BoolVar(&force, "force", false, "replace the output file if it exists")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	pf.add(cmd.Flags())
 	return cmd

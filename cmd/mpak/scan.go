@@ -51,7 +51,7 @@ func (a *app) scanCommand() *cobra.Command {
 				}
 				file = args[0]
 			} else {
-				r, targets, err := a.resolveRoot(ctx, args[0], false)
+				r, v, targets, err := a.resolveRoot(ctx, args[0], false)
 				if err != nil {
 					return err
 				}
@@ -72,7 +72,7 @@ func (a *app) scanCommand() *cobra.Command {
 					return err
 				}
 				defer os.RemoveAll(tmp)
-				res, err := bundle.Pull(ctx, rr, root.Digest.String(), bundle.PullOptions{Platform: p, Output: tmp})
+				res, err := bundle.Pull(ctx, rr, v, bundle.PullOptions{Platform: p, Output: tmp})
 				if err != nil {
 					return err
 				}

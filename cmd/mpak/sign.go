@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
-	"oras.land/oras-go/v2/content"
 
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/ref"
@@ -20,34 +19,27 @@ type signOutput struct {
 	Signed    []sign.Signed `json:"signed"`
 }
 
-// resolveRoot resolves REF to its version's root descriptor and, with
-// platforms, the platform manifests under it.
-func (a *app) resolveRoot(ctx context.Context, arg string, platforms bool) (ref.Reference, []ocispec.Descriptor, error) {
+// resolveRoot resolves REF once to its version and returns the version's
+// root descriptor and, with platforms, the platform manifests under it:
+// what is signed or verified is the digest that one resolution found.
+func (a *app) resolveRoot(ctx context.Context, arg string, platforms bool) (ref.Reference, *bundle.Version, []ocispec.Descriptor, error) {
 	r, err := a.parseRef(arg)
 	if err != nil {
-		return r, nil, err
+		return r, nil, nil, err
 	}
 	repo, err := a.remote.Repository(r)
 	if err != nil {
-		return r, nil, err
+		return r, nil, nil, err
 	}
-	reference, err := bundle.ResolveReference(ctx, repo, r)
+	v, err := bundle.ResolveVersion(ctx, repo, r)
 	if err != nil {
-		return r, nil, err
+		return r, nil, nil, err
 	}
-	root, err := repo.Resolve(ctx, reference)
-	if err != nil {
-		return r, nil, fmt.Errorf("resolving %s: %w", arg, err)
+	out := []ocispec.Descriptor{v.Root}
+	if platforms && v.Index != nil {
+		out = append(out, v.Index.Manifests...)
 	}
-	out := []ocispec.Descriptor{root}
-	if platforms && root.MediaType == ocispec.MediaTypeImageIndex {
-		children, err := content.Successors(ctx, repo, root)
-		if err != nil {
-			return r, nil, err
-		}
-		out = append(out, children...)
-	}
-	return r, out, nil
+	return r, v, out, nil
 }
 
 func (a *app) signCommand() *cobra.Command {
@@ -87,7 +79,7 @@ func (a *app) signCommand() *cobra.Command {
 					return sign.Sign(ctx, reg, d, t, sv, sign.SignOptions{Annotations: ann, LegacyOnly: legacyOnly})
 				}
 			}
-			r, targets, err := a.resolveRoot(ctx, args[0], platforms)
+			r, _, targets, err := a.resolveRoot(ctx, args[0], platforms)
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ func (a *app) verifyCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			r, targets, err := a.resolveRoot(ctx, args[0], platforms)
+			r, _, targets, err := a.resolveRoot(ctx, args[0], platforms)
 			if err != nil {
 				return err
 			}
@@ -96,7 +96,7 @@ func (a *app) verifyCommand() *cobra.Command {
 // verifyKeyless checks REF's keyless signatures for an identity.
 func (a *app) verifyKeyless(cmd *cobra.Command, arg string, id sign.Identity, jsonOut bool) error {
 	ctx := cmd.Context()
-	r, targets, err := a.resolveRoot(ctx, arg, false)
+	r, _, targets, err := a.resolveRoot(ctx, arg, false)
 	if err != nil {
 		return err
 	}

@@ -58,15 +58,16 @@ func (a *app) yankCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			reference := r.Digest
-			if reference == "" {
-				if reference, err = bundle.ResolveReference(ctx, repo, r); err != nil {
-					return err
-				}
-			}
-			root, err := repo.Resolve(ctx, reference)
+			res, err := bundle.ResolveQuery(ctx, repo, r)
 			if err != nil {
-				return fmt.Errorf("resolving %s: %w", args[0], err)
+				return err
+			}
+			// Mark the digest the query resolved to, not the tag read again.
+			reference, root := res.Reference, res.Root
+			if root.Digest == "" {
+				if root, err = repo.Resolve(ctx, reference); err != nil {
+					return fmt.Errorf("resolving %s: %w", args[0], err)
+				}
 			}
 			rec, err := yank.Mark(ctx, repo, root, !undo, reason, yank.Options{})
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
@@ -100,7 +101,7 @@ func TestPullsAreCountedExactly(t *testing.T) {
 	}
 	const pulls = 5
 	for i := 0; i < pulls; i++ {
-		if _, err := bundle.Pull(context.Background(), repo, "1.0.0", bundle.PullOptions{Output: t.TempDir()}); err != nil {
+		if _, err := bundle.Pull(context.Background(), repo, bundletest.Resolve(t, repo, "1.0.0"), bundle.PullOptions{Output: t.TempDir()}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
@@ -43,7 +44,7 @@ func TestUpstreamMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bundle.Pull(context.Background(), repo, "1.0.0", bundle.PullOptions{Output: t.TempDir()}); err != nil {
+	if _, err := bundle.Pull(context.Background(), repo, bundletest.Resolve(t, repo, "1.0.0"), bundle.PullOptions{Output: t.TempDir()}); err != nil {
 		t.Fatalf("pull through the proxy: %v", err)
 	}
 	c := &catalog.Client{BaseURL: "http://" + addr}

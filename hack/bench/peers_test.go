@@ -164,12 +164,16 @@ func pushIfAbsent(ctx context.Context, repo *remote.Repository, desc ocispec.Des
 	return nil
 }
 
-// mpakPull is `mpak bundle pull --platform linux/amd64 -o dir`: resolve,
+// mpakPull is `mpak bundle pull --platform linux/amd64 --force -o dir`: resolve,
 // select, fetch manifest and config, stream the layer to a temporary file
 // while verifying it, open the zip to check manifest.json against the
 // config, rename into place.
 func mpakPull(ctx context.Context, repo *remote.Repository, tag, dir string) error {
-	_, err := bundle.Pull(ctx, repo, tag, bundle.PullOptions{Platform: linuxAMD64, Output: dir})
+	v, err := bundle.Resolve(ctx, repo, tag)
+	if err != nil {
+		return err
+	}
+	_, err = bundle.Pull(ctx, repo, v, bundle.PullOptions{Platform: linuxAMD64, Output: dir, Force: true})
 	return err
 }
 

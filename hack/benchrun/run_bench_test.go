@@ -16,6 +16,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/cache"
 	"github.com/mpak-oci/mpak/oci/install"
 	"github.com/mpak-oci/mpak/oci/launch"
@@ -221,7 +222,7 @@ func BenchmarkColdStart(b *testing.B) {
 			b.StopTimer()
 			os.RemoveAll(out)
 			b.StartTimer()
-			if _, err := bundle.Pull(context.Background(), repo, "2.0.0", bundle.PullOptions{Output: out}); err != nil {
+			if _, err := bundle.Pull(context.Background(), repo, bundletest.Resolve(b, repo, "2.0.0"), bundle.PullOptions{Output: out, Force: true}); err != nil {
 				b.Fatal(err)
 			}
 		}

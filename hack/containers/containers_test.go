@@ -25,6 +25,7 @@ import (
 	"github.com/mpak-oci/mpak/internal/testenv"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
@@ -99,7 +100,7 @@ func pull(addr, version string, opts remote.Options, out string) error {
 	if err != nil {
 		return err
 	}
-	_, err = bundle.Pull(context.Background(), repo, version, bundle.PullOptions{Output: out})
+	_, err = bundle.Pull(context.Background(), repo, bundletest.Resolve(t, repo, version), bundle.PullOptions{Output: out})
 	return err
 }
 

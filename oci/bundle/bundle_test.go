@@ -12,6 +12,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
@@ -40,7 +41,7 @@ func TestRoundTrip(t *testing.T) {
 					t.Fatalf("push: %v", err)
 				}
 				out := t.TempDir()
-				res, err := bundle.Pull(ctx, repo, "1.0.0", bundle.PullOptions{Platform: mediatypes.Platform{OS: "windows", Arch: "arm64"}, Output: out})
+				res, err := bundle.Pull(ctx, repo, bundletest.Resolve(t, repo, "1.0.0"), bundle.PullOptions{Platform: mediatypes.Platform{OS: "windows", Arch: "arm64"}, Output: out})
 				must(t, err)
 				if got, want := sha256File(t, res.Path), sha256File(t, file); got != want {
 					t.Fatalf("pulled sha256 %s, pushed %s", got, want)
@@ -79,7 +80,7 @@ func TestRoundTrip(t *testing.T) {
 					"darwin/amd64":  "any",
 				} {
 					p, _ := mediatypes.ParsePlatform(host)
-					res, err := bundle.Pull(ctx, repo, "2.1.0", bundle.PullOptions{Platform: p, Output: t.TempDir()})
+					res, err := bundle.Pull(ctx, repo, bundletest.Resolve(t, repo, "2.1.0"), bundle.PullOptions{Platform: p, Output: t.TempDir()})
 					if err != nil {
 						t.Fatalf("pull for %s: %v", host, err)
 					}
@@ -236,7 +237,7 @@ func TestNoBuildForPlatform(t *testing.T) {
 	_, err = bundle.Push(ctx, repo, plan, "1.0.0", bundle.PushOptions{})
 	must(t, err)
 	out := t.TempDir()
-	_, err = bundle.Pull(ctx, repo, "1.0.0", bundle.PullOptions{Platform: mediatypes.Platform{OS: "windows", Arch: "amd64"}, Output: out})
+	_, err = bundle.Pull(ctx, repo, bundletest.Resolve(t, repo, "1.0.0"), bundle.PullOptions{Platform: mediatypes.Platform{OS: "windows", Arch: "amd64"}, Output: out})
 	if err == nil || !strings.Contains(err.Error(), "darwin/arm64, linux/amd64") || !strings.Contains(err.Error(), "--platform") {
 		t.Fatalf("err = %v, want the available platforms and the fix", err)
 	}

@@ -44,19 +44,17 @@ type CopyResult struct {
 	Legacy    []string
 }
 
-// Copy copies the version reference names (a tag or a digest) from src to
-// dst: the index, every platform manifest and blob, and everything
-// attached to the index or to a platform manifest: OCI referrers, at any
-// depth (found through the referrers API or the sha256-<hex> fallback tag
-// at the source, written the way the destination supports), and cosign's
-// legacy sha256-<hex>.sig, .att and .sbom images. Digests are unchanged,
-// so signatures still verify at the destination. Blobs and manifests the
-// destination has already are not sent again.
-func Copy(ctx context.Context, src, dst CopyTarget, reference string, opts CopyOptions) (*CopyResult, error) {
-	root, err := src.Resolve(ctx, reference)
-	if err != nil {
-		return nil, fmt.Errorf("copying %s: %w", reference, err)
-	}
+// Copy copies the resolved version v from src to dst: the index, every
+// platform manifest and blob, and everything attached to the index or to a
+// platform manifest: OCI referrers, at any depth (found through the
+// referrers API or the sha256-<hex> fallback tag at the source, written the
+// way the destination supports), and cosign's legacy sha256-<hex>.sig, .att
+// and .sbom images. Digests are unchanged, so signatures still verify at
+// the destination. Blobs and manifests the destination has already are not
+// sent again. It copies v.Root by digest: the version the caller resolved
+// (and warned about) is the one copied, even if its tag moves meanwhile.
+func Copy(ctx context.Context, src, dst CopyTarget, v *Version, opts CopyOptions) (*CopyResult, error) {
+	root, reference := v.Root, v.Reference
 	tag := opts.Tag
 	if tag == "" && !strings.Contains(reference, ":") {
 		tag = reference

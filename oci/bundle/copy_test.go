@@ -14,6 +14,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -105,7 +106,7 @@ func TestCopy(t *testing.T) {
 				dst := copyRepo(t, to.start(t), "mirror/acme/weather")
 				root, a := copyFixture(t, src)
 
-				res, err := bundle.Copy(ctx, src, dst, "1.0.0", bundle.CopyOptions{})
+				res, err := bundle.Copy(ctx, src, dst, bundletest.Resolve(t, src, "1.0.0"), bundle.CopyOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -155,7 +156,7 @@ func TestCopy(t *testing.T) {
 					t.Errorf("legacy signature tag %s at the destination: %v", a.legacy, err)
 				}
 				// Again: nothing to send, same answer.
-				if again, err := bundle.Copy(ctx, src, dst, "1.0.0", bundle.CopyOptions{}); err != nil || again.Root.Digest != root.Digest {
+				if again, err := bundle.Copy(ctx, src, dst, bundletest.Resolve(t, src, "1.0.0"), bundle.CopyOptions{}); err != nil || again.Root.Digest != root.Digest {
 					t.Errorf("second copy: %+v, %v", again, err)
 				}
 			})
@@ -165,8 +166,8 @@ func TestCopy(t *testing.T) {
 
 func TestCopyMissingSource(t *testing.T) {
 	src := copyRepo(t, registrytest.Distribution(t), "acme/none")
-	dst := copyRepo(t, registrytest.Distribution(t), "acme/none")
-	_, err := bundle.Copy(context.Background(), src, dst, "1.0.0", bundle.CopyOptions{})
+	// Copy takes a resolved version: a missing one fails at resolution.
+	_, err := bundle.Resolve(context.Background(), src, "1.0.0")
 	if !errors.Is(err, errdef.ErrNotFound) || !strings.Contains(err.Error(), "1.0.0") {
 		t.Errorf("copying a missing version: %v, want not found naming 1.0.0", err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -144,7 +145,7 @@ func TestReadsPlainOrasPush(t *testing.T) {
 			must(t, err)
 			reference, err := bundle.ResolveReference(ctx, repo, r)
 			must(t, err)
-			res, err := bundle.Pull(ctx, repo, reference, bundle.PullOptions{Output: t.TempDir()})
+			res, err := bundle.Pull(ctx, repo, bundletest.Resolve(t, repo, reference), bundle.PullOptions{Output: t.TempDir()})
 			if err != nil {
 				t.Fatalf("mpak cannot read the oras push: %v", err)
 			}
@@ -237,7 +238,7 @@ func (c corruptingFetcher) Fetch(ctx context.Context, d ocispec.Descriptor) (io.
 func TestPullRejectsCorruptBlob(t *testing.T) {
 	repo, _ := pushTool(t, registrytest.Distribution(t))
 	out := t.TempDir()
-	_, err := bundle.Pull(ctx, corruptingFetcher{repo}, "1.4.0", bundle.PullOptions{Output: out})
+	_, err := bundle.Pull(ctx, corruptingFetcher{repo}, bundletest.Resolve(t, corruptingFetcher{repo}, "1.4.0"), bundle.PullOptions{Output: out})
 	if err == nil || !strings.Contains(err.Error(), "verification") {
 		t.Fatalf("corrupt blob: err = %v, want a verification error", err)
 	}
@@ -263,7 +264,7 @@ func TestPullRejectsConfigMismatch(t *testing.T) {
 	must(t, err)
 	must(t, repo.Tag(ctx, desc, "1.0.0"))
 	out := t.TempDir()
-	if _, err := bundle.Pull(ctx, repo, "1.0.0", bundle.PullOptions{Output: out}); err == nil || !strings.Contains(err.Error(), "differs") {
+	if _, err := bundle.Pull(ctx, repo, bundletest.Resolve(t, repo, "1.0.0"), bundle.PullOptions{Output: out}); err == nil || !strings.Contains(err.Error(), "differs") {
 		t.Fatalf("config mismatch: err = %v", err)
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {

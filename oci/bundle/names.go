@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/resolve"
 )
 
@@ -83,4 +84,44 @@ func lastComponents(path string, n int) string {
 		return path
 	}
 	return strings.Join(parts[len(parts)-n:], "/")
+}
+
+// FileName is the name mpak saves a build under:
+// <name>-<version>[-<os>-<arch>].mcpb, from the bundle's manifest.json,
+// each part reduced to characters safe in a file name on every OS. It never
+// starts with a dot and never contains a path separator, so no bundle can
+// name the file it is written to (a layer titled .bashrc, say).
+func FileName(name, version string, p mediatypes.Platform) string {
+	parts := []string{fileComponent(strings.ReplaceAll(RepositoryName(name), "/", "-"), "bundle"), fileComponent(version, "0")}
+	if !p.IsAny() {
+		parts = append(parts, fileComponent(p.OS, mediatypes.Any), fileComponent(p.Arch, mediatypes.Any))
+	}
+	return strings.Join(parts, "-") + ".mcpb"
+}
+
+// maxFileComponent keeps a derived name well inside every file system's
+// 255-byte limit.
+const maxFileComponent = 64
+
+// fileComponent keeps letters, digits, '.', '_' and '-' of s (a version's
+// '+' becomes '_'), trims dots and dashes from both ends, and falls back to
+// def when nothing is left.
+func fileComponent(s, def string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= maxFileComponent {
+			break
+		}
+	}
+	out := strings.Trim(b.String(), ".-_")
+	if out == "" {
+		return def
+	}
+	return out
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/mpak-oci/mpak/mediatypes"
 )
 
 func TestRepositoryName(t *testing.T) {
@@ -46,6 +48,30 @@ func TestCheckPublication(t *testing.T) {
 		var m *MismatchError
 		if !errors.As(err, &m) || m.Field != c.field || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("CheckPublication(%+v) = %v, want a %s mismatch saying %q", c, err, c.field, c.says)
+		}
+	}
+}
+
+func TestFileName(t *testing.T) {
+	linux := mediatypes.Platform{OS: "linux", Arch: "amd64"}
+	for _, c := range []struct {
+		name, version string
+		p             mediatypes.Platform
+		want          string
+	}{
+		{"hello", "1.0.0", mediatypes.AnyPlatform, "hello-1.0.0.mcpb"},
+		{"@acme/weather", "2.1.0-rc.1+build.5", linux, "acme-weather-2.1.0-rc.1_build.5-linux-amd64.mcpb"},
+		{"../../.bashrc", "1.0.0", mediatypes.AnyPlatform, "bashrc-1.0.0.mcpb"},
+		{".bashrc", "/etc/passwd", mediatypes.AnyPlatform, "bashrc-etc_passwd.mcpb"},
+		{"", "", mediatypes.Platform{OS: "../x", Arch: "a\\b"}, "bundle-0-x-a_b.mcpb"},
+		{strings.Repeat("a", 300), "1", mediatypes.AnyPlatform, strings.Repeat("a", 64) + "-1.mcpb"},
+	} {
+		got := FileName(c.name, c.version, c.p)
+		if got != c.want {
+			t.Errorf("FileName(%q, %q, %v) = %q, want %q", c.name, c.version, c.p, got, c.want)
+		}
+		if strings.ContainsAny(got, `/\`) || strings.HasPrefix(got, ".") {
+			t.Errorf("FileName(%q, %q) = %q is not a plain file name", c.name, c.version, got)
 		}
 	}
 }

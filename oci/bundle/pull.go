@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -253,8 +254,13 @@ func fetchAll(ctx context.Context, src content.Fetcher, d ocispec.Descriptor) ([
 type PullOptions struct {
 	// Platform is the host to select for (default: this machine).
 	Platform mediatypes.Platform
-	// Output is a directory, or a path ending in .mcpb (default: ".").
-	Output   string
+	// Output is a directory to write into under the name mpak derives
+	// (FileName), or a path ending in .mcpb that names the file itself
+	// (default: ".").
+	Output string
+	// Force replaces an existing file at the output path (the file or link
+	// itself, never what a link points to); without it Pull refuses.
+	Force    bool
 	Progress Progress
 }
 
@@ -265,14 +271,19 @@ type PullResult struct {
 	Path     string
 }
 
-// Pull resolves reference, selects the build for the platform and writes
-// its .mcpb atomically: to a temporary file first, renamed into place only
-// after the digest matched, so a failed pull leaves nothing behind.
-func Pull(ctx context.Context, src oras.ReadOnlyTarget, reference string, opts PullOptions) (*PullResult, error) {
-	v, err := Resolve(ctx, src, reference)
-	if err != nil {
-		return nil, err
-	}
+// ErrExists is matched when Pull would replace a file without Force.
+var ErrExists = errors.New("file exists")
+
+// Pull selects v's build for the platform and writes its .mcpb atomically:
+// to a temporary file first, moved into place only after the digest and
+// the archive checked out, so a failed pull leaves nothing behind. It
+// takes a resolved Version, not a tag, so that what the caller checked
+// (ResolveVersion's digest) is what is written: nothing is resolved again.
+//
+// The file name is never the publisher's (a layer titled .bashrc is still
+// written as <name>-<version>.mcpb), and an existing file is kept unless
+// opts.Force.
+func Pull(ctx context.Context, src content.Fetcher, v *Version, opts PullOptions) (*PullResult, error) {
 	host := opts.Platform
 	if host == (mediatypes.Platform{}) {
 		host = mediatypes.Host()
@@ -285,66 +296,101 @@ func Pull(ctx context.Context, src oras.ReadOnlyTarget, reference string, opts P
 	if err != nil {
 		return nil, err
 	}
-	path := opts.Output
-	if path == "" {
-		path = "."
+	dir, file := opts.Output, ""
+	if dir == "" {
+		dir = "."
 	}
-	if !strings.HasSuffix(strings.ToLower(path), ".mcpb") {
-		if err := os.MkdirAll(path, 0o755); err != nil {
-			return nil, err
-		}
-		path = filepath.Join(path, a.FileName())
+	if strings.HasSuffix(strings.ToLower(dir), ".mcpb") {
+		dir, file = filepath.Dir(dir), dir
 	}
-	if err := writeAtomic(path, func(f *os.File) error {
-		if err := FetchBundle(ctx, src, a.Layer, f, opts.Progress); err != nil {
-			return err
-		}
-		return checkBundle(f.Name(), a)
-	}); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	return &PullResult{Version: v, Artifact: a, Path: path}, nil
+	tmp, err := os.CreateTemp(dir, ".mpak-pull-*.partial")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once it is moved into place
+	m, err := func() (*mcpb.Manifest, error) {
+		defer tmp.Close()
+		if err := FetchBundle(ctx, src, a.Layer, tmp, opts.Progress); err != nil {
+			return nil, err
+		}
+		if err := tmp.Chmod(0o644); err != nil {
+			return nil, err
+		}
+		return checkBundle(tmp.Name(), a)
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if file == "" {
+		file = filepath.Join(dir, FileName(m.Name, m.Version, e.Platform))
+	}
+	if err := place(tmp.Name(), file, a.Layer, opts.Force); err != nil {
+		return nil, err
+	}
+	return &PullResult{Version: v, Artifact: a, Path: file}, nil
+}
+
+// place moves tmp to path. Without force it links, which fails when path
+// exists (as a file, a directory or a dangling link) instead of replacing
+// it, and accepts an existing regular file that already holds the same
+// bytes (pulling a version twice is not an error); with force it renames,
+// which replaces a link itself rather than writing where it points.
+func place(tmp, path string, layer ocispec.Descriptor, force bool) error {
+	if force {
+		if st, err := os.Lstat(path); err == nil && st.IsDir() {
+			return fmt.Errorf("%s is a directory: give a file path ending in .mcpb with -o", path)
+		}
+		return os.Rename(tmp, path)
+	}
+	err := os.Link(tmp, path)
+	if errors.Is(err, fs.ErrExist) {
+		if sameContent(path, layer) {
+			return nil
+		}
+		return fmt.Errorf("%s: %w: pass --force to replace it, or -o to write elsewhere", path, ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// sameContent reports whether path is a regular file (not a link) whose
+// bytes are layer's.
+func sameContent(path string, layer ocispec.Descriptor) bool {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Size() != layer.Size || layer.Digest.Validate() != nil {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	v := layer.Digest.Verifier()
+	_, err = io.Copy(v, f)
+	return err == nil && v.Verified()
 }
 
 // checkBundle opens the downloaded zip with the safety limits and, when the
 // config is ours, checks that it is the manifest.json inside the bundle: an
 // index that advertises one server and ships another is refused.
-func checkBundle(path string, a *Artifact) error {
+func checkBundle(path string, a *Artifact) (*mcpb.Manifest, error) {
 	var opts mcpb.OpenOptions
 	if a.Layer.Digest.Algorithm() == digest.SHA256 {
 		opts.VerifiedSHA256 = a.Layer.Digest.Encoded() // FetchBundle just checked it
 	}
 	arc, err := mcpb.Open(path, opts)
 	if err != nil {
-		return fmt.Errorf("downloaded bundle %s: %w", a.Layer.Digest, err)
+		return nil, fmt.Errorf("downloaded bundle %s: %w", a.Layer.Digest, err)
 	}
 	defer arc.Close()
 	if a.Manifest.Config.MediaType == mediatypes.Config && !bytes.Equal(arc.Manifest.Raw, a.Config) {
-		return fmt.Errorf("bundle %s: its manifest.json differs from the config %s the registry lists: refusing a tampered or mis-pushed version",
+		return nil, fmt.Errorf("bundle %s: its manifest.json differs from the config %s the registry lists: refusing a tampered or mis-pushed version",
 			a.Layer.Digest, a.Manifest.Config.Digest)
 	}
-	return nil
-}
-
-func writeAtomic(path string, write func(*os.File) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = write(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return arc.Manifest, nil
 }

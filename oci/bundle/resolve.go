@@ -88,8 +88,11 @@ func ResolveQuery(ctx context.Context, repo Resolver, r ref.Reference) (Resoluti
 	return selectUnyanked(ctx, repo, r, tags)
 }
 
-// ResolveVersion resolves what the user asked for and reads that version:
-// ResolveQuery, then Resolve. The version's Warning says when it is yanked.
+// ResolveVersion resolves what the user asked for, once, and reads that
+// version: ResolveQuery, then Resolve by the digest it found. Everything
+// that follows (a policy check, Pull, Copy, signing, verifying) takes the
+// Version, so it acts on that digest and never resolves the tag again.
+// The version's Warning says when it is yanked.
 func ResolveVersion(ctx context.Context, repo interface {
 	Resolver
 	oras.ReadOnlyTarget
@@ -98,10 +101,18 @@ func ResolveVersion(ctx context.Context, repo interface {
 	if err != nil {
 		return nil, err
 	}
-	v, err := Resolve(ctx, repo, res.Reference)
+	// The version is read by the digest the tag resolved to, not by the tag
+	// again: what was decided about that digest (not yanked, here; signed
+	// and scanned, by the caller's policy) is about what is read.
+	reference := res.Reference
+	if res.Root.Digest != "" {
+		reference = res.Root.Digest.String()
+	}
+	v, err := Resolve(ctx, repo, reference)
 	if err != nil {
 		return nil, err
 	}
+	v.Reference = res.Reference
 	v.Yanked, v.Warning = res.Yanked, res.Warning()
 	return v, nil
 }

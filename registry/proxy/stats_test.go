@@ -10,6 +10,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/indexer"
@@ -54,7 +55,7 @@ func TestPullThroughProxyCountsOnce(t *testing.T) {
 		t.Fatalf("pushing and indexing counted %d downloads, want 0", n)
 	}
 
-	if _, err := bundle.Pull(ctx, repository(t, px, name), version, bundle.PullOptions{Platform: linux, Output: t.TempDir()}); err != nil {
+	if _, err := bundle.Pull(ctx, repository(t, px, name), bundletest.Resolve(t, repository(t, px, name), version), bundle.PullOptions{Platform: linux, Output: t.TempDir()}); err != nil {
 		t.Fatalf("pulling through the proxy: %v", err)
 	}
 	if n := counter.Pending(); n != 1 {

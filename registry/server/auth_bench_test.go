@@ -20,6 +20,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
@@ -60,14 +61,14 @@ func BenchmarkPullAuth(b *testing.B) {
 			}
 			// One pull first, unmeasured: it fetches the token (a bcrypt
 			// check of the password), which a client then reuses.
-			if _, err := bundle.Pull(context.Background(), repo, "1.0.0", bundle.PullOptions{Output: b.TempDir()}); err != nil {
+			if _, err := bundle.Pull(context.Background(), repo, bundletest.Resolve(b, repo, "1.0.0"), bundle.PullOptions{Output: b.TempDir()}); err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {
 				b.StopTimer()
 				out := b.TempDir()
 				b.StartTimer()
-				if _, err := bundle.Pull(context.Background(), repo, "1.0.0", bundle.PullOptions{Output: out}); err != nil {
+				if _, err := bundle.Pull(context.Background(), repo, bundletest.Resolve(b, repo, "1.0.0"), bundle.PullOptions{Output: out, Force: true}); err != nil {
 					b.Fatal(err)
 				}
 			}

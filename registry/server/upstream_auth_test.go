@@ -20,6 +20,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
@@ -145,7 +146,7 @@ func TestUpstreamWithFrontAuth(t *testing.T) {
 	if _, err := bundle.Push(ctx, repoAs(t, front.addr, "acme/weather", bob), plan, "1.0.0", bundle.PushOptions{}); err != nil {
 		t.Fatalf("bob's push through the front: %v", err)
 	}
-	if _, err := bundle.Pull(ctx, repoAs(t, front.addr, "acme/weather", nil), "1.0.0", bundle.PullOptions{Platform: linux, Output: t.TempDir()}); err != nil {
+	if _, err := bundle.Pull(ctx, repoAs(t, front.addr, "acme/weather", nil), bundletest.Resolve(t, repoAs(t, front.addr, "acme/weather", nil), "1.0.0"), bundle.PullOptions{Platform: linux, Output: t.TempDir()}); err != nil {
 		t.Fatalf("anonymous pull through the front: %v", err)
 	}
 	// The upstream itself refuses the same anonymous pull: the front

@@ -31,6 +31,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
@@ -215,7 +216,7 @@ func tryPull(t *testing.T, host, platform string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := bundle.Pull(context.Background(), repository(t, host), "1.0.0", bundle.PullOptions{Platform: p, Output: t.TempDir()}); err != nil {
+	if _, err := bundle.Pull(context.Background(), repository(t, host), bundletest.Resolve(t, repository(t, host), "1.0.0"), bundle.PullOptions{Platform: p, Output: t.TempDir()}); err != nil {
 		return fmt.Errorf("pull %s from %s: %w", platform, host, err)
 	}
 	return nil

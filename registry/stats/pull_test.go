@@ -10,6 +10,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/registry/indexer"
 )
@@ -37,7 +38,7 @@ func TestOnePullOneDownload(t *testing.T) {
 	must(t, ix.Tag(ctx, fixtureRepo, fixtureVersion))
 	wantPending(t, c, 0) // pushing and indexing download nothing
 
-	if _, err := bundle.Pull(ctx, repo, fixtureVersion, bundle.PullOptions{Platform: linuxPlatform, Output: t.TempDir()}); err != nil {
+	if _, err := bundle.Pull(ctx, repo, bundletest.Resolve(t, repo, fixtureVersion), bundle.PullOptions{Platform: linuxPlatform, Output: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	wantPending(t, c, 1)
