@@ -56,6 +56,17 @@ const (
 	AnnotationScanLevel   = "dev.mpak.scan.level"
 	AnnotationScanRisk    = "dev.mpak.scan.risk"
 	AnnotationScanScanner = "dev.mpak.scan.scanner"
+	// AnnotationScanRules is the revision of the scanner's rule set, an
+	// integer; AnnotationScanCounts "pass=N,fail=N,skip=N,error=N".
+	AnnotationScanRules  = "dev.mpak.scan.rules"
+	AnnotationScanCounts = "dev.mpak.scan.counts"
+
+	// ScanPredicate is the in-toto predicate type of a scanner's signed
+	// verdict about a version (oci/scanlevel.Predicate), attached as a
+	// sigstore bundle referrer of the version's root. Only such a
+	// statement, verified with a trusted scanner key, makes a level count;
+	// the scan report referrer itself is the evidence, unsigned.
+	ScanPredicate = "https://mpak.dev/scan/v1"
 
 	// On a yank record: "true" or "false" (an un-yank) and the ASCII
 	// reason, so clients and indexers decide from the referrers listing

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/pflag"
 
 	"github.com/mpak-oci/mpak/oci/config"
@@ -19,12 +20,14 @@ type policyFlags struct {
 	requireSignature bool
 	keys             []string
 	minLevel         string
+	scannerKeys      []string
 }
 
 func (p *policyFlags) add(fl *pflag.FlagSet) {
 	fl.BoolVar(&p.requireSignature, "require-signature", false, "refuse a version without a signature that verifies with --key (also policy.require_signature in the config file)")
 	fl.StringArrayVar(&p.keys, "key", nil, "trusted cosign public key for --require-signature (repeatable; adds to policy.keys)")
-	fl.StringVar(&p.minLevel, "min-level", "", "refuse a version whose newest scan report is below this level, L0-L4 (also policy.min_level)")
+	fl.StringVar(&p.minLevel, "min-level", "", "refuse a version below this level, L0-L4, as signed by a trusted scanner (also policy.min_level)")
+	fl.StringArrayVar(&p.scannerKeys, "scanner-key", nil, "trusted scanner public key for --min-level (repeatable; adds to policy.trusted_scanners and the registry's own)")
 }
 
 // policy merges the flags with the config file's policy: each
@@ -42,21 +45,34 @@ func (a *app) policy(p policyFlags, cacheDir string) (*policy.Policy, error) {
 	pol := &policy.Policy{
 		RequireSignature: p.requireSignature || cfg.Policy.RequireSignature,
 		MinLevel:         max(min, cfg.Policy.MinLevel),
+		RegistryScanner:  cfg.Policy.RegistryScanner == nil || *cfg.Policy.RegistryScanner,
 		Remote:           a.remote,
 		MemoDir:          filepath.Join(cacheDir, "trust"),
 	}
-	for _, path := range append(append([]string{}, cfg.Policy.Keys...), p.keys...) {
+	if pol.Keys, err = loadPublicKeys("trusted key", append(append([]string{}, cfg.Policy.Keys...), p.keys...)); err != nil {
+		return nil, err
+	}
+	if pol.ScannerKeys, err = loadPublicKeys("trusted scanner key", append(append([]string{}, cfg.Policy.TrustedScanners...), p.scannerKeys...)); err != nil {
+		return nil, err
+	}
+	return pol, nil
+}
+
+// loadPublicKeys reads PEM public keys; what names them in errors.
+func loadPublicKeys(what string, paths []string) ([]signature.Verifier, error) {
+	var out []signature.Verifier
+	for _, path := range paths {
 		pem, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("trusted key: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		v, err := sign.LoadPublicKey(pem)
 		if err != nil {
-			return nil, fmt.Errorf("trusted key %s: %w", path, err)
+			return nil, fmt.Errorf("%s %s: %w", what, path, err)
 		}
-		pol.Keys = append(pol.Keys, v)
+		out = append(out, v)
 	}
-	return pol, nil
+	return out, nil
 }
 
 // parseLevel reads "L2" or "2".

@@ -10,6 +10,8 @@ import (
 
 	"oras.land/oras-go/v2/registry/remote"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -59,7 +61,7 @@ func TestPolicy(t *testing.T) {
 	refused("signature required without a key", "bundle", "pull", "@example/hello@1.1.0", "--require-signature", "-o", out)
 	ok(t, "bundle", "pull", "@example/hello@1.1.0", "--require-signature", "--key", "cosign.pub", "-o", out)
 
-	// Levels come from the newest scan report.
+	// Levels count only from verdicts signed by a trusted scanner key.
 	errOut = refused("pull below the level", "bundle", "pull", "@example/hello@1.1.0", "--min-level", "L2", "-o", out)
 	if !strings.Contains(errOut, "L0, below the required L2") {
 		t.Errorf("level refusal says %q", errOut)
@@ -70,12 +72,31 @@ func TestPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The attack: anyone who may push attaches a report saying L4, dated
+	// far in the future.
 	if _, err := referrer.Attach(context.Background(), repo, root, referrer.Artifact{ArtifactType: mediatypes.Scan,
 		Blobs:       []referrer.Blob{{MediaType: mediatypes.Scan, Data: []byte(`{}`)}},
-		Annotations: map[string]string{mediatypes.AnnotationScanLevel: "2"}}, referrer.Options{}); err != nil {
+		Annotations: map[string]string{mediatypes.AnnotationScanLevel: "4", ocispec.AnnotationCreated: "9999-12-31T23:59:59Z"}},
+		referrer.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	ok(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "2", "-o", out)
+	errOut = refused("pull with a forged L4 report", "bundle", "pull", "@example/hello@1.1.0", "--min-level", "L2", "-o", out)
+	if !strings.Contains(errOut, "claims L4 but no scanner key you trust signed it") {
+		t.Errorf("forged-level refusal says %q, want it to name the unverified claim", errOut)
+	}
+	// A scan signed with a key the user trusts counts; with another it
+	// does not.
+	// (The scanner runs elsewhere: a scan run with this cache would count
+	// by itself, as the last step shows.)
+	ok(t, "bundle", "keygen", "--output-key-prefix", "scanner")
+	t.Setenv("MPAK_CACHE", t.TempDir())
+	ok(t, "bundle", "scan", "@example/hello@1.1.0", "--attach", "--sign-key", "scanner.key", "--level", "1")
+	t.Setenv("MPAK_CACHE", cacheDir)
+	ok(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "1", "--scanner-key", "scanner.pub", "-o", out)
+	refused("pull trusting another scanner", "bundle", "pull", "@example/hello@1.1.0", "--min-level", "1", "--scanner-key", "cosign.pub", "-o", out)
+	// A scan run on this machine counts on this machine.
+	ok(t, "bundle", "scan", "@example/hello@1.1.0", "--level", "1")
+	ok(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "1", "-o", out)
 	if _, errOut, code := mpak(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "L9"); code == 0 || !strings.Contains(errOut, "L0 to L4") {
 		t.Errorf("--min-level L9: exit %d, %q", code, errOut)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/cache"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/scan"
@@ -23,7 +24,7 @@ var errBelowLevel = errors.New("below the required level")
 
 func (a *app) scanCommand() *cobra.Command {
 	var level int
-	var vulnDB, source, key, platform string
+	var vulnDB, source, key, platform, signKey string
 	var attach, jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "scan REF|FILE.mcpb",
@@ -35,13 +36,16 @@ func (a *app) scanCommand() *cobra.Command {
 			"registry reference), no exec/eval patterns in the server's code. L4: --source packs to the same sha256,\n" +
 			"and the provenance's revision is the version's revision annotation. A level is reached when every control\n" +
 			"of it and below passed; skip is not pass. With --level N, exits 3 unless level N is reached. With --attach,\n" +
-			"the report and the SBOM are attached to the version as referrers, where mpakd and --min-level read them.",
+			"the report and the SBOM are attached to the version as referrers; with --sign-key the verdict is signed, and only\n" +
+			"a verdict signed by a scanner key the reader trusts counts for --min-level and the catalog. A scan of a\n" +
+			"registry reference run here counts for --min-level on this machine.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			opts := scan.Options{MaxLevel: level, VulnDB: vulnDB, Source: source}
 			var (
 				file string
+				name string
 				root ocispec.Descriptor
 				repo referrer.Target
 			)
@@ -55,7 +59,7 @@ func (a *app) scanCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				root = targets[0]
+				root, name = targets[0], r.RepositoryRef()
 				rr, err := a.remote.Repository(r)
 				if err != nil {
 					return err
@@ -93,10 +97,26 @@ func (a *app) scanCommand() *cobra.Command {
 				return err
 			}
 			if attach {
-				if err := attachReport(cmd, repo, root, report); err != nil {
+				opts := scan.AttachOptions{Name: name}
+				if signKey != "" {
+					if opts.Signer, err = a.loadSigner(signKey); err != nil {
+						return err
+					}
+				} else {
+					a.warn("the report is attached unsigned: readers will show its level as unverified and --min-level ignores it (sign it with --sign-key)")
+				}
+				if _, err := report.Attach(ctx, repo, root, opts); err != nil {
 					return err
 				}
 				a.infof("attached the scan report (L%d, risk %s) and the SBOM to %s", report.Level, report.Risk, root.Digest)
+			}
+			if root.Digest != "" {
+				// A scan run here is trusted here: --min-level accepts it.
+				if c, err := cache.Open(""); err == nil {
+					if pol, err := a.policy(policyFlags{}, c.Dir()); err == nil {
+						pol.RememberScan(root.Digest, report.Level)
+					}
+				}
 			}
 			if jsonOut {
 				if err := a.printJSON(report); err != nil {
@@ -117,6 +137,7 @@ func (a *app) scanCommand() *cobra.Command {
 	cmd.Flags().StringVar(&key, "key", "", "cosign public key: check signatures and provenance of a registry reference (L3, L4)")
 	cmd.Flags().StringVar(&platform, "platform", "", "build to scan, os/arch (default: this machine)")
 	cmd.Flags().BoolVar(&attach, "attach", false, "attach the report and the SBOM to the version as referrers")
+	cmd.Flags().StringVar(&signKey, "sign-key", "", "cosign private key to sign the attached verdict with: only signed levels count for --min-level")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	return cmd
 }
@@ -161,32 +182,6 @@ func (a *app) trust(cmd *cobra.Command, arg, key string, v *bundle.Version) (*sc
 		}
 	}
 	return tr, nil
-}
-
-// attachReport pushes the report and the SBOM as referrers of root.
-func attachReport(cmd *cobra.Command, repo referrer.Target, root ocispec.Descriptor, r *scan.Report) error {
-	body, err := r.JSON()
-	if err != nil {
-		return err
-	}
-	ann := map[string]string{
-		mediatypes.AnnotationScanLevel:   strconv.Itoa(r.Level),
-		mediatypes.AnnotationScanRisk:    r.Risk,
-		mediatypes.AnnotationScanScanner: r.Scanner,
-		"dev.mpak.scan.counts":           fmt.Sprintf("pass=%d,fail=%d,skip=%d,error=%d", r.Counts[scan.Pass], r.Counts[scan.Fail], r.Counts[scan.Skip], r.Counts[scan.Error]),
-		ocispec.AnnotationCreated:        r.CreatedAt.Format("2006-01-02T15:04:05Z"),
-	}
-	if _, err := referrer.Attach(cmd.Context(), repo, root, referrer.Artifact{ArtifactType: mediatypes.Scan,
-		Blobs: []referrer.Blob{{MediaType: mediatypes.Scan, Data: body}}, Annotations: ann}, referrer.Options{Created: r.CreatedAt}); err != nil {
-		return err
-	}
-	if len(r.SBOM) > 0 {
-		if _, err := referrer.Attach(cmd.Context(), repo, root, referrer.Artifact{ArtifactType: mediatypes.CycloneDX,
-			Blobs: []referrer.Blob{{MediaType: mediatypes.CycloneDX, Data: r.SBOM}}}, referrer.Options{Created: r.CreatedAt}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // printReport is the human view: one line per control, evidence under it.

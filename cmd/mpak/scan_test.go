@@ -8,7 +8,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/policy"
+	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/scan"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -67,7 +67,8 @@ func TestScanCommand(t *testing.T) {
 			t.Errorf("%s referrers: %v, %v; want one", at, refs, err)
 		}
 	}
-	if got, err := policy.Level(context.Background(), repo, root); err != nil || got != rep.Level {
-		t.Errorf("level read back from the registry: %d, %v; want %d", got, err, rep.Level)
+	// Attached unsigned, the level is a claim nobody vouches for.
+	if v, err := scanlevel.Decide(context.Background(), repo, root, nil); err != nil || v.Verified() || v.Level != 0 || v.Claimed != rep.Level {
+		t.Errorf("verdict read back from the registry: %+v, %v; want unverified, claiming L%d", v, err, rep.Level)
 	}
 }

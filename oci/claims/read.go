@@ -59,6 +59,9 @@ func Read(ctx context.Context, src Source, root ocispec.Descriptor, referrers []
 		default:
 			continue
 		}
+		if d.Annotations["dev.sigstore.bundle.predicateType"] == mediatypes.ScanPredicate {
+			continue // a scanner's verdict (oci/scanlevel), not the publisher's claim
+		}
 		if read++; read > opts.MaxArtifacts {
 			r.fail(fmt.Errorf("more than %d signatures attached to %s: the rest are not read", opts.MaxArtifacts, root.Digest))
 			break

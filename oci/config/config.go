@@ -38,8 +38,15 @@ type Policy struct {
 	RequireSignature bool `json:"require_signature,omitempty"`
 	// Keys are paths of trusted cosign public keys.
 	Keys []string `json:"keys,omitempty"`
-	// MinLevel is the lowest certification level accepted (0-4).
+	// MinLevel is the lowest certification level accepted (0-4), from a
+	// scan verdict signed by a trusted scanner key.
 	MinLevel int `json:"min_level,omitempty"`
+	// TrustedScanners are paths of public keys whose signed scan verdicts
+	// count towards MinLevel.
+	TrustedScanners []string `json:"trusted_scanners,omitempty"`
+	// RegistryScanner, true unless set false, also trusts the scanner key
+	// the registry publishes (mpakd's).
+	RegistryScanner *bool `json:"registry_scanner,omitempty"`
 }
 
 // Path is where the configuration lives: $MPAK_CONFIG, else

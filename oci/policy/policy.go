@@ -14,17 +14,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/sigstore/pkg/signature"
 
-	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/sign"
 )
 
@@ -37,9 +34,17 @@ type Policy struct {
 	// of the version's index that verifies with one of Keys.
 	RequireSignature bool
 	Keys             []signature.Verifier
-	// MinLevel wants the newest attached scan report to say at least
-	// this certification level (0: no requirement).
-	MinLevel int
+	// MinLevel wants a certification level of at least this (0: no
+	// requirement), from a scan verdict signed by one of ScannerKeys (or
+	// the registry's own scanner key, with RegistryScanner) or from a
+	// scan run here (RememberScan). Unsigned scan reports never count.
+	MinLevel    int
+	ScannerKeys []signature.Verifier
+	// RegistryScanner also trusts the scanner key the registry publishes
+	// at ScannerKeyPath (mpakd signs the reports it makes with it): the
+	// registry already decides which digest a tag names, so trusting its
+	// scanner adds no one new to trust.
+	RegistryScanner bool
 	// Remote reaches registries.
 	Remote remote.Options
 	// MemoDir keeps verdicts by digest; empty keeps none, and a cached
@@ -47,13 +52,29 @@ type Policy struct {
 	MemoDir string
 }
 
+// ScannerKeyPath is where a registry publishes the public key it signs
+// scan verdicts with (PEM), as mpakd does.
+const ScannerKeyPath = "/.well-known/mpak/scanner.pub"
+
 // Active reports whether p requires anything.
 func (p *Policy) Active() bool { return p != nil && (p.RequireSignature || p.MinLevel > 0) }
 
-// memo is what was established about a digest online.
+// memoVersion is raised when what a memo means changes: memos written
+// before scan verdicts had to be signed are not trusted.
+const memoVersion = 2
+
+// memo is what was established about a digest.
 type memo struct {
-	Keys      []string  `json:"keys"`  // key IDs with a valid signature
-	Level     int       `json:"level"` // newest scan report's level
+	V     int                 `json:"v"`
+	Keys  []string            `json:"keys"` // key IDs with a valid signature
+	Scans []scanlevel.Finding `json:"scans,omitempty"`
+	// RegistryKey is the ID of the key the registry published when the
+	// scans were read, "" when it published none.
+	RegistryKey string `json:"registry_key,omitempty"`
+	// Claimed is the highest level an unverified report states (-1 none).
+	Claimed int `json:"claimed"`
+	// Local is the level a scan run on this machine reached, if any.
+	Local     *int      `json:"local_level,omitempty"`
 	CheckedAt time.Time `json:"checked_at"`
 }
 
@@ -64,19 +85,20 @@ func (p *Policy) Check(ctx context.Context, r ref.Reference, root digest.Digest,
 	if !p.Active() {
 		return nil
 	}
-	ids := make([]string, 0, len(p.Keys))
-	for _, k := range p.Keys {
-		id, err := sign.KeyID(k)
-		if err != nil {
-			return err
-		}
-		ids = append(ids, id)
+	ids, err := keyIDs(p.Keys)
+	if err != nil {
+		return err
+	}
+	scanners, err := keyIDs(p.ScannerKeys)
+	if err != nil {
+		return err
 	}
 	if p.RequireSignature && len(ids) == 0 {
 		return fmt.Errorf("%w: a signature is required but no trusted key is given: pass --key cosign.pub (or set policy.keys in the config file)", ErrRefused)
 	}
 	name := r.RepositoryRef() + "@" + root.String()
-	if m, ok := p.recall(root); ok && p.satisfied(m, ids) == nil {
+	prev, recalled := p.recall(root)
+	if recalled && p.satisfied(prev, ids, scanners) == nil {
 		return nil
 	}
 	if !online {
@@ -86,27 +108,68 @@ func (p *Policy) Check(ctx context.Context, r ref.Reference, root digest.Digest,
 	if err != nil {
 		return fmt.Errorf("%s: checking its signatures and scan reports: %w", name, err)
 	}
+	if recalled {
+		m.Local = prev.Local
+	}
 	p.remember(root, m)
-	if err := p.satisfied(m, ids); err != nil {
+	if err := p.satisfied(m, ids, scanners); err != nil {
 		return fmt.Errorf("%s: %w: %w", name, ErrRefused, err)
 	}
 	return nil
 }
 
+func keyIDs(keys []signature.Verifier) ([]string, error) {
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		id, err := sign.KeyID(k)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// level is the trusted level m shows for these scanner key IDs.
+func (p *Policy) level(m memo, scanners []string) int {
+	var trusted []scanlevel.Finding
+	for _, f := range m.Scans {
+		if slices.Contains(scanners, f.KeyID) || p.RegistryScanner && m.RegistryKey != "" && f.KeyID == m.RegistryKey {
+			trusted = append(trusted, f)
+		}
+	}
+	level := 0
+	if best := scanlevel.Best(trusted); best != nil {
+		level = best.Predicate.Level
+	}
+	if m.Local != nil {
+		level = max(level, *m.Local)
+	}
+	return level
+}
+
 // satisfied says what m lacks, if anything.
-func (p *Policy) satisfied(m memo, ids []string) error {
+func (p *Policy) satisfied(m memo, ids, scanners []string) error {
+	if m.V != memoVersion {
+		return errors.New("not checked by this version of mpak")
+	}
 	if p.RequireSignature && !slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(m.Keys, id) }) {
 		return fmt.Errorf("no signature verifies with the trusted key(s) %v; sign it with mpak bundle sign --key, or run without --require-signature", ids)
 	}
-	if m.Level < p.MinLevel {
-		return fmt.Errorf("its scan report says level L%d, below the required L%d; scan it (mpak bundle scan --attach) or lower --min-level", m.Level, p.MinLevel)
+	if level := p.level(m, scanners); level < p.MinLevel {
+		if m.Claimed > level {
+			return fmt.Errorf("its trusted level is L%d, below the required L%d; a scan report claims L%d but no scanner key you trust signed it "+
+				"(trust its scanner with --scanner-key or policy.trusted_scanners, or scan it yourself: mpak bundle scan)", level, p.MinLevel, m.Claimed)
+		}
+		return fmt.Errorf("its trusted level is L%d, below the required L%d; scan it (mpak bundle scan, or mpak bundle scan --attach --sign-key) or lower --min-level",
+			level, p.MinLevel)
 	}
 	return nil
 }
 
 // establish verifies the version against every key and reads its level.
 func (p *Policy) establish(ctx context.Context, r ref.Reference, root digest.Digest) (memo, error) {
-	m := memo{Keys: []string{}, CheckedAt: time.Now().UTC()}
+	m := memo{V: memoVersion, Keys: []string{}, Claimed: -1, CheckedAt: time.Now().UTC()}
 	repo, err := p.Remote.Repository(r)
 	if err != nil {
 		return m, err
@@ -133,31 +196,37 @@ func (p *Policy) establish(ctx context.Context, r ref.Reference, root digest.Dig
 		}
 	}
 	if p.MinLevel > 0 {
-		if m.Level, err = Level(ctx, repo, desc); err != nil {
+		keys := p.ScannerKeys
+		if p.RegistryScanner {
+			k, err := RegistryScannerKey(ctx, r.Registry, p.Remote)
+			if err != nil {
+				return m, err
+			}
+			if k != nil {
+				keys = append(slices.Clip(keys), k)
+				if m.RegistryKey, err = sign.KeyID(k); err != nil {
+					return m, err
+				}
+			}
+		}
+		v, err := scanlevel.Decide(ctx, repo, desc, keys)
+		if err != nil {
 			return m, err
 		}
+		m.Scans, m.Claimed = v.Findings, v.Claimed
 	}
 	return m, nil
 }
 
-// Level is the certification level the newest scan report attached to
-// root states (0 without one).
-func Level(ctx context.Context, repo referrer.Target, root ocispec.Descriptor) (int, error) {
-	reports, err := referrer.List(ctx, repo, root, mediatypes.Scan)
-	if err != nil {
-		return 0, err
+// RememberScan records the level a scan run on this machine reached for
+// the version root: it satisfies --min-level like a trusted verdict.
+func (p *Policy) RememberScan(root digest.Digest, level int) {
+	m, ok := p.recall(root)
+	if !ok || m.V != memoVersion {
+		m = memo{V: memoVersion, Keys: []string{}, Claimed: -1, CheckedAt: time.Now().UTC()}
 	}
-	level, newest := 0, ""
-	for _, r := range reports {
-		l, err := strconv.Atoi(r.Annotations[mediatypes.AnnotationScanLevel])
-		if err != nil || l < 0 || l > 4 {
-			continue
-		}
-		if created := r.Annotations[ocispec.AnnotationCreated]; newest == "" || created > newest {
-			level, newest = l, created
-		}
-	}
-	return level, nil
+	m.Local = &level
+	p.remember(root, m)
 }
 
 func (p *Policy) memoPath(d digest.Digest) string {

@@ -41,6 +41,7 @@ type Result struct {
 type Report struct {
 	MediaType string `json:"mediaType"`
 	Scanner   string `json:"scanner"`
+	Rules     int    `json:"rules"`
 	Bundle    struct {
 		Name    string `json:"name"`
 		Version string `json:"version"`

@@ -19,6 +19,11 @@ import (
 // Version names the scanner in reports.
 const Version = "mpak-scan/1"
 
+// Rules is the revision of the scanner's rule set: raised whenever a
+// control is added or made stricter, so that a verdict of the newer rules
+// wins over an older one whatever their dates (oci/scanlevel).
+const Rules = 2
+
 // Trust is what the caller established about the bundle's version in the
 // registry: its signatures and its build provenance (verified).
 type Trust struct {
@@ -94,7 +99,7 @@ func Scan(ctx context.Context, a *mcpb.Archive, opts Options) (*Report, error) {
 		rc.Close()
 		b.head[f.Path] = head[:n]
 	}
-	r := &Report{Scanner: Version, CreatedAt: opts.Now().UTC()}
+	r := &Report{Scanner: Version, Rules: Rules, CreatedAt: opts.Now().UTC()}
 	r.Bundle.Name, r.Bundle.Version, r.Bundle.SHA256 = a.Manifest.Name, a.Manifest.Version, a.SHA256
 	for _, c := range controls {
 		if c.level > opts.MaxLevel {
