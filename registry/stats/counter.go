@@ -39,8 +39,13 @@ type Options struct {
 	// FlushInterval is how often the log is added to the Store (default 1s).
 	FlushInterval time.Duration
 	Logger        *slog.Logger
-	// Now dates downloads (default time.Now; tests pin it).
+	// Now dates downloads and times the per-client limit (default
+	// time.Now; tests pin it).
 	Now func() time.Time
+	// MaxPerClient is how many downloads of one version one client address
+	// adds in any hour, through Middleware (default DefaultMaxPerClient;
+	// negative: no limit). Pulls past it are served in full, not counted.
+	MaxPerClient int
 }
 
 // Counter counts downloads through a write-ahead log; see the package
@@ -53,6 +58,10 @@ type Counter struct {
 	wal      *wal
 	layers   *resolver
 	lock     *os.File
+	// ranges tracks what clients fetching blobs in ranges have been sent.
+	ranges *coverage
+	// limit caps what one client adds; nil when there is no limit.
+	limit *limiter
 
 	// pending is the number of log lines not yet in the Store, active and
 	// sealed.
@@ -112,6 +121,13 @@ func Open(ctx context.Context, opts Options) (*Counter, error) {
 		c.interval = defaultFlushInterval
 	}
 	c.layers = newResolver(opts.Store, c.log)
+	c.ranges = newCoverage(c.now)
+	switch {
+	case opts.MaxPerClient == 0:
+		c.limit = newLimiter(DefaultMaxPerClient, c.now)
+	case opts.MaxPerClient > 0:
+		c.limit = newLimiter(opts.MaxPerClient, c.now)
+	}
 	var id [12]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, fmt.Errorf("stats: generating a batch id: %w", err)

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -8,11 +9,11 @@ import (
 )
 
 // Middleware counts the downloads served by next, the OCI distribution API
-// under /v2/. It records a blob GET once its status is decided, before the
-// status is sent, and passes the body through unbuffered. It also forgets
-// cached layer attributions of a repository when a manifest of it is pushed
-// or deleted; wrap the handler that indexes pushes, so that this happens
-// after the new version is in the Store.
+// under /v2/. It decides when a blob GET's response has ended, from what
+// the response sent, and passes the body through unbuffered. It also
+// forgets cached layer attributions of a repository when a manifest of it
+// is pushed or deleted; wrap the handler that indexes pushes, so that this
+// happens after the new version is in the Store.
 func (c *Counter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -21,13 +22,15 @@ func (c *Counter) Middleware(next http.Handler) http.Handler {
 			if !ok || digest.Digest(dgst).Validate() != nil { // uploads/<id> is no digest
 				break
 			}
+			var resp response
 			sw := &statusWriter{ResponseWriter: w, observe: func(code int, h http.Header) {
-				if isDownload(r, code, h) {
-					c.Record(r.Context(), name, dgst)
-				}
+				// Read now: what the handler changes after the status
+				// is not what the client got.
+				resp = response{code, h.Get("Content-Length"), h.Get("Content-Range")}
 			}}
 			next.ServeHTTP(sw, r)
 			sw.finish()
+			c.served(r, name, dgst, resp, sw.written)
 			return
 		case http.MethodPut, http.MethodDelete:
 			name, _, ok := splitPath(r.URL.Path, "/manifests/")
@@ -45,6 +48,38 @@ func (c *Counter) Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// served counts a blob GET of repository's dgst, once its response (resp,
+// then written body bytes) has ended, if it completed a download.
+func (c *Counter) served(r *http.Request, repository, dgst string, resp response, written int64) {
+	// The client may be gone by now, having read the whole body; its
+	// download still counts, and the layer lookup has its own timeout.
+	ctx := context.WithoutCancel(r.Context())
+	switch resp.code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		// The blob store serves the bytes, out of sight: what it will
+		// serve is what the client asked for. (304 Not Modified is no
+		// redirect: the client has the blob already.)
+		if rangeFromStart(r.Header.Get("Range")) {
+			c.record(ctx, clientOf(r), repository, dgst)
+		}
+		return
+	}
+	s, ok := resp.sent(written)
+	if !ok {
+		return
+	}
+	k := transferKey{clientOf(r), repository, dgst}
+	if s.whole() {
+		// Complete on its own; what the client had of it before no
+		// longer makes a download.
+		c.ranges.forget(k)
+	} else if !c.ranges.add(k, s) {
+		return
+	}
+	c.record(ctx, k.client, repository, dgst)
+}
+
 // splitPath splits /v2/<name><sep><rest>. The last sep counts: a repository
 // may itself have "blobs" or "manifests" as a path component.
 func splitPath(p, sep string) (name, rest string, ok bool) {
@@ -57,27 +92,6 @@ func splitPath(p, sep string) (name, rest string, ok bool) {
 		return "", "", false
 	}
 	return p[:i], p[i+len(sep):], true
-}
-
-// isDownload tells whether a blob GET answered code (with headers h) starts
-// a download at byte 0.
-func isDownload(r *http.Request, code int, h http.Header) bool {
-	switch code {
-	case http.StatusOK:
-		// The whole blob, even when a Range was asked for and ignored.
-		return true
-	case http.StatusPartialContent:
-		// One range; a multipart answer has no Content-Range and no client
-		// downloads that way.
-		return strings.HasPrefix(h.Get("Content-Range"), "bytes 0-")
-	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
-		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		// The blob store serves the bytes; what it will serve is what the
-		// client asked for. (304 Not Modified is no redirect: the client
-		// has the blob already.)
-		return rangeFromStart(r.Header.Get("Range"))
-	}
-	return false
 }
 
 // rangeFromStart tells whether a Range header (possibly absent) asks for

@@ -100,8 +100,8 @@ func TestMiddlewareCountsDownloads(t *testing.T) {
 	}{
 		{"GET", "GET", blobs + linuxDesc.Digest.String(), nil, 200, true},
 		{"HEAD", "HEAD", blobs + linuxDesc.Digest.String(), nil, 200, false},
-		{"range from 0", "GET", blobs + linuxDesc.Digest.String(), []string{"Range", "bytes=0-9"}, 206, true},
-		{"range continuation", "GET", blobs + linuxDesc.Digest.String(), []string{"Range", "bytes=10-"}, 206, false},
+		{"range from 0", "GET", blobs + linuxDesc.Digest.String(), []string{"Range", "bytes=0-9"}, 206, false},
+		{"range continuation", "GET", blobs + linuxDesc.Digest.String(), []string{"Range", "bytes=10-"}, 206, true},
 		{"config blob", "GET", blobs + config.Digest.String(), nil, 200, false},
 		{"manifest", "GET", srv.URL + "/v2/" + fixtureRepo + "/manifests/" + manifest.Digest.String(),
 			[]string{"Accept", ocispec.MediaTypeImageManifest}, 200, false},
@@ -183,9 +183,12 @@ func TestPushForgetsUnknownLayers(t *testing.T) {
 	wantPending(t, c, 1)
 }
 
-// TestMiddlewareStatuses decides from status, headers and the Range asked
-// for, with a handler standing in for a registry that redirects to a blob
-// store (the embedded one never does) or answers oddly.
+// TestMiddlewareStatuses decides from status, headers, the body sent and
+// the Range asked for, with a handler standing in for a registry that
+// redirects to a blob store (the embedded one never does) or answers
+// oddly. Each case is a new Counter: no ranges carry over. They run over
+// a real HTTP server, which handles 1xx and short bodies as clients see
+// them.
 func TestMiddlewareStatuses(t *testing.T) {
 	store := openStore(t, "")
 	putFixture(t, store)
@@ -199,19 +202,26 @@ func TestMiddlewareStatuses(t *testing.T) {
 		serve   func(w http.ResponseWriter)
 		counted bool
 	}{
-		{"200", "GET", blob, "", status(200, ""), true},
-		{"implicit 200 by Write", "GET", blob, "", func(w http.ResponseWriter) { io.WriteString(w, "zip") }, true},
-		{"implicit 200 by ReadFrom", "GET", blob, "", func(w http.ResponseWriter) {
+		{"200 with the whole body", "GET", blob, "", body(200, "", "zip"), true},
+		{"200 by ReadFrom", "GET", blob, "", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "3")
 			w.(io.ReaderFrom).ReadFrom(strings.NewReader("zip"))
 		}, true},
-		{"implicit 200, empty", "GET", blob, "", func(http.ResponseWriter) {}, true},
-		{"200 to a continuation Range (ignored by the server)", "GET", blob, "bytes=10-", status(200, ""), true},
-		{"206 from 0", "GET", blob, "bytes=0-", status(206, "bytes 0-99/100"), true},
-		{"206 continuation", "GET", blob, "bytes=10-", status(206, "bytes 10-99/100"), false},
-		{"206 multipart", "GET", blob, "bytes=0-9,20-29", status(206, ""), false},
+		{"200 cut short", "GET", blob, "", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, "zip")
+		}, false},
+		{"200 without Content-Length", "GET", blob, "", func(w http.ResponseWriter) { io.WriteString(w, "zip") }, false},
+		{"implicit 200, empty", "GET", blob, "", func(http.ResponseWriter) {}, false},
+		{"200 to a continuation Range (ignored by the server)", "GET", blob, "bytes=10-", body(200, "", "zip"), true},
+		{"206 of the whole blob", "GET", blob, "bytes=0-", body(206, "bytes 0-2/3", "zip"), true},
+		{"206 from 0, part", "GET", blob, "bytes=0-1", body(206, "bytes 0-1/3", "zi"), false},
+		{"206 continuation", "GET", blob, "bytes=1-", body(206, "bytes 1-2/3", "ip"), false},
+		{"206 of unknown size", "GET", blob, "bytes=0-", body(206, "bytes 0-2/*", "zip"), false},
+		{"206 multipart", "GET", blob, "bytes=0-0,2-2", status(206, ""), false},
 		{"103 then 200", "GET", blob, "", func(w http.ResponseWriter) {
 			w.WriteHeader(http.StatusEarlyHints)
-			w.WriteHeader(200)
+			body(200, "", "zip")(w)
 		}, true},
 		{"307 redirect", "GET", blob, "", redirect(307), true},
 		{"302 redirect", "GET", blob, "", redirect(302), true},
@@ -221,21 +231,32 @@ func TestMiddlewareStatuses(t *testing.T) {
 		{"304 not modified", "GET", blob, "", status(304, ""), false},
 		{"404", "GET", blob, "", status(404, ""), false},
 		{"500", "GET", blob, "", status(500, ""), false},
-		{"HEAD", "HEAD", blob, "", status(200, ""), false},
+		{"HEAD", "HEAD", blob, "", body(200, "", ""), false},
 		{"upload status", "GET", "/v2/" + fixtureRepo + "/blobs/uploads/0f1e2d", "", status(204, ""), false},
 		{"manifest", "GET", "/v2/" + fixtureRepo + "/manifests/" + linuxLayer, "", status(200, ""), false},
-		{"repository named blobs", "GET", "/v2/acme/blobs/blobs/" + linuxLayer, "", status(200, ""), true},
+		{"repository named blobs", "GET", "/v2/acme/blobs/blobs/" + linuxLayer, "", body(200, "", "zip"), true},
 		{"repository named blobs, its upload", "GET", "/v2/acme/blobs/blobs/uploads/" + linuxLayer, "", status(200, ""), false},
 		{"not /v2/", "GET", "/v1/" + fixtureRepo + "/blobs/" + linuxLayer, "", status(200, ""), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := openCounter(t, Options{Store: store})
-			h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { tc.serve(w) }))
-			req := httptest.NewRequest(tc.method, tc.path, nil)
+			counted := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { tc.serve(w) }))
+			done := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				defer close(done)
+				counted.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			req, err := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+			must(t, err)
 			if tc.rng != "" {
 				req.Header.Set("Range", tc.rng)
 			}
-			h.ServeHTTP(httptest.NewRecorder(), req)
+			resp, err := noRedirects.Do(req)
+			must(t, err)
+			_, _ = io.Copy(io.Discard, resp.Body) // a body cut short fails here, as it should
+			resp.Body.Close()
+			<-done
 			want := 0
 			if tc.counted {
 				want = 1
@@ -245,12 +266,25 @@ func TestMiddlewareStatuses(t *testing.T) {
 	}
 }
 
+// noRedirects sees a redirect to the blob store instead of following it.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 func status(code int, contentRange string) func(w http.ResponseWriter) {
 	return func(w http.ResponseWriter) {
 		if contentRange != "" {
 			w.Header().Set("Content-Range", contentRange)
 		}
 		w.WriteHeader(code)
+	}
+}
+
+// body answers code with a body (Content-Length set) and a Content-Range
+// if not empty.
+func body(code int, contentRange, data string) func(w http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		status(code, contentRange)(w)
+		io.WriteString(w, data)
 	}
 }
 
@@ -264,7 +298,8 @@ func redirect(code int) func(w http.ResponseWriter) {
 // TestMiddlewareStreams checks that the body is passed through as it is
 // written (the client reads the first part while the handler still holds
 // the rest), that http.Flusher and ResponseController reach the real
-// writer, and that the download is counted before the body starts.
+// writer, and that the download is counted once the body has been sent,
+// not when it starts.
 func TestMiddlewareStreams(t *testing.T) {
 	store := openStore(t, "")
 	putFixture(t, store)
@@ -276,6 +311,7 @@ func TestMiddlewareStreams(t *testing.T) {
 		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
 			t.Errorf("ResponseController.SetWriteDeadline through the middleware: %v", err)
 		}
+		w.Header().Set("Content-Length", fmt.Sprint(len("first part;second part")))
 		w.WriteHeader(200)
 		countedFirst <- c.Pending()
 		io.WriteString(w, "first part;")
@@ -302,7 +338,13 @@ func TestMiddlewareStreams(t *testing.T) {
 	if string(first)+string(rest) != "first part;second part" {
 		t.Errorf("body %q%q", first, rest)
 	}
-	if n := <-countedFirst; n != 1 {
-		t.Errorf("Pending() when the status was sent = %d, want 1 (counted before the body)", n)
+	if n := <-countedFirst; n != 0 {
+		t.Errorf("Pending() when the status was sent = %d, want 0 (counted once the body is sent)", n)
+	}
+	// The handler returns after the client has read the body.
+	for deadline := time.Now().Add(10 * time.Second); c.Pending() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Pending() = %d 10s after the body was read, want 1", c.Pending())
+		}
 	}
 }

@@ -5,15 +5,17 @@ import (
 	"net/http"
 )
 
-// statusWriter passes a response through and calls observe once with its
-// final status and headers, just before they are sent. It buffers nothing.
-// Unwrap keeps http.ResponseController working; Flush and ReadFrom are
-// forwarded too, for handlers that assert them directly (ReadFrom lets the
-// server use sendfile/splice for blob bodies).
+// statusWriter passes a response through, calls observe once with its
+// final status and headers just before they are sent, and counts the body
+// bytes the underlying writer accepted. It buffers nothing. Unwrap keeps
+// http.ResponseController working; Flush and ReadFrom are forwarded too,
+// for handlers that assert them directly (ReadFrom lets the server use
+// sendfile/splice for blob bodies).
 type statusWriter struct {
 	http.ResponseWriter
 	observe func(code int, h http.Header)
 	seen    bool
+	written int64
 }
 
 func (w *statusWriter) see(code int) {
@@ -32,15 +34,24 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Write(p []byte) (int, error) {
 	w.see(http.StatusOK)
-	return w.ResponseWriter.Write(p)
+	n, err := w.ResponseWriter.Write(p)
+	w.written += int64(n)
+	return n, err
 }
 
 func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	w.see(http.StatusOK)
+	var (
+		n   int64
+		err error
+	)
 	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(w.ResponseWriter, r)
 	}
-	return io.Copy(w.ResponseWriter, r)
+	w.written += n
+	return n, err
 }
 
 func (w *statusWriter) Flush() {
