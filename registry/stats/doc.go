@@ -3,18 +3,56 @@
 //
 // # What is a download
 //
-// A download is a GET of a bundle's .mcpb layer blob that starts at byte 0:
-// answered 200, 206 with a Content-Range starting at "bytes 0-", or a
-// redirect (301, 302, 303, 307, 308) to the blob store for a request without
-// a Range or with one starting at 0. Store.Layer attributes it to a
+// A download is a bundle's .mcpb layer blob sent whole to one client, the
+// way npm and PyPI count completed fetches: Store.Layer attributes it to a
 // repository, version and platform; blobs that are no known bundle layer
 // (configs, signatures, scans, other artifacts) are not counted, nor are
-// HEADs, range continuations, multi-range (multipart) answers, 304s,
-// manifests and referrers. One `oras pull` or `mpak bundle pull` is
-// therefore exactly one download.
+// HEADs, 304s, manifests and referrers. One `oras pull` or `mpak bundle
+// pull` is therefore exactly one download, and a pull that fails or is
+// killed half-way is none.
 //
-// A download is recorded when the registry decides its status, before the
-// status line is sent: a client that saw a download start was counted.
+// Middleware decides when a blob GET's response has ended, by the body
+// bytes the registry handed to the connection:
+//
+//   - A 200 counts when its body reached its Content-Length (a 200
+//     without one is not counted: its size is unknown).
+//   - A 206 with one range adds the bytes it sent to what that client has
+//     been sent of that blob; the 206 that completes the blob counts.
+//     Ranges may come in any order, overlap or repeat: coverage counts, not
+//     the sum, so `Range: bytes=0-0` in a loop counts nothing, and a pull
+//     killed half-way and resumed from where it stopped counts once. What
+//     a client has been sent is kept in memory for 15 minutes after its
+//     last range (at most 8192 transfers at once, the least recently used
+//     forgotten first), so a download in ranges spread wider, or over a
+//     restart of mpakd, is not counted. A 200 cut short counts as its
+//     first bytes, for a resumption. Multipart 206s are not counted.
+//   - A redirect (301, 302, 303, 307, 308) to a blob store, for a request
+//     without a Range or with one starting at 0, counts when it is sent:
+//     the store serves the bytes out of mpakd's sight, so whether they
+//     arrived cannot be known. Registries that redirect are counted as
+//     before, by requests.
+//
+// "Handed to the connection" is what the server can know: a client that
+// dies while the end of the body is still in socket buffers (up to a few
+// megabytes) was counted.
+//
+// The client is the host of the request's RemoteAddr, an IPv6 address
+// standing for its /64. X-Forwarded-For is not trusted (mpakd has no list
+// of trusted proxies and a client can set the header), so behind a reverse
+// proxy all clients are one client.
+//
+// One client adds at most Options.MaxPerClient downloads (default 5) of
+// one version of a repository in any hour; the rest are served in full and
+// not counted. This is what makes a loop of complete pulls from one
+// address add a handful, not thousands. The allowance is kept in memory
+// (65536 client, repository and version triples, the least recently used
+// forgotten first) and starts afresh when mpakd restarts. A download whose
+// layer could not be attributed in time (see below) is limited by its
+// digest instead of its version. Record, called directly, knows no client
+// and is not limited.
+//
+// A download is recorded when its response has ended, before Middleware
+// returns to the server.
 //
 // # Write-ahead log
 //
