@@ -1,13 +1,15 @@
 package scan
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"path"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // Ecosystems, as OSV names them.
@@ -112,33 +114,71 @@ func npmDeps(file string, data []byte) []dependency {
 	return out
 }
 
+// uvLock is the part of uv.lock the scan reads.
+type uvLock struct {
+	Package []struct {
+		Name    string         `toml:"name"`
+		Version string         `toml:"version"`
+		Source  map[string]any `toml:"source"`
+		Sdist   struct {
+			Hash string `toml:"hash"`
+		} `toml:"sdist"`
+		Wheels []struct {
+			Hash string `toml:"hash"`
+		} `toml:"wheels"`
+	} `toml:"package"`
+}
+
 // uvDeps reads uv.lock's [[package]] tables: name, version, and whether a
-// hash is recorded for its sdist or wheels.
+// hash is recorded for its sdist or wheels. A lockfile that is not TOML pins
+// nothing the scan can trust, so it yields no dependencies.
 func uvDeps(file string, data []byte) []dependency {
+	var lock uvLock
+	if toml.Unmarshal(data, &lock) != nil {
+		return nil
+	}
+	lines := arrayTableLines(data, "package")
 	var out []dependency
-	var cur *dependency
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		t := strings.TrimSpace(sc.Text())
-		switch {
-		case t == "[[package]]":
-			out = append(out, dependency{Ecosystem: PyPI, File: file, Line: line})
-			cur = &out[len(out)-1]
-		case cur == nil:
-		case strings.HasPrefix(t, "name = "):
-			cur.Name = strings.Trim(strings.TrimPrefix(t, "name = "), `"`)
-		case strings.HasPrefix(t, "version = "):
-			cur.Version = strings.Trim(strings.TrimPrefix(t, "version = "), `"`)
-		case strings.Contains(t, "hash = \"sha256:"):
-			cur.Hashed = true
-		case strings.HasPrefix(t, "source = { editable") || strings.HasPrefix(t, "source = { virtual"):
-			cur.Hashed = true // the project itself: nothing to download
+	for i, p := range lock.Package {
+		d := dependency{Ecosystem: PyPI, Name: p.Name, Version: p.Version, File: file}
+		if i < len(lines) {
+			d.Line = lines[i]
 		}
+		hashed := strings.HasPrefix(p.Sdist.Hash, "sha256:")
+		for _, w := range p.Wheels {
+			hashed = hashed || strings.HasPrefix(w.Hash, "sha256:")
+		}
+		_, editable := p.Source["editable"]
+		_, virtual := p.Source["virtual"]
+		// The project itself has nothing to download, so nothing to hash.
+		d.Hashed = hashed || editable || virtual
+		out = append(out, d)
 	}
 	return out
+}
+
+// arrayTableLines returns the line of each [[name]] header in a TOML
+// document, in order, so the i-th decoded table can point at its source.
+func arrayTableLines(data []byte, name string) []int {
+	var lines []int
+	var p unstable.Parser
+	p.Reset(data)
+	for p.NextExpression() {
+		e := p.Expression()
+		if e.Kind != unstable.ArrayTable {
+			continue
+		}
+		k := e.Key()
+		if !k.Next() {
+			continue
+		}
+		key := k.Node()
+		if string(key.Data) != name || k.Next() {
+			continue
+		}
+		lines = append(lines, 1+bytes.Count(data[:key.Raw.Offset], []byte("\n")))
+	}
+	return lines
 }
 
 var requirementLine = regexp.MustCompile(`^([A-Za-z0-9_.\-\[\]]+)\s*==\s*([^\s;\\]+)`)

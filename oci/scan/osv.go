@@ -6,9 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
-	"github.com/Masterminds/semver/v3"
+	depsemver "deps.dev/util/semver"
+	gosemver "golang.org/x/mod/semver"
 )
 
 // osvEntry is the part of an OSV record the vulnerability control reads.
@@ -21,15 +23,17 @@ type osvEntry struct {
 			Name      string `json:"name"`
 		} `json:"package"`
 		Ranges []struct {
-			Type   string `json:"type"`
-			Events []struct {
-				Introduced   string `json:"introduced"`
-				Fixed        string `json:"fixed"`
-				LastAffected string `json:"last_affected"`
-			} `json:"events"`
+			Type   string     `json:"type"`
+			Events []osvEvent `json:"events"`
 		} `json:"ranges"`
 		Versions []string `json:"versions"`
 	} `json:"affected"`
+}
+
+type osvEvent struct {
+	Introduced   string `json:"introduced"`
+	Fixed        string `json:"fixed"`
+	LastAffected string `json:"last_affected"`
 }
 
 // osvDB is a local OSV database: every *.json under a directory.
@@ -78,15 +82,23 @@ func (db osvDB) affects(d dependency) (ids []string, fixed []string, summaries [
 				continue
 			}
 			hit, fix := false, ""
+			eco := versionOrder(d.Ecosystem, "ECOSYSTEM")
 			for _, v := range a.Versions {
-				hit = hit || v == d.Version
+				// The list is the ecosystem's spelling; 2.0.0rc1 and 2.0.0-rc1
+				// are one PyPI version.
+				c, ok := eco(v, d.Version)
+				hit = hit || v == d.Version || ok && c == 0
 			}
 			for _, r := range a.Ranges {
 				if r.Type != "SEMVER" && r.Type != "ECOSYSTEM" {
-					continue
+					continue // GIT ranges name commits, which a lockfile does not
 				}
-				in, f := inRange(d.Version, r.Events)
-				hit, fix = hit || in, f
+				if in, f := inRange(versionOrder(d.Ecosystem, r.Type), d.Version, r.Events); in {
+					hit = true
+					if fix == "" {
+						fix = f
+					}
+				}
 			}
 			if hit {
 				ids, fixed, summaries = append(ids, e.ID), append(fixed, fix), append(summaries, e.Summary)
@@ -96,47 +108,109 @@ func (db osvDB) affects(d dependency) (ids []string, fixed []string, summaries [
 	return ids, fixed, summaries
 }
 
-// inRange evaluates OSV events in order: introduced opens a range, fixed
-// (exclusive) or last_affected (inclusive) closes it.
-func inRange(version string, events []struct {
-	Introduced   string `json:"introduced"`
-	Fixed        string `json:"fixed"`
-	LastAffected string `json:"last_affected"`
-}) (bool, string) {
-	v, err := semver.NewVersion(strings.TrimPrefix(version, "v"))
-	if err != nil {
+// order compares two versions; ok is false when either is not a version
+// under the ordering's rules.
+type order func(a, b string) (c int, ok bool)
+
+// versionOrder is the ordering OSV prescribes for a range: ECOSYSTEM ranges
+// use the ecosystem's own rules (PEP 440 for PyPI, node-semver for npm, the go
+// command's for Go), SEMVER ranges SemVer 2.0. Comparing a PyPI 2.0.0rc1 as
+// SemVer would put it after 2.0.0 and miss every advisory fixed in 2.0.0.
+func versionOrder(ecosystem, rangeType string) order {
+	switch {
+	case ecosystem == Go:
+		// Go records drop the v that go.sum writes; with it back, the go
+		// command's ordering sorts pseudo-versions before their release
+		// and ignores +incompatible.
+		return func(a, b string) (int, bool) {
+			a, b = "v"+strings.TrimPrefix(a, "v"), "v"+strings.TrimPrefix(b, "v")
+			if !gosemver.IsValid(a) || !gosemver.IsValid(b) {
+				return 0, false
+			}
+			return gosemver.Compare(a, b), true
+		}
+	case ecosystem == NPM:
+		return systemOrder(depsemver.NPM)
+	case ecosystem == PyPI && rangeType == "ECOSYSTEM":
+		return systemOrder(depsemver.PyPI)
+	default:
+		return systemOrder(depsemver.DefaultSystem)
+	}
+}
+
+func systemOrder(sys depsemver.System) order {
+	return func(a, b string) (int, bool) {
+		va, err := sys.Parse(a)
+		if err != nil {
+			return 0, false
+		}
+		vb, err := sys.Parse(b)
+		if err != nil {
+			return 0, false
+		}
+		return va.Compare(vb), true
+	}
+}
+
+// inRange evaluates one OSV range as the schema does: events sorted by
+// version, introduced opening, fixed (exclusive) or last_affected (inclusive)
+// closing. It also returns the fixed version closing the range version is in.
+// A version the ordering cannot read is in no range: only an advisory's
+// explicit version list can name it.
+func inRange(cmp order, version string, events []osvEvent) (bool, string) {
+	if _, ok := cmp(version, version); !ok {
 		return false, ""
 	}
-	ver := func(s string) *semver.Version {
-		if s == "0" {
-			s = "0.0.0"
-		}
-		x, err := semver.NewVersion(strings.TrimPrefix(s, "v"))
-		if err != nil {
-			return nil
-		}
-		return x
-	}
-	affected, fix := false, ""
+	type event struct{ introduced, fixed, lastAffected, at string }
+	var evs []event
 	for _, e := range events {
 		switch {
+		case e.Introduced == "0":
+			evs = append(evs, event{introduced: "0"})
 		case e.Introduced != "":
-			if x := ver(e.Introduced); x != nil && !v.LessThan(x) {
-				affected = true
-			}
+			evs = append(evs, event{introduced: e.Introduced, at: e.Introduced})
 		case e.Fixed != "":
-			if x := ver(e.Fixed); x != nil && !v.LessThan(x) {
-				affected = false
-			} else if affected {
-				fix = e.Fixed
-			}
+			evs = append(evs, event{fixed: e.Fixed, at: e.Fixed})
 		case e.LastAffected != "":
-			if x := ver(e.LastAffected); x != nil && v.GreaterThan(x) {
-				affected = false
-			}
+			evs = append(evs, event{lastAffected: e.LastAffected, at: e.LastAffected})
 		}
 	}
-	return affected, fix
+	// Records do not promise their events in order, and an unreadable bound
+	// cannot be placed among the others.
+	evs = slices.DeleteFunc(evs, func(e event) bool {
+		_, ok := cmp(e.at, e.at)
+		return e.introduced != "0" && !ok
+	})
+	slices.SortStableFunc(evs, func(x, y event) int {
+		switch {
+		case x.introduced == "0" && y.introduced == "0":
+			return 0
+		case x.introduced == "0":
+			return -1
+		case y.introduced == "0":
+			return 1
+		}
+		c, _ := cmp(x.at, y.at)
+		return c
+	})
+	affected, fix := false, ""
+	for _, e := range evs {
+		c, _ := cmp(version, e.at)
+		switch {
+		case e.introduced == "0", e.introduced != "" && c >= 0:
+			affected = true
+		case e.fixed != "" && c >= 0:
+			affected = false
+		case e.lastAffected != "" && c > 0:
+			affected = false
+		case e.fixed != "" && fix == "":
+			fix = e.fixed // the first fix above version
+		}
+	}
+	if !affected {
+		return false, ""
+	}
+	return true, fix
 }
 
 var vulnControl = control{
