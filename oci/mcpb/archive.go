@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,7 +21,8 @@ import (
 
 // Limits cap what a bundle may make us read or write. Bundles come from
 // strangers; without caps a few KiB of zip can fill a disk. A zero field
-// means the default, a negative one disables that cap.
+// means the value set in $MPAK_ARCHIVE_LIMITS, else the default; a negative
+// one disables that cap.
 type Limits struct {
 	// MaxFiles caps the number of zip entries.
 	MaxFiles int
@@ -30,6 +33,13 @@ type Limits struct {
 	// applied to entries larger than 1 MiB: small text files legitimately
 	// compress very well.
 	MaxRatio int
+	// MaxArchiveRatio caps the total uncompressed size over the size of the
+	// zip itself. It is only applied once the total passes 32 MiB, so a
+	// small bundle of text is never refused for compressing well. Per-entry
+	// checks alone let a bomb through as many entries under 1 MiB each, and
+	// entries that share compressed bytes; the zip's real size on disk is
+	// the one figure a crafted header cannot inflate.
+	MaxArchiveRatio int
 	// MaxManifest caps the size of manifest.json.
 	MaxManifest int64
 }
@@ -37,17 +47,40 @@ type Limits struct {
 // ratioFloor is the entry size below which MaxRatio is not applied.
 const ratioFloor = 1 << 20
 
-// DefaultLimits returns 10,000 files, 2 GiB uncompressed, a 100:1 ratio and
-// a 1 MiB manifest: far above real bundles (the largest node bundles with
-// vendored dependencies are a few hundred MiB), far below harm.
+// archiveRatioFloor is the total uncompressed size below which
+// MaxArchiveRatio is not applied: whatever its ratio, an archive cannot
+// expand to more than this, which no disk notices.
+const archiveRatioFloor = 32 << 20
+
+// EnvLimits names the environment variable that changes the default
+// Limits, e.g. "files=100000,size=4GiB,ratio=200": the way to open a
+// trusted bundle that a cap refuses. Keys are files, size, entry-ratio,
+// ratio (the whole archive's) and manifest; "off" disables a cap.
+const EnvLimits = "MPAK_ARCHIVE_LIMITS"
+
+// DefaultLimits returns 50,000 files, 2 GiB uncompressed, a 100:1 ratio per
+// entry and for the whole archive, and a 1 MiB manifest: far above real
+// bundles (the largest the mcpb CLI is known to pack expand to 830 MB in
+// 18,769 files; code and native binaries compress a few to one), far below
+// harm. A bomb must be at least a hundredth of what it expands to, so
+// filling 2 GiB of disk costs its author a 20 MiB download.
 func DefaultLimits() Limits {
-	return Limits{MaxFiles: 10000, MaxUncompressed: 2 << 30, MaxRatio: 100, MaxManifest: 1 << 20}
+	return Limits{MaxFiles: 50000, MaxUncompressed: 2 << 30, MaxRatio: 100, MaxArchiveRatio: 100, MaxManifest: 1 << 20}
 }
 
-// orDefaults fills each zero field from DefaultLimits, so that callers can
-// raise one cap without restating the others.
-func (l Limits) orDefaults() Limits {
-	d := DefaultLimits()
+// resolve fills each zero field from $MPAK_ARCHIVE_LIMITS, then from
+// DefaultLimits, so that callers can raise one cap without restating the
+// others and users can raise one without a code change.
+func (l Limits) resolve() (Limits, error) {
+	env, err := ParseLimits(os.Getenv(EnvLimits))
+	if err != nil {
+		return l, fmt.Errorf("$%s: %w", EnvLimits, err)
+	}
+	return l.or(env).or(DefaultLimits()), nil
+}
+
+// or fills each zero field of l from d.
+func (l Limits) or(d Limits) Limits {
 	if l.MaxFiles == 0 {
 		l.MaxFiles = d.MaxFiles
 	}
@@ -57,10 +90,94 @@ func (l Limits) orDefaults() Limits {
 	if l.MaxRatio == 0 {
 		l.MaxRatio = d.MaxRatio
 	}
+	if l.MaxArchiveRatio == 0 {
+		l.MaxArchiveRatio = d.MaxArchiveRatio
+	}
 	if l.MaxManifest == 0 {
 		l.MaxManifest = d.MaxManifest
 	}
 	return l
+}
+
+// ParseLimits reads the format of $MPAK_ARCHIVE_LIMITS: comma-separated
+// key=value pairs, where a size may end in KB, MB, GB (powers of 1000) or
+// KiB, MiB, GiB, and "off" disables a cap. Keys left out stay zero.
+func ParseLimits(s string) (Limits, error) {
+	var l Limits
+	for kv := range strings.SplitSeq(s, ",") {
+		kv = strings.TrimSpace(kv)
+		if kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || v == "" {
+			return Limits{}, fmt.Errorf("%q: want key=value, e.g. files=100000,size=4GiB,ratio=200", kv)
+		}
+		n, err := parseLimitValue(v)
+		if err != nil {
+			return Limits{}, fmt.Errorf("%s: %w", k, err)
+		}
+		switch k {
+		case "files":
+			l.MaxFiles = int(min(n, 1<<31-1))
+		case "size":
+			l.MaxUncompressed = n
+		case "entry-ratio":
+			l.MaxRatio = int(min(n, 1<<31-1))
+		case "ratio":
+			l.MaxArchiveRatio = int(min(n, 1<<31-1))
+		case "manifest":
+			l.MaxManifest = n
+		default:
+			return Limits{}, fmt.Errorf("unknown key %q: want files, size, entry-ratio, ratio or manifest", k)
+		}
+	}
+	return l, nil
+}
+
+var sizeSuffixes = []struct {
+	suffix string
+	mult   int64
+}{
+	// Longest first, so that "MiB" is not taken for "B".
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1},
+}
+
+// parseLimitValue reads a positive count or size, or "off" (-1).
+func parseLimitValue(v string) (int64, error) {
+	if v == "off" {
+		return -1, nil
+	}
+	mult := int64(1)
+	for _, s := range sizeSuffixes {
+		if num, ok := strings.CutSuffix(v, s.suffix); ok {
+			v, mult = strings.TrimSpace(num), s.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q is not a positive number (or \"off\")", v)
+	}
+	return n * mult, nil
+}
+
+// raise tells the user how to lift the cap named key to need, the least
+// value this bundle requires, should they trust it.
+func raise(key string, need uint64) string {
+	return fmt.Sprintf("if you trust this bundle, raise the limit: %s=%s=%d", EnvLimits, key, need)
+}
+
+// declaredTotal sums the sizes the entries declare, for the hint of an
+// error that stopped summing early.
+func declaredTotal(zr *zip.Reader) uint64 {
+	var n uint64
+	for _, f := range zr.File {
+		n += f.UncompressedSize64
+	}
+	return n
 }
 
 // OpenOptions tune Open and Read.
@@ -137,7 +254,10 @@ func Read(r io.ReaderAt, size int64, opts OpenOptions) (*Archive, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("negative size %d", size)
 	}
-	lim := opts.Limits.orDefaults()
+	lim, err := opts.Limits.resolve()
+	if err != nil {
+		return nil, err
+	}
 	sig, err := FindSignature(r, size)
 	if err != nil {
 		return nil, err
@@ -153,7 +273,7 @@ func Read(r io.ReaderAt, size int64, opts OpenOptions) (*Archive, error) {
 		return nil, fmt.Errorf("not a zip archive (is it an .mcpb file?): %w", err)
 	}
 	a := &Archive{Signature: sig, Size: size, limits: lim}
-	if err := a.checkEntries(zr); err != nil {
+	if err := a.checkEntries(zr, zsize); err != nil {
 		return nil, err
 	}
 	if err := a.readManifest(opts); err != nil {
@@ -223,10 +343,13 @@ func checkEntryPath(name string) string {
 	return ""
 }
 
-func (a *Archive) checkEntries(zr *zip.Reader) error {
+// checkEntries checks the entries' names and declared sizes; zsize is the
+// size of the zip. The declared sizes bound what extraction writes (see
+// entryReader), so a bundle refused here has not written a byte.
+func (a *Archive) checkEntries(zr *zip.Reader, zsize int64) error {
 	lim := a.limits
 	if lim.MaxFiles > 0 && len(zr.File) > lim.MaxFiles {
-		return fmt.Errorf("archive has %d entries, more than the limit of %d (raise Limits.MaxFiles if the bundle is trusted)", len(zr.File), lim.MaxFiles)
+		return fmt.Errorf("archive has %d entries, more than the limit of %d (%s)", len(zr.File), lim.MaxFiles, raise("files", uint64(len(zr.File))))
 	}
 	a.entries = make(map[string]*zip.File, len(zr.File))
 	dirs := make(map[string]bool)
@@ -255,11 +378,11 @@ func (a *Archive) checkEntries(zr *zip.Reader) error {
 
 		size, csize := f.UncompressedSize64, f.CompressedSize64
 		if lim.MaxUncompressed > 0 && (size > uint64(lim.MaxUncompressed) || total+size > uint64(lim.MaxUncompressed)) {
-			return fmt.Errorf("archive expands to more than the limit of %d bytes (at entry %q, %d bytes); refusing a possible zip bomb", lim.MaxUncompressed, f.Name, size)
+			return fmt.Errorf("archive expands to more than the limit of %d bytes (at entry %q, %d bytes); refusing a possible zip bomb (%s)", lim.MaxUncompressed, f.Name, size, raise("size", declaredTotal(zr)))
 		}
 		total += size
 		if lim.MaxRatio > 0 && size > ratioFloor && (csize == 0 || size/csize > uint64(lim.MaxRatio)) {
-			return fmt.Errorf("entry %q expands from %d to %d bytes, more than the %d:1 limit; refusing a possible zip bomb", f.Name, csize, size, lim.MaxRatio)
+			return fmt.Errorf("entry %q expands from %d to %d bytes, more than the %d:1 limit; refusing a possible zip bomb (%s)", f.Name, csize, size, lim.MaxRatio, raise("entry-ratio", size/max(csize, 1)+1))
 		}
 		a.Files = append(a.Files, File{
 			Path:           name,
@@ -268,6 +391,9 @@ func (a *Archive) checkEntries(zr *zip.Reader) error {
 			Mode:           normalizeMode(mode),
 			Modified:       f.Modified,
 		})
+	}
+	if err := checkArchiveRatio(total, zsize, lim.MaxArchiveRatio); err != nil {
+		return err
 	}
 	// A name used both as a file and as a directory cannot be extracted and
 	// suggests a crafted archive.
@@ -285,6 +411,20 @@ func (a *Archive) checkEntries(zr *zip.Reader) error {
 	return nil
 }
 
+// checkArchiveRatio refuses total uncompressed bytes from a zip of zsize
+// bytes that expand more than limit:1, once past archiveRatioFloor.
+func checkArchiveRatio(total uint64, zsize int64, limit int) error {
+	if limit <= 0 || total <= archiveRatioFloor {
+		return nil
+	}
+	// Dividing first keeps the product from overflowing.
+	if zsize <= 0 || total/uint64(zsize) >= uint64(limit) && total > uint64(zsize)*uint64(limit) {
+		return fmt.Errorf("archive of %d bytes expands to %d bytes (%d:1), more than the %d:1 limit for a whole archive; refusing a possible zip bomb (%s)",
+			zsize, total, total/uint64(max(zsize, 1)), limit, raise("ratio", total/uint64(max(zsize, 1))+1))
+	}
+	return nil
+}
+
 func (a *Archive) readManifest(opts OpenOptions) error {
 	f, ok := a.entries[ManifestFile]
 	if !ok {
@@ -298,7 +438,7 @@ func (a *Archive) readManifest(opts OpenOptions) error {
 		return fmt.Errorf("not an MCP bundle: %s missing at the zip root%s", ManifestFile, hint)
 	}
 	if limit := a.limits.MaxManifest; limit > 0 && f.UncompressedSize64 > uint64(limit) {
-		return fmt.Errorf("%s is %d bytes, more than the limit of %d", ManifestFile, f.UncompressedSize64, limit)
+		return fmt.Errorf("%s is %d bytes, more than the limit of %d (%s)", ManifestFile, f.UncompressedSize64, limit, raise("manifest", f.UncompressedSize64))
 	}
 	rc, err := a.Open(ManifestFile)
 	if err != nil {

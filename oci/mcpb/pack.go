@@ -505,6 +505,21 @@ func (p *packPlan) checkLimits() {
 	}
 }
 
+// checkArchiveRatio warns when readers using DefaultLimits would refuse the
+// zip of size bytes just written for expanding too much; only the written
+// zip tells how well the files compressed.
+func (p *packPlan) checkArchiveRatio(size int64) {
+	var total uint64
+	for _, f := range p.files {
+		total += uint64(f.size)
+	}
+	if err := checkArchiveRatio(total, size, DefaultLimits().MaxArchiveRatio); err != nil {
+		p.warnings = append(p.warnings, Problem{Warning: true, Message: fmt.Sprintf(
+			"the bundle expands from %d to %d bytes; readers refuse more than %d:1 by default (exclude what the server does not need in %s)",
+			size, total, DefaultLimits().MaxArchiveRatio, IgnoreFile)})
+	}
+}
+
 // write emits the zip. Everything that could vary between hosts is fixed:
 // entry order (bytewise by path), timestamps (UTC), modes (0644/0755),
 // compression level, no directory entries and no comment. The only
@@ -524,6 +539,7 @@ func (p *packPlan) write(w io.Writer) (*PackResult, error) {
 	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("pack %s: %w", p.dir, err)
 	}
+	p.checkArchiveRatio(cw.n)
 	return &PackResult{
 		Manifest: p.manifest,
 		Warnings: p.warnings,

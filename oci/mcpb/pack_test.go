@@ -513,7 +513,17 @@ func TestPackWarnsAboutReaderLimits(t *testing.T) {
 	}
 	p.checkLimits()
 	assertProblems(t, "warnings", p.warnings, []string{
-		"the bundle has 10001 files; readers refuse more than 10000 by default",
-		"the bundle expands to 10486808576 bytes; readers refuse more than 2147483648 by default",
+		"the bundle has 50001 files; readers refuse more than 50000 by default",
+		"the bundle expands to 52429848576 bytes; readers refuse more than 2147483648 by default",
+	})
+
+	p = &packPlan{files: []packFile{{rel: "a", size: 40 << 20}}}
+	p.checkArchiveRatio(500 << 10) // 82:1
+	p.checkArchiveRatio(300 << 10) // 136:1
+	if len(p.warnings) != 1 {
+		t.Errorf("warnings %q, want one for 136:1", p.warnings)
+	}
+	assertProblems(t, "warnings", p.warnings, []string{
+		"the bundle expands from 307200 to 41943040 bytes; readers refuse more than 100:1 by default",
 	})
 }
