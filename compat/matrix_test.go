@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	sigsignature "github.com/sigstore/sigstore/pkg/signature"
 
 	"oras.land/oras-go/v2/registry/remote"
 
@@ -26,10 +27,9 @@ import (
 	"github.com/mpak-oci/mpak/oci/install"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
-	"github.com/mpak-oci/mpak/oci/policy"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/scan"
+	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -167,7 +167,8 @@ func signVerify(t *testing.T, k kind) {
 	}
 }
 
-// scanAttach: a report attached as a referrer is what --min-level reads.
+// scanAttach: a report attached unsigned is a claim; attached with a
+// signed verdict it is the level, on every kind of registry.
 func scanAttach(t *testing.T, k kind) {
 	host, _ := k.start(t)
 	p := publish(t, host, "acme/weather")
@@ -180,15 +181,23 @@ func scanAttach(t *testing.T, k kind) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := report.JSON()
-	if _, err := referrer.Attach(context.Background(), p.repo, p.plan.Index, referrer.Artifact{ArtifactType: mediatypes.Scan,
-		Blobs:       []referrer.Blob{{MediaType: mediatypes.Scan, Data: body}},
-		Annotations: map[string]string{mediatypes.AnnotationScanLevel: fmt.Sprint(report.Level + 1)}}, referrer.Options{}); err != nil {
+	keys, _ := sign.GenerateKeyPair(nil)
+	sv, _ := sign.LoadPrivateKey(keys.Private, nil)
+	pub, _ := sign.LoadPublicKey(keys.Public)
+	r := repo(t, host, "acme/weather")
+	if _, err := report.Attach(context.Background(), p.repo, p.plan.Index, scan.AttachOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	level, err := policy.Level(context.Background(), repo(t, host, "acme/weather"), p.plan.Index)
-	if err != nil || level != report.Level+1 {
-		t.Errorf("level read back %d (%v), want %d", level, err, report.Level+1)
+	v, err := scanlevel.Decide(context.Background(), r, p.plan.Index, []sigsignature.Verifier{pub})
+	if err != nil || v.Verified() || v.Claimed != report.Level {
+		t.Errorf("unsigned report read back as %+v (%v), want an unverified claim of L%d", v, err, report.Level)
+	}
+	if _, err := report.Attach(context.Background(), p.repo, p.plan.Index, scan.AttachOptions{Signer: sv, Name: host + "/acme/weather"}); err != nil {
+		t.Fatal(err)
+	}
+	v, err = scanlevel.Decide(context.Background(), r, p.plan.Index, []sigsignature.Verifier{pub})
+	if err != nil || !v.Verified() || v.Level != report.Level || v.Report.Digest == "" {
+		t.Errorf("signed verdict read back as %+v (%v), want verified L%d with its report", v, err, report.Level)
 	}
 }
 

@@ -61,6 +61,8 @@ type serveFlags struct {
 	maxRepoSize         quota.Size
 	uploadPurgeAge      time.Duration
 	uploadPurgeInterval time.Duration
+
+	scanner scannerFlags
 }
 
 func rootCommand() *cobra.Command {
@@ -75,6 +77,7 @@ func rootCommand() *cobra.Command {
 		c.Flags().StringVar(&f.data, "data", "./mpak-data", "directory for registry storage, the SQLite catalog and the download log")
 		c.Flags().StringVar(&f.db, "db", "", "catalog database: a postgres:// URL shared by several mpakd (default: SQLite in --data)")
 		c.Flags().StringVar(&f.upstream, "upstream", "", "front an existing registry (https://registry.example) instead of the embedded one")
+		f.scanner.addTrust(c.Flags())
 		c.Flags().StringVar(&f.upstreamUser, "upstream-username", "", "user mpakd reads the upstream as (password from $MPAKD_UPSTREAM_PASSWORD; default: the docker config)")
 		c.Flags().BoolVar(&f.plainHTTP, "upstream-plain-http", false, "reach a non-loopback upstream over http://")
 	}
@@ -95,6 +98,7 @@ func rootCommand() *cobra.Command {
 		c.Flags().StringVar(&f.oidcAudience, "auth-oidc-audience", "", `trusted publishing: the audience CI jobs request their token for (default "mpakd" when the policy has trustedPublishers; without either, trusted publishing is off)`)
 		c.Flags().StringVar(&f.oidcJWKS, "auth-oidc-jwks", "", "trusted publishing: the issuer's keys, a JWKS URL or file (default: discovered from the issuer)")
 		c.Flags().BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "serve a non-loopback address without authentication: anyone who reaches it may push")
+		f.scanner.addScan(c.Flags())
 		c.Flags().Var(&f.maxRepoSize, "max-repo-size", "refuse pushes that would take a repository past this size, such as 500MB or 2GiB (0: no quota; embedded registry only)")
 		c.Flags().DurationVar(&f.uploadPurgeAge, "upload-purge-age", 6*time.Hour, "delete unfinished uploads (interrupted pushes) once this old; 0 keeps them")
 		c.Flags().DurationVar(&f.uploadPurgeInterval, "upload-purge-interval", time.Hour, "how often unfinished uploads are looked for")
@@ -180,6 +184,9 @@ func (f *serveFlags) options(store index.Store, log *slog.Logger) (server.Option
 		o.SearchCacheTTL = -1
 	}
 	o.MaxRepoSize = int64(f.maxRepoSize)
+	if err := f.scanner.apply(&o, f.data, f.db); err != nil {
+		return o, err
+	}
 	o.UploadPurgeAge, o.UploadPurgeInterval = f.uploadPurgeAge, f.uploadPurgeInterval
 	if f.uploadPurgeAge == 0 {
 		o.UploadPurgeAge = -1 // also for the maintenance commands, which have no such flag

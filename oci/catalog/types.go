@@ -14,19 +14,24 @@ import (
 type Bundle struct {
 	// Name is "@scope/name" when the repository maps to one, else the
 	// repository path.
-	Name        string    `json:"name"`
-	Repository  string    `json:"repository"`
-	Reference   string    `json:"reference"` // host/repository:version, ready to pull (@digest when tampered)
-	DisplayName string    `json:"display_name,omitempty"`
-	Description string    `json:"description"`
-	Version     string    `json:"version"`
-	ServerType  string    `json:"server_type"`
-	Platforms   []string  `json:"platforms"`
-	Tools       []string  `json:"tools"`
-	Downloads   int64     `json:"downloads"`
-	Signed      bool      `json:"signed"`
-	Level       int       `json:"level"`
-	PublishedAt time.Time `json:"published_at"`
+	Name        string   `json:"name"`
+	Repository  string   `json:"repository"`
+	Reference   string   `json:"reference"` // host/repository:version, ready to pull (@digest when tampered)
+	DisplayName string   `json:"display_name,omitempty"`
+	Description string   `json:"description"`
+	Version     string   `json:"version"`
+	ServerType  string   `json:"server_type"`
+	Platforms   []string `json:"platforms"`
+	Tools       []string `json:"tools"`
+	Downloads   int64    `json:"downloads"`
+	Signed      bool     `json:"signed"`
+	Level       int      `json:"level"`
+	// LevelVerified says a scanner the registry trusts signed Level;
+	// ClaimedLevel is a higher level an unsigned report states, shown as
+	// "unverified", never as the level.
+	LevelVerified bool      `json:"level_verified"`
+	ClaimedLevel  int       `json:"claimed_level,omitempty"`
+	PublishedAt   time.Time `json:"published_at"`
 	// Yanked, YankReason and Tampered describe Version, as in
 	// VersionDetail: a bundle's latest is yanked only when all its
 	// versions are.
@@ -104,6 +109,9 @@ type VersionDetail struct {
 	Annotations     map[string]any `json:"annotations,omitempty"`
 	Signed          bool           `json:"signed"`
 	Level           int            `json:"level"`
+	// LevelVerified and ClaimedLevel are as in Bundle.
+	LevelVerified bool `json:"level_verified"`
+	ClaimedLevel  int  `json:"claimed_level,omitempty"`
 	// Yanked is set when the publisher withdrew the version (mpak bundle
 	// yank), YankReason says why: it is never a bundle's latest (unless
 	// every version is yanked) and is pulled only when pinned exactly.
@@ -120,8 +128,9 @@ type VersionDetail struct {
 	// DownloadsDaily is this version's last 90 days, oldest first (in a
 	// BundleDetail, the bundle's series takes its place).
 	DownloadsDaily []DayCount `json:"downloads_daily,omitempty"`
-	// Scan is the newest scan report attached (mpak bundle scan --attach):
-	// every control's status, evidence and remediation.
+	// Scan is the scan report Level comes from, else the newest unverified
+	// one (mpak bundle scan --attach): every control's status, evidence
+	// and remediation.
 	Scan json.RawMessage `json:"scan,omitempty"`
 	// Provenance is what the attached signatures and attestations claim:
 	// who signed (a key ID, or a keyless identity and issuer) and the SLSA

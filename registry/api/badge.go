@@ -61,9 +61,13 @@ func (a *api) badge(w http.ResponseWriter, r *http.Request, repository string) e
 			value, color = value+" yanked", colorRed
 		}
 	case "level":
-		// The trust level of the latest version, from its scan report;
-		// "signed" when a signature is attached.
+		// The trust level of the latest version, as a scanner mpakd
+		// trusts signed it; "unverified" when only unsigned reports claim
+		// one; "signed" when a signature is attached.
 		value, color = fmt.Sprintf("L%d", latest.Level), levelColors[min(max(latest.Level, 0), 4)]
+		if !latest.LevelVerified && latest.ClaimedLevel > 0 {
+			value, color = "unverified", levelColors[0]
+		}
 		if latest.Signed {
 			value += " signed"
 		}

@@ -187,6 +187,8 @@ func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalo
 		Builds:          make([]catalog.Build, 0, len(v.Builds)),
 		Signed:          v.Signed,
 		Level:           v.Level,
+		LevelVerified:   v.LevelVerified,
+		ClaimedLevel:    v.ClaimedLevel,
 		Yanked:          v.Yanked,
 		YankReason:      v.YankReason,
 		Tampered:        v.Tampered,

@@ -68,9 +68,15 @@ type Version struct {
 
 	// Trust signals, from referrers when present.
 	Signed bool `json:"signed"`
-	Level  int  `json:"level"` // certification level 0-4
-	// ScanReport is the newest scan report attached (its JSON verbatim),
-	// nil without one: what Level was read from, control by control.
+	// Level is the certification level 0-4 from a scan verdict signed by a
+	// scanner key mpakd trusts (LevelVerified), else 0. ClaimedLevel is
+	// the highest level an unverified report states (0 without one): shown
+	// as a claim, never as the level.
+	Level         int  `json:"level"`
+	LevelVerified bool `json:"level_verified"`
+	ClaimedLevel  int  `json:"claimed_level,omitempty"`
+	// ScanReport is the scan report the level was read from (its JSON
+	// verbatim), else the newest unverified one; nil without one.
 	ScanReport []byte `json:"-"`
 	// Provenance is what the attached signatures and attestations claim
 	// (oci/claims.Claims as JSON: signers, SLSA provenance), unverified;

@@ -84,7 +84,7 @@ func (ix *Indexer) Check(ctx context.Context, repository string) ([]Difference, 
 			}
 			diff(tag, problem, "the tag was moved outside mpakd: restore it to the published digest, or accept the move with mpakd reindex --accept-registry")
 		default:
-			t, err := readTrust(ctx, repo, root)
+			t, err := readTrust(ctx, repo, root, ix.ScannerKeys)
 			if err != nil {
 				return diffs, skips, fmt.Errorf("reading the referrers of %s:%s: %w", repository, tag, err)
 			}

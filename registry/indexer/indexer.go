@@ -21,6 +21,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sigstore/sigstore/pkg/signature"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
@@ -89,6 +90,9 @@ type Indexer struct {
 	// replace the catalog's entry instead of marking it tampered: for an
 	// operator who moved tags on purpose (mpakd reindex --accept-registry).
 	AcceptMoved bool
+	// ScannerKeys are the keys whose signed scan verdicts make a level
+	// count (mpakd's own scanner key and --trusted-scanner-key).
+	ScannerKeys []signature.Verifier
 }
 
 func (ix *Indexer) now() time.Time {
@@ -143,10 +147,13 @@ func (ix *Indexer) TagHeld(ctx context.Context, repository, tag string) error {
 	}
 	// Trust signals are extras: a registry that cannot list referrers
 	// still gets its versions indexed, as unsigned.
-	if t, err := readTrust(ctx, repo, root); err != nil {
+	if t, err := readTrust(ctx, repo, root, ix.ScannerKeys); err != nil {
 		ix.log().Warn("reading signatures, scan reports and yanks failed; indexed as unsigned", "repository", repository, "tag", tag, "err", err)
 	} else {
-		v.Signed, v.Level, v.ScanReport, v.Provenance = t.signed, t.level, t.report, t.claims
+		v.Signed, v.Level, v.LevelVerified, v.ScanReport, v.Provenance = t.signed, t.level, t.verified, t.report, t.claims
+		if t.claimed > t.level {
+			v.ClaimedLevel = t.claimed
+		}
 		v.Yanked, v.YankReason = t.yank.Yanked, t.yank.Reason
 	}
 	v.IndexedAt = ix.now()

@@ -4,14 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sigstore/sigstore/pkg/signature"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
 
-	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/claims"
+	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/yank"
 )
 
@@ -24,10 +24,13 @@ type trust struct {
 	// claims.Claims), nil when unsigned.
 	signed bool
 	claims []byte
-	// level is the certification level of the newest scan report, 0
-	// without one; report is that report (JSON).
-	level  int
-	report []byte
+	// level is the certification level a trusted scanner signed (0
+	// without one; verified says whether one did); claimed is the highest
+	// level an unverified report states; report is the report shown (JSON).
+	level    int
+	verified bool
+	claimed  int
+	report   []byte
 	// yank is what the version's yank records decide.
 	yank yank.Status
 }
@@ -37,35 +40,25 @@ const maxReport = 1 << 20
 
 // readTrust lists the referrers of a version's root (the referrers API,
 // or the sha256-<hex> fallback tag where the registry has no API) and
-// cosign's legacy tags.
-func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descriptor) (trust, error) {
+// cosign's legacy tags. A level counts only from a scan verdict that
+// verifies with one of scanners (oci/scanlevel).
+func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descriptor, scanners []signature.Verifier) (trust, error) {
 	var t trust
-	var newest string // created annotation of the scan report chosen
-	var chosen *ocispec.Descriptor
 	var all []ocispec.Descriptor
 	err := repo.Referrers(ctx, root, "", func(refs []ocispec.Descriptor) error {
 		all = append(all, refs...)
-		for _, r := range refs {
-			switch r.ArtifactType {
-			case mediatypes.Scan:
-				level, err := strconv.Atoi(r.Annotations[mediatypes.AnnotationScanLevel])
-				if err != nil || level < 0 || level > 4 {
-					continue // a report without a verdict says nothing
-				}
-				// RFC 3339 in UTC sorts as text; a report without a date
-				// loses to one with.
-				if created := r.Annotations[ocispec.AnnotationCreated]; newest == "" || created > newest {
-					t.level, newest, chosen = level, created, &r
-				}
-			}
-		}
 		return nil
 	})
 	if err != nil {
 		return t, fmt.Errorf("listing referrers of %s: %w", root.Digest, err)
 	}
-	if chosen != nil {
-		t.report = readReport(ctx, repo, *chosen)
+	v, err := scanlevel.Decide(ctx, repo, root, scanners)
+	if err != nil {
+		return t, err
+	}
+	t.level, t.verified, t.claimed = v.Level, v.Verified(), max(v.Claimed, 0)
+	if v.Report.Digest != "" {
+		t.report = readReport(ctx, repo, v.Report)
 	}
 	t.yank = yank.Decide(all)
 	// What cannot be read is left out: an unreadable or replayed signature

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/sigstore/sigstore/pkg/signature"
 
+	"github.com/mpak-oci/mpak/oci/policy"
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/api"
 	"github.com/mpak-oci/mpak/registry/auth"
@@ -25,6 +27,7 @@ import (
 	"github.com/mpak-oci/mpak/registry/indexer"
 	"github.com/mpak-oci/mpak/registry/internal/keylock"
 	"github.com/mpak-oci/mpak/registry/quota"
+	"github.com/mpak-oci/mpak/registry/scanner"
 	"github.com/mpak-oci/mpak/registry/stats"
 	"github.com/mpak-oci/mpak/registry/web"
 )
@@ -74,7 +77,18 @@ type Options struct {
 	// bytes than were published as the new truth, instead of marking the
 	// version tampered (mpakd reindex --accept-registry).
 	AcceptMovedTags bool
-	Logger          *slog.Logger
+	// ScannerKey signs the verdicts of the scans this mpakd makes (Scan);
+	// its public key, ScannerPublicKey (PEM), is served at
+	// policy.ScannerKeyPath for clients to trust, and its verdicts make
+	// levels count in the catalog, as do TrustedScanners'.
+	ScannerKey       signature.SignerVerifier
+	ScannerPublicKey []byte
+	TrustedScanners  []signature.Verifier
+	// Scan scans each version published (needs ScannerKey and a
+	// catalog); ScanVulnDB is a directory of OSV files for it.
+	Scan       bool
+	ScanVulnDB string
+	Logger     *slog.Logger
 }
 
 // AuthOptions turns authentication on: the users and policy, the token
@@ -102,6 +116,8 @@ type Server struct {
 	counter *stats.Counter
 	// searched is the store behind the search cache, for the API and UI.
 	searched index.Store
+	// scanner scans published versions (Options.Scan), nil otherwise.
+	scanner *scanner.Scanner
 	// stopSync ends the periodic sync, if any; syncDone is closed when it
 	// has.
 	stopSync context.CancelFunc
@@ -154,7 +170,11 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.Store != nil {
 		s.store = opts.Store
-		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log, AcceptMoved: opts.AcceptMovedTags}
+		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log, AcceptMoved: opts.AcceptMovedTags,
+			ScannerKeys: slices.Clone(opts.TrustedScanners)}
+		if opts.ScannerKey != nil {
+			s.indexer.ScannerKeys = append(s.indexer.ScannerKeys, opts.ScannerKey)
+		}
 		rules.Catalog = opts.Store
 		rules.Published = s.published
 		rules.Deleted = s.deleted
@@ -202,6 +222,23 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		for _, prefix := range []string{"/v1/", "/v0.1/", "/v0/"} {
 			s.mux.Handle(prefix, catalog)
 		}
+	}
+	if opts.Scan {
+		if opts.ScannerKey == nil || s.indexer == nil {
+			b.close()
+			return nil, errors.New("scanning needs a scanner key and a catalog")
+		}
+		s.scanner = scanner.New(scanner.Options{Key: opts.ScannerKey, Repos: b.repos, Host: opts.PublicHost, VulnDB: opts.ScanVulnDB, Logger: log,
+			Attached: func(ctx context.Context, repository, tag string) {
+				s.recordIndexed(repository, tag, s.indexer.Tag(ctx, repository, tag))
+			}})
+	}
+	if len(opts.ScannerPublicKey) > 0 {
+		pub := opts.ScannerPublicKey
+		s.mux.HandleFunc("GET "+policy.ScannerKeyPath, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/x-pem-file")
+			w.Write(pub)
+		})
 	}
 	if len(opts.SyncPrefixes) > 0 && s.indexer != nil {
 		interval := opts.SyncInterval
@@ -266,8 +303,12 @@ func signedIn(authz *auth.Authorizer) func(*http.Request) (string, bool) {
 // the source of truth, has the version, and mpakd sync can catch up.
 func (s *Server) published(ctx context.Context, repository, tag string) {
 	start := time.Now()
-	s.recordIndexed(repository, tag, s.indexer.TagHeld(ctx, repository, tag))
+	err := s.indexer.TagHeld(ctx, repository, tag)
+	s.recordIndexed(repository, tag, err)
 	s.metrics.indexLag.WithLabelValues("push").Observe(time.Since(start).Seconds())
+	if err == nil && s.scanner != nil {
+		s.scanner.Enqueue(repository, tag)
+	}
 }
 
 // recordIndexed counts and logs the outcome of indexing a tag.
@@ -360,6 +401,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-s.syncDone
 	}
 	err := s.http.Shutdown(ctx)
+	if s.scanner != nil {
+		s.scanner.Close()
+	}
 	if s.counter != nil {
 		err = errors.Join(err, s.counter.Close())
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	sigsignature "github.com/sigstore/sigstore/pkg/signature"
+
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
@@ -24,6 +26,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
@@ -33,12 +36,20 @@ import (
 // address.
 func embeddedMpakd(t *testing.T) string {
 	t.Helper()
+	return embeddedMpakdWith(t, server.Options{})
+}
+
+// embeddedMpakdWith is embeddedMpakd with opts (its store, data dir and
+// logger filled in).
+func embeddedMpakdWith(t *testing.T, opts server.Options) string {
+	t.Helper()
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	s, err := server.New(context.Background(), server.Options{DataDir: t.TempDir(), Store: store, Logger: slog.New(slog.DiscardHandler)})
+	opts.DataDir, opts.Store, opts.Logger = t.TempDir(), store, slog.New(slog.DiscardHandler)
+	s, err := server.New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,13 +155,17 @@ func search(t *testing.T, c *catalog.Client, q catalog.Query) []string {
 	return names
 }
 
-// TestTrustSignalsFromReferrers: a scan report attached as a referrer sets
-// the version's level, and a signature (a sigstore bundle referrer, or
+// TestTrustSignalsFromReferrers: a scan verdict signed by a scanner mpakd
+// trusts sets the version's level (an unsigned report is only a claim),
+// and a signature (a sigstore bundle referrer, or
 // cosign's legacy .sig tag) marks it signed, in the API and the search
 // filters, as soon as the attaching push returns.
 func TestTrustSignalsFromReferrers(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	host := embeddedMpakd(t)
+	scannerKeys, _ := sign.GenerateKeyPair(nil)
+	scanner, _ := sign.LoadPrivateKey(scannerKeys.Private, nil)
+	scannerPub, _ := sign.LoadPublicKey(scannerKeys.Public)
+	host := embeddedMpakdWith(t, server.Options{TrustedScanners: []sigsignature.Verifier{scannerPub}})
 	c := &catalog.Client{BaseURL: "http://" + host}
 	weather, wRoot := publish(t, host, "acme/weather", "weather", "1.0.0")
 	clock, cRoot := publish(t, host, "acme/clock", "clock", "1.0.0")
@@ -159,7 +174,7 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	if got := search(t, c, catalog.Query{Signed: true}); len(got) != 0 {
 		t.Fatalf("signed bundles before any signature: %v", got)
 	}
-	// Scan reports: the newest one's level counts.
+	// Unsigned scan reports, the newer saying L3: claims, not the level.
 	attach(t, weather, &wRoot, mediatypes.Scan, mediatypes.Scan, "", map[string]string{
 		mediatypes.AnnotationScanLevel: "1", ocispec.AnnotationCreated: "2026-11-01T00:00:00Z"})
 	if _, err := referrer.Attach(context.Background(), weather, wRoot, referrer.Artifact{ArtifactType: mediatypes.Scan,
@@ -181,8 +196,30 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Level != 3 || !v.Signed {
-		t.Errorf("acme/weather: level %d, signed %v; want the newest report's 3 and signed", v.Level, v.Signed)
+	if v.Level != 0 || v.LevelVerified || v.ClaimedLevel != 3 || !v.Signed {
+		t.Errorf("acme/weather with unsigned reports: level %d (verified %v, claimed %d), signed %v; want L0 claiming L3, signed",
+			v.Level, v.LevelVerified, v.ClaimedLevel, v.Signed)
+	}
+	if got := search(t, c, catalog.Query{MinLevel: 1}); len(got) != 0 {
+		t.Errorf("min_level=1 with only unsigned reports: %v, want none", got)
+	}
+	var report struct {
+		Controls []struct{ ID, Status string } `json:"controls"`
+	}
+	if err := json.Unmarshal(v.Scan, &report); err != nil || len(report.Controls) != 2 || report.Controls[1].ID != "L4.reproducible" {
+		t.Errorf("acme/weather's scan report in the API: %s (%v), want the newest unverified report's controls", v.Scan, err)
+	}
+	// The trusted scanner signs L2: that is the level.
+	if _, err := scanlevel.Attach(context.Background(), weather, wRoot, host+"/acme/weather",
+		scanlevel.Predicate{Level: 2, Rules: 2, Scanner: "test", Created: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}, scanner); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = c.Version(context.Background(), "acme/weather", "1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	if v.Level != 2 || !v.LevelVerified || v.ClaimedLevel != 3 || !v.Signed {
+		t.Errorf("acme/weather with a trusted verdict: level %d (verified %v, claimed %d), signed %v; want verified L2, still signed",
+			v.Level, v.LevelVerified, v.ClaimedLevel, v.Signed)
 	}
 	if v.Provenance == nil {
 		t.Fatal("acme/weather: no provenance in the API")
@@ -191,14 +228,11 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	if p == nil || p.SourceRepo != "https://git.example/acme/weather" || p.SourceRevision != "0123abcd" || by.KeyID != keyID {
 		t.Errorf("acme/weather's provenance: %+v attested by %+v, want the source at 0123abcd by %s", p, by, keyID)
 	}
-	if n := len(v.Provenance.Signers); n != 4 {
+	if n := len(v.Provenance.Signers); n != 4 { // the scanner's verdict is no publisher's signature
 		t.Errorf("acme/weather: %d signers %+v, want the signature and the attestation in two formats each", n, v.Provenance.Signers)
 	}
-	var report struct {
-		Controls []struct{ ID, Status string } `json:"controls"`
-	}
-	if err := json.Unmarshal(v.Scan, &report); err != nil || len(report.Controls) != 2 || report.Controls[1].ID != "L4.reproducible" {
-		t.Errorf("acme/weather's scan report in the API: %s (%v), want the newest report's controls", v.Scan, err)
+	if len(v.Scan) != 0 {
+		t.Errorf("acme/weather's scan report in the API: %s; want none: the trusted verdict names no report, and an unsigned one is not shown as its evidence", v.Scan)
 	}
 	if got := strings.Join(search(t, c, catalog.Query{Signed: true, Sort: "name"}), ","); got != "acme/clock,acme/weather" {
 		t.Errorf("signed=true: %s, want acme/clock,acme/weather", got)

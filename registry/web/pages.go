@@ -21,6 +21,8 @@ type hit struct {
 	Downloads                                         int64
 	Level                                             int
 	Signed                                            bool
+	// Unverified is a level only unsigned reports claim (0: none).
+	Unverified int
 	// Yanked and Tampered mark the latest: yanked only when every version
 	// is.
 	Yanked, Tampered bool
@@ -36,7 +38,7 @@ func (u *ui) hits(res *index.Results) []hit {
 		}
 		out = append(out, hit{Name: u.display(b.Repository), Description: v.Description, Version: v.Version,
 			ServerType: v.ServerType, Platforms: strings.Join(ps, ", "), Downloads: b.Downloads, Level: v.Level, Signed: v.Signed,
-			Yanked: v.Yanked, Tampered: v.Tampered != ""})
+			Unverified: unverified(&v), Yanked: v.Yanked, Tampered: v.Tampered != ""})
 	}
 	return out
 }
@@ -244,4 +246,13 @@ func userConfig(v *index.Version) []option {
 		out = append(out, option{Key: k, Title: o.Title, Description: o.Description, Type: o.Type, Required: o.Required, Sensitive: o.Sensitive})
 	}
 	return out
+}
+
+// unverified is the level only unsigned scan reports claim for v, 0 when
+// none claims more than its verified level.
+func unverified(v *index.Version) int {
+	if v.ClaimedLevel > v.Level {
+		return v.ClaimedLevel
+	}
+	return 0
 }

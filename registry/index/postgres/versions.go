@@ -45,7 +45,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 		err = tx.QueryRow(ctx, `INSERT INTO versions (repository, version, sort_key, prerelease,
 			tag, digest, name, display_name, description, long_description, keywords, author, license,
 			homepage, source_url, server_type, manifest_version, tools, prompts, user_config_keys,
-			annotations, manifest, signed, level, scan_report, provenance, yanked, yank_reason, tampered,
+			annotations, manifest, signed, level, level_verified, claimed_level, scan_report, provenance, yanked, yank_reason, tampered,
 			published_at, indexed_at)
 			VALUES (`+placeholders(1, len(args))+`)
 			ON CONFLICT (repository, version) DO UPDATE SET sort_key = EXCLUDED.sort_key,
@@ -58,6 +58,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 				tools = EXCLUDED.tools, prompts = EXCLUDED.prompts,
 				user_config_keys = EXCLUDED.user_config_keys, annotations = EXCLUDED.annotations,
 				manifest = EXCLUDED.manifest, signed = EXCLUDED.signed, level = EXCLUDED.level,
+				level_verified = EXCLUDED.level_verified, claimed_level = EXCLUDED.claimed_level,
 				scan_report = EXCLUDED.scan_report, provenance = EXCLUDED.provenance,
 				yanked = EXCLUDED.yanked, yank_reason = EXCLUDED.yank_reason, tampered = EXCLUDED.tampered,
 				published_at = EXCLUDED.published_at, indexed_at = EXCLUDED.indexed_at
@@ -139,7 +140,7 @@ func versionValues(v *index.Version) ([]any, error) {
 	}
 	return []any{v.Tag, v.Digest, v.Name, v.DisplayName, v.Description, v.LongDescription,
 		keywords, v.Author, v.License, v.Homepage, v.SourceURL, v.ServerType, v.ManifestVersion,
-		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport, provenance,
+		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, v.LevelVerified, v.ClaimedLevel, scanReport, provenance,
 		v.Yanked, v.YankReason, v.Tampered}, nil
 }
 

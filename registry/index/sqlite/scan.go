@@ -15,7 +15,7 @@ import (
 const versionColumns = `v.id, v.repository, v.version, v.prerelease, v.tag, v.digest,
 	v.name, v.display_name, v.description, v.long_description, v.keywords, v.author, v.license,
 	v.homepage, v.source_url, v.server_type, v.manifest_version, v.tools, v.prompts,
-	v.user_config_keys, v.annotations, v.manifest, v.signed, v.level, v.scan_report, v.provenance,
+	v.user_config_keys, v.annotations, v.manifest, v.signed, v.level, v.level_verified, v.claimed_level, v.scan_report, v.provenance,
 	v.yanked, v.yank_reason, v.tampered, v.published_at, v.indexed_at,
 	(SELECT json_group_array(json_object('platform', b.platform, 'manifest_digest', b.manifest_digest,
 			'bundle_digest', b.layer_digest, 'size', b.size) ORDER BY b.position)
@@ -36,7 +36,7 @@ func scanVersion(row scanner, extra ...any) (id int64, v index.Version, err erro
 	dest := []any{&id, &v.Repository, &v.Version, &v.Prerelease, &v.Tag, &v.Digest,
 		&v.Name, &v.DisplayName, &v.Description, &v.LongDescription, &keywords, &v.Author, &v.License,
 		&v.Homepage, &v.SourceURL, &v.ServerType, &v.ManifestVersion, &tools, &prompts,
-		&configKeys, &annotations, &v.Manifest, &v.Signed, &v.Level, &v.ScanReport, &v.Provenance,
+		&configKeys, &annotations, &v.Manifest, &v.Signed, &v.Level, &v.LevelVerified, &v.ClaimedLevel, &v.ScanReport, &v.Provenance,
 		&v.Yanked, &v.YankReason, &v.Tampered, &published, &indexed,
 		&builds, &v.Downloads}
 	if err := row.Scan(append(dest, extra...)...); err != nil {

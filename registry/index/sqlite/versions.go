@@ -37,9 +37,9 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO versions (repository, version, sort_key, prerelease,
 			tag, digest, name, display_name, description, long_description, keywords, author, license,
 			homepage, source_url, server_type, manifest_version, tools, prompts, user_config_keys,
-			annotations, manifest, signed, level, scan_report, provenance, yanked, yank_reason, tampered,
+			annotations, manifest, signed, level, level_verified, claimed_level, scan_report, provenance, yanked, yank_reason, tampered,
 			published_at, indexed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (repository, version) DO UPDATE SET sort_key = excluded.sort_key,
 				prerelease = excluded.prerelease, tag = excluded.tag, digest = excluded.digest,
 				name = excluded.name, display_name = excluded.display_name,
@@ -50,6 +50,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 				tools = excluded.tools, prompts = excluded.prompts,
 				user_config_keys = excluded.user_config_keys, annotations = excluded.annotations,
 				manifest = excluded.manifest, signed = excluded.signed, level = excluded.level,
+				level_verified = excluded.level_verified, claimed_level = excluded.claimed_level,
 				scan_report = excluded.scan_report, provenance = excluded.provenance,
 				yanked = excluded.yanked, yank_reason = excluded.yank_reason, tampered = excluded.tampered,
 				published_at = excluded.published_at, indexed_at = excluded.indexed_at
@@ -111,7 +112,7 @@ func versionValues(v *index.Version) ([]any, error) {
 	}
 	return []any{v.Tag, v.Digest, v.Name, v.DisplayName, v.Description, v.LongDescription,
 		keywords, v.Author, v.License, v.Homepage, v.SourceURL, v.ServerType, v.ManifestVersion,
-		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, scanReport, provenance,
+		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, v.LevelVerified, v.ClaimedLevel, scanReport, provenance,
 		v.Yanked, v.YankReason, v.Tampered}, nil
 }
 

@@ -131,7 +131,7 @@ func full(repository, version string) *index.Version {
 	v.Annotations = map[string]string{"org.opencontainers.image.created": t0.Format(time.RFC3339), "dev.mpak.x": "y"}
 	v.Manifest = []byte(`{"manifest_version":"0.3","name":"weather","version":"` + version + `"}`)
 	v.Signed = true
-	v.Level = 2
+	v.Level, v.LevelVerified, v.ClaimedLevel = 2, true, 4
 	v.ScanReport = []byte(`{"level":2,"controls":[{"id":"L1.manifest","status":"pass"}]}`)
 	v.Provenance = []byte(`{"signers":[{"kind":"signature","format":"sigstore-bundle","key_id":"sha256:ab"}]}`)
 	v.PublishedAt = t0.Add(-24 * time.Hour)

@@ -1,0 +1,7 @@
+-- A certification level counts only from a scan verdict signed by a
+-- trusted scanner key (oci/scanlevel). Levels indexed before were read from
+-- unsigned reports: they become claims, and reindexing verifies them.
+ALTER TABLE versions ADD COLUMN level_verified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE versions ADD COLUMN claimed_level INTEGER NOT NULL DEFAULT 0;
+UPDATE versions SET claimed_level = level, level = 0;
+UPDATE bundles SET level = 0 WHERE level IS NOT NULL;
