@@ -106,6 +106,11 @@ type node struct {
 	// format checks a string; it returns "" when the value is fine.
 	format    func(string) string
 	formatSev severity
+
+	// link marks a field holding an address, checked by checkLink. Its
+	// finding is advice: the schema allows any URI, but mpak pack --strict
+	// refuses it and the registry APIs leave it out.
+	link linkKind
 }
 
 type requirement uint8
@@ -132,7 +137,10 @@ func arrayOf(elem *node) *node  { return &node{kind: kindArray, elem: elem} }
 func recordOf(elem *node) *node { return &node{kind: kindRecord, elem: elem} }
 func object(keys ...key) *node  { return &node{kind: kindObject, keys: keys} }
 func anyValue() *node           { return &node{kind: kindAny} }
-func urlString() *node          { return &node{kind: kindString, format: checkURL, formatSev: soft} }
+func urlString() *node {
+	return &node{kind: kindString, format: checkURL, formatSev: soft, link: linkURL}
+}
+func pathOrURL() *node { return &node{kind: kindString, link: linkPath} }
 func nonEmpty(sev severity) *node {
 	return &node{kind: kindString, format: checkNonEmpty, formatSev: sev}
 }
@@ -221,18 +229,18 @@ var manifestSchema = func() *node {
 		)),
 		opt("repository", object(
 			req("type", str()),
-			req("url", urlString()),
+			req("url", &node{kind: kindString, format: checkURL, formatSev: soft, link: linkSource}),
 		)),
 		opt("homepage", urlString()),
 		opt("documentation", urlString()),
 		opt("support", urlString()),
-		opt("icon", str()),
+		opt("icon", pathOrURL()),
 		opt("icons", arrayOf(object(
-			req("src", str()),
+			req("src", pathOrURL()),
 			req("size", &node{kind: kindString, format: checkIconSize, formatSev: soft}),
 			opt("theme", &node{kind: kindString, format: checkNonEmpty, formatSev: soft}),
 		))).from(ManifestVersion03),
-		opt("screenshots", arrayOf(str())),
+		opt("screenshots", arrayOf(pathOrURL())),
 		opt("localization", object(
 			req("resources", &node{kind: kindString, format: checkLocaleResources, formatSev: soft}),
 			req("default_locale", &node{kind: kindString, format: checkLocale, formatSev: soft}),
@@ -373,6 +381,11 @@ func (v *validator) hasKind(k kind, val any) bool {
 }
 
 func (v *validator) checkString(path string, n *node, s string) {
+	if n.link != noLink {
+		if msg := checkLink(n.link, path, s); msg != "" {
+			v.report(path, advice, "%s", msg)
+		}
+	}
 	if n.format != nil {
 		if msg := n.format(s); msg != "" {
 			v.report(path, n.formatSev, "%s", msg)

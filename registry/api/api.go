@@ -53,7 +53,7 @@ func New(opts Options) http.Handler { return newAPI(opts).routes() }
 
 func newAPI(opts Options) *api {
 	a := &api{
-		store:      scoped{opts.Store},
+		store:      scoped{webLinks{opts.Store}},
 		all:        opts.Store,
 		readable:   opts.Readable,
 		names:      names{namespace: strings.Trim(opts.Namespace, "/")},

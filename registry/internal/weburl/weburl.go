@@ -33,3 +33,28 @@ func Host(raw string) string {
 	}
 	return ""
 }
+
+// Source is raw when it is an absolute http(s) URL, optionally written
+// npm-style as git+https://, else "". It is for repository addresses,
+// whose git+ prefix names the transport of a web address.
+func Source(raw string) string {
+	if Parse(strings.TrimPrefix(strings.TrimSpace(raw), "git+")) == nil {
+		return ""
+	}
+	return raw
+}
+
+// Ref is raw when it is an absolute http(s) URL or a reference without a
+// scheme (a path inside a bundle, such as icon.png), else "". Any control
+// character refuses it: browsers drop tabs and newlines and strip leading
+// controls before they read a scheme, so "java\tscript:" is javascript:.
+func Ref(raw string) string {
+	if strings.ContainsFunc(raw, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme != "" && Parse(raw) == nil {
+		return ""
+	}
+	return raw
+}
