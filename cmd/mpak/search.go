@@ -65,8 +65,11 @@ func (a *app) searchCommand() *cobra.Command {
 			a.printf("%-32s %-12s %-8s %9s  %-5s %s\n", "NAME", "VERSION", "TYPE", "DOWNLOADS", "TRUST", "DESCRIPTION")
 			for _, b := range res.Bundles {
 				trust := "-"
-				if b.Level > 0 {
+				switch {
+				case b.Level > 0:
 					trust = fmt.Sprintf("L%d", b.Level)
+				case b.ClaimedLevel > 0:
+					trust = "L?" // only unsigned reports claim a level
 				}
 				if b.Signed {
 					trust += "✓"
@@ -130,7 +133,7 @@ func (a *app) showCommand() *cobra.Command {
 				a.printf("  warning: %s\n", tamperedWarning(b.Version, b.Digest, b.Tampered))
 			}
 			a.printf("  type: %s   license: %s   author: %s\n", b.ServerType, b.License, b.Author)
-			a.printf("  downloads: %d   signed: %v   level: L%d\n", b.Downloads, b.Signed, b.Level)
+			a.printf("  downloads: %d   signed: %v   level: %s\n", b.Downloads, b.Signed, levelText(b.Level, b.LevelVerified, b.ClaimedLevel))
 			if b.SourceURL != "" {
 				a.printf("  source: %s\n", b.SourceURL)
 			}
@@ -207,4 +210,18 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// levelText says where a catalog's level comes from: a verdict signed by a
+// scanner the registry trusts, or only unsigned claims, which count for
+// nothing.
+func levelText(level int, verified bool, claimed int) string {
+	out := fmt.Sprintf("L%d", level)
+	if verified {
+		out += " (signed by a scanner the registry trusts)"
+	}
+	if claimed > level {
+		out += fmt.Sprintf(" (an unsigned report claims L%d: unverified)", claimed)
+	}
+	return out
 }
