@@ -8,9 +8,9 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/scan"
+	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 

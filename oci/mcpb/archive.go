@@ -272,6 +272,9 @@ func Read(r io.ReaderAt, size int64, opts OpenOptions) (*Archive, error) {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, fmt.Errorf("not a zip archive (is it an .mcpb file?): %w", err)
 	}
+	if err := checkNoPrefix(view, zr); err != nil {
+		return nil, err
+	}
 	a := &Archive{Signature: sig, Size: size, limits: lim}
 	if err := a.checkEntries(zr, zsize); err != nil {
 		return nil, err

@@ -101,4 +101,3 @@ func VerifyStatements(ctx context.Context, repo referrer.Target, subject ocispec
 	}
 	return out, problems, nil
 }
-
