@@ -92,10 +92,15 @@ func (a *app) cacheCommand() *cobra.Command {
 	var all, dry bool
 	prune := &cobra.Command{
 		Use:   "prune",
-		Short: "Remove bundles not used recently, and leftovers of interrupted downloads",
-		Args:  cobra.NoArgs,
+		Short: "Remove bundles not used recently, and leftovers of interrupted installs",
+		Long: "Removes the bundles not run for --unused-for, and what interrupted installs left under the cache's tmp/\n" +
+			"directory: at once when the process that made it is gone, after an hour when that cannot be proven\n" +
+			"(a file system without locks). Every mpak command that opens the cache also removes the former.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cache.Open("")
+			// Prune removes the leftovers of killed installs itself, so
+			// that it can report them, and a dry run only reports them.
+			c, err := cache.OpenWith("", cache.Options{KeepLeftovers: true})
 			if err != nil {
 				return err
 			}
@@ -105,19 +110,19 @@ func (a *app) cacheCommand() *cobra.Command {
 			} else if unused <= 0 {
 				return fmt.Errorf("--unused-for must be positive; use --all to empty the cache")
 			}
-			removed, freed, err := c.Prune(opts)
-			if err != nil {
-				return err
-			}
-			verb := "removed"
+			r, err := c.Prune(opts)
+			verb, freed := "removed", "freed"
 			if dry {
-				verb = "would remove"
+				verb, freed = "would remove", "would free"
 			}
-			for _, e := range removed {
+			for _, e := range r.Removed {
 				a.infof("%s %s %s %s", verb, shortDigest(e.Digest.String()), e.Meta.Repository, e.Meta.Tag)
 			}
-			a.printf("%s %d bundles, %s\n", verb, len(removed), humanSize(freed))
-			return nil
+			// Reported even when some removal failed: what was freed was.
+			a.printf("%s %s, %s\n", verb, countNoun(len(r.Removed), "bundle", "bundles"), humanSize(r.EntryBytes))
+			a.printf("%s %s of interrupted installs, %s\n", verb, countNoun(r.Leftovers, "leftover", "leftovers"), humanSize(r.LeftoverBytes))
+			a.printf("%s %s\n", freed, humanSize(r.Freed()))
+			return err
 		},
 	}
 	prune.Flags().DurationVar(&unused, "unused-for", 30*24*time.Hour, "remove bundles not run for this long")
@@ -165,6 +170,14 @@ func (a *app) matchEntries(entries []cache.Entry, arg string) ([]cache.Entry, er
 		return nil, fmt.Errorf("nothing cached matches %s (see mpak cache ls)", arg)
 	}
 	return out, nil
+}
+
+// countNoun is "1 bundle", "2 bundles".
+func countNoun(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func isHexPrefix(s string) bool {

@@ -40,9 +40,25 @@ type Cache struct {
 	root string
 }
 
+// Options tune OpenWith.
+type Options struct {
+	// KeepLeftovers skips the removal of killed installs' directories
+	// that Open does, so that Prune can report them, or only report them
+	// in a dry run.
+	KeepLeftovers bool
+}
+
 // Open returns the cache rooted at dir, or at DefaultDir when dir is empty,
-// creating the directory (private to the user) if needed.
+// creating the directory (private to the user) if needed. It removes what
+// installs killed since left under tmp/, when it can prove them dead: every
+// interrupted install of a large bundle would otherwise keep its size on
+// disk for an hour. When tmp/ is empty that costs one directory read.
 func Open(dir string) (*Cache, error) {
+	return OpenWith(dir, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(dir string, opts Options) (*Cache, error) {
 	if dir == "" {
 		d, err := DefaultDir()
 		if err != nil {
@@ -59,7 +75,13 @@ func Open(dir string) (*Cache, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("create cache directory: %w (set %s to a writable directory)", err, EnvDir)
 	}
-	return &Cache{root: root}, nil
+	c := &Cache{root: root}
+	if !opts.KeepLeftovers {
+		// Best effort: a leftover that cannot be removed must not stop a
+		// run; Prune reports the error.
+		c.sweepTemp(sweepDead, false)
+	}
+	return c, nil
 }
 
 // Dir returns the absolute path of the cache root.

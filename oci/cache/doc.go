@@ -11,10 +11,14 @@
 //
 // An entry is built completely under tmp/ and published with a single
 // directory rename, so it either exists whole or not at all: a process killed
-// at any point leaves only a directory under tmp/, which no lookup reads and
-// Prune deletes once it is an hour old. Two processes installing the same
-// bundle each build their own copy; the first rename wins and the other
-// process uses the winner's tree.
+// at any point leaves only a directory under tmp/, which no lookup reads. The
+// process holds a lock on a file in that directory while it works, which the
+// system releases when it dies; the next Open, or Prune, removes directories
+// whose lock is free, and never one whose owner is alive. Directories that
+// cannot be proven dead that way (file systems without locks, versions
+// before the lock) are left to Prune once an hour old. Two processes
+// installing the same bundle each build their own copy; the first rename
+// wins and the other process uses the winner's tree.
 //
 // Durability: on Linux the staged tree is flushed with one syncfs(2) before
 // it is published, so after a power loss a published entry is never a tree

@@ -38,8 +38,11 @@ func (c *Cache) Install(ctx context.Context, d digest.Digest, meta Meta, fetch f
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	// Whatever happens, the work directory goes: after a publish it holds
-	// only the downloaded .mcpb, after a failure a partial tree.
-	defer os.RemoveAll(work)
+	// only the downloaded .mcpb, after a failure a partial tree. Should we
+	// be killed first, the lock taken by claim dies with us, and the next
+	// Open removes the directory.
+	own := claim(work)
+	defer own.removeDir(work)
 
 	file := filepath.Join(work, "bundle.mcpb")
 	if meta.Size, err = download(ctx, file, d, meta.Size, fetch); err != nil {

@@ -17,7 +17,7 @@ import (
 // separate processes sharing one cache root, as concurrent `mpak bundle
 // run`s do.
 const (
-	envHelper  = "MPAK_CACHE_TEST_HELPER" // install | hang
+	envHelper  = "MPAK_CACHE_TEST_HELPER" // install | hang | pause
 	envRoot    = "MPAK_CACHE_TEST_ROOT"
 	envBundle  = "MPAK_CACHE_TEST_BUNDLE"
 	envBarrier = "MPAK_CACHE_TEST_BARRIER" // directory where helpers meet
@@ -84,6 +84,33 @@ func runHelper(mode string) error {
 			return nil
 		})
 		return fmt.Errorf("hanging install returned: %v", err)
+	case "pause":
+		// Half a download, then wait for the test to say go: a live
+		// install for sweepers to leave alone.
+		barrier := os.Getenv(envBarrier)
+		e, err := c.Install(ctx, d, Meta{}, func(w io.Writer) error {
+			if _, err := w.Write(data[:len(data)/2]); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(barrier, "ready"), nil, 0o644); err != nil {
+				return err
+			}
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+				if _, err := os.Stat(filepath.Join(barrier, "go")); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("never told to go on")
+				}
+			}
+			_, err := w.Write(data[len(data)/2:])
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Print(e.Dir)
+		return nil
 	}
 	return fmt.Errorf("unknown helper mode %q", mode)
 }

@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// abandonedAfter is how long a directory under tmp/ must go unmodified
-// before Prune deletes it. Younger ones may belong to an install still in
-// progress in another process.
+// abandonedAfter is how long a directory under tmp/ without a usable owner
+// file (see ownerFile) must go unmodified before Prune deletes it. Younger
+// ones may belong to an install still in progress in another process.
 const abandonedAfter = time.Hour
 
 // PruneOptions select what Prune removes.
@@ -23,14 +23,29 @@ type PruneOptions struct {
 	DryRun bool
 }
 
+// PruneReport is what Prune removed, or would remove in a dry run.
+type PruneReport struct {
+	// Removed lists the entries removed and EntryBytes their unpacked size.
+	Removed    []Entry
+	EntryBytes int64
+	// Leftovers counts what killed processes left under tmp/ (interrupted
+	// installs and removals), and LeftoverBytes is its size.
+	Leftovers     int
+	LeftoverBytes int64
+}
+
+// Freed is the number of bytes the prune freed.
+func (r PruneReport) Freed() int64 { return r.EntryBytes + r.LeftoverBytes }
+
 // Prune removes the entries opts selects, and the leftovers of killed
-// processes under tmp/ that are more than an hour old. It returns the
-// entries removed and the bytes freed, and keeps going past individual
-// failures, which it joins into err.
-func (c *Cache) Prune(opts PruneOptions) (removed []Entry, freed int64, err error) {
+// processes under tmp/: at once when their owner is provably dead, after an
+// hour when that cannot be proven. It keeps going past individual failures,
+// which it joins into err.
+func (c *Cache) Prune(opts PruneOptions) (PruneReport, error) {
+	var r PruneReport
 	entries, err := c.List()
 	if err != nil {
-		return nil, 0, err
+		return r, err
 	}
 	var errs []error
 	for _, e := range entries {
@@ -48,41 +63,62 @@ func (c *Cache) Prune(opts PruneOptions) (removed []Entry, freed int64, err erro
 				continue
 			}
 		}
-		removed = append(removed, e)
-		freed += e.Meta.UnpackedSize // the .mcpb itself is not kept
+		r.Removed = append(r.Removed, e)
+		r.EntryBytes += e.Meta.UnpackedSize // the .mcpb itself is not kept
 	}
-	n, err := c.sweepTemp(opts.DryRun)
-	freed += n
-	return removed, freed, errors.Join(append(errs, err)...)
+	r.Leftovers, r.LeftoverBytes, err = c.sweepTemp(sweepDead|sweepOld, opts.DryRun)
+	return r, errors.Join(append(errs, err)...)
 }
 
-// sweepTemp deletes what killed processes left under tmp/, returning the
-// bytes freed.
-func (c *Cache) sweepTemp(dryRun bool) (int64, error) {
+// What sweepTemp removes.
+const (
+	sweepDead = 1 << iota // directories whose owner provably died
+	sweepOld              // anything else unmodified for abandonedAfter
+)
+
+// sweepTemp deletes what killed processes left under tmp/, returning how
+// many items it removed and their size. A directory whose owner is alive is
+// never touched, whatever its age.
+func (c *Cache) sweepTemp(what int, dryRun bool) (int, int64, error) {
 	dir := filepath.Join(c.root, tmpDir)
 	items, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+		return 0, 0, nil
 	} else if err != nil {
-		return 0, fmt.Errorf("cache: %w", err)
+		return 0, 0, fmt.Errorf("cache: %w", err)
 	}
+	var n int
 	var freed int64
 	var errs []error
 	for _, it := range items {
 		p := filepath.Join(dir, it.Name())
-		if time.Since(lastModified(p)) < abandonedAfter {
+		state := unknown
+		if it.IsDir() {
+			state = probe(p)
+		}
+		switch {
+		case state == alive:
+			continue
+		case state == dead && what&sweepDead != 0:
+		case state == unknown && what&sweepOld != 0 && time.Since(lastModified(p)) >= abandonedAfter:
+		default:
 			continue
 		}
 		size := diskUsage(p)
 		if !dryRun {
-			if err := os.RemoveAll(p); err != nil {
+			rm := os.RemoveAll
+			if state == dead {
+				rm = removeDead
+			}
+			if err := rm(p); err != nil {
 				errs = append(errs, fmt.Errorf("cache: removing abandoned %s: %w", p, err))
 				continue
 			}
 		}
+		n++
 		freed += size
 	}
-	return freed, errors.Join(errs...)
+	return n, freed, errors.Join(errs...)
 }
 
 // lastModified is the newest mtime of p and, when p is a directory, of its

@@ -95,8 +95,9 @@ func TestPrune(t *testing.T) {
 	must(t, os.Mkdir(young, 0o700))
 
 	opts := PruneOptions{UnusedFor: 24 * time.Hour, DryRun: true}
-	removed, freed, err := c.Prune(opts)
+	r, err := c.Prune(opts)
 	must(t, err)
+	removed, freed := r.Removed, r.Freed()
 	if len(removed) != 1 || removed[0].Digest != stale.Digest || freed != stale.Meta.UnpackedSize || freed <= 0 {
 		t.Fatalf("dry run: removed %v, freed %d; want only %s (%d bytes)", removed, freed, stale.Meta.Name, stale.Meta.UnpackedSize)
 	}
@@ -105,8 +106,9 @@ func TestPrune(t *testing.T) {
 	}
 
 	opts.DryRun = false
-	removed, _, err = c.Prune(opts)
+	r, err = c.Prune(opts)
 	must(t, err)
+	removed = r.Removed
 	if len(removed) != 1 || removed[0].Digest != stale.Digest {
 		t.Fatalf("Prune removed %v, want only %s", removed, stale.Meta.Name)
 	}
@@ -116,8 +118,9 @@ func TestPrune(t *testing.T) {
 		}
 	}
 
-	removed, freed, err = c.Prune(PruneOptions{})
+	r, err = c.Prune(PruneOptions{})
 	must(t, err)
+	removed, freed = r.Removed, r.Freed()
 	if len(removed) != 2 || freed != fresh.Meta.UnpackedSize+used.Meta.UnpackedSize {
 		t.Errorf("Prune all: removed %d, freed %d", len(removed), freed)
 	}

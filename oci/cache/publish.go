@@ -55,7 +55,8 @@ func (c *Cache) publish(stage string, d digest.Digest) (*Entry, error) {
 
 // discard removes the directory dir from the cache without a window in
 // which it is half deleted: it is first renamed into tmp/, where nothing
-// reads it and Prune finishes the job should we be killed during RemoveAll.
+// reads it and the next Open finishes the job should we be killed during
+// RemoveAll.
 func (c *Cache) discard(dir string) error {
 	tmp, err := c.tempDir()
 	if err != nil {
@@ -65,11 +66,14 @@ func (c *Cache) discard(dir string) error {
 	if err != nil {
 		return err
 	}
+	own := claim(trash)
 	// Renaming into a fresh directory rather than onto it works on every
 	// system, including those where rename never replaces a directory.
 	if err := os.Rename(dir, filepath.Join(trash, "entry")); err != nil {
-		os.Remove(trash)
+		own.removeDir(trash)
 		return err
 	}
-	return os.RemoveAll(trash)
+	err = os.RemoveAll(filepath.Join(trash, "entry"))
+	own.removeDir(trash)
+	return err
 }
