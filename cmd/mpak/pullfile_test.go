@@ -102,6 +102,17 @@ func TestPullFileNames(t *testing.T) {
 		t.Errorf("--force wrote through the link into its target: %q", b)
 	}
 
+	// A shell script with the bundle behind it, titled .bashrc: refused,
+	// nothing written.
+	polyglot := append([]byte("echo owned >&2\n"), bundleBytes...)
+	pushTitled(t, host, "example/evil", "1.0.0", ".bashrc", polyglot)
+	if _, errOut, code := mpak(t, "bundle", "pull", host+"/example/evil:1.0.0"); code == 0 || !strings.Contains(errOut, "bytes before the zip") {
+		t.Errorf("pull of a polyglot: exit %d, %q; want a refusal naming the bytes before the zip", code, errOut)
+	}
+	if b, _ := os.ReadFile(".bashrc"); !bytes.Equal(b, bashrc) {
+		t.Fatalf(".bashrc was replaced by the polyglot: %q", b)
+	}
+
 	// -o FILE names the file explicitly.
 	named := filepath.Join(t.TempDir(), "weather.mcpb")
 	if p := decode[pullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", named, "--json")); p.Path != named {
