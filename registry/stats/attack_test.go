@@ -2,12 +2,13 @@ package stats
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"syscall"
+	"runtime"
 	"testing"
 	"time"
 
@@ -54,19 +55,20 @@ func layerFixture(t *testing.T, c *Counter, store index.Store, size int) (url st
 // kilobytes rather than after the megabytes an autotuned buffer holds.
 func clientFrom(t testing.TB, ip string, rcvbuf int) *http.Client {
 	t.Helper()
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
-	if rcvbuf > 0 {
-		d.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			if err := rc.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
-			}); err != nil {
-				return err
-			}
-			return serr
-		}
+	if runtime.GOOS != "linux" && ip != "127.0.0.1" {
+		t.Skipf("pulls from %s: only Linux routes all of 127.0.0.0/8 to loopback", ip)
 	}
-	tr := &http.Transport{DialContext: d.DialContext, DisableCompression: true}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, addr)
+		if err == nil && rcvbuf > 0 {
+			if err = conn.(*net.TCPConn).SetReadBuffer(rcvbuf); err != nil {
+				conn.Close()
+			}
+		}
+		return conn, err
+	}
+	tr := &http.Transport{DialContext: dial, DisableCompression: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
