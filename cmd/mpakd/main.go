@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -22,6 +23,7 @@ import (
 	"github.com/mpak-oci/mpak/registry/index/searchcache"
 	"github.com/mpak-oci/mpak/registry/quota"
 	"github.com/mpak-oci/mpak/registry/server"
+	"github.com/mpak-oci/mpak/registry/stats"
 )
 
 func main() {
@@ -63,6 +65,9 @@ type serveFlags struct {
 	uploadPurgeInterval time.Duration
 
 	scanner scannerFlags
+
+	downloadsPerClient int
+	trustedProxies     []string
 }
 
 func rootCommand() *cobra.Command {
@@ -99,6 +104,8 @@ func rootCommand() *cobra.Command {
 		c.Flags().StringVar(&f.oidcJWKS, "auth-oidc-jwks", "", "trusted publishing: the issuer's keys, a JWKS URL or file (default: discovered from the issuer)")
 		c.Flags().BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "serve a non-loopback address without authentication: anyone who reaches it may push")
 		f.scanner.addScan(c.Flags())
+		c.Flags().IntVar(&f.downloadsPerClient, "downloads-per-client", stats.DefaultMaxPerClient, "downloads of one version one client address adds to the counts per hour (pulls past it are served, not counted); 0: no limit")
+		c.Flags().StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "address or CIDR of a reverse proxy in front of mpakd, whose X-Forwarded-For names the client for download counting (repeatable)")
 		c.Flags().Var(&f.maxRepoSize, "max-repo-size", "refuse pushes that would take a repository past this size, such as 500MB or 2GiB (0: no quota; embedded registry only)")
 		c.Flags().DurationVar(&f.uploadPurgeAge, "upload-purge-age", 6*time.Hour, "delete unfinished uploads (interrupted pushes) once this old; 0 keeps them")
 		c.Flags().DurationVar(&f.uploadPurgeInterval, "upload-purge-interval", time.Hour, "how often unfinished uploads are looked for")
@@ -186,6 +193,21 @@ func (f *serveFlags) options(store index.Store, log *slog.Logger) (server.Option
 	o.MaxRepoSize = int64(f.maxRepoSize)
 	if err := f.scanner.apply(&o, f.data, f.db); err != nil {
 		return o, err
+	}
+	o.DownloadsPerClient = f.downloadsPerClient
+	if f.downloadsPerClient == 0 {
+		o.DownloadsPerClient = -1
+	}
+	for _, p := range f.trustedProxies {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return o, fmt.Errorf("--trusted-proxy %q: want an address or a CIDR such as 10.0.0.0/8", p)
+			}
+			prefix = netip.PrefixFrom(a, a.BitLen())
+		}
+		o.TrustedProxies = append(o.TrustedProxies, prefix.Masked())
 	}
 	o.UploadPurgeAge, o.UploadPurgeInterval = f.uploadPurgeAge, f.uploadPurgeInterval
 	if f.uploadPurgeAge == 0 {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -84,6 +85,12 @@ type Options struct {
 	ScannerKey       signature.SignerVerifier
 	ScannerPublicKey []byte
 	TrustedScanners  []signature.Verifier
+	// DownloadsPerClient is how many downloads of a version one client
+	// adds to the counts in an hour (0: stats.DefaultMaxPerClient;
+	// negative: no limit); TrustedProxies are the reverse proxies whose
+	// X-Forwarded-For names the client.
+	DownloadsPerClient int
+	TrustedProxies     []netip.Prefix
 	// Scan scans each version published (needs ScannerKey and a
 	// catalog); ScanVulnDB is a directory of OSV files for it.
 	Scan       bool
@@ -201,7 +208,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		if opts.DataDir != "" {
 			// Downloads are counted where the data lives: the write-ahead log
 			// must survive restarts to keep its exactly-once promise.
-			s.counter, err = stats.Open(ctx, stats.Options{Store: opts.Store, WALPath: filepath.Join(opts.DataDir, "downloads.wal"), Logger: log})
+			s.counter, err = stats.Open(ctx, stats.Options{Store: opts.Store, WALPath: filepath.Join(opts.DataDir, "downloads.wal"), Logger: log,
+				MaxPerClient: opts.DownloadsPerClient, TrustedProxies: opts.TrustedProxies})
 			if err != nil {
 				b.close()
 				return nil, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -46,18 +47,23 @@ type Options struct {
 	// adds in any hour, through Middleware (default DefaultMaxPerClient;
 	// negative: no limit). Pulls past it are served in full, not counted.
 	MaxPerClient int
+	// TrustedProxies are the reverse proxies in front of mpakd: a request
+	// from one is the client's that X-Forwarded-For names. Without them
+	// every client behind a proxy is the proxy, and shares its limit.
+	TrustedProxies []netip.Prefix
 }
 
 // Counter counts downloads through a write-ahead log; see the package
 // documentation for what it guarantees.
 type Counter struct {
-	store    index.Store
-	log      *slog.Logger
-	now      func() time.Time
-	interval time.Duration
-	wal      *wal
-	layers   *resolver
-	lock     *os.File
+	store          index.Store
+	trustedProxies []netip.Prefix
+	log            *slog.Logger
+	now            func() time.Time
+	interval       time.Duration
+	wal            *wal
+	layers         *resolver
+	lock           *os.File
 	// ranges tracks what clients fetching blobs in ranges have been sent.
 	ranges *coverage
 	// limit caps what one client adds; nil when there is no limit.
@@ -103,13 +109,14 @@ func Open(ctx context.Context, opts Options) (*Counter, error) {
 		return nil, errors.New("stats: Options.WALPath is empty: pass a file path such as <data dir>/downloads.wal")
 	}
 	c := &Counter{
-		store:    opts.Store,
-		log:      opts.Logger,
-		now:      opts.Now,
-		interval: opts.FlushInterval,
-		known:    true, // a fresh id has no batches in the Store
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		store:          opts.Store,
+		trustedProxies: opts.TrustedProxies,
+		log:            opts.Logger,
+		now:            opts.Now,
+		interval:       opts.FlushInterval,
+		known:          true, // a fresh id has no batches in the Store
+		stop:           make(chan struct{}),
+		done:           make(chan struct{}),
 	}
 	if c.log == nil {
 		c.log = slog.Default()

@@ -61,7 +61,7 @@ func (c *Counter) served(r *http.Request, repository, dgst string, resp response
 		// serve is what the client asked for. (304 Not Modified is no
 		// redirect: the client has the blob already.)
 		if rangeFromStart(r.Header.Get("Range")) {
-			c.record(ctx, clientOf(r), repository, dgst)
+			c.record(ctx, clientOf(r, c.trustedProxies), repository, dgst)
 		}
 		return
 	}
@@ -69,7 +69,7 @@ func (c *Counter) served(r *http.Request, repository, dgst string, resp response
 	if !ok {
 		return
 	}
-	k := transferKey{clientOf(r), repository, dgst}
+	k := transferKey{clientOf(r, c.trustedProxies), repository, dgst}
 	if s.whole() {
 		// Complete on its own; what the client had of it before no
 		// longer makes a download.

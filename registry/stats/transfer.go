@@ -27,12 +27,13 @@ const (
 	maxSpans = 32
 )
 
-// clientOf names the client a request comes from: the host of RemoteAddr.
-// mpakd has no notion of trusted proxies, so X-Forwarded-For is ignored (a
-// client could forge it); behind a reverse proxy every client is the
-// proxy. An IPv6 address stands for its /64, which one host usually has
-// whole and could otherwise cycle through.
-func clientOf(r *http.Request) string {
+// clientOf names the client a request comes from: the host of
+// RemoteAddr, or, when that is one of trusted (a reverse proxy mpakd sits
+// behind), the nearest address in X-Forwarded-For that is not. Without
+// trusted proxies the header is ignored: any client could forge it. An
+// IPv6 address stands for its /64, which one host usually has whole and
+// could otherwise cycle through.
+func clientOf(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -42,11 +43,45 @@ func clientOf(r *http.Request) string {
 		return host
 	}
 	addr = addr.Unmap().WithZone("")
+	if isTrusted(addr, trusted) {
+		addr = forwardedFor(r.Header.Values("X-Forwarded-For"), addr, trusted)
+	}
 	if addr.Is6() {
 		p, _ := addr.Prefix(64) // cannot fail for 64 on an IPv6 address
 		return p.String()
 	}
 	return addr.String()
+}
+
+// forwardedFor walks X-Forwarded-For from the right (the hop nearest the
+// proxy, which appended it) past trusted proxies to the first address that
+// is not one; proxy when there is none or an entry does not parse.
+func forwardedFor(values []string, proxy netip.Addr, trusted []netip.Prefix) netip.Addr {
+	var hops []string
+	for _, v := range values {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := proxy
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return client
+		}
+		client = a.Unmap().WithZone("")
+		if !isTrusted(client, trusted) {
+			return client
+		}
+	}
+	return client
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // sent is the part of a blob that one response carried: bytes [start,

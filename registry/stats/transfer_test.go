@@ -3,6 +3,7 @@ package stats
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -21,8 +22,32 @@ func TestClientOf(t *testing.T) {
 		"[::ffff:198.51.100.7]:65535": "198.51.100.7",
 	} {
 		r := &http.Request{RemoteAddr: remote}
-		if got := clientOf(r); got != want {
+		if got := clientOf(r, nil); got != want {
 			t.Errorf("clientOf(%q) = %q, want %q", remote, got, want)
+		}
+	}
+}
+
+// TestClientBehindProxies: X-Forwarded-For is believed only from a
+// trusted proxy, and only up to the first address that is not one.
+func TestClientBehindProxies(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	for _, tc := range []struct{ remote, xff, want string }{
+		{"10.0.0.2:80", "198.51.100.7", "198.51.100.7"},
+		{"10.0.0.2:80", "203.0.113.9, 198.51.100.7", "198.51.100.7"}, // the client forged the left entry
+		{"10.0.0.2:80", "198.51.100.7, 10.0.0.9", "198.51.100.7"},    // two proxies
+		{"[fd00::2]:80", "2001:db8:1:2::5", "2001:db8:1:2::/64"},     // IPv6 proxy and client
+		{"192.0.2.1:80", "198.51.100.7", "192.0.2.1"},                // not a trusted proxy: header ignored
+		{"10.0.0.2:80", "", "10.0.0.2"},                              // no header: the proxy
+		{"10.0.0.2:80", "garbage, 198.51.100.7", "198.51.100.7"},     // stops at the first untrusted hop
+		{"10.0.0.2:80", "198.51.100.7, garbage", "10.0.0.2"},         // unparsable nearest hop: the proxy
+	} {
+		r := &http.Request{RemoteAddr: tc.remote, Header: http.Header{}}
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := clientOf(r, trusted); got != tc.want {
+			t.Errorf("clientOf(%s, X-Forwarded-For %q) = %q, want %q", tc.remote, tc.xff, got, tc.want)
 		}
 	}
 }
