@@ -32,9 +32,12 @@ type inspectOutput struct {
 	Builds          []buildOutput      `json:"builds,omitempty"`
 	SHA256          string             `json:"sha256"`
 	Size            int64              `json:"size"`
-	Signed          bool               `json:"signed"`
-	Files           []mcpb.File        `json:"files"`
-	Warnings        []string           `json:"warnings,omitempty"`
+	// MCPBSigned is about the .mcpb file itself: an MCPB signature trailer
+	// (mcpb sign). Signatures in the registry (cosign, sigstore bundles)
+	// are what mpak bundle verify and show report.
+	MCPBSigned bool        `json:"mcpb_signed"`
+	Files      []mcpb.File `json:"files"`
+	Warnings   []string    `json:"warnings,omitempty"`
 }
 
 type userConfigOutput struct {
@@ -100,7 +103,7 @@ func summarize(source string, arc *mcpb.Archive) *inspectOutput {
 	o := &inspectOutput{
 		Source: source, Name: m.Name, DisplayName: m.DisplayName, Version: m.Version, Description: m.Description,
 		ServerType: m.Server.Type, ManifestVersion: m.ManifestVersion, Author: m.Author.Name, License: m.License,
-		Tools: m.Tools, SHA256: arc.SHA256, Size: arc.Size, Signed: arc.Signature != nil, Files: arc.Files,
+		Tools: m.Tools, SHA256: arc.SHA256, Size: arc.Size, MCPBSigned: arc.Signature != nil, Files: arc.Files,
 		Warnings: problems(arc.Warnings),
 	}
 	if o.Tools == nil {
@@ -185,7 +188,12 @@ func (a *app) printInspect(o *inspectOutput) {
 	if o.License != "" {
 		a.printf("  license:  %s\n", o.License)
 	}
-	a.printf("  sha256:   %s\n  size:     %s\n  signed:   %v\n", o.SHA256, humanSize(o.Size), o.Signed)
+	a.printf("  sha256:   %s\n  size:     %s\n", o.SHA256, humanSize(o.Size))
+	if o.MCPBSigned {
+		a.printf("  file signature: yes (an MCPB signature trailer in the .mcpb; registry signatures: mpak bundle verify)\n")
+	} else {
+		a.printf("  file signature: none in the .mcpb (registry signatures, if any: mpak bundle verify, mpak bundle show)\n")
+	}
 	if o.Digest != "" {
 		a.printf("  digest:   %s\n", o.Digest)
 	}

@@ -76,7 +76,9 @@ func (a *app) rootCommand() *cobra.Command {
 			"fully qualified references such as ghcr.io/acme/mcp/weather:1.2.0 always work.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion(),
 	}
+	root.SetVersionTemplate("mpak {{.Version}}\n")
 	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "print only results and errors")
 	root.PersistentFlags().BoolVar(&a.remote.PlainHTTP, "plain-http", false, "use http:// for every registry (loopback registries use it anyway)")
 	root.PersistentFlags().BoolVar(&a.remote.Insecure, "insecure", false, "skip TLS certificate verification")

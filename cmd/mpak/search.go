@@ -133,7 +133,7 @@ func (a *app) showCommand() *cobra.Command {
 				a.printf("  warning: %s\n", tamperedWarning(b.Version, b.Digest, b.Tampered))
 			}
 			a.printf("  type: %s   license: %s   author: %s\n", b.ServerType, b.License, b.Author)
-			a.printf("  downloads: %d   signed: %v   level: %s\n", b.Downloads, b.Signed, levelText(b.Level, b.LevelVerified, b.ClaimedLevel))
+			a.printf("  downloads: %d   registry signature: %s   level: %s\n", b.Downloads, yesNo(b.Signed), levelText(b.Level, b.LevelVerified, b.ClaimedLevel))
 			if b.SourceURL != "" {
 				a.printf("  source: %s\n", b.SourceURL)
 			}
@@ -224,4 +224,11 @@ func levelText(level int, verified bool, claimed int) string {
 		out += fmt.Sprintf(" (an unsigned report claims L%d: unverified)", claimed)
 	}
 	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
