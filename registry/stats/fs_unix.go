@@ -21,7 +21,7 @@ func lockFile(path string) (*os.File, error) {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("stats: %s is locked by another process: each mpakd needs its own data directory (replicas may share a PostgreSQL store)", path)
+			return nil, fmt.Errorf("stats: %s is locked by another process: another mpakd (make run?) is serving this data directory; stop it, or give each mpakd its own data directory (--data, and its own --addr; replicas may share a PostgreSQL store)", path)
 		}
 		return nil, fmt.Errorf("stats: locking %s: %w", path, err)
 	}
