@@ -124,7 +124,10 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if _, dgst, ok := ociapi.SplitPath(r.URL.Path, "/blobs/"); ok && r.Method == http.MethodDelete {
-		g.refuse(w, r, http.StatusForbidden, ociapi.CodeDenied,
+		// 405 UNSUPPORTED is how the distribution spec says a registry
+		// does not delete blobs (403 would tell clients to log in).
+		w.Header().Set("Allow", "GET, HEAD")
+		g.refuse(w, r, http.StatusMethodNotAllowed, ociapi.CodeUnsupported,
 			"mpakd does not delete blobs: "+dgst+" may belong to a published version, which must stay pullable; "+
 				"blobs no manifest references are removed by the registry's garbage collection", nil)
 		return
