@@ -25,7 +25,6 @@ import (
 	"github.com/mpak-oci/mpak/internal/testenv"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
@@ -100,7 +99,11 @@ func pull(addr, version string, opts remote.Options, out string) error {
 	if err != nil {
 		return err
 	}
-	_, err = bundle.Pull(context.Background(), repo, bundletest.Resolve(t, repo, version), bundle.PullOptions{Output: out})
+	v, err := bundle.Resolve(context.Background(), repo, version)
+	if err != nil {
+		return err
+	}
+	_, err = bundle.Pull(context.Background(), repo, v, bundle.PullOptions{Output: out, Force: true})
 	return err
 }
 
