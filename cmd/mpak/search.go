@@ -200,7 +200,7 @@ func (a *app) printClaims(c *claims.Claims) {
 		a.printf("  %-11s by %s (%s)\n", s.Kind, who, s.Format)
 	}
 	if p, _ := c.Provenance(); p != nil {
-		a.printf("  source %s@%s, builder %s\n", p.SourceRepo, p.SourceRevision, p.BuilderID)
+		a.printf("  %s\n", p.Describe())
 	}
 }
 

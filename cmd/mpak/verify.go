@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak/oci/claims"
+	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/sign"
 )
 
@@ -62,7 +68,7 @@ func (a *app) verifyCommand() *cobra.Command {
 					out.Problems = append(out.Problems, p.Error())
 				}
 				if err != nil && failed == nil {
-					failed = err
+					failed = a.notVerified(ctx, r, t, keyID(v), err)
 				}
 			}
 			if jsonOut {
@@ -76,7 +82,7 @@ func (a *app) verifyCommand() *cobra.Command {
 						line += ", predicate " + r.Statement.PredicateType
 					}
 					if p := r.Provenance; p != nil {
-						line += fmt.Sprintf(", source %s@%s, builder %s", p.SourceRepo, p.SourceRevision, p.BuilderID)
+						line += ", " + p.Describe()
 					}
 					fmt.Fprintln(a.stdout, line)
 				}
@@ -91,6 +97,53 @@ func (a *app) verifyCommand() *cobra.Command {
 	cmd.Flags().StringVar(&id.TrustedRoot, "trusted-root", "", "keyless: Sigstore trusted_root.json (default: the public instance's, fetched through TUF)")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// notVerified says why nothing attached to t verified with the key: when
+// something is attached, that it is signed, by whom it says, and that the
+// key is not theirs (cosign's own words, "no matching signatures" with an
+// empty reason for attestations, read as if there were none); when nothing
+// is, that it is unsigned. The details stay in --json's problems.
+func (a *app) notVerified(ctx context.Context, r ref.Reference, t ocispec.Descriptor, key string, err error) error {
+	if !errors.Is(err, sign.ErrNotVerified) {
+		return err
+	}
+	repo, rerr := a.remote.Repository(r)
+	if rerr != nil {
+		return err
+	}
+	var refs []ocispec.Descriptor
+	if rerr := repo.Referrers(ctx, t, "", func(rs []ocispec.Descriptor) error {
+		refs = append(refs, rs...)
+		return nil
+	}); rerr != nil {
+		return err
+	}
+	c, _ := claims.Read(ctx, repo, t, refs, claims.Options{})
+	where := r.RepositoryRef() + "@" + t.Digest.String()
+	if !c.Signed() {
+		return fmt.Errorf("%s: %w with key %s: nothing is attached to it, it is not signed (sign it with mpak bundle sign)", where, sign.ErrNotVerified, key)
+	}
+	var found []string
+	ours := false
+	for _, s := range c.Signers {
+		found = append(found, s.Describe())
+		ours = ours || s.KeyID == key
+	}
+	if ours {
+		return err // signed with this key, yet it does not verify: the details say why
+	}
+	return fmt.Errorf("%s: %w with key %s: it is signed, but not with this key: found %s; verify with the public key of whoever signed it",
+		where, sign.ErrNotVerified, key, strings.Join(found, ", "))
+}
+
+// keyID names a public key as signatures do, "" if it cannot be named.
+func keyID(v signature.Verifier) string {
+	id, err := sign.KeyID(v)
+	if err != nil {
+		return ""
+	}
+	return id
 }
 
 // verifyKeyless checks REF's keyless signatures for an identity.
