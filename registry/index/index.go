@@ -94,9 +94,14 @@ type Version struct {
 	// holds Digest.
 	Tampered string `json:"tampered,omitempty"`
 
-	// PublishedAt is when the bundle says it was created (zero: unknown);
-	// IndexedAt when it was indexed (zero on PutVersion: now). Stores keep
-	// times to the microsecond.
+	// PublishedAt is when the catalog first held this version's digest:
+	// its publication as the registry saw it, never the bundle's created
+	// annotation (reproducible packing pins that to the zip epoch).
+	// PutVersion keeps the stored time while the digest stays the same, so
+	// re-indexing never moves it; a new digest (an accepted move, or a
+	// re-publication after a delete) takes the given time, IndexedAt when
+	// zero. IndexedAt is when the version was last indexed (zero on
+	// PutVersion: now). Stores keep times to the microsecond.
 	PublishedAt time.Time `json:"published_at"`
 	IndexedAt   time.Time `json:"indexed_at"`
 	// Downloads is the version's total, all platforms and days; PutVersion
@@ -114,8 +119,7 @@ type Bundle struct {
 	Versions int     `json:"versions"`
 	// Downloads is the repository's total, deleted versions' included.
 	Downloads int64 `json:"downloads"`
-	// UpdatedAt is the newest publication among its versions (a version
-	// without PublishedAt counts as published when indexed).
+	// UpdatedAt is the newest publication among its versions.
 	UpdatedAt time.Time `json:"updated_at"`
 }
 

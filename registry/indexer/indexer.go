@@ -156,7 +156,11 @@ func (ix *Indexer) TagHeld(ctx context.Context, repository, tag string) error {
 		}
 		v.Yanked, v.YankReason = t.yank.Yanked, t.yank.Reason
 	}
+	// A version indexed for the first time was published now, as far as
+	// the catalog knows; the store keeps that time for as long as the
+	// version holds this digest.
 	v.IndexedAt = ix.now()
+	v.PublishedAt = v.IndexedAt
 	if err := ix.Store.PutVersion(ctx, v); err != nil {
 		return fmt.Errorf("indexing %s:%s: %w", repository, tag, err)
 	}
@@ -259,8 +263,10 @@ func read(ctx context.Context, src oras.ReadOnlyTarget, repository, tag string) 
 		out.Builds = append(out.Builds, index.Build{Platform: a.Entry.Platform.String(), ManifestDigest: a.Entry.Descriptor.Digest.String(),
 			LayerDigest: a.Layer.Digest.String(), Size: a.Layer.Size})
 	}
+	// PublishedAt stays zero: the store records when it first held this
+	// digest. The created annotation is when the bundle was packed, and
+	// reproducible packs pin it to the zip epoch.
 	fill(out, d.Manifest, d.ManifestJSON)
-	out.PublishedAt = published(out.Annotations)
 	return out, v.Root, nil
 }
 
@@ -298,13 +304,4 @@ func fill(v *index.Version, m *mcpb.Manifest, config []byte) {
 	}
 	v.UserConfigKeys = m.UserConfigKeys()
 	v.Manifest = config
-}
-
-// published is the version's created annotation, which comes from the
-// bundle, not from the push.
-func published(a map[string]string) time.Time {
-	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(a[ocispec.AnnotationCreated])); err == nil {
-		return t.UTC()
-	}
-	return time.Time{}
 }

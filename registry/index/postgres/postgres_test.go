@@ -241,3 +241,60 @@ func TestLockAcrossReplicas(t *testing.T) {
 		t.Fatal("the lock of a closed replica was never released")
 	}
 }
+
+// Catalogs written before publication meant first-seen hold the bundles'
+// created annotations: the zip epoch for reproducible packs. Migrating
+// gives those (and unknown or impossible times) the indexing time, and
+// keeps real build times.
+func TestMigrateFirstSeen(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	s := open(t, dsn)
+	indexed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	built := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	epoch := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	future := indexed.Add(time.Hour)
+	old := map[string]*time.Time{ // repository → published_at as an older mpakd stored it
+		"acme/epoch":  &epoch,
+		"acme/built":  &built,
+		"acme/future": &future,
+		"acme/none":   nil,
+	}
+	for repository := range old {
+		if err := s.PutVersion(t.Context(), &index.Version{Repository: repository, Version: "1.0.0", Name: "x", IndexedAt: indexed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for repository, published := range old {
+		if _, err := conn.Exec(t.Context(), `UPDATE versions SET published_at = $1 WHERE repository = $2`, published, repository); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(t.Context(), `DELETE FROM schema_migrations WHERE version >= 9`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(t.Context())
+
+	s = open(t, dsn)
+	defer s.Close()
+	for repository := range old {
+		want := indexed
+		if repository == "acme/built" {
+			want = built
+		}
+		v, err := s.Version(t.Context(), repository, "1.0.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.PublishedAt.Equal(want) {
+			t.Errorf("%s: PublishedAt = %v after migrating, want %v", repository, v.PublishedAt, want)
+		}
+		if b, err := s.Bundle(t.Context(), repository); err != nil || !b.UpdatedAt.Equal(want) {
+			t.Errorf("%s: Bundle.UpdatedAt = %v, %v after migrating, want %v", repository, b.UpdatedAt, err, want)
+		}
+	}
+}

@@ -15,6 +15,14 @@ import (
 	"github.com/mpak-oci/mpak/registry/index/internal/platform"
 )
 
+// keepFirstSeen is published_at on a re-put: the time the catalog first
+// held this digest stays while the version keeps it (every re-index, a
+// tamper mark, a yank); other bytes under the version (an accepted move)
+// are a new publication. SET expressions read the row before the update,
+// so versions.digest is the stored one.
+const keepFirstSeen = `CASE WHEN versions.digest = EXCLUDED.digest AND versions.published_at IS NOT NULL
+	THEN versions.published_at ELSE EXCLUDED.published_at END`
+
 // PutVersion inserts or replaces a version with its builds and refreshes
 // its bundle. Re-putting a version keeps its row id, so the bundle's
 // pointer to it stays valid.
@@ -34,8 +42,12 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 	if indexed.IsZero() {
 		indexed = s.now()
 	}
+	published := v.PublishedAt
+	if published.IsZero() {
+		published = indexed
+	}
 	args := append([]any{v.Repository, v.Version, key, index.IsPrerelease(v.Version)},
-		append(cols, timestamp(v.PublishedAt), indexed)...)
+		append(cols, published, indexed)...)
 	err = s.write(ctx, func(tx pgx.Tx) error {
 		bundleID, err := lockBundle(ctx, tx, v.Repository)
 		if err != nil {
@@ -61,7 +73,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 				level_verified = EXCLUDED.level_verified, claimed_level = EXCLUDED.claimed_level,
 				scan_report = EXCLUDED.scan_report, provenance = EXCLUDED.provenance,
 				yanked = EXCLUDED.yanked, yank_reason = EXCLUDED.yank_reason, tampered = EXCLUDED.tampered,
-				published_at = EXCLUDED.published_at, indexed_at = EXCLUDED.indexed_at
+				published_at = `+keepFirstSeen+`, indexed_at = EXCLUDED.indexed_at
 			RETURNING id`, args...).Scan(&id)
 		if err != nil {
 			return err

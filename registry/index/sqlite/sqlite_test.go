@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -116,6 +117,72 @@ func TestTwoStoresOneFile(t *testing.T) {
 		}
 		if b.Downloads != 2*n {
 			t.Errorf("store %d: %d downloads, want %d", i, b.Downloads, 2*n)
+		}
+	}
+}
+
+// Catalogs written before publication meant first-seen hold the bundles'
+// created annotations: the zip epoch for reproducible packs. Migrating
+// gives those (and unknown or impossible times) the indexing time, and
+// keeps real build times.
+func TestMigrateFirstSeen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "index.db")
+	s, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	built := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	old := map[string]any{ // repository → published_at as an older mpakd stored it
+		"acme/epoch":  time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro(),
+		"acme/zoned":  time.Date(1980, 1, 1, 5, 0, 0, 0, time.UTC).UnixMicro(),
+		"acme/built":  built.UnixMicro(),
+		"acme/future": indexed.Add(time.Hour).UnixMicro(),
+		"acme/none":   nil,
+	}
+	for repository := range old {
+		if err := s.PutVersion(t.Context(), &index.Version{Repository: repository, Version: "1.0.0", Name: "x", IndexedAt: indexed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for repository, published := range old {
+		if _, err := db.Exec(`UPDATE versions SET published_at = ? WHERE repository = ?`, published, repository); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE version >= 9`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = sqlite.Open(path)
+	if err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	defer s.Close()
+	for repository := range old {
+		want := indexed
+		if repository == "acme/built" {
+			want = built
+		}
+		v, err := s.Version(t.Context(), repository, "1.0.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.PublishedAt.Equal(want) {
+			t.Errorf("%s: PublishedAt = %v after migrating, want %v", repository, v.PublishedAt, want)
+		}
+		if b, err := s.Bundle(t.Context(), repository); err != nil || !b.UpdatedAt.Equal(want) {
+			t.Errorf("%s: Bundle.UpdatedAt = %v, %v after migrating, want %v", repository, b.UpdatedAt, err, want)
 		}
 	}
 }

@@ -32,6 +32,10 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 	if indexed.IsZero() {
 		indexed = s.now()
 	}
+	published := v.PublishedAt
+	if published.IsZero() {
+		published = indexed
+	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO versions (repository, version, sort_key, prerelease,
@@ -53,10 +57,10 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 				level_verified = excluded.level_verified, claimed_level = excluded.claimed_level,
 				scan_report = excluded.scan_report, provenance = excluded.provenance,
 				yanked = excluded.yanked, yank_reason = excluded.yank_reason, tampered = excluded.tampered,
-				published_at = excluded.published_at, indexed_at = excluded.indexed_at
+				published_at = `+keepFirstSeen+`, indexed_at = excluded.indexed_at
 			RETURNING id`,
 			append([]any{v.Repository, v.Version, key, index.IsPrerelease(v.Version)},
-				append(cols, micros(v.PublishedAt), indexed.UnixMicro())...)...).Scan(&id)
+				append(cols, published.UnixMicro(), indexed.UnixMicro())...)...).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -77,6 +81,14 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 	}
 	return nil
 }
+
+// keepFirstSeen is published_at on a re-put: the time the catalog first
+// held this digest stays while the version keeps it (every re-index, a
+// tamper mark, a yank); other bytes under the version (an accepted move)
+// are a new publication. SET expressions read the row before the update,
+// so versions.digest is the stored one.
+const keepFirstSeen = `CASE WHEN versions.digest = excluded.digest AND versions.published_at IS NOT NULL
+	THEN versions.published_at ELSE excluded.published_at END`
 
 // versionValues are the columns from tag to tampered, in versionColumns order.
 func versionValues(v *index.Version) ([]any, error) {

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) index.Store) {
 		fn   func(t *testing.T, s index.Store)
 	}{
 		{"RoundTrip", testRoundTrip},
+		{"PublishedFirstSeen", testPublishedFirstSeen},
 		{"VersionOrder", testVersionOrder},
 		{"InvalidVersion", testInvalidVersion},
 		{"RePutReplaces", testRePutReplaces},

@@ -28,14 +28,15 @@ func testRoundTrip(t *testing.T, s index.Store) {
 		t.Errorf("Bundle: repository %q, %d versions, %d downloads; want acme/weather, 1, 0", b.Repository, b.Versions, b.Downloads)
 	}
 
-	// Unknown publication time stays unknown, and Prerelease follows the
-	// version, whatever the caller said.
+	// A version put without a publication time was published when it was
+	// indexed, and Prerelease follows the version, whatever the caller
+	// said.
 	pre := bundle("acme/weather", "2.0.0-rc.1")
 	pre.PublishedAt = time.Time{}
 	put(t, s, pre)
 	got := getVersion(t, s, "acme/weather", "2.0.0-rc.1")
-	if !got.PublishedAt.IsZero() {
-		t.Errorf("PublishedAt = %v, want the zero time (unknown)", got.PublishedAt)
+	if !got.PublishedAt.Equal(t0) {
+		t.Errorf("PublishedAt = %v, want its IndexedAt %v", got.PublishedAt, t0)
 	}
 	if !got.Prerelease {
 		t.Error("2.0.0-rc.1: Prerelease = false, want true")
@@ -43,6 +44,55 @@ func testRoundTrip(t *testing.T, s index.Store) {
 	if !got.IndexedAt.Equal(t0) {
 		t.Errorf("IndexedAt = %v, want %v", got.IndexedAt, t0)
 	}
+}
+
+// testPublishedFirstSeen: a version's publication time is when the
+// catalog first held its digest. Re-indexing the same bytes keeps it,
+// whatever time the caller passes; other bytes under the version, or the
+// version published again after a delete, are a new publication.
+func testPublishedFirstSeen(t *testing.T, s index.Store) {
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	wantPublished := func(what string, want time.Time) {
+		t.Helper()
+		got := getVersion(t, s, "acme/seen", "1.0.0")
+		if !got.PublishedAt.Equal(want) {
+			t.Errorf("%s: PublishedAt = %v, want %v", what, got.PublishedAt, want)
+		}
+		if b := getBundle(t, s, "acme/seen"); !b.UpdatedAt.Equal(want) {
+			t.Errorf("%s: Bundle.UpdatedAt = %v, want %v", what, b.UpdatedAt, want)
+		}
+	}
+	v := bundle("acme/seen", "1.0.0")
+	v.PublishedAt, v.IndexedAt = time.Time{}, at(1)
+	put(t, s, v)
+	wantPublished("first indexed", at(1))
+
+	// Re-indexed later, also marked and yanked, and even told another
+	// publication time: the same digest was published when first seen.
+	v.IndexedAt = at(2)
+	put(t, s, v)
+	wantPublished("re-indexed", at(1))
+	v.PublishedAt, v.IndexedAt, v.Yanked, v.Tampered = at(3), at(3), true, digest("elsewhere")
+	put(t, s, v)
+	wantPublished("re-put with another publication time", at(1))
+	if got := getVersion(t, s, "acme/seen", "1.0.0"); !got.IndexedAt.Equal(at(3)) {
+		t.Errorf("IndexedAt = %v after a re-put at %v: it says when the version was last indexed", got.IndexedAt, at(3))
+	}
+
+	// Other bytes under the version replace the publication.
+	w := bundle("acme/seen", "1.0.0")
+	w.Digest, w.PublishedAt, w.IndexedAt = digest("moved on purpose"), time.Time{}, at(4)
+	put(t, s, w)
+	wantPublished("new digest", at(4))
+
+	// Deleted and published again, with the very same bytes: a new
+	// publication.
+	if err := s.DeleteVersion(ctx(t), "acme/seen", "1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	w.IndexedAt = at(5)
+	put(t, s, w)
+	wantPublished("published again after a delete", at(5))
 }
 
 func testVersionOrder(t *testing.T, s index.Store) {
