@@ -31,8 +31,11 @@ type Options struct {
 	// Secret signs upload state; default: a random secret kept in Dir, so
 	// uploads survive restarts (and replicas sharing Dir agree).
 	Secret string
-	// LogLevel is distribution's log level (default "fatal": it logs every
-	// 404 as an error, and clients probe with HEADs that 404 all the time).
+	// LogLevel is the level distribution logs at (default "warn"). Its
+	// entries go to Logger (logging.go): errors at error level, except
+	// those about an answer (it logs every 404 as an error, and clients
+	// probe with HEADs that 404 all the time; a 5xx is logged by mpakd's
+	// request log with the cause its body carries); the rest at debug.
 	LogLevel string
 	// PurgeAge is how old an unfinished upload must be to be deleted
 	// (default DefaultPurgeAge; negative: never). Every interrupted push
@@ -41,7 +44,7 @@ type Options struct {
 	// PurgeInterval is how often unfinished uploads are looked for
 	// (default DefaultPurgeInterval).
 	PurgeInterval time.Duration
-	// Logger reports purges; distribution's own logging stays at LogLevel.
+	// Logger reports purges and receives distribution's log entries.
 	Logger *slog.Logger
 }
 
@@ -73,7 +76,7 @@ type Registry struct {
 func New(ctx context.Context, opts Options) (r *Registry, err error) {
 	level := opts.LogLevel
 	if level == "" {
-		level = "fatal"
+		level = "warn"
 	}
 	lv, err := logrus.ParseLevel(level)
 	if err != nil {
@@ -129,6 +132,7 @@ func New(ctx context.Context, opts Options) (r *Registry, err error) {
 	if r.log == nil {
 		r.log = slog.Default()
 	}
+	bridgeLogs(r.log)
 	age, interval := opts.PurgeAge, opts.PurgeInterval
 	if age == 0 {
 		age = DefaultPurgeAge
@@ -159,6 +163,7 @@ func (r *Registry) Close() error {
 		r.stopPurge()
 		<-r.purgeDone
 		r.closeErr = r.app.Shutdown()
+		unbridge(r.log)
 	})
 	return r.closeErr
 }
@@ -166,8 +171,13 @@ func (r *Registry) Close() error {
 // configLevel is the nearest level distribution's configuration accepts; the
 // logger itself is set to the exact level.
 func configLevel(l logrus.Level) string {
-	if l < logrus.ErrorLevel {
+	switch {
+	case l < logrus.ErrorLevel:
 		return "error"
+	case l == logrus.WarnLevel:
+		return "warn" // logrus names it "warning", which the configuration refuses
+	case l > logrus.DebugLevel:
+		return "debug"
 	}
 	return l.String()
 }
