@@ -17,6 +17,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	indexed  *prometheus.CounterVec
+	// pushed counts manifests stored under a tag, by kind.
+	pushed *prometheus.CounterVec
 	// indexLag is how long after a push its version was indexed.
 	indexLag     *prometheus.HistogramVec
 	storeLatency *prometheus.HistogramVec
@@ -35,6 +37,9 @@ func newMetrics() *metrics {
 		indexed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mpakd_index_events_total", Help: "Pushed versions indexed, by result.",
 		}, []string{"result"}),
+		pushed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mpakd_pushed_manifests_total", Help: "Manifests stored under a tag, by kind: bundle (a version published), attachment (signature, scan report, yank), other (a container image or another artifact; not indexed).",
+		}, []string{"kind"}),
 	}
 	m.indexLag = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "mpakd_index_lag_seconds", Help: "From a push (its tag written, or the time the upstream's event gives) to its version indexed, by source.",
@@ -44,7 +49,7 @@ func newMetrics() *metrics {
 		Name: "mpakd_store_duration_seconds", Help: "Catalog store calls, by operation.",
 		Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 	}, []string{"op"})
-	m.reg.MustRegister(m.requests, m.latency, m.indexed, m.indexLag, m.storeLatency,
+	m.reg.MustRegister(m.requests, m.latency, m.indexed, m.pushed, m.indexLag, m.storeLatency,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -96,6 +96,10 @@ type Options struct {
 	Scan       bool
 	ScanVulnDB string
 	Logger     *slog.Logger
+	// AccessLog logs every request at info level (logRequests); answers
+	// of 500 and above are logged at error level, with their cause,
+	// either way.
+	AccessLog bool
 }
 
 // AuthOptions turns authentication on: the users and policy, the token
@@ -125,6 +129,8 @@ type Server struct {
 	searched index.Store
 	// scanner scans published versions (Options.Scan), nil otherwise.
 	scanner *scanner.Scanner
+	// handler is the mux behind metrics and the request log.
+	handler http.Handler
 	// stopSync ends the periodic sync, if any; syncDone is closed when it
 	// has.
 	stopSync context.CancelFunc
@@ -168,7 +174,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	var authz *auth.Authorizer
 	var authn auth.Authenticator
 	if a := opts.Auth; a != nil {
-		authn = auth.Chain(append(slices.Clone(a.Authenticators), a.Files)...)
+		authn = recordingAuthenticator{auth.Chain(append(slices.Clone(a.Authenticators), a.Files)...)}
 		authz = auth.NewAuthorizer(auth.MiddlewareOptions{Files: a.Files, Tokens: a.Tokens, Authenticator: authn,
 			Realm: a.Realm, Service: a.Tokens.Service(), Logger: log})
 		rules.MayDelete = func(r *http.Request, repository string) bool {
@@ -205,6 +211,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		v2 = observeAttachments(v2, func(r *http.Request, repository string, subject digest.Digest) {
 			s.indexSubject(r.Context(), repository, subject)
 		})
+		v2 = s.observePushes(v2)
 		if opts.DataDir != "" {
 			// Downloads are counted where the data lives: the write-ahead log
 			// must survive restarts to keep its exactly-once promise.
@@ -280,7 +287,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	} else {
 		s.mux.HandleFunc("GET /{$}", s.home)
 	}
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	var who func(*http.Request) (string, bool)
+	if authz != nil {
+		who = func(r *http.Request) (string, bool) {
+			p, ok := authz.Who(r)
+			return p.Name, ok
+		}
+	}
+	s.handler = logRequests(s.metrics.instrument(s.mux), log, opts.AccessLog, who)
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
 
@@ -310,6 +325,7 @@ func signedIn(authz *auth.Authorizer) func(*http.Request) (string, bool) {
 // failure is logged, never returned to the pushing client: the registry,
 // the source of truth, has the version, and mpakd sync can catch up.
 func (s *Server) published(ctx context.Context, repository, tag string) {
+	markPublished(ctx)
 	start := time.Now()
 	err := s.indexer.TagHeld(ctx, repository, tag)
 	s.recordIndexed(repository, tag, err)
@@ -331,7 +347,10 @@ func (s *Server) recordIndexed(repository, tag string, err error) {
 	case errors.As(err, &tampered):
 		s.metrics.indexed.WithLabelValues("tampered").Inc()
 	case errors.Is(err, indexer.ErrNotBundle):
+		// A container image or another artifact: a registry holds them
+		// as a matter of course, so this is no fault to report.
 		s.metrics.indexed.WithLabelValues("skipped").Inc()
+		s.log.Debug("not indexed: not an MCP bundle", "repository", repository, "tag", tag, "reason", err)
 	case errors.Is(err, indexer.ErrUnpublishable):
 		s.metrics.indexed.WithLabelValues("unpublishable").Inc()
 		s.log.Warn("not indexed: a bundle that cannot be a version where it is", "repository", repository, "tag", tag, "err", err)
@@ -391,7 +410,7 @@ func (s *Server) indexSubject(ctx context.Context, repository string, subject di
 }
 
 // Handler serves every endpoint; tests mount it on httptest servers.
-func (s *Server) Handler() http.Handler { return s.metrics.instrument(s.mux) }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve accepts connections until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
