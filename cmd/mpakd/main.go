@@ -68,6 +68,10 @@ type serveFlags struct {
 
 	downloadsPerClient int
 	trustedProxies     []string
+
+	logLevel  string
+	logFormat string
+	accessLog bool
 }
 
 func rootCommand() *cobra.Command {
@@ -76,7 +80,7 @@ func rootCommand() *cobra.Command {
 		Use:   "serve",
 		Short: "Serve the registry (the default command)",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), f) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), f, cmd.ErrOrStderr()) },
 	}
 	addStoreFlags := func(c *cobra.Command) {
 		c.Flags().StringVar(&f.data, "data", "./mpak-data", "directory for registry storage, the SQLite catalog and the download log")
@@ -109,6 +113,9 @@ func rootCommand() *cobra.Command {
 		c.Flags().Var(&f.maxRepoSize, "max-repo-size", "refuse pushes that would take a repository past this size, such as 500MB or 2GiB (0: no quota; embedded registry only)")
 		c.Flags().DurationVar(&f.uploadPurgeAge, "upload-purge-age", 6*time.Hour, "delete unfinished uploads (interrupted pushes) once this old; 0 keeps them")
 		c.Flags().DurationVar(&f.uploadPurgeInterval, "upload-purge-interval", time.Hour, "how often unfinished uploads are looked for")
+		c.Flags().StringVar(&f.logLevel, "log-level", "info", "least severe log lines written: debug, info, warn or error")
+		c.Flags().StringVar(&f.logFormat, "log-format", "text", "log line format on stderr: text (key=value) or json (one object a line)")
+		c.Flags().BoolVar(&f.accessLog, "access-log", true, "log every request at info level (method, path, status, bytes, duration, remote, user); answers of 500 and above are logged at error level with their cause either way")
 	}
 	addFlags(serve)
 	root := &cobra.Command{
@@ -186,7 +193,7 @@ func rootCommand() *cobra.Command {
 func (f *serveFlags) options(store index.Store, log *slog.Logger) (server.Options, error) {
 	o := server.Options{DataDir: f.data, Store: store, Namespace: f.namespace, PublicHost: f.publicHost,
 		HooksSecret: f.hooksSecret, SearchCacheTTL: f.searchCacheTTL,
-		SyncPrefixes: f.syncPrefixes, SyncInterval: f.syncInterval, AcceptMovedTags: f.acceptRegistry, Logger: log}
+		SyncPrefixes: f.syncPrefixes, SyncInterval: f.syncInterval, AcceptMovedTags: f.acceptRegistry, Logger: log, AccessLog: f.accessLog}
 	if f.searchCacheTTL == 0 {
 		o.SearchCacheTTL = -1
 	}
@@ -262,8 +269,11 @@ func runReindex(cmd *cobra.Command, f *serveFlags) error {
 	})
 }
 
-func runServe(ctx context.Context, f *serveFlags) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
+	log, err := newLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
 	if err := checkExposure(f.addr, f.authHtpasswd != "", f.insecureNoAuth); err != nil {
 		return err
 	}
@@ -298,4 +308,20 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// newLogger builds mpakd's logger from --log-level and --log-format.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
