@@ -62,7 +62,7 @@ func TestAccessibility(t *testing.T) {
 		{"bundle (hostile claims)", "/@acme/clock", "#provenance"},
 		{"not found", "/@acme/wether", "main"},
 	}
-	for _, width := range []int64{1280, 375} {
+	for _, width := range []int64{1280, 390} {
 		for _, p := range pages {
 			var found []violation
 			err := chromedp.Run(ctx,

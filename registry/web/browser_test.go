@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,9 +52,11 @@ func browserCatalog(t *testing.T) *httptest.Server {
 	}
 	t.Cleanup(func() { st.Close() })
 	latest := version("acme/weather", "1.1.0", "Forecasts for any city", evilReadme, 2, true)
-	latest.Provenance = []byte(ghProvenance)
+	latest.Provenance, latest.LevelVerified = []byte(ghProvenance), true
+	latest.Builds = append(latest.Builds, index.Build{Platform: "darwin/arm64", LayerDigest: "sha256:" + strings.Repeat("d", 64), Size: 4096})
+	// The clock was never scanned.
 	clock := version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, true)
-	clock.Provenance = []byte(evilProvenance)
+	clock.Provenance, clock.ScanReport = []byte(evilProvenance), nil
 	yanked := version("acme/weather", "1.2.0", "Forecasts for any city", evilReadme, 2, false)
 	yanked.Yanked, yanked.YankReason = true, "leaks the API key in logs; use 1.1.0"
 	tampered := version("acme/weather", "0.9.0", "Forecasts for any city", evilReadme, 1, false)
@@ -62,6 +65,17 @@ func browserCatalog(t *testing.T) *httptest.Server {
 		if err := st.PutVersion(t.Context(), v); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Three months of downloads, so that the chart has something to draw.
+	var ds []index.Download
+	today := index.Day(time.Now())
+	for i := range 90 {
+		if n := int64((i*37)%23 + i/3); n > 0 {
+			ds = append(ds, index.Download{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Day: today.AddDate(0, 0, -i), Count: n})
+		}
+	}
+	if err := st.AddDownloads(t.Context(), ds); err != nil {
+		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api.New(api.Options{Store: st}))
@@ -127,7 +141,6 @@ func TestInChromium(t *testing.T) {
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible("#q", chromedp.ByID),
-		shot("home"),
 		chromedp.SendKeys("#q", "weather", chromedp.ByID),
 		chromedp.Submit("#q", chromedp.ByID),
 		// Only the results page has the filters form: nothing is read from
@@ -135,7 +148,6 @@ func TestInChromium(t *testing.T) {
 		chromedp.WaitVisible("form.filters", chromedp.ByQuery),
 		chromedp.Text("ol.hits li h3 a", &first, chromedp.ByQuery),
 		chromedp.AttributeValue("ol.hits li h3 a", "href", &href, &ok, chromedp.ByQuery),
-		shot("search"),
 		// Links are followed by navigating to their href, which waits for
 		// the new page to load (a click does not).
 		chromedp.ActionFunc(func(ctx context.Context) error { return chromedp.Navigate(srv.URL + href).Do(ctx) }),
@@ -144,7 +156,6 @@ func TestInChromium(t *testing.T) {
 		chromedp.Evaluate(`typeof window.__pwned`, &pwned),
 		chromedp.Evaluate(`document.querySelectorAll('script').length`, &scripts),
 		chromedp.AttributeValue(`dl.source a`, "href", &source, &ok, chromedp.ByQuery),
-		shot("bundle"),
 		chromedp.AttributeValue(`a[href$="/v/1.0.0"]`, "href", &versionHref, &ok, chromedp.ByQuery),
 		chromedp.ActionFunc(func(ctx context.Context) error { return chromedp.Navigate(srv.URL + versionHref).Do(ctx) }),
 		chromedp.Text("strong.version", &version, chromedp.ByQuery),
@@ -180,22 +191,71 @@ func TestInChromium(t *testing.T) {
 		t.Errorf("badge rendered as %q, want an SVG document", badge)
 	}
 
-	// A phone: nothing wider than the screen.
-	var overflow bool
-	err = chromedp.Run(ctx,
-		chromedp.EmulateViewport(375, 800),
-		chromedp.Navigate(srv.URL+"/@acme/weather"),
-		chromedp.WaitVisible("#readme", chromedp.ByID),
-		chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow),
-		shot("bundle-phone"),
-	)
-	if err != nil {
-		t.Fatal(err)
+	// Every page at a desktop's and at a phone's width (390px, and the
+	// narrower 375px): nothing wider than the screen, and a screenshot of
+	// each to look at.
+	for _, width := range []int64{1280, 390, 375} {
+		for _, p := range []struct{ name, path, ready string }{
+			{"home", "/", "#q"},
+			{"search", "/search?q=weather&os=linux", "form.filters"},
+			{"bundle", "/@acme/weather", "#readme"},
+			{"version-tampered", "/@acme/weather/v/0.9.0", "#tampered"},
+			{"bundle-unscanned", "/@acme/clock", "#provenance"},
+		} {
+			var overflow bool
+			name := fmt.Sprintf("%s-%d", p.name, width)
+			err := chromedp.Run(ctx,
+				chromedp.EmulateViewport(width, 900),
+				chromedp.Navigate(srv.URL+p.path),
+				chromedp.WaitVisible(p.ready, chromedp.ByQuery),
+				chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow),
+				shot(name),
+			)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if overflow {
+				var wide string
+				chromedp.Run(ctx, chromedp.Evaluate(`Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')`, &wide))
+				t.Errorf("%s at %dpx is wider than the screen: %s", p.path, width, wide)
+			}
+		}
 	}
-	if overflow {
-		var wide string
-		chromedp.Run(ctx, chromedp.Evaluate(`Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')`, &wide))
-		t.Errorf("the bundle page is wider than a 375px phone screen: %s", wide)
+
+	// The chart is drawn at the page's width, its labels at their size,
+	// and its bars inside it, at both widths.
+	for _, width := range []int64{1280, 390} {
+		var got struct {
+			Chart, Axis, Main, Font, Bars float64
+			Inside                        bool
+		}
+		err := chromedp.Run(ctx,
+			chromedp.EmulateViewport(width, 900),
+			chromedp.Navigate(srv.URL+"/@acme/weather"),
+			chromedp.WaitVisible("svg.chart", chromedp.ByQuery),
+			chromedp.ActionFunc(func(ctx context.Context) error {
+				var png []byte
+				if err := chromedp.Screenshot(`section[aria-labelledby="downloads"]`, &png, chromedp.ByQuery).Do(ctx); err != nil {
+					return err
+				}
+				return os.WriteFile(filepath.Join(shots, fmt.Sprintf("chart-%d.png", width)), png, 0o644)
+			}),
+			chromedp.Evaluate(`(() => {
+  const svg = document.querySelector('svg.chart'), box = svg.getBoundingClientRect();
+  const bars = Array.from(svg.querySelectorAll('rect.bar')).map(r => r.getBoundingClientRect());
+  const main = document.querySelector('main'), pad = getComputedStyle(main);
+  return {chart: box.width, axis: document.querySelector('svg.chart-axis').getBoundingClientRect().width,
+    main: main.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight),
+    font: parseFloat(getComputedStyle(svg.querySelector('text')).fontSize), bars: bars.length,
+    inside: bars.every(r => r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.width > 1 && r.height > 0)};
+})()`, &got),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Bars < 60 || !got.Inside || got.Font < 12 || got.Chart+got.Axis < got.Main-1 {
+			t.Errorf("the downloads chart at %dpx: %+v; want its bars inside a chart as wide as the page, with labels of 12px or more", width, got)
+		}
 	}
 	t.Logf("screenshots in %s", shots)
 }

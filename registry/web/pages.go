@@ -2,8 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"sort"
@@ -19,10 +17,8 @@ import (
 type hit struct {
 	Name, Description, Version, ServerType, Platforms string
 	Downloads                                         int64
-	Level                                             int
+	Trust                                             trust
 	Signed                                            bool
-	// Unverified is a level only unsigned reports claim (0: none).
-	Unverified int
 	// Yanked and Tampered mark the latest: yanked only when every version
 	// is.
 	Yanked, Tampered bool
@@ -37,8 +33,8 @@ func (u *ui) hits(res *index.Results) []hit {
 			ps = append(ps, bd.Platform)
 		}
 		out = append(out, hit{Name: u.display(b.Repository), Description: v.Description, Version: v.Version,
-			ServerType: v.ServerType, Platforms: strings.Join(ps, ", "), Downloads: b.Downloads, Level: v.Level, Signed: v.Signed,
-			Unverified: unverified(&v), Yanked: v.Yanked, Tampered: v.Tampered != ""})
+			ServerType: v.ServerType, Platforms: strings.Join(ps, ", "), Downloads: b.Downloads, Trust: trustOf(&v), Signed: v.Signed,
+			Yanked: v.Yanked, Tampered: v.Tampered != ""})
 	}
 	return out
 }
@@ -56,7 +52,7 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, rd, err)
 		return
 	}
-	u.render(w, r, rd, http.StatusOK, "home", map[string]any{"Title": "MCP bundles", "Host": u.host(r), "Popular": u.hits(popular),
+	u.render(w, r, rd, http.StatusOK, "home", map[string]any{"Title": "MCP bundles", "Registry": u.registry(r), "Popular": u.hits(popular),
 		"Recent": u.hits(recent), "Total": popular.Total})
 }
 
@@ -79,6 +75,11 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, rd, http.StatusBadRequest, "error", map[string]any{"Title": "Bad search", "Message": err.Error()})
 		return
 	}
+	oses, arches, err := u.platforms(r.Context(), rd.readable)
+	if err != nil {
+		u.fail(w, r, rd, err)
+		return
+	}
 	next := ""
 	if query.Offset+len(res.Bundles) < res.Total {
 		v := url.Values{}
@@ -89,7 +90,8 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 		next = "/search?" + v.Encode()
 	}
 	u.render(w, r, rd, http.StatusOK, "search", map[string]any{"Title": "Search: " + query.Text, "Q": query.Text, "Type": query.Type,
-		"OS": query.OS, "Arch": query.Arch, "Sort": string(query.Sort), "MinLevel": query.MinLevel, "Signed": query.Signed != nil,
+		"OS": query.OS, "Arch": query.Arch,
+		"OSes": choices(oses, query.OS), "Arches": choices(arches, query.Arch), "Sort": string(query.Sort), "MinLevel": query.MinLevel, "Signed": query.Signed != nil,
 		"Sorts": sorts, "Hits": u.hits(res), "Total": res.Total, "Page": page, "Next": next})
 }
 
@@ -154,10 +156,6 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 		stats = &index.Stats{}
 	}
 	display := u.display(repository)
-	ref := display
-	if !strings.HasPrefix(display, "@") {
-		ref = u.host(r) + "/" + repository
-	}
 	readme := v.LongDescription
 	if readme == "" {
 		readme = v.Description
@@ -169,23 +167,23 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 	if v.Tampered != "" {
 		pin = v.Digest
 	}
+	// Snippets are copied to other machines, whose mpak maps @scope/name
+	// to its own default registry (localhost:5000 when none is set): they
+	// name this registry's host.
+	repoRef := u.host(r) + "/" + repository
+	qualified := repoRef + "@" + pin
 	u.render(w, r, rd, http.StatusOK, "bundle", map[string]any{
 		"Title": display, "Name": display, "V": v, "Versions": vs, "Stats": stats, "Config": userConfig(v),
-		"Latest":  latest,
-		"Readme":  renderMarkdown(readme),
-		"Run":     "mpak bundle run " + ref + "@" + pin,
-		"Pull":    "mpak bundle pull " + u.host(r) + "/" + repository + "@" + v.Digest,
-		"Claude":  claudeConfig(display, ref, pin),
-		"Chart":   template.HTML(chart(stats.Daily, time.Now())),
-		"Scan":    scanControls(v.ScanReport),
-		"Prov":    provenanceOf(v.Provenance, ref+"@"+pin),
-		"Updated": v.PublishedAt,
+		"Latest":   latest,
+		"Readme":   renderMarkdown(readme),
+		"Trust":    trustOf(v),
+		"Snippets": snippets(serverKey(repository), qualified, repoRef+"@"+v.Digest),
+		"RepoRef":  repoRef,
+		"Chart":    downloadsChart(stats.Daily, stats.Total, time.Now()),
+		"Scan":     scanControls(v.ScanReport),
+		"Prov":     provenanceOf(v.Provenance, qualified),
+		"Updated":  v.PublishedAt,
 	})
-}
-
-func claudeConfig(name, ref, version string) string {
-	key := name[strings.LastIndex(name, "/")+1:]
-	return fmt.Sprintf("{\n  \"mcpServers\": {\n    %q: {\n      \"command\": \"mpak\",\n      \"args\": [\"run\", \"%s@%s\"]\n    }\n  }\n}", key, ref, version)
 }
 
 // notFound helps: it searches for what the URL named, among the bundles
@@ -248,11 +246,22 @@ func userConfig(v *index.Version) []option {
 	return out
 }
 
-// unverified is the level only unsigned scan reports claim for v, 0 when
-// none claims more than its verified level.
-func unverified(v *index.Version) int {
-	if v.ClaimedLevel > v.Level {
-		return v.ClaimedLevel
+// trust is what a page says of a version's certification level.
+type trust struct {
+	// Level is set only for a level from a scan signed by a scanner this
+	// registry trusts: only that level counts, so only it reads as one.
+	Level string
+	// Claimed is the level unverified scan reports claim (0: none).
+	Claimed int
+	// Scanned is false when no scan report is attached: the page says
+	// "not scanned" rather than a level 0 that reads like a failed grade.
+	Scanned bool
+}
+
+func trustOf(v *index.Version) trust {
+	if v.LevelVerified {
+		return trust{Level: "L" + strconv.Itoa(v.Level), Scanned: true}
 	}
-	return 0
+	// An unverified level is a claim, whichever field carries it.
+	return trust{Claimed: max(v.ClaimedLevel, v.Level), Scanned: len(v.ScanReport) > 0 || v.ClaimedLevel > 0}
 }

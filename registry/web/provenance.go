@@ -26,6 +26,8 @@ type signerView struct {
 	Issuer  string
 	Format  string
 	Logged  bool
+	// Note explains Who when it is not a name.
+	Note string
 }
 
 // sourceView is a SLSA provenance. The URLs are set only for http(s)
@@ -69,7 +71,9 @@ func provenanceOf(stored []byte, ref string) *provenanceView {
 			sv.Who, sv.KeyID = "key", s.KeyID
 			cmd += " --key publisher.pub"
 		default:
-			sv.Who = "a key this format does not name"
+			// Say what is unknown and what to do, not how formats differ.
+			sv.Who = "an unidentified key"
+			sv.Note = "this signature does not record which key made it: check it with the publisher's public key, as below"
 			cmd += " --key publisher.pub"
 		}
 		if !verify[cmd] {

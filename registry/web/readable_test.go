@@ -40,7 +40,11 @@ func readRuleUI(t *testing.T, withSecret bool) (*httptest.Server, *atomic.Int64)
 	}
 	downloads := []index.Download{{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Count: 7}}
 	if withSecret {
-		vs = append(vs, version(secretPrefix+"weather", "2.0.0", "Secret weather for the board", "Board only.", 3, true))
+		secret := version(secretPrefix+"weather", "2.0.0", "Secret weather for the board", "Board only.", 3, true)
+		// A platform only a private bundle is built for: the search
+		// filters must not offer it to those who cannot see the bundle.
+		secret.Builds = append(secret.Builds, index.Build{Platform: "plan9/mips", LayerDigest: "sha256:" + strings.Repeat("9", 64)})
+		vs = append(vs, secret)
 		for i := range 120 {
 			vs = append(vs, version(fmt.Sprintf("%sgen-%03d", secretPrefix, i), "1.0.0", "Generated", "Generated.", 0, false))
 		}
@@ -116,6 +120,7 @@ func TestReadRulePages(t *testing.T) {
 	public, _ := readRuleUI(t, false)
 	paths := []string{
 		"/",
+		"/search",
 		"/search?q=weather",
 		"/search?q=secret",
 		"/search?q=board",
@@ -170,11 +175,12 @@ func TestReadRulePages(t *testing.T) {
 	for path, want := range map[string]string{
 		"/":                          "148 bundles",
 		"/search?q=weather":          "<h1>148 results", // every display name is Weather Station
-		"/search?q=board":            `<h1>1 results`,
+		"/search?q=board":            `<h1>1 result for`,
+		"/search":                    `<option value="plan9" >plan9</option>`,
 		"/search?sort=downloads":     `<a href="/@a-secret/weather">`,
 		"/@a-secret/weather":         "Board only.",
 		"/a-secret/weather":          "Board only.",
-		"/@a-secret/weather/v/2.0.0": "1000 downloads",
+		"/@a-secret/weather/v/2.0.0": "1,000 downloads",
 	} {
 		code, h, body := getAs(t, srv.URL+path, asAlice)
 		if code != http.StatusOK || !strings.Contains(body, want) {

@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
-
-	"github.com/mpak-oci/mpak/registry/index"
 )
 
 var (
@@ -38,6 +37,8 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02")
 	},
+	"count": count,
+	"num":   thousands,
 	"size": func(n int64) string {
 		switch {
 		case n >= 1<<20:
@@ -47,37 +48,6 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d B", n)
 	},
-}
-
-// chart is the last 30 days of downloads as an inline SVG bar chart,
-// drawn on the server: no script, readable without CSS.
-func chart(daily []index.DayCount, now time.Time) string {
-	const days, w, h = 30, 300, 60
-	counts := make([]int64, days)
-	start := index.Day(now).AddDate(0, 0, 1-days)
-	var peak, total int64
-	for _, d := range daily {
-		i := int(index.Day(d.Day).Sub(start) / (24 * time.Hour))
-		if i >= 0 && i < days {
-			counts[i] += d.Count
-		}
-	}
-	for _, c := range counts {
-		peak, total = max(peak, c), total+c
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" role="img" viewBox="0 0 %d %d" width="%d" height="%d"><title>%d downloads in the last %d days</title>`, w, h, w, h, total, days)
-	bar := w / days
-	for i, c := range counts {
-		bh := 0
-		if peak > 0 {
-			bh = int(c * (h - 2) / peak)
-		}
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d"><title>%s: %d</title></rect>`,
-			i*bar, h-bh, bar-1, bh, start.AddDate(0, 0, i).Format("2006-01-02"), c)
-	}
-	b.WriteString(`</svg>`)
-	return b.String()
 }
 
 // control is one scan result as the bundle page lists it.
@@ -117,4 +87,38 @@ func scanControls(report []byte) []control {
 		out = append(out, x)
 	}
 	return out
+}
+
+// count is "1 download", "2 downloads", "1,234 downloads": n with the noun
+// agreeing.
+func count(n any, one, many string) string {
+	var v int64
+	switch n := n.(type) {
+	case int:
+		v = int64(n)
+	case int64:
+		v = n
+	}
+	if v == 1 {
+		return "1 " + one
+	}
+	return thousands(v) + " " + many
+}
+
+// thousands writes n with comma separators, as English readers expect.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

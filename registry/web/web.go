@@ -49,9 +49,10 @@ type Options struct {
 }
 
 type ui struct {
-	opts  Options
-	pages map[string]*template.Template
-	log   *slog.Logger
+	opts          Options
+	pages         map[string]*template.Template
+	log           *slog.Logger
+	platformCache platformCache
 }
 
 // New returns the UI handler: GET /, /search, /@scope/name[/v/version]
@@ -90,6 +91,15 @@ func (u *ui) host(r *http.Request) string {
 	return r.Host
 }
 
+// registry is what MPAK_REGISTRY is set to for @scope/name to name this
+// registry's bundles: host[/namespace].
+func (u *ui) registry(r *http.Request) string {
+	if u.opts.Namespace == "" {
+		return u.host(r)
+	}
+	return u.host(r) + "/" + u.opts.Namespace
+}
+
 // display is "@scope/name" for a repository that maps to one (as the API
 // names them), else its path.
 func (u *ui) display(repository string) string {
@@ -119,7 +129,9 @@ func (u *ui) repository(name string) string {
 // their credentials name ("" when they have none, or wrong ones).
 type reader struct {
 	store index.Store
-	user  string
+	// readable is the read rule the store is filtered by (nil: all).
+	readable func(repository string) bool
+	user     string
 }
 
 // reader reads r's credentials, once per request.
@@ -134,7 +146,8 @@ func (u *ui) reader(w http.ResponseWriter, r *http.Request) reader {
 	w.Header().Add("Vary", "Authorization")
 	r = api.Credentialed(r)
 	if u.opts.Readable != nil {
-		rd.store = api.Visible(u.opts.Store, u.opts.Readable(r))
+		rd.readable = u.opts.Readable(r)
+		rd.store = api.Visible(u.opts.Store, rd.readable)
 	}
 	if u.opts.Authenticated != nil && r.Header.Get("Authorization") != "" {
 		rd.user, _ = u.opts.Authenticated(r)

@@ -56,9 +56,12 @@ func fixture(t testing.TB) *httptest.Server {
 	}
 	t.Cleanup(func() { st.Close() })
 	signed := version("acme/weather", "1.1.0", "Forecasts for any city", evilReadme, 2, true)
-	signed.Provenance = []byte(ghProvenance)
+	signed.Provenance, signed.LevelVerified = []byte(ghProvenance), true
+	signed.Builds = append(signed.Builds, index.Build{Platform: "darwin/arm64", LayerDigest: "sha256:" + strings.Repeat("d", 64), Size: 4096})
+	// The clock was never scanned.
 	clock := version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, true)
-	clock.Provenance = []byte(evilProvenance)
+	clock.Provenance, clock.ScanReport = []byte(evilProvenance), nil
+	clock.Builds[0].Platform = "any"
 	for _, v := range []*index.Version{
 		version("acme/weather", "1.0.0", "Forecasts", evilReadme, 1, false),
 		signed,
@@ -98,7 +101,7 @@ func TestPages(t *testing.T) {
 		t.Errorf("home CSP %q", h.Get("Content-Security-Policy"))
 	}
 	_, _, body = get(t, srv.URL+"/search?q=time&sort=name")
-	if !strings.Contains(body, "1 results") || !strings.Contains(body, "@acme/clock") || strings.Contains(body, `href="/@acme/weather"`) {
+	if !strings.Contains(body, "<h1>1 result for") || !strings.Contains(body, "@acme/clock") || strings.Contains(body, `href="/@acme/weather"`) {
 		t.Errorf("search for time:\n%s", body)
 	}
 	_, _, body = get(t, srv.URL+"/search?signed=on&sort=name")
@@ -107,8 +110,12 @@ func TestPages(t *testing.T) {
 	}
 
 	code, _, body = get(t, srv.URL+"/@acme/weather")
-	for _, want := range []string{"Weather Station", "1.1.0", "mpak bundle run @acme/weather@1.1.0", "mcpServers",
-		"<code>forecast</code>", "<code>api_key</code> <small>string</small> <strong>required</strong> <span class=\"sensitive\">sensitive</span>", "linux/amd64", "2.0 KiB", "7 downloads", "<svg class=\"chart\"", "L1.secrets",
+	// Without PublicHost, snippets name the host the page was asked for.
+	host := srv.Listener.Addr().String()
+	for _, want := range []string{"Weather Station", "1.1.0", "mpak bundle run " + host + "/acme/weather@1.1.0", "mcpServers",
+		"<code>forecast</code>", "<code>api_key</code> <small>string</small> <strong>required</strong> <span class=\"sensitive\">sensitive</span>", "linux/amd64", "2.0 KiB", "· 7 downloads ·",
+		`<a class="trust" href="#scan"><span class="level" title="from a scan signed by a scanner this registry trusts">L2</span></a>`,
+		"mpak config set " + host + "/acme/weather KEY=VALUE", "<svg class=\"chart\"", "L1.secrets",
 		"server/config.js:3: GitHub token", "Fix: rotate it", "<table>", "<strong>any</strong>", `href="/@acme/weather/v/1.0.0"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("bundle page lacks %q", want)
@@ -142,6 +149,7 @@ func TestPages(t *testing.T) {
 // was built from, links only http(s) addresses, and says how to verify.
 func TestProvenance(t *testing.T) {
 	srv := fixture(t)
+	host := srv.Listener.Addr().String()
 	_, _, body := get(t, srv.URL+"/@acme/weather/v/1.1.0")
 	workflow := "https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v1.1.0"
 	for _, want := range []string{
@@ -150,9 +158,9 @@ func TestProvenance(t *testing.T) {
 		`<dt>Built by</dt><dd><a href="` + workflow + `" rel="nofollow noopener">` + workflow + `</a> (<a href="https://github.com/acme/weather/actions/runs/9/attempts/1" rel="nofollow noopener">run</a>)`,
 		`<dt>Attested by</dt><dd>` + workflow + `</dd>`,
 		`<td>SLSA provenance</td><td><span class="id">` + workflow + `</span><br><small class="id">via https://token.actions.githubusercontent.com</small></td><td>sigstore-bundle<br><small>transparency log entry</small></td>`,
-		`<td>Signature</td><td>a key this format does not name</td><td>cosign</td>`,
-		"mpak bundle verify @acme/weather@1.1.0 --identity " + workflow + " --issuer https://token.actions.githubusercontent.com",
-		"mpak bundle verify @acme/weather@1.1.0 --key publisher.pub",
+		`<td>Signature</td><td>an unidentified key<br><small>this signature does not record which key made it: check it with the publisher&#39;s public key, as below</small></td><td>cosign</td>`,
+		"mpak bundle verify " + host + "/acme/weather@1.1.0 --identity " + workflow + " --issuer https://token.actions.githubusercontent.com",
+		"mpak bundle verify " + host + "/acme/weather@1.1.0 --key publisher.pub",
 		"not verified by it",
 		`<a class="signed" href="#provenance">signed</a>`,
 	} {
@@ -255,7 +263,7 @@ func TestYankedAndTamperedPages(t *testing.T) {
 	_, _, body := get(t, srv.URL+"/@acme/maps")
 	contains("bundle page", body,
 		`<strong class="version">1.0.0</strong> · `,
-		"mpak bundle run @acme/maps@1.0.0",
+		"mpak bundle run reg.example/acme/maps@1.0.0",
 		`<a href="/@acme/maps/v/1.1.0">1.1.0</a>`+yankedLabel+`<br><span class="why">leaks the &lt;b&gt;API key&lt;/b&gt;; use 1.0.0</span>`,
 		`<a href="/@acme/maps/v/0.9.0">0.9.0</a>`+tamperedLabel+`<br><span class="why">tag moved; served by digest only</span>`,
 		`<a href="/@acme/maps/v/1.0.0">1.0.0</a></td>`)
@@ -278,10 +286,10 @@ func TestYankedAndTamperedPages(t *testing.T) {
 		"serves this version by its published digest only",
 		"<dt>Published digest</dt><dd><code>"+published+"</code></dd>",
 		"<dt>Digest the tag names now</dt><dd><code>"+movedTo+"</code></dd>",
-		"mpak bundle run @acme/maps@"+published,
+		"mpak bundle run reg.example/acme/maps@"+published,
 		"mpak bundle pull reg.example/acme/maps@"+published,
-		`&#34;args&#34;: [&#34;run&#34;, &#34;@acme/maps@`+published+`&#34;]`)
-	lacks("tampered version's page", body, "@acme/maps@0.9.0", `id="yanked"`)
+		`&#34;reg.example/acme/maps@`+published+`&#34;`)
+	lacks("tampered version's page", body, "maps@0.9.0", `id="yanked"`)
 
 	_, _, body = get(t, srv.URL+"/@acme/gone")
 	contains("all-yanked bundle page", body,
