@@ -9,8 +9,10 @@
 // repository <namespace>/scope/name; other repositories are named by their
 // path. MCP Registry server names are the publisher's
 // io.modelcontextprotocol.server.name annotation, else derived from the
-// host and repository (acme/weather on registry.example.com is
-// com.example.registry.acme/weather; see derivedName).
+// configured public host and the repository (acme/weather on
+// registry.example.com is com.example.registry.acme/weather; without a
+// public host, localhost.acme/weather), never from the request's Host, so
+// a name is the same however the server is reached (see derivedName).
 //
 // Downloads are never served here: the download endpoint redirects to the
 // registry's blob URL on this server, where the pull is counted.
@@ -35,10 +37,14 @@ type Options struct {
 	// the repository scope/name.
 	Namespace string
 	// PublicHost is the host[:port] clients pull from, used in "reference"
-	// fields, MCP package identifiers and derived MCP server names; "" uses
-	// each request's Host. Set it when mpakd is reached under several
-	// names, so server names do not change with the name used.
+	// fields and MCP package identifiers ("": each request's Host), and
+	// as the namespace of derived MCP server names, which never depend on
+	// the request ("" or a loopback host: DefaultServerNamespace).
 	PublicHost string
+	// Version is the server's version for /v0.1/version, as its binary
+	// was stamped; "" reads the module version from the build
+	// information.
+	Version string
 	// Logger receives failures of the store; nil logs to slog.Default.
 	Logger *slog.Logger
 	// Readable says, for a request, which repositories its client may
@@ -53,13 +59,15 @@ func New(opts Options) http.Handler { return newAPI(opts).routes() }
 
 func newAPI(opts Options) *api {
 	a := &api{
-		store:      scoped{webLinks{opts.Store}},
-		all:        opts.Store,
-		readable:   opts.Readable,
-		names:      names{namespace: strings.Trim(opts.Namespace, "/")},
-		publicHost: opts.PublicHost,
-		log:        opts.Logger,
-		now:        time.Now,
+		store:         scoped{webLinks{opts.Store}},
+		all:           opts.Store,
+		readable:      opts.Readable,
+		names:         names{namespace: strings.Trim(opts.Namespace, "/")},
+		publicHost:    opts.PublicHost,
+		serverNS:      serverNamespace(opts.PublicHost),
+		serverVersion: opts.Version,
+		log:           opts.Logger,
+		now:           time.Now,
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -75,6 +83,11 @@ func (a *api) routes() http.Handler {
 	for _, prefix := range []string{"/v0.1", "/v0"} {
 		mux.Handle(prefix+"/servers", a.serve(a.listServers))
 		mux.Handle(prefix+"/servers/", a.serve(a.server))
+		mux.Handle(prefix+"/version", a.serve(a.buildInfo))
+		mux.Handle(prefix+"/health", a.serve(a.health))
+		mux.Handle(prefix+"/", a.serve(func(_ http.ResponseWriter, r *http.Request) error {
+			return notFound("no MCP Registry API endpoint at %s: see /v0.1/servers", r.URL.Path)
+		}))
 	}
 	mux.Handle("/", a.serve(func(_ http.ResponseWriter, r *http.Request) error {
 		return notFound("no API endpoint at %s: see /v1/bundles/search and /v0.1/servers", r.URL.Path)
@@ -83,7 +96,7 @@ func (a *api) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			writeError(w, &apiError{http.StatusMethodNotAllowed, codeMethodNotAllowed,
+			writeErrorFor(w, r, &apiError{http.StatusMethodNotAllowed, codeMethodNotAllowed,
 				r.Method + " is not supported: this API is read-only; publish with mpak bundle push"})
 			return
 		}
@@ -113,9 +126,13 @@ type api struct {
 	readable   func(*http.Request) func(string) bool
 	names      names
 	publicHost string
-	log        *slog.Logger
-	servers    *serverNames
-	now        func() time.Time // tests pin the day download series end on
+	// serverNS is the namespace MCP server names are derived in, fixed
+	// for the server's life (see serverNamespace).
+	serverNS      string
+	serverVersion string
+	log           *slog.Logger
+	servers       *serverNames
+	now           func() time.Time // tests pin the day download series end on
 }
 
 // host is where clients reach this server's registry.

@@ -196,6 +196,10 @@ func (f *fixture) getJSON(t *testing.T, path string, status int, out any, header
 // every part of want.
 func (f *fixture) wantError(t *testing.T, path string, status int, code string, want ...string) {
 	t.Helper()
+	if p, _, _ := strings.Cut(path, "?"); isMCPRegistryPath(p) {
+		f.wantProblem(t, path, status, want...) // its own shape, without codes
+		return
+	}
 	var e catalog.Error
 	f.getJSON(t, path, status, &e)
 	if e.Err.Code != code {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/mpak-oci/mpak/oci/catalog"
 )
@@ -16,6 +17,7 @@ const (
 	codeBadRequest       = "BAD_REQUEST"
 	codeMethodNotAllowed = "METHOD_NOT_ALLOWED"
 	codeInternal         = "INTERNAL"
+	codeUnavailable      = "UNAVAILABLE"
 	// codeTampered answers (409) a download of a version whose tag was
 	// moved outside mpakd: it is served by its published digest only.
 	codeTampered = "TAMPERED"
@@ -57,10 +59,48 @@ func (a *api) serve(h handlerFunc) http.Handler {
 			e = &apiError{http.StatusInternalServerError, codeInternal,
 				"reading the catalog failed; the mpakd log has the cause"}
 		}
-		writeError(w, e)
+		writeErrorFor(w, r, e)
 	})
 }
 
+// writeErrorFor answers e in the shape of the API the request is for.
+func writeErrorFor(w http.ResponseWriter, r *http.Request, e *apiError) {
+	if isMCPRegistryPath(r.URL.Path) {
+		writeProblem(w, e)
+		return
+	}
+	writeError(w, e)
+}
+
+// isMCPRegistryPath is a path of the MCP Registry API: /v0.1, or its
+// development prefix /v0.
+func isMCPRegistryPath(p string) bool {
+	for _, prefix := range []string{"/v0.1", "/v0"} {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// problem is an error of the MCP Registry API as the official registry
+// writes it: RFC 9457 problem details, {"title","status","detail"}, so its
+// clients read ours. The title is the status's name, the detail what to
+// change.
+type problem struct {
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+func writeProblem(w http.ResponseWriter, e *apiError) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(&problem{Title: http.StatusText(e.status), Status: e.status, Detail: e.message})
+}
+
+// writeError answers e in the mpak JSON API's shape.
 func writeError(w http.ResponseWriter, e *apiError) {
 	var body catalog.Error
 	body.Err.Code, body.Err.Message = e.code, e.message

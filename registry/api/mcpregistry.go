@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mpak-oci/mpak/registry/index"
@@ -43,12 +45,11 @@ func (a *api) listServers(w http.ResponseWriter, r *http.Request) error {
 	version := p.Get("version")
 	search := strings.ToLower(strings.TrimSpace(p.Get("search")))
 
-	host, base := a.host(r), scheme(r)+"://"+a.host(r)
-	f := filter{search: search, version: version}
+	f := filter{ns: a.serverNS, search: search, version: version}
 	if version == latestQuery {
 		f.version = ""
 	}
-	vs, next, err := a.page(r.Context(), after, since, version == latestQuery, limit, host, f)
+	vs, next, err := a.page(r.Context(), after, since, version == latestQuery, limit, f)
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func (a *api) listServers(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		out.Servers = append(out.Servers, serverOf(base, host, &vs[i], isLatest))
+		out.Servers = append(out.Servers, a.serverOf(r, &vs[i], isLatest))
 	}
 	out.Metadata.Count = len(out.Servers)
 	if next != "" {
@@ -72,27 +73,28 @@ func (a *api) listServers(w http.ResponseWriter, r *http.Request) error {
 // filter is what Store.List cannot select: a search over the server name
 // and description, and an exact version.
 type filter struct {
+	ns      string // the server namespace names are derived in
 	search  string // lowercase
 	version string
 }
 
 func (f filter) none() bool { return f.search == "" && f.version == "" }
 
-func (f filter) match(host string, v *index.Version) bool {
+func (f filter) match(v *index.Version) bool {
 	if f.version != "" && v.Version != f.version {
 		return false
 	}
 	if f.search == "" {
 		return true
 	}
-	return strings.Contains(strings.ToLower(serverName(host, v)), f.search) ||
+	return strings.Contains(strings.ToLower(serverName(f.ns, v)), f.search) ||
 		strings.Contains(strings.ToLower(v.Description), f.search)
 }
 
 // page reads up to limit matching versions after the cursor, and the
 // cursor of the next page, "" when nothing matches after these: reading
 // one match ahead spares clients the empty last page.
-func (a *api) page(ctx context.Context, after string, since time.Time, latestOnly bool, limit int, host string, f filter) ([]index.Version, string, error) {
+func (a *api) page(ctx context.Context, after string, since time.Time, latestOnly bool, limit int, f filter) ([]index.Version, string, error) {
 	batch := limit + 1
 	if !f.none() {
 		batch = max(batch, 4*maxLimit) // most rows may not match
@@ -104,7 +106,7 @@ func (a *api) page(ctx context.Context, after string, since time.Time, latestOnl
 			return nil, "", err
 		}
 		for i := range vs {
-			if !f.match(host, &vs[i]) {
+			if !f.match(&vs[i]) {
 				continue
 			}
 			if len(out) == limit {
@@ -161,8 +163,7 @@ func (a *api) server(w http.ResponseWriter, r *http.Request) error {
 		return notFound("no API endpoint at %s: use /v0.1/servers/{name}/versions or /v0.1/servers/{name}/versions/{version}, with the name's '/' written as %%2F", r.URL.Path)
 	}
 	name := segs[0] + "/" + segs[1]
-	host, base := a.host(r), scheme(r)+"://"+a.host(r)
-	named, all, err := a.servers.versions(r.Context(), host, name)
+	named, all, err := a.servers.versions(r.Context(), name)
 	if err != nil {
 		return err
 	}
@@ -170,7 +171,7 @@ func (a *api) server(w http.ResponseWriter, r *http.Request) error {
 	if len(segs) == 3 {
 		out := serverList{Servers: make([]serverResponse, 0, len(named))}
 		for i := range named {
-			out.Servers = append(out.Servers, serverOf(base, host, &named[i], named[i].Version == latest))
+			out.Servers = append(out.Servers, a.serverOf(r, &named[i], named[i].Version == latest))
 		}
 		out.Metadata.Count = len(out.Servers)
 		writeJSON(w, http.StatusOK, &out)
@@ -184,9 +185,61 @@ func (a *api) server(w http.ResponseWriter, r *http.Request) error {
 	}
 	for i := range named {
 		if named[i].Version == want {
-			writeJSON(w, http.StatusOK, serverOf(base, host, &named[i], want == latest))
+			writeJSON(w, http.StatusOK, a.serverOf(r, &named[i], want == latest))
 			return nil
 		}
 	}
 	return notFound("server %q has no version %q: list them with /v0.1/servers/%s/versions", name, segs[3], strings.Replace(name, "/", "%2F", 1))
+}
+
+// versionInfo is GET /v0.1/version (buildInfo): the build serving the API, in the
+// official registry's shape.
+type versionInfo struct {
+	Version   string `json:"version"`
+	GitCommit string `json:"git_commit"`
+	BuildTime string `json:"build_time"`
+}
+
+// buildVersion reads the binary's build information once. Go records no
+// build time, so the time given is the commit's (vcs.time); "unknown"
+// where the binary was built outside a checkout.
+var buildVersion = sync.OnceValue(func() versionInfo {
+	out := versionInfo{Version: "dev", GitCommit: "unknown", BuildTime: "unknown"}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return out
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		out.Version = v
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			out.GitCommit = s.Value
+		case "vcs.time":
+			out.BuildTime = s.Value
+		}
+	}
+	return out
+})
+
+func (a *api) buildInfo(w http.ResponseWriter, _ *http.Request) error {
+	v := buildVersion()
+	if a.serverVersion != "" {
+		v.Version = a.serverVersion
+	}
+	writeJSON(w, http.StatusOK, &v)
+	return nil
+}
+
+// health is GET /v0.1/health: {"status":"ok"} while the catalog can be
+// read, as the official registry answers, else a 503 problem, so a load
+// balancer takes a replica whose database is gone out of rotation.
+func (a *api) health(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.all.Generation(r.Context()); err != nil {
+		a.log.Error("health check: reading the catalog failed", "err", err)
+		return &apiError{http.StatusServiceUnavailable, codeUnavailable, "the catalog cannot be read; the mpakd log has the cause"}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
 }

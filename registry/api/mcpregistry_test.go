@@ -1,20 +1,36 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	officialv0 "github.com/modelcontextprotocol/registry/pkg/api/v0"
+	officialmodel "github.com/modelcontextprotocol/registry/pkg/model"
+
 	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/index/sqlite"
 )
+
+// namePattern is the server name pattern of the official types (and
+// schema).
+var namePattern = func() *regexp.Regexp {
+	f, _ := reflect.TypeFor[officialv0.ServerJSON]().FieldByName("Name")
+	return regexp.MustCompile(f.Tag.Get("pattern"))
+}()
 
 // Derived server names on the fixture's host.
 const (
@@ -201,134 +217,284 @@ func TestServerVersions(t *testing.T) {
 	f.wantError(t, "/v0.1/servers/com.example.registry.acme%2Fweather", http.StatusNotFound, codeNotFound, "/versions")
 }
 
-// Without PublicHost the request's host names servers and identifiers.
-func TestServerRequestHost(t *testing.T) {
+// A server's name is the same however the server is reached: without a
+// public host it is in DefaultServerNamespace. Download URLs follow the
+// request, https but for plain http to a loopback host.
+func TestServerNameIgnoresHost(t *testing.T) {
 	f := newFixture(t, Options{}, fixtureVersions()[:2], nil)
-	var s serverResponse
-	f.getJSON(t, "/v0.1/servers/localhost.acme%2Fweather/versions/latest", http.StatusOK, &s, "Host: localhost:5000")
-	if s.Server.Name != "localhost.acme/weather" {
-		t.Errorf("name %q, want localhost.acme/weather", s.Server.Name)
-	}
-	want := "http://localhost:5000/v2/acme/weather/blobs/" + digestOf("layer acme/weather@1.1.0/linux/amd64")
-	if s.Server.Packages[0].Identifier != want {
-		t.Errorf("identifier %q, want %q", s.Server.Packages[0].Identifier, want)
-	}
-	if oci := s.Server.Packages[len(s.Server.Packages)-1]; oci.Identifier != "localhost:5000/acme/weather:1.1.0" {
-		t.Errorf("oci identifier %q", oci.Identifier)
+	layer := "/v2/acme/weather/blobs/" + digestOf("layer acme/weather@1.1.0/linux/amd64")
+	for _, tc := range []struct{ host, proto, base string }{
+		{"localhost:5000", "", "http://localhost:5000"},
+		{"127.0.0.1:5000", "", "http://127.0.0.1:5000"},
+		{"[::1]:5000", "", "http://[::1]:5000"},
+		{"127.0.0.1:5000", "https", "https://127.0.0.1:5000"},
+		{"mpakd.example.com", "", "https://mpakd.example.com"},
+		{"10.1.2.3:5000", "", "https://10.1.2.3:5000"},
+	} {
+		headers := []string{"Host: " + tc.host}
+		if tc.proto != "" {
+			headers = append(headers, "X-Forwarded-Proto: "+tc.proto)
+		}
+		var s serverResponse
+		f.getJSON(t, "/v0.1/servers/localhost.acme%2Fweather/versions/latest", http.StatusOK, &s, headers...)
+		if s.Server.Name != "localhost.acme/weather" {
+			t.Errorf("Host %s: name %q, want localhost.acme/weather", tc.host, s.Server.Name)
+		}
+		if len(s.Server.Packages) == 0 || s.Server.Packages[0].Identifier != tc.base+layer {
+			t.Errorf("Host %s: packages %+v, want the first at %s", tc.host, s.Server.Packages, tc.base+layer)
+		}
+		var l serverList
+		f.getJSON(t, "/v0.1/servers?search=weather", http.StatusOK, &l, headers...)
+		for _, e := range entries(l) {
+			if !strings.HasPrefix(e, "localhost.acme/weather@") {
+				t.Errorf("Host %s: listed %s", tc.host, e)
+			}
+		}
 	}
 }
 
-var (
-	namePattern = regexp.MustCompile(`^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$`)
-	sha256Hex   = regexp.MustCompile(`^[a-f0-9]{64}$`)
-)
-
-// What the server.json schema requires of what we serve, read as plain
-// JSON so the field names themselves are checked.
+// Every server the API lists, decoded into the official MCP Registry's own
+// Go types (its pkg/api/v0), refusing fields they do not know, and checked
+// against the constraints their tags declare (the ones its server.json
+// schema is generated from) and the rules its publish-time validation
+// applies to mcpb packages and repositories.
 func TestServerSchemaFields(t *testing.T) {
 	f := markedFixture(t) // yanked and tampered versions among them
-	_, body := f.get(t, "/v0.1/servers", "X-Forwarded-Proto: https")
-	var l struct {
-		Servers []struct {
-			Server map[string]any `json:"server"`
-			Meta   map[string]any `json:"_meta"`
-		} `json:"servers"`
-	}
-	if err := json.Unmarshal(body, &l); err != nil {
-		t.Fatal(err)
-	}
+	_, body := f.get(t, "/v0.1/servers")
+	var l officialv0.ServerListResponse
+	decodeOfficial(t, body, &l)
 	byKey := map[string]index.Version{}
 	for _, v := range append(fixtureVersions(), markedVersions()...) {
 		byKey[v.Repository+":"+v.Version] = v
-		byKey[v.Repository+"@"+v.Digest] = v // a tampered version's identifier
 	}
 	statuses := map[string]bool{}
 	for _, item := range l.Servers {
 		s := item.Server
-		name, _ := s["name"].(string)
-		desc, _ := s["description"].(string)
-		if !namePattern.MatchString(name) || len(name) < 3 || len(name) > 200 {
-			t.Errorf("name %q does not match the schema", name)
+		what := s.Name + "@" + s.Version
+		checkTags(t, what, reflect.ValueOf(item))
+		if o := item.Meta.Official; o != nil && (o.Status == officialmodel.StatusDeprecated) != (o.StatusMessage != nil) ||
+			o != nil && o.StatusMessage != nil && utf8.RuneCountInString(*o.StatusMessage) > 500 {
+			t.Errorf("%s: status %s with message %v: a deprecated version says why, in at most 500 characters", what, o.Status, o.StatusMessage)
 		}
-		if n := utf8.RuneCountInString(desc); n < 1 || n > 100 {
-			t.Errorf("%s: description has %d characters, want 1 to 100", name, n)
+		if s.Schema != officialmodel.CurrentSchemaURL {
+			t.Errorf("%s: $schema %q, want %q", what, s.Schema, officialmodel.CurrentSchemaURL)
 		}
-		if s["$schema"] != serverSchema || s["version"] == "" {
-			t.Errorf("%s: $schema %v version %v", name, s["$schema"], s["version"])
+		if o := item.Meta.Official; o == nil || o.PublishedAt.Year() < 2000 || o.StatusChangedAt.Before(o.PublishedAt) || o.UpdatedAt.IsZero() {
+			t.Errorf("%s: official meta %+v", what, item.Meta.Official)
+		} else {
+			statuses[string(item.Meta.Official.Status)] = true
 		}
-		officialSchema(t, name+"@"+fmt.Sprint(s["version"]), item.Meta)
-		if o, ok := item.Meta["io.modelcontextprotocol.registry/official"].(map[string]any); ok {
-			statuses[fmt.Sprint(o["status"])] = true
+		// The version is found by the repository its files are in.
+		if len(s.Packages) == 0 {
+			t.Fatalf("%s: no packages", what)
 		}
-		// Find the version from its oci package: repository:tag, or
-		// repository@digest for a tampered version.
-		pkgs, _ := s["packages"].([]any)
-		last, _ := pkgs[len(pkgs)-1].(map[string]any)
-		ref, _ := last["identifier"].(string)
-		v, ok := byKey[strings.TrimPrefix(ref, testHost+"/")]
-		if last["registryType"] != "oci" || !ok || s["version"] != v.Version || (v.Tampered != "") != strings.Contains(ref, "@") {
-			t.Fatalf("%s: last package %v is not the version's oci reference", name, last)
+		repository, _, _ := strings.Cut(strings.TrimPrefix(s.Packages[0].Identifier, "https://"+testHost+"/v2/"), "/blobs/")
+		v, ok := byKey[repository+":"+s.Version]
+		if !ok {
+			t.Fatalf("%s: package %s is not in a fixture repository", what, s.Packages[0].Identifier)
 		}
-		if len(pkgs) != len(v.Builds)+1 {
-			t.Errorf("%s: %d packages for %d builds, want one mcpb per build and one oci", name, len(pkgs), len(v.Builds))
+		if len(s.Packages) != len(v.Builds) {
+			t.Errorf("%s: %d packages for %d builds, want one mcpb per build (and no oci package: a bundle is not an image)", what, len(s.Packages), len(v.Builds))
 		}
-		meta, _ := s["_meta"].(map[string]any)
-		metaBuilds, _ := meta["dev.mpak/builds"].([]any)
-		if len(metaBuilds) != len(v.Builds) {
-			t.Errorf("%s: _meta builds %v, want one per build", name, meta)
-		}
-		for j, b := range v.Builds {
-			p, _ := pkgs[j].(map[string]any)
-			hexDigest := strings.TrimPrefix(b.LayerDigest, "sha256:")
-			if p["registryType"] != "mcpb" || p["fileSha256"] != hexDigest || !sha256Hex.MatchString(hexDigest) ||
-				p["identifier"] != "https://"+testHost+"/v2/"+v.Repository+"/blobs/"+b.LayerDigest {
-				t.Errorf("%s: package %d %v, want the mcpb of %s", name, j, p, b.LayerDigest)
+		for j, p := range s.Packages {
+			b := v.Builds[j]
+			if p.RegistryType != officialmodel.RegistryTypeMCPB || p.FileSHA256 != strings.TrimPrefix(b.LayerDigest, "sha256:") ||
+				p.Identifier != "https://"+testHost+"/v2/"+v.Repository+"/blobs/"+b.LayerDigest {
+				t.Errorf("%s: package %d %+v, want the mcpb of %s", what, j, p, b.LayerDigest)
 			}
-			if _, has := p["version"]; has {
-				t.Errorf("%s: mcpb package has a version, which the official registry refuses", name)
+			// The official registry's rules for mcpb packages.
+			if p.Version != "" || p.RegistryBaseURL != "" || p.RunTimeHint != "" {
+				t.Errorf("%s: mcpb package %+v has a version, registryBaseUrl or runtimeHint", what, p)
 			}
-			if tr, _ := p["transport"].(map[string]any); tr["type"] != "stdio" {
-				t.Errorf("%s: transport %v", name, p["transport"])
-			}
-			mb, _ := metaBuilds[j].(map[string]any)
-			if mb["identifier"] != p["identifier"] || mb["platform"] != b.Platform {
-				t.Errorf("%s: _meta build %v, want platform %s for %s", name, mb, b.Platform, p["identifier"])
+			if p.Transport.Type != officialmodel.TransportTypeStdio || p.Transport.URL != "" {
+				t.Errorf("%s: transport %+v, want stdio", what, p.Transport)
 			}
 		}
-		if strings.Contains(name, "weather") {
-			if !strings.HasSuffix(desc, "…") || !strings.HasPrefix(longDescription, strings.TrimSuffix(desc, "…")) {
-				t.Errorf("%s: long description cut to %q, want a prefix and an ellipsis", name, desc)
+		if r := s.Repository; r != nil {
+			forge := map[string]string{"github": "https://github.com/", "gitlab": "https://gitlab.com/"}[r.Source]
+			if forge == "" || !strings.HasPrefix(r.URL, forge) {
+				t.Errorf("%s: repository %+v: the source must be github or gitlab, with a URL on that forge", what, r)
 			}
-			if s["title"] != "Weather" || s["websiteUrl"] != "https://acme.example/weather" {
-				t.Errorf("%s: title %v websiteUrl %v", name, s["title"], s["websiteUrl"])
+		}
+		if strings.Contains(s.Name, "weather") {
+			if !strings.HasSuffix(s.Description, "…") || !strings.HasPrefix(longDescription, strings.TrimSuffix(s.Description, "…")) {
+				t.Errorf("%s: long description cut to %q, want a prefix and an ellipsis", what, s.Description)
 			}
-			if r, _ := s["repository"].(map[string]any); r["url"] != "https://github.com/acme/weather" || r["source"] != "github" {
-				t.Errorf("%s: repository %v", name, s["repository"])
+			if s.Title != "Weather" || s.WebsiteURL != "https://acme.example/weather" {
+				t.Errorf("%s: title %q websiteUrl %q", what, s.Title, s.WebsiteURL)
+			}
+			if r := s.Repository; r == nil || r.URL != "https://github.com/acme/weather" || r.Source != "github" {
+				t.Errorf("%s: repository %+v", what, r)
 			}
 		}
 	}
-	if len(l.Servers) != len(byKey)/2 || !statuses["active"] || !statuses["deprecated"] {
+	if len(l.Servers) != len(byKey) || l.Metadata.Count != len(byKey) || !statuses["active"] || !statuses["deprecated"] {
 		t.Errorf("%d servers with statuses %v: want every version, active and deprecated ones", len(l.Servers), statuses)
+	}
+
+	// Which file is which platform is said in our _meta extension.
+	var raw struct {
+		Servers []struct {
+			Server serverDetail `json:"server"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, item := range raw.Servers {
+		s := item.Server
+		if s.Meta == nil || len(s.Meta.Builds) != len(s.Packages) {
+			t.Fatalf("%s: _meta %+v, want a build per package", s.Name, s.Meta)
+		}
+		for j, b := range s.Meta.Builds {
+			if b.Identifier != s.Packages[j].Identifier || b.Platform == "" || b.Size <= 0 {
+				t.Errorf("%s: _meta build %+v for package %s", s.Name, b, s.Packages[j].Identifier)
+			}
+		}
+	}
+}
+
+// decodeOfficial decodes an MCP Registry API answer into the official
+// types, refusing fields they lack. The server's _meta may carry vendor
+// keys besides the official one, which the schema allows and its Go type
+// does not declare: those (reverse-DNS keyed) are set aside first.
+func decodeOfficial(t *testing.T, body []byte, out any) {
+	t.Helper()
+	var generic any
+	if err := json.Unmarshal(body, &generic); err != nil {
+		t.Fatal(err)
+	}
+	var strip func(any)
+	strip = func(x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			if s, ok := x["server"].(map[string]any); ok {
+				if m, ok := s["_meta"].(map[string]any); ok {
+					for k := range m {
+						if k != "io.modelcontextprotocol.registry/publisher-provided" {
+							if !regexp.MustCompile(`^[a-z0-9]+(\.[a-z0-9-]+)+/[a-z0-9-]+$`).MatchString(k) {
+								t.Errorf("server _meta key %q is not reverse-DNS keyed", k)
+							}
+							delete(m, k)
+						}
+					}
+				}
+			}
+			for _, v := range x {
+				strip(v)
+			}
+		case []any:
+			for _, v := range x {
+				strip(v)
+			}
+		}
+	}
+	strip(generic)
+	clean, err := json.Marshal(generic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(clean))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		t.Fatalf("decoding into the official types: %v\n%s", err, body)
+	}
+}
+
+// checkTags checks a value against the validation tags of the official
+// types (pattern, minLength, maxLength, enum, format:"uri"), which the
+// official registry turns into its server.json schema.
+func checkTags(t *testing.T, what string, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			checkTags(t, what, v.Elem())
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			checkTags(t, what, v.Index(i))
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			field, fv := v.Type().Field(i), v.Field(i)
+			if !field.IsExported() {
+				continue
+			}
+			name := what + "." + strings.Split(field.Tag.Get("json"), ",")[0]
+			if fv.Kind() == reflect.String {
+				checkString(t, name, field.Tag, fv.String())
+			}
+			checkTags(t, name, fv)
+		}
+	}
+}
+
+func checkString(t *testing.T, name string, tag reflect.StructTag, s string) {
+	t.Helper()
+	omitted := s == "" && strings.Contains(tag.Get("json"), "omitempty")
+	if omitted {
+		return
+	}
+	n := utf8.RuneCountInString(s)
+	if m, err := strconv.Atoi(tag.Get("minLength")); err == nil && n < m {
+		t.Errorf("%s = %q: shorter than %d", name, s, m)
+	}
+	if m, err := strconv.Atoi(tag.Get("maxLength")); err == nil && n > m {
+		t.Errorf("%s = %q: longer than %d", name, s, m)
+	}
+	if p := tag.Get("pattern"); p != "" && !regexp.MustCompile(p).MatchString(s) {
+		t.Errorf("%s = %q does not match %s", name, s, p)
+	}
+	if e := tag.Get("enum"); e != "" && !slices.Contains(strings.Split(e, ","), s) {
+		t.Errorf("%s = %q is not one of %s", name, s, e)
+	}
+	if tag.Get("format") == "uri" {
+		if u, err := url.Parse(s); err != nil || u.Scheme == "" || u.Host == "" {
+			t.Errorf("%s = %q is not an absolute URI", name, s)
+		}
+	}
+}
+
+func TestServerNamespace(t *testing.T) {
+	for _, tc := range []struct{ publicHost, want string }{
+		{"", "localhost"},
+		{"localhost:5000", "localhost"},
+		{"127.0.0.1:5000", "localhost"},
+		{"[::1]:5000", "localhost"},
+		{"registry.example.com", "com.example.registry"},
+		{"Registry.Example.com.:443", "com.example.registry"},
+		{"ghcr.io", "io.ghcr"},
+		{"10.1.2.3:5000", "arpa.in-addr.10.1.2.3"},
+		{"[2001:db8::1]:5000", "arpa.ip6.2.0.0.1.0.d.b.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1"},
+		{"under_score.example", "localhost"}, // not a host name
+	} {
+		if got := serverNamespace(tc.publicHost); got != tc.want {
+			t.Errorf("serverNamespace(%q) = %q, want %q", tc.publicHost, got, tc.want)
+		}
 	}
 }
 
 func TestDerivedName(t *testing.T) {
-	for _, tc := range []struct{ host, repository, want string }{
-		{"localhost:5000", "acme/weather", "localhost.acme/weather"},
+	for _, tc := range []struct{ publicHost, repository, want string }{
+		{"", "acme/weather", "localhost.acme/weather"},
 		{"registry.example.com", "acme/weather", "com.example.registry.acme/weather"},
 		{"Registry.Example.com:443", "org/team/tool", "com.example.registry.org.team/tool"},
 		{"ghcr.io", "weather", "io.ghcr/weather"},
-		{"127.0.0.1:5000", "acme/weather", "127.0.0.1.acme/weather"},
-		{"[::1]:5000", "acme/weather", "00000000000000000000000000000001.acme/weather"},
 		{"localhost", "my_org/my_tool", "localhost.my-org/my_tool"},
-		{"", "acme/weather", "localhost.acme/weather"},
+		{"10.1.2.3", "a__b/c.d-e", "arpa.in-addr.10.1.2.3.a--b/c.d-e"},
 	} {
-		got := derivedName(tc.host, tc.repository)
+		got := derivedName(serverNamespace(tc.publicHost), tc.repository)
 		if got != tc.want {
-			t.Errorf("derivedName(%q, %q) = %q, want %q", tc.host, tc.repository, got, tc.want)
+			t.Errorf("derivedName(%q, %q) = %q, want %q", tc.publicHost, tc.repository, got, tc.want)
 		}
-		if !namePattern.MatchString(got) {
-			t.Errorf("derivedName(%q, %q) = %q does not match the schema's pattern", tc.host, tc.repository, got)
+		if !namePattern.MatchString(got) || !serverNamePattern.MatchString(got) || len(got) > 200 {
+			t.Errorf("derivedName(%q, %q) = %q is not a valid server name", tc.publicHost, tc.repository, got)
+		}
+		for _, label := range strings.Split(got[:strings.IndexByte(got, '/')], ".") {
+			if !dnsLabel.MatchString(label) {
+				t.Errorf("derivedName(%q, %q) = %q: namespace label %q is not a DNS label", tc.publicHost, tc.repository, got, label)
+			}
 		}
 	}
 }
@@ -336,15 +502,120 @@ func TestDerivedName(t *testing.T) {
 // The repository a derived name was made from is among its candidates.
 func TestDerivedCandidates(t *testing.T) {
 	for _, repository := range []string{"acme/weather", "weather", "org/team/tool", "a.b/tool", "acme/my_tool"} {
-		for _, host := range []string{"localhost:5000", "registry.example.com"} {
-			name := derivedName(host, repository)
-			if c := derivedCandidates(host, name); !slices.Contains(c, repository) {
-				t.Errorf("derivedCandidates(%q, %q) = %v, want %s among them", host, name, c, repository)
+		for _, ns := range []string{"localhost", "com.example.registry"} {
+			name := derivedName(ns, repository)
+			if c := derivedCandidates(ns, name); !slices.Contains(c, repository) {
+				t.Errorf("derivedCandidates(%q, %q) = %v, want %s among them", ns, name, c, repository)
 			}
 		}
 	}
 	if c := derivedCandidates("localhost", "io.github.acme/notes"); len(c) != 0 {
 		t.Errorf("a name from another namespace has candidates %v", c)
+	}
+}
+
+// Repository is the official schema's: source names the forge, github or
+// gitlab, for a repository URL there; other source addresses are the
+// website when there is none.
+func TestSourceOf(t *testing.T) {
+	for _, tc := range []struct{ raw, website, wantURL, wantSource, wantWebsite string }{
+		{"https://github.com/acme/weather", "", "https://github.com/acme/weather", "github", ""},
+		{"git+https://github.com/acme/weather.git", "https://acme.example", "https://github.com/acme/weather", "github", "https://acme.example"},
+		{"https://www.github.com/acme/weather/", "", "https://github.com/acme/weather", "github", ""},
+		{"https://gitlab.com/group/sub/project", "", "https://gitlab.com/group/sub/project", "gitlab", ""},
+		{"https://github.com/acme/weather/tree/main/server", "", "", "", "https://github.com/acme/weather/tree/main/server"},
+		{"https://gitlab.com/group/project/-/tree/main", "", "", "", "https://gitlab.com/group/project/-/tree/main"},
+		{"https://git.example/acme/weather", "", "", "", "https://git.example/acme/weather"},
+		{"https://git.example/acme/weather", "https://acme.example", "", "", "https://acme.example"},
+		{"javascript:alert(1)", "", "", "", ""},
+	} {
+		r, website := sourceOf(tc.raw, tc.website)
+		var gotURL, gotSource string
+		if r != nil {
+			gotURL, gotSource = r.URL, r.Source
+		}
+		if gotURL != tc.wantURL || gotSource != tc.wantSource || website != tc.wantWebsite {
+			t.Errorf("sourceOf(%q, %q) = %q %q, website %q; want %q %q, %q", tc.raw, tc.website, gotURL, gotSource, website, tc.wantURL, tc.wantSource, tc.wantWebsite)
+		}
+	}
+}
+
+// /v0.1/version and /v0.1/health answer as the official registry's do.
+func TestVersionAndHealth(t *testing.T) {
+	f := defaultFixture(t)
+	for _, prefix := range []string{"/v0.1", "/v0"} {
+		var v map[string]string
+		f.getJSON(t, prefix+"/version", http.StatusOK, &v)
+		if len(v) != 3 || v["version"] == "" || v["git_commit"] == "" || v["build_time"] == "" {
+			t.Errorf("%s/version: %v, want version, git_commit and build_time", prefix, v)
+		}
+		var h map[string]string
+		f.getJSON(t, prefix+"/health", http.StatusOK, &h)
+		if len(h) != 1 || h["status"] != "ok" {
+			t.Errorf("%s/health: %v, want {\"status\":\"ok\"}", prefix, h)
+		}
+	}
+	stamped := newFixture(t, Options{Version: "v1.2.3"}, nil, nil)
+	var v map[string]string
+	stamped.getJSON(t, "/v0.1/version", http.StatusOK, &v)
+	if v["version"] != "v1.2.3" {
+		t.Errorf("version %q, want the stamped v1.2.3", v["version"])
+	}
+
+	// A catalog that cannot be read is unhealthy.
+	store, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	srv := httptest.NewServer(New(Options{Store: store, Logger: slogTo(io.Discard)}))
+	defer srv.Close()
+	(&fixture{srv: srv}).wantProblem(t, "/v0.1/health", http.StatusServiceUnavailable, "catalog cannot be read")
+}
+
+// Errors under /v0.1 (and /v0) are problem details, as the official
+// registry answers them; /v1 keeps its own shape.
+func TestMCPRegistryErrors(t *testing.T) {
+	f := defaultFixture(t)
+	f.wantProblem(t, "/v0.1/servers/io.github.acme%2Fnothing/versions", http.StatusNotFound, "not found")
+	f.wantProblem(t, "/v0/servers/x", http.StatusNotFound, "%2F")
+	f.wantProblem(t, "/v0.1/servers?limit=0", http.StatusBadRequest, "from 1 to 100")
+	f.wantProblem(t, "/v0.1/nothing", http.StatusNotFound, "/v0.1/servers")
+	f.wantError(t, "/v1/other", http.StatusNotFound, codeNotFound, "/v1/bundles/search")
+
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v0.1/publish", strings.NewReader("{}"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil || resp.StatusCode != http.StatusMethodNotAllowed ||
+		p["status"] != float64(http.StatusMethodNotAllowed) || p["title"] != "Method Not Allowed" {
+		t.Errorf("POST /v0.1/publish: %d %v (%v), want a 405 problem", resp.StatusCode, p, err)
+	}
+}
+
+// wantProblem requires a problem-details body, exactly {title, status,
+// detail}, with a detail containing every part of want.
+func (f *fixture) wantProblem(t *testing.T, path string, status int, want ...string) {
+	t.Helper()
+	resp, body := f.get(t, path)
+	if resp.StatusCode != status || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("GET %s: %d %s, want %d application/problem+json; body %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), status, body)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil || len(raw) != 3 {
+		t.Fatalf("GET %s: body %s, want exactly title, status and detail", path, body)
+	}
+	detail, _ := raw["detail"].(string)
+	if raw["title"] != http.StatusText(status) || raw["status"] != float64(status) {
+		t.Errorf("GET %s: %s, want title %q and status %d", path, body, http.StatusText(status), status)
+	}
+	for _, w := range want {
+		if !strings.Contains(detail, w) {
+			t.Errorf("GET %s: detail %q does not contain %q", path, detail, w)
+		}
 	}
 }
 

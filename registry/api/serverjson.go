@@ -1,6 +1,10 @@
 package api
 
 import (
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,10 +43,14 @@ type officialMeta struct {
 	Status string `json:"status"` // active | deprecated | deleted
 	// StatusMessage says why a version is deprecated; at most 500
 	// characters.
-	StatusMessage string    `json:"statusMessage,omitempty"`
-	PublishedAt   time.Time `json:"publishedAt"`
-	UpdatedAt     time.Time `json:"updatedAt"`
-	IsLatest      bool      `json:"isLatest"`
+	StatusMessage string `json:"statusMessage,omitempty"`
+	// StatusChangedAt is when the version took its status: its
+	// publication while active, else when the catalog last indexed it
+	// (and so found the mark).
+	StatusChangedAt time.Time `json:"statusChangedAt"`
+	PublishedAt     time.Time `json:"publishedAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
+	IsLatest        bool      `json:"isLatest"`
 }
 
 type serverDetail struct {
@@ -106,9 +114,8 @@ const (
 // official registry's publishers deprecate a version. A tampered version
 // stays listed, also "deprecated", with a message saying that its tag
 // moved: clients of this API are told rather than left to find a version
-// missing, and its packages pin the published bytes by digest (the oci
-// identifier is repository@digest, the mcpb ones are blobs by digest), so
-// what they install is still what was published.
+// missing, and its mcpb packages are blobs by digest with their
+// fileSha256, so what they install is still what was published.
 func statusOf(v *index.Version) (status, message string) {
 	var parts []string
 	if v.Tampered != "" {
@@ -128,26 +135,33 @@ func statusOf(v *index.Version) (status, message string) {
 	return statusDeprecated, truncate(strings.Join(parts, "; "), maxStatusMessage)
 }
 
-// serverOf renders a version as an MCP Registry server response. base is
-// "scheme://host" of this server, whose /v2/ API serves the blobs.
-func serverOf(base, host string, v *index.Version, isLatest bool) serverResponse {
+// serverOf renders a version as an MCP Registry server response.
+//
+// Each build is an mcpb package: the file's download URL (the layer's blob
+// on this server's /v2/ API) and its sha256, which MCP clients check
+// before they run it. No oci package is offered: clients of the official
+// registry run an oci package as a container image (docker run), and a
+// bundle is not one.
+func (a *api) serverOf(r *http.Request, v *index.Version, isLatest bool) serverResponse {
+	base := a.downloadBase(r)
 	d := serverDetail{
 		Schema:      serverSchema,
-		Name:        serverName(host, v),
+		Name:        serverName(a.serverNS, v),
 		Description: truncate(firstNonEmpty(v.Description, v.DisplayName, v.Name, v.Repository), maxDescription),
 		Title:       truncate(v.DisplayName, maxTitle),
 		Version:     v.Version,
-		Repository:  sourceOf(v.SourceURL),
 		WebsiteURL:  weburl.String(v.Homepage),
-		Packages:    make([]serverPackage, 0, len(v.Builds)+1),
+		Packages:    make([]serverPackage, 0, len(v.Builds)),
 	}
+	d.Repository, d.WebsiteURL = sourceOf(v.SourceURL, d.WebsiteURL)
 	stdio := transport{Type: "stdio"}
 	var builds []buildMeta
 	for _, b := range v.Builds {
 		hex, ok := strings.CutPrefix(b.LayerDigest, "sha256:")
-		if !ok {
-			// fileSha256 is required for mcpb packages and can only
-			// be a sha256; the oci package below still serves it.
+		if !ok || len(hex) != 64 {
+			// fileSha256 is required for mcpb packages and can only be
+			// a sha256: such a build is not offered here (mpak pulls
+			// it by reference).
 			continue
 		}
 		id := base + blobPath(v.Repository, b.LayerDigest)
@@ -156,7 +170,6 @@ func serverOf(base, host string, v *index.Version, isLatest bool) serverResponse
 		d.Packages = append(d.Packages, serverPackage{RegistryType: "mcpb", Identifier: id, FileSha256: hex, Transport: stdio})
 		builds = append(builds, buildMeta{Identifier: id, Platform: b.Platform, Size: b.Size})
 	}
-	d.Packages = append(d.Packages, serverPackage{RegistryType: "oci", Identifier: reference(host, v), Transport: stdio})
 	if len(builds) > 0 {
 		d.Meta = &serverMeta{Builds: builds}
 	}
@@ -165,13 +178,45 @@ func serverOf(base, host string, v *index.Version, isLatest bool) serverResponse
 		published = v.IndexedAt
 	}
 	status, message := statusOf(v)
+	changed := published
+	if status != statusActive {
+		changed = v.IndexedAt
+	}
 	return serverResponse{Server: d, Meta: responseMeta{Official: officialMeta{
-		Status:        status,
-		StatusMessage: message,
-		PublishedAt:   published.UTC(),
-		UpdatedAt:     v.IndexedAt.UTC(),
-		IsLatest:      isLatest,
+		Status:          status,
+		StatusMessage:   message,
+		StatusChangedAt: changed.UTC(),
+		PublishedAt:     published.UTC(),
+		UpdatedAt:       v.IndexedAt.UTC(),
+		IsLatest:        isLatest,
 	}}}
+}
+
+// downloadBase is the scheme and host of the files mcpb packages name.
+// MCP clients fetch them with a plain GET, so the URL must work as
+// printed: https, as registries are served (OCI clients too assume it for
+// any host but a loopback one), unless this request came over plain http
+// to a loopback host, a local registry.
+func (a *api) downloadBase(r *http.Request) string {
+	host := a.host(r)
+	if scheme(r) == "http" && isLoopback(host) {
+		return "http://" + host
+	}
+	return "https://" + host
+}
+
+// isLoopback is a host[:port] naming this machine.
+func isLoopback(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // truncate cuts s to max characters (the schema counts characters, not
@@ -195,20 +240,56 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // sourceOf is the manifest's repository URL as the schema's Repository,
-// whose source names the forge ("github"); nil when it is not a web URL.
-func sourceOf(raw string) *sourceRepo {
+// whose source names the forge as the official registry knows it:
+// "github" or "gitlab", for a repository URL on that forge
+// (https://github.com/owner/repo). Any other source address is not a
+// Repository the official registry accepts; it becomes the website
+// instead, unless the version has one.
+func sourceOf(raw, website string) (*sourceRepo, string) {
 	// npm-style "git+https://..." is common in manifests.
 	u := weburl.String(strings.TrimPrefix(strings.TrimSpace(raw), "git+"))
 	if u == "" {
+		return nil, website
+	}
+	if repo := forgeRepository(u); repo != nil {
+		return repo, website
+	}
+	if website == "" {
+		website = u
+	}
+	return nil, website
+}
+
+// forgeRepository reads a GitHub or GitLab repository URL, written the
+// way the official registry checks them: https, the forge's host (www.
+// dropped), owner and repository (GitLab: groups and project), no
+// ".git" suffix nor trailing slash, nothing after the project. nil for
+// anything else.
+func forgeRepository(raw string) *sourceRepo {
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.RawQuery != "" || u.Port() != "" {
 		return nil
 	}
-	host := weburl.Host(u)
-	source := host
-	switch host {
-	case "github.com":
-		source = "github"
-	case "gitlab.com":
-		source = "gitlab"
+	p := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), ".git")
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for _, part := range parts {
+		if !forgePathPart.MatchString(part) {
+			return nil
+		}
 	}
-	return &sourceRepo{URL: u, Source: source}
+	switch strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.") {
+	case "github.com":
+		if len(parts) == 2 {
+			return &sourceRepo{URL: "https://github.com/" + strings.Join(parts, "/"), Source: "github"}
+		}
+	case "gitlab.com":
+		if len(parts) >= 2 {
+			return &sourceRepo{URL: "https://gitlab.com/" + strings.Join(parts, "/"), Source: "gitlab"}
+		}
+	}
+	return nil
 }
+
+// forgePathPart is an owner, group or repository name on GitHub or
+// GitLab ("-" alone is GitLab's route separator, not a name).
+var forgePathPart = regexp.MustCompile(`^[\w.-]*\w[\w.-]*$`)

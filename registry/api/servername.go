@@ -16,32 +16,39 @@ import (
 )
 
 // serverNamePattern is what the official MCP Registry accepts as a server
-// name: a reverse-DNS namespace, one slash, a name.
-var serverNamePattern = regexp.MustCompile(`^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$`)
+// name: a reverse-DNS namespace, one slash, a name, each starting and
+// ending with a letter or digit (its server.json schema's pattern, and its
+// publish-time check of the ends).
+var serverNamePattern = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?/[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9])?$`)
+
+// DefaultServerNamespace is the namespace of derived server names when no
+// public host is configured (or it is a loopback address): "localhost",
+// which RFC 6761 reserves for the local machine, so a derived name never
+// claims a real domain, and stays the same whatever Host a request uses.
+const DefaultServerNamespace = "localhost"
 
 // serverName is a version's name in the MCP Registry API. A publisher who
 // registered the server elsewhere declares its name in the
 // io.modelcontextprotocol.server.name annotation, and that name is kept so
-// both registries agree. Otherwise the name is derived from where the
-// bundle lives (see derivedName). An annotation the official registry
-// would refuse is ignored rather than served.
-func serverName(host string, v *index.Version) string {
+// both registries agree. Otherwise the name is derived from the
+// registry's namespace and where the bundle lives (see derivedName). An
+// annotation the official registry would refuse is ignored rather than
+// served.
+func serverName(ns string, v *index.Version) string {
 	if n := v.Annotations[mediatypes.AnnotationMCPName]; serverNamePattern.MatchString(n) {
 		return n
 	}
-	return derivedName(host, v.Repository)
+	return derivedName(ns, v.Repository)
 }
 
-// derivedName names a repository reverse-DNS style: the namespace is the
-// registry host's labels reversed (port dropped) followed by the
-// repository's directories, all joined by dots; the name is the
-// repository's last component. So on registry.example.com:5000,
-// acme/weather is com.example.registry.acme/weather, org/team/tool is
-// com.example.registry.org.team/tool, and on localhost acme/weather is
-// localhost.acme/weather. Namespaces may not contain '_', so directories
-// have theirs replaced by '-'.
-func derivedName(host, repository string) string {
-	ns := reverseHost(host)
+// derivedName names a repository reverse-DNS style: the namespace ns
+// (serverNamespace) followed by the repository's directories, all joined
+// by dots; the name is the repository's last component. So with
+// registry.example.com, acme/weather is com.example.registry.acme/weather
+// and org/team/tool is com.example.registry.org.team/tool. Namespaces may
+// not contain '_', so directories have theirs replaced by '-' (OCI path
+// components start and end with a letter or digit, so every label does).
+func derivedName(ns, repository string) string {
 	name := repository
 	if i := strings.LastIndexByte(repository, '/'); i >= 0 {
 		dirs := strings.NewReplacer("/", ".", "_", "-").Replace(repository[:i])
@@ -50,28 +57,50 @@ func derivedName(host, repository string) string {
 	return ns + "/" + name
 }
 
-// reverseHost is the namespace a host stands for. An IPv4 address keeps
-// its order; an IPv6 one is written as its 32 hex digits, since colons are
-// not allowed; a missing host (HTTP/1.0) is localhost.
-func reverseHost(host string) string {
-	h := host
-	if hh, _, err := net.SplitHostPort(host); err == nil {
+// serverNamespace is the namespace derived server names start with, from
+// the configured public host: its DNS labels reversed, the port dropped
+// (registry.example.com:5000 is com.example.registry). Names must not
+// change with the name a client reached the server by, so the request's
+// Host is never used: without a public host, or with a loopback one, it is
+// DefaultServerNamespace. Any other IP address is written as its
+// reverse-lookup name reversed (10.1.2.3 is arpa.in-addr.10.1.2.3), which
+// is a DNS name, unlike the bare address.
+func serverNamespace(publicHost string) string {
+	h := publicHost
+	if hh, _, err := net.SplitHostPort(publicHost); err == nil {
 		h = hh
 	}
-	h = strings.ToLower(strings.Trim(h, "[]"))
+	h = strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
 	if ip := net.ParseIP(h); ip != nil {
-		if ip.To4() != nil {
-			return h
+		switch {
+		case ip.IsLoopback() || ip.IsUnspecified():
+			return DefaultServerNamespace
+		case ip.To4() != nil:
+			return "arpa.in-addr." + ip.To4().String()
 		}
-		return hex.EncodeToString(ip.To16())
-	}
-	if h == "" {
-		return "localhost"
+		nibbles := make([]string, 0, 32)
+		for _, c := range hex.EncodeToString(ip.To16()) {
+			nibbles = append(nibbles, string(c))
+		}
+		return "arpa.ip6." + strings.Join(nibbles, ".")
 	}
 	labels := strings.Split(h, ".")
+	for _, l := range labels {
+		if !dnsLabel.MatchString(l) {
+			// Not a host name (a typo, or empty): the default stays
+			// valid where a mangled host would not.
+			return DefaultServerNamespace
+		}
+	}
+	if h == "localhost" {
+		return DefaultServerNamespace
+	}
 	slices.Reverse(labels)
 	return strings.Join(labels, ".")
 }
+
+// dnsLabel is one label of a host name (RFC 1123).
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // rescanEvery bounds how often a lookup of an unknown server name may read
 // the whole catalog: names that cannot be inverted (annotations) are found
@@ -83,8 +112,7 @@ const rescanEvery = 10 * time.Second
 type serverNames struct {
 	a *api
 
-	mu   sync.Mutex
-	host string // the host the last scan derived names for
+	mu sync.Mutex
 	// byName maps a server name to the repositories carrying it, from the
 	// last scan of the whole catalog: it is shared by clients who may read
 	// different parts of it. A name declared in several repositories (a
@@ -99,7 +127,7 @@ func newServerNames(a *api) *serverNames { return &serverNames{a: a} }
 // versions returns the versions (highest first) whose server name is name,
 // and every version of their repository, for telling which is latest.
 // Nothing found is a *apiError 404.
-func (s *serverNames) versions(ctx context.Context, host, name string) (named, all []index.Version, err error) {
+func (s *serverNames) versions(ctx context.Context, name string) (named, all []index.Version, err error) {
 	try := func(repository string) (bool, error) {
 		vs, err := s.a.store.Versions(ctx, repository)
 		if err != nil && !errors.Is(err, index.ErrNotFound) {
@@ -107,7 +135,7 @@ func (s *serverNames) versions(ctx context.Context, host, name string) (named, a
 		}
 		named = named[:0]
 		for _, v := range vs {
-			if serverName(host, &v) == name {
+			if serverName(s.a.serverNS, &v) == name {
 				named = append(named, v)
 			}
 		}
@@ -116,7 +144,7 @@ func (s *serverNames) versions(ctx context.Context, host, name string) (named, a
 	}
 	// A derived name usually inverts to its repository directly, which
 	// also finds versions pushed a moment ago.
-	for _, repository := range derivedCandidates(host, name) {
+	for _, repository := range derivedCandidates(s.a.serverNS, name) {
 		if ok, err := try(repository); ok || err != nil {
 			return named, all, err
 		}
@@ -128,7 +156,7 @@ func (s *serverNames) versions(ctx context.Context, host, name string) (named, a
 	// still stands.
 	readable := readableOf(ctx)
 	for range 2 {
-		repositories, err := s.lookup(ctx, host, name)
+		repositories, err := s.lookup(ctx, name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -159,10 +187,10 @@ func (s *serverNames) forget(name string) {
 // lookup consults the name table of the last scan, rescanning when the
 // name is not in it and the scan is old enough; a 404 when the name is
 // nowhere.
-func (s *serverNames) lookup(ctx context.Context, host, name string) ([]string, error) {
+func (s *serverNames) lookup(ctx context.Context, name string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if repositories, ok := s.byName[name]; ok && s.host == host {
+	if repositories, ok := s.byName[name]; ok {
 		return repositories, nil
 	}
 	if time.Since(s.scanned) < rescanEvery {
@@ -177,7 +205,7 @@ func (s *serverNames) lookup(ctx context.Context, host, name string) ([]string, 
 			return nil, err
 		}
 		for i := range vs {
-			n := serverName(host, &vs[i])
+			n := serverName(s.a.serverNS, &vs[i])
 			if rs := byName[n]; len(rs) == 0 || rs[len(rs)-1] != vs[i].Repository {
 				byName[n] = append(rs, vs[i].Repository)
 			}
@@ -187,7 +215,7 @@ func (s *serverNames) lookup(ctx context.Context, host, name string) ([]string, 
 		}
 		after = index.Cursor(&vs[len(vs)-1])
 	}
-	s.byName, s.host, s.scanned = byName, host, time.Now()
+	s.byName, s.scanned = byName, time.Now()
 	if repositories, ok := byName[name]; ok {
 		return repositories, nil
 	}
@@ -199,16 +227,15 @@ func (s *serverNames) lookup(ctx context.Context, host, name string) ([]string, 
 // of a directory; the two readings that occur in practice are tried (every
 // dot a separator, or one dotted directory). Callers check each candidate
 // really carries the name.
-func derivedCandidates(host, name string) []string {
+func derivedCandidates(serverNS, name string) []string {
 	ns, last, ok := strings.Cut(name, "/")
 	if !ok || !component.MatchString(last) {
 		return nil
 	}
-	hostNS := reverseHost(host)
-	if ns == hostNS {
+	if ns == serverNS {
 		return []string{last}
 	}
-	dirs, ok := strings.CutPrefix(ns, hostNS+".")
+	dirs, ok := strings.CutPrefix(ns, serverNS+".")
 	if !ok || dirs == "" {
 		return nil
 	}
