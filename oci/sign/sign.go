@@ -18,6 +18,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 
+	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/referrer"
 )
@@ -40,54 +41,126 @@ func (r Registry) cosign() []ociremote.Option {
 type SignOptions struct {
 	// Annotations go into the signed payload (cosign sign -a).
 	Annotations map[string]any
+	// Formats are what Sign writes: any of FormatCosignTag,
+	// FormatCosignReferrer and FormatSigstoreBundle. Empty means the
+	// cosign tag and the sigstore bundle (the tag alone with LegacyOnly),
+	// what Sign always wrote before the formats could be chosen.
+	//
+	// Which formats are attached decides what a plain `cosign verify --key`
+	// does (see DefaultFormats): cosign 2.6 and 3 verify only sigstore
+	// bundles once they find one, and cosign 2.6 then wants a trusted root.
+	Formats []string
 	// LegacyOnly writes cosign's .sig image alone, without the sigstore
 	// bundle referrer: for registries that refuse manifests with a subject.
+	// Formats, when set, take precedence.
 	LegacyOnly bool
+}
+
+// DefaultFormats is what `mpak bundle sign` writes unless told otherwise:
+// cosign's .sig tag alone. It is the one format a plain
+// `cosign verify --key cosign.pub --insecure-ignore-tlog=true IMAGE`
+// verifies offline with cosign 2.6 and 3 alike: cosign 2.6 reads OCI 1.1
+// signature referrers only with --experimental-oci11, and a sigstore
+// bundle referrer switches both versions to their bundle verifier, which
+// in cosign 2.6 refuses to run without a trusted root (and, offline, TUF
+// cannot provide one).
+var DefaultFormats = []string{FormatCosignTag}
+
+// ParseFormat reads a format's name as users write it: legacy (or
+// cosign), referrer (or cosign-oci-1.1) and bundle (or sigstore-bundle).
+func ParseFormat(s string) (string, error) {
+	switch s {
+	case "legacy", FormatCosignTag:
+		return FormatCosignTag, nil
+	case "referrer", FormatCosignReferrer:
+		return FormatCosignReferrer, nil
+	case "bundle", FormatSigstoreBundle:
+		return FormatSigstoreBundle, nil
+	}
+	return "", fmt.Errorf("signature format %q: want legacy (cosign's .sig tag), referrer (cosign's OCI 1.1 referrer) or bundle (a sigstore bundle referrer)", s)
+}
+
+// formats is the set of formats opts asks for.
+func (opts SignOptions) formats() (map[string]bool, error) {
+	fs := opts.Formats
+	switch {
+	case len(fs) > 0:
+	case opts.LegacyOnly:
+		fs = []string{FormatCosignTag}
+	default:
+		fs = []string{FormatCosignTag, FormatSigstoreBundle}
+	}
+	out := map[string]bool{}
+	for _, f := range fs {
+		pf, err := ParseFormat(f)
+		if err != nil {
+			return nil, err
+		}
+		out[pf] = true
+	}
+	return out, nil
 }
 
 // Signed is what Sign wrote.
 type Signed struct {
 	Digest digest.Digest
 	KeyID  string
-	// LegacyTag is cosign's sha256-<hex>.sig tag; Bundle the sigstore
-	// bundle referrer's manifest.
-	LegacyTag string
-	Bundle    ocispec.Descriptor
+	// LegacyTag is cosign's sha256-<hex>.sig tag; Referrer cosign's OCI 1.1
+	// signature referrer; Bundle the sigstore bundle referrer's manifest.
+	// What was not written is left out.
+	LegacyTag string             `json:",omitempty"`
+	Referrer  ocispec.Descriptor `json:",omitzero"`
+	Bundle    ocispec.Descriptor `json:",omitzero"`
 }
 
-// Sign signs the manifest or index d points at with sv.
+// Sign signs the manifest or index d points at with sv, in the formats
+// opts asks for.
 func Sign(ctx context.Context, reg Registry, d name.Digest, subject ocispec.Descriptor, sv signature.SignerVerifier, opts SignOptions) (*Signed, error) {
+	formats, err := opts.formats()
+	if err != nil {
+		return nil, err
+	}
 	keyID, err := KeyID(sv)
 	if err != nil {
 		return nil, err
 	}
-	// cosign's simple signing, appended to the .sig image (others'
-	// signatures there stay).
-	pl, err := payload.Cosign{Image: d, Annotations: opts.Annotations}.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	raw, err := sv.SignMessage(bytes.NewReader(pl))
-	if err != nil {
-		return nil, fmt.Errorf("signing %s: %w", d, err)
-	}
-	sig, err := static.NewSignature(pl, base64.StdEncoding.EncodeToString(raw))
-	if err != nil {
-		return nil, err
-	}
-	tag, err := reg.attachLegacy(d, "signature", func(se oci.SignedEntity) (oci.SignedEntity, error) {
-		return mutate.AttachSignatureToEntity(se, sig)
-	}, ociremote.WriteSignatures, ociremote.SignatureTag)
-	if err != nil {
-		return nil, err
-	}
-
 	dg, err := digest.Parse(d.DigestStr())
 	if err != nil {
 		return nil, err
 	}
-	signed := &Signed{Digest: dg, KeyID: keyID, LegacyTag: tag}
-	if opts.LegacyOnly {
+	signed := &Signed{Digest: dg, KeyID: keyID}
+	if formats[FormatCosignTag] || formats[FormatCosignReferrer] {
+		// cosign's simple signing: one payload and signature, stored in
+		// the .sig image and/or an OCI 1.1 referrer.
+		pl, err := payload.Cosign{Image: d, Annotations: opts.Annotations}.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		raw, err := sv.SignMessage(bytes.NewReader(pl))
+		if err != nil {
+			return nil, fmt.Errorf("signing %s: %w", d, err)
+		}
+		b64 := base64.StdEncoding.EncodeToString(raw)
+		if formats[FormatCosignTag] {
+			sig, err := static.NewSignature(pl, b64)
+			if err != nil {
+				return nil, err
+			}
+			// Appended to the .sig image: others' signatures there stay.
+			signed.LegacyTag, err = reg.attachLegacy(d, "signature", func(se oci.SignedEntity) (oci.SignedEntity, error) {
+				return mutate.AttachSignatureToEntity(se, sig)
+			}, ociremote.WriteSignatures, ociremote.SignatureTag)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if formats[FormatCosignReferrer] {
+			if signed.Referrer, err = reg.attachCosignReferrer(ctx, subject, pl, b64); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !formats[FormatSigstoreBundle] {
 		return signed, nil
 	}
 	// The sigstore bundle: a DSSE envelope over a statement naming d.
@@ -105,6 +178,25 @@ func Sign(ctx context.Context, reg Registry, d name.Digest, subject ocispec.Desc
 	}
 	signed.Bundle = desc
 	return signed, nil
+}
+
+// attachCosignReferrer attaches a simple-signing payload and its signature
+// to subject the way `cosign sign --registry-referrers-mode=oci-1-1` does:
+// an image manifest of artifactType application/vnd.dev.cosign.artifact.sig.v1+json
+// whose one layer is the payload, the signature in its annotation. It goes
+// through mpak's referrer writer rather than cosign's, which prints to
+// stderr and does not retry a fallback index that concurrent writers
+// overwrite.
+func (r Registry) attachCosignReferrer(ctx context.Context, subject ocispec.Descriptor, pl []byte, b64sig string) (ocispec.Descriptor, error) {
+	desc, err := referrer.Attach(ctx, r.Referrers, subject, referrer.Artifact{
+		ArtifactType: mediatypes.CosignSignature,
+		Blobs: []referrer.Blob{{MediaType: mediatypes.CosignSimpleSigning, Data: pl,
+			Annotations: map[string]string{static.SignatureAnnotationKey: b64sig}}},
+	}, referrer.Options{})
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("writing the OCI 1.1 signature referrer of %s: %w", subject.Digest, err)
+	}
+	return desc, nil
 }
 
 // signBundle signs statement st into a sigstore bundle.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -430,4 +431,55 @@ func TestBundleForAnotherDigest(t *testing.T) {
 	if !found {
 		t.Errorf("problems %v do not say the statement is about another digest", problems)
 	}
+}
+
+// TestSignFormats: each format Sign can write is written alone when asked
+// for, read back by Verify under its own name, and reported in Signed.
+func TestSignFormats(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, registrytest.Distribution(t))
+	for i, c := range []struct {
+		formats []string
+		want    string
+	}{
+		{sign.DefaultFormats, "signature/cosign"},
+		{[]string{"referrer"}, "signature/cosign-oci-1.1"},
+		{[]string{"bundle"}, "signature/sigstore-bundle"},
+		{[]string{"legacy", "referrer", "bundle"}, "signature/cosign,signature/cosign-oci-1.1,signature/sigstore-bundle"},
+	} {
+		t.Run(strings.Join(c.formats, ","), func(t *testing.T) {
+			d, root := f.publish(t, fmt.Sprintf("4.%d.0", i))
+			s, err := sign.Sign(ctx, f.reg, d, root, f.signer, sign.SignOptions{Formats: c.formats})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, problems, err := sign.Verify(ctx, f.reg, d, root, f.public)
+			if err != nil || formats(res) != c.want {
+				t.Fatalf("verified %s (%v, %v), want %s", formats(res), err, problems, c.want)
+			}
+			wrote := map[string]bool{sign.FormatCosignTag: s.LegacyTag != "", sign.FormatCosignReferrer: s.Referrer.Digest != "",
+				sign.FormatSigstoreBundle: s.Bundle.Digest != ""}
+			for format, w := range wrote {
+				if want := strings.Contains(c.want, "/"+format+",") || strings.HasSuffix(c.want, "/"+format); w != want {
+					t.Errorf("Signed %+v: %s written %v, want %v", s, format, w, want)
+				}
+			}
+			// A catalog reads the same, unverified; only a bundle names its key.
+			wantClaims := strings.Replace(c.want, "signature/sigstore-bundle", "signature/sigstore-bundle key="+s.KeyID, 1)
+			if got := f.claimsOf(t, root); !sameSet(got, wantClaims) {
+				t.Errorf("claims read %s, want %s", got, wantClaims)
+			}
+		})
+	}
+	d, root := f.publish(t, "4.9.0")
+	if _, err := sign.Sign(ctx, f.reg, d, root, f.signer, sign.SignOptions{Formats: []string{"cosign-v4"}}); err == nil || !strings.Contains(err.Error(), "legacy") {
+		t.Errorf("an unknown format: %v, want an error naming the known ones", err)
+	}
+}
+
+func sameSet(a, b string) bool {
+	x, y := strings.Split(a, ","), strings.Split(b, ",")
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
