@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/sign"
 )
 
@@ -42,17 +46,63 @@ func (a *app) resolveRoot(ctx context.Context, arg string, platforms bool) (ref.
 	return r, v, out, nil
 }
 
+// signFormats reads --format. --legacy-only, from when sign wrote a bundle
+// too unless told not to, still means the .sig tag alone, and contradicts
+// an explicit --format asking for more.
+func signFormats(cmd *cobra.Command, names []string, legacyOnly bool) ([]string, error) {
+	if legacyOnly {
+		if cmd.Flags().Changed("format") && !slices.Equal(names, []string{"legacy"}) {
+			return nil, fmt.Errorf("--legacy-only writes cosign's .sig tag alone, but --format asks for %s: drop --legacy-only", strings.Join(names, ","))
+		}
+		return []string{sign.FormatCosignTag}, nil
+	}
+	if len(names) == 0 {
+		return nil, errors.New("--format is empty: name at least one of legacy, referrer, bundle")
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		f, err := sign.ParseFormat(strings.TrimSpace(n))
+		if err != nil {
+			return nil, fmt.Errorf("--format: %w", err)
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// bundlesWarning says why `cosign verify` may not accept the signature just
+// written without a sigstore bundle when t already has sigstore bundle
+// referrers, a signed scan verdict for one: cosign 2.6 and 3 then check
+// the bundles alone, against the key given, and ignore the .sig tag.
+func bundlesWarning(ctx context.Context, reg sign.Registry, t ocispec.Descriptor) string {
+	bundles, err := referrer.List(ctx, reg.Referrers, t, mediatypes.SigstoreBundle)
+	if err != nil || len(bundles) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s already has %d sigstore bundle referrer(s) (a signed scan verdict or an attestation, say): "+
+		"cosign 2.6 and 3 then verify those bundles only, so `cosign verify --key` may fail on this signature; "+
+		"sign with --format legacy,bundle for cosign 3 (cosign 2.6 then also needs --trusted-root)", t.Digest, len(bundles))
+}
+
 func (a *app) signCommand() *cobra.Command {
 	var key string
 	var platforms, legacyOnly, keyless, jsonOut bool
+	var formatNames []string
 	var kl sign.KeylessOptions
 	var annotations []string
 	cmd := &cobra.Command{
 		Use:   "sign REF --key cosign.key",
 		Short: "Sign a version's index digest (and with --platforms each platform manifest) the way cosign does",
-		Long: "Writes cosign's signature image under the sha256-<hex>.sig tag (what `cosign verify --key` checks) and a\n" +
-			"sigstore bundle referrer (application/vnd.dev.sigstore.bundle.v0.3+json, cosign v3's layout). The key's\n" +
-			"password comes from COSIGN_PASSWORD or the terminal.\n\n" +
+		Long: "By default writes cosign's signature image under the sha256-<hex>.sig tag, which a plain\n" +
+			"`cosign verify --key cosign.pub --insecure-ignore-tlog=true IMAGE` checks, offline too, with cosign 2.6 and 3.\n" +
+			"--format chooses other formats (repeatable, or comma-separated):\n" +
+			"  legacy    cosign's sha256-<hex>.sig tag (the default)\n" +
+			"  referrer  cosign's OCI 1.1 signature referrer (cosign verify --experimental-oci11 reads it)\n" +
+			"  bundle    a sigstore bundle v0.3 referrer, cosign v3's layout. Once a version has one, cosign 2.6 and 3\n" +
+			"            verify only its bundles, and cosign 2.6 then needs --trusted-root (offline, an empty one does)\n" +
+			"`mpak bundle verify` reads all three. The key's password comes from COSIGN_PASSWORD or the terminal.\n\n" +
 			"Keyless signing (--keyless: an ephemeral key certified by Fulcio for the OIDC identity of --identity-token,\n" +
 			"logged in Rekor) needs both services reachable, so it cannot be used on an offline machine.",
 		Args: cobra.ExactArgs(1),
@@ -62,6 +112,7 @@ func (a *app) signCommand() *cobra.Command {
 			signOne := func(reg sign.Registry, d name.Digest, t ocispec.Descriptor) (*sign.Signed, error) {
 				return sign.SignKeyless(ctx, reg, d, t, kl)
 			}
+			var formats []string // with a key; keyless writes a sigstore bundle
 			if !keyless {
 				sv, err := a.loadSigner(key)
 				if err != nil {
@@ -75,8 +126,12 @@ func (a *app) signCommand() *cobra.Command {
 					}
 					ann[k] = v
 				}
+				formats, err = signFormats(cmd, formatNames, legacyOnly)
+				if err != nil {
+					return err
+				}
 				signOne = func(reg sign.Registry, d name.Digest, t ocispec.Descriptor) (*sign.Signed, error) {
-					return sign.Sign(ctx, reg, d, t, sv, sign.SignOptions{Annotations: ann, LegacyOnly: legacyOnly})
+					return sign.Sign(ctx, reg, d, t, sv, sign.SignOptions{Annotations: ann, Formats: formats})
 				}
 			}
 			r, _, targets, err := a.resolveRoot(ctx, args[0], platforms)
@@ -96,9 +151,12 @@ func (a *app) signCommand() *cobra.Command {
 				out.Signed = append(out.Signed, *s)
 				by := "keyless"
 				if s.KeyID != "" {
-					by = "with key " + s.KeyID
+					by = "with key " + s.KeyID + " (" + strings.Join(formats, ", ") + ")"
 				}
 				a.infof("signed %s@%s %s", r.RepositoryRef(), s.Digest, by)
+				if formats != nil && !slices.Contains(formats, sign.FormatSigstoreBundle) {
+					a.warn(bundlesWarning(ctx, reg, t))
+				}
 			}
 			if jsonOut {
 				return a.printJSON(out)
@@ -109,7 +167,10 @@ func (a *app) signCommand() *cobra.Command {
 	cmd.Flags().StringVar(&key, "key", "", "cosign private key file")
 	cmd.Flags().BoolVar(&platforms, "platforms", false, "also sign each platform manifest")
 	cmd.Flags().StringArrayVarP(&annotations, "annotation", "a", nil, "key=value to include in the signed payload (repeatable)")
-	cmd.Flags().BoolVar(&legacyOnly, "legacy-only", false, "write only cosign's .sig image, no sigstore bundle referrer (for registries that refuse subjects)")
+	// The default is sign.DefaultFormats, by the name users write.
+	cmd.Flags().StringSliceVar(&formatNames, "format", []string{"legacy"}, "what to write: legacy (cosign's .sig tag), referrer (cosign's OCI 1.1 referrer), bundle (sigstore bundle referrer); repeatable")
+	cmd.Flags().BoolVar(&legacyOnly, "legacy-only", false, "write only cosign's .sig image")
+	_ = cmd.Flags().MarkDeprecated("legacy-only", "it is the default now; use --format to choose")
 	cmd.Flags().BoolVar(&keyless, "keyless", false, "sign with an ephemeral key certified by Fulcio for an OIDC identity, logged in Rekor (needs both reachable)")
 	cmd.Flags().StringVar(&kl.IdentityToken, "identity-token", "", "OIDC token for --keyless (default $SIGSTORE_ID_TOKEN)")
 	cmd.Flags().StringVar(&kl.FulcioURL, "fulcio-url", sign.DefaultFulcio, "Fulcio for --keyless")

@@ -44,13 +44,43 @@ func TestSignCommands(t *testing.T) {
 	if len(signed.Signed) != 1 || signed.Signed[0].Digest.String() != push.Digest {
 		t.Fatalf("sign said %+v, want the index %s", signed, push.Digest)
 	}
+	// By default, cosign's .sig tag alone: what a plain `cosign verify`
+	// of any version reads (compat/ runs it).
+	if s := signed.Signed[0]; s.LegacyTag == "" || s.Bundle.Digest != "" || s.Referrer.Digest != "" {
+		t.Errorf("sign wrote %+v, want the .sig tag alone", s)
+	}
 	v := decode[verifyOutput](t, ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--json"))
-	if len(v.Verified) != 2 || v.Verified[0].KeyID != signed.Signed[0].KeyID {
-		t.Errorf("verify said %+v, want 2 signatures by %s", v, signed.Signed[0].KeyID)
+	if len(v.Verified) != 1 || v.Verified[0].KeyID != signed.Signed[0].KeyID || v.Verified[0].Format != "cosign" {
+		t.Errorf("verify said %+v, want the cosign signature by %s", v, signed.Signed[0].KeyID)
 	}
 	human := ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub")
 	if !strings.Contains(human, push.Digest+" signature (cosign) by key "+signed.Signed[0].KeyID) {
 		t.Errorf("verify printed %q", human)
+	}
+	// The other formats, when asked for; verify reads them all.
+	if _, errOut, code := mpak(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--format", "cosign-v4"); code == 0 || !strings.Contains(errOut, "referrer") {
+		t.Errorf("sign --format cosign-v4: exit %d, %q; want a refusal naming the formats", code, errOut)
+	}
+	if _, errOut, code := mpak(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--legacy-only", "--format", "bundle"); code == 0 || !strings.Contains(errOut, "--legacy-only") {
+		t.Errorf("sign --legacy-only --format bundle: exit %d, %q; want a refusal", code, errOut)
+	}
+	_, errOut, _ := mpak(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--format", "referrer", "--format", "bundle")
+	if !strings.Contains(errOut, "(cosign-oci-1.1, sigstore-bundle)") {
+		t.Errorf("sign --format referrer --format bundle said %q, want both formats named", errOut)
+	}
+	v = decode[verifyOutput](t, ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--json"))
+	var got []string
+	for _, r := range v.Verified {
+		got = append(got, r.Format)
+	}
+	if strings.Join(got, ",") != "cosign,cosign-oci-1.1,sigstore-bundle" {
+		t.Errorf("verify after signing in every format read %v", got)
+	}
+	// Now that the version has a sigstore bundle, cosign checks only
+	// bundles: signing without one says so.
+	_, errOut, _ = mpak(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--legacy-only")
+	if !strings.Contains(errOut, "warning: ") || !strings.Contains(errOut, "--format legacy,bundle") {
+		t.Errorf("sign of a version with a bundle, without one: %q, want a warning about cosign", errOut)
 	}
 	_, errOut, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "other.pub")
 	if code != exitUnverified || !strings.Contains(errOut, "no signature or attestation verifies") {
