@@ -58,7 +58,7 @@ func TestMessagesNameProblemAndFix(t *testing.T) {
 		}
 	})
 
-	signed := decode[signOutput](t, ok(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--json"))
+	signed := decode[signOutput](t, ok(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--format", "legacy,bundle", "--json"))
 	signer := signed.Signed[0].KeyID
 
 	t.Run("wrong key", func(t *testing.T) {

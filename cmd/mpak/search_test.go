@@ -81,7 +81,7 @@ func TestShowProvenanceThroughMpakd(t *testing.T) {
 		t.Errorf("an unsigned bundle shows signers:\n%s", human)
 	}
 	ok(t, "bundle", "keygen")
-	signed := decode[signOutput](t, ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key", "--json"))
+	signed := decode[signOutput](t, ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key", "--format", "legacy,bundle", "--json"))
 	ok(t, "bundle", "attest", "@example/hello", "--key", "cosign.key", "--slsa",
 		"--source-repo", "https://git.example/example/hello", "--source-revision", "c0ffee", "--builder-id", "https://ci.example/b")
 
