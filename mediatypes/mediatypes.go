@@ -67,6 +67,12 @@ const (
 	// statement, verified with a trusted scanner key, makes a level count;
 	// the scan report referrer itself is the evidence, unsigned.
 	ScanPredicate = "https://mpak.dev/scan/v1"
+	// ScanVerdict is the artifactType of that referrer. Its layer is a
+	// sigstore bundle, but the referrer is not typed as one: cosign 2.6
+	// and 3 switch to verifying only sigstore bundles as soon as a version
+	// has one, so a scanner's verdict would make `cosign verify` of the
+	// publisher's .sig signature fail.
+	ScanVerdict = "application/vnd.mpak.scan.verdict.v1+json"
 
 	// On a yank record: "true" or "false" (an un-yank) and the ASCII
 	// reason, so clients and indexers decide from the referrers listing

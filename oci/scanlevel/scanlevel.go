@@ -5,7 +5,8 @@
 // control by control, but anyone who may push can attach one saying L4. A
 // level therefore counts only from a signed statement: an in-toto
 // statement of predicate type mediatypes.ScanPredicate about the version's
-// root digest, in a sigstore bundle referrer, whose signature verifies with
+// root digest, in a sigstore bundle (referrer artifactType
+// mediatypes.ScanVerdict), whose signature verifies with
 // a scanner key the reader trusts. Reports without such a statement are
 // "unverified": shown as claims, never satisfying a policy.
 //
@@ -90,7 +91,7 @@ func Best(fs []Finding) *Finding {
 // with one of keys, and unsigned scan reports as claims.
 func Decide(ctx context.Context, repo referrer.Target, root ocispec.Descriptor, keys []signature.Verifier) (Verdict, error) {
 	v := Verdict{Claimed: -1}
-	stmts, _, err := sign.VerifyStatements(ctx, repo, root, mediatypes.ScanPredicate, keys)
+	stmts, _, err := sign.VerifyStatements(ctx, repo, root, mediatypes.ScanVerdict, mediatypes.ScanPredicate, keys)
 	if err != nil {
 		return v, fmt.Errorf("reading scan statements of %s: %w", root.Digest, err)
 	}
@@ -134,5 +135,5 @@ func Attach(ctx context.Context, repo referrer.Target, root ocispec.Descriptor, 
 	if p.Level < 0 || p.Level > 4 {
 		return ocispec.Descriptor{}, fmt.Errorf("scan level %d: want 0-4", p.Level)
 	}
-	return sign.AttachStatement(ctx, repo, root, mediatypes.ScanPredicate, p, sv, sign.StatementOptions{Name: name})
+	return sign.AttachStatement(ctx, repo, root, mediatypes.ScanPredicate, p, sv, sign.StatementOptions{Name: name, ArtifactType: mediatypes.ScanVerdict})
 }

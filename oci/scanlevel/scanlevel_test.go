@@ -104,7 +104,7 @@ func TestDecide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := referrer.Attach(ctx, repo, root, referrer.Artifact{ArtifactType: mediatypes.SigstoreBundle,
+	if _, err := referrer.Attach(ctx, repo, root, referrer.Artifact{ArtifactType: mediatypes.ScanVerdict,
 		Blobs:       []referrer.Blob{{MediaType: mediatypes.SigstoreBundle, Data: blob}},
 		Annotations: map[string]string{"dev.sigstore.bundle.predicateType": mediatypes.ScanPredicate}}, referrer.Options{}); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,11 @@ type StatementOptions struct {
 	// Name is the subject's repository (host/repo), recorded in the
 	// statement the way cosign records it.
 	Name string
+	// ArtifactType types the referrer (default: a sigstore bundle's). A
+	// statement that is not the publisher's signature should have its own,
+	// so that cosign, which verifies only sigstore bundles once it finds
+	// one, keeps verifying the publisher's signature.
+	ArtifactType string
 }
 
 // AttachStatement signs an in-toto statement about subject (predicateType,
@@ -39,7 +44,16 @@ func AttachStatement(ctx context.Context, repo referrer.Target, subject ocispec.
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	return Registry{Referrers: repo}.attachBundle(ctx, subject, b, predicateType)
+	if opts.ArtifactType == "" || opts.ArtifactType == mediatypes.SigstoreBundle {
+		return Registry{Referrers: repo}.attachBundle(ctx, subject, b, predicateType)
+	}
+	// Typed as its own kind all through (artifact, layer, annotations):
+	// cosign picks sigstore bundles by any of them.
+	return referrer.Attach(ctx, repo, subject, referrer.Artifact{
+		ArtifactType: opts.ArtifactType,
+		Blobs:        []referrer.Blob{{MediaType: opts.ArtifactType, Data: b}},
+		Annotations:  map[string]string{"dev.mpak.statement.predicateType": predicateType},
+	}, referrer.Options{})
 }
 
 // Statement is a statement about a subject whose signature verified.
@@ -51,10 +65,10 @@ type Statement struct {
 }
 
 // VerifyStatements returns the statements of predicateType attached to
-// subject as sigstore bundles that verify with one of keys and name the
+// subject as referrers of artifactType (a sigstore bundle each) that verify with one of keys and name the
 // subject. Bundles that do not verify are left out (they are someone's
 // claim, not a trusted one); their problems are returned for the curious.
-func VerifyStatements(ctx context.Context, repo referrer.Target, subject ocispec.Descriptor, predicateType string,
+func VerifyStatements(ctx context.Context, repo referrer.Target, subject ocispec.Descriptor, artifactType, predicateType string,
 	keys []signature.Verifier) ([]Statement, []error, error) {
 	if len(keys) == 0 {
 		return nil, nil, nil
@@ -67,7 +81,7 @@ func VerifyStatements(ctx context.Context, repo referrer.Target, subject ocispec
 		}
 		ids[i] = id
 	}
-	bundles, err := referrer.List(ctx, repo, subject, mediatypes.SigstoreBundle)
+	bundles, err := referrer.List(ctx, repo, subject, artifactType)
 	if err != nil {
 		return nil, nil, err
 	}
