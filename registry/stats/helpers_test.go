@@ -166,8 +166,14 @@ func total(t testing.TB, s index.Store, repository string) int64 {
 	return st.Total
 }
 
+// wantPending waits briefly for a count that is still to come: a download
+// counts once the server has sent its last byte, which can be just after
+// the client has read it.
 func wantPending(t testing.TB, c *Counter, want int) {
 	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); c.Pending() < want && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
 	if got := c.Pending(); got != want {
 		t.Fatalf("Pending() = %d, want %d", got, want)
 	}
