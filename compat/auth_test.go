@@ -1,16 +1,16 @@
 package compat
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mpak-oci/mpak/internal/testenv"
 
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/registry/auth"
@@ -39,29 +39,11 @@ admin:
   actions: [read, push, delete]
 `
 
-// syncBuffer collects a server's log lines across goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // authedMpakd is mpakd with htpasswd users alice, bob and root (password
 // "<name>-pw") and authPolicy, the policy file's path, and its log.
-func authedMpakd(t *testing.T) (*node, string, *syncBuffer) {
+func authedMpakd(t *testing.T) (*node, string, *testenv.Buffer) {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(log, nil))
 	files, paths := authtest.Files(t, authtest.Config{Users: authtest.Passwords("alice", "bob", "root"), Policy: authPolicy, Logger: logger})
 	ctx, cancel := context.WithCancel(context.Background())

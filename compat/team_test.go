@@ -51,7 +51,7 @@ type team struct {
 	// tokenFlags are what `mpakd token` needs to reach the catalog.
 	tokenFlags []string
 	issuer     *oidcIssuer
-	log        *syncBuffer
+	log        *testenv.Buffer
 }
 
 // teamSetups: one mpakd with its embedded registry and SQLite, and three
@@ -93,7 +93,7 @@ func teamAuth(t *testing.T, dir string, store index.Store, shared bool, iss *oid
 
 func embeddedTeam(t *testing.T) *team {
 	iss := newOIDCIssuer(t)
-	log := &syncBuffer{}
+	log := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(log, nil))
 	data := t.TempDir()
 	store, err := sqlite.Open(filepath.Join(data, "index.db"))
@@ -108,7 +108,7 @@ func embeddedTeam(t *testing.T) *team {
 
 func replicaTeam(t *testing.T) *team {
 	iss := newOIDCIssuer(t)
-	log := &syncBuffer{}
+	log := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(log, nil))
 	dsn := pgtest.NewSchema(t)
 	up := registrytest.Distribution(t)

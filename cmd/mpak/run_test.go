@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpak-oci/mpak/internal/testenv"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mpak-oci/mpak/registry/embedded"
@@ -85,33 +87,14 @@ func publish(t *testing.T, dir, name string, platforms ...string) {
 	ok(t, args...)
 }
 
-// syncBuffer is stderr written by the process's copier goroutine while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // session starts `mpak run args...` as a real process and speaks MCP to it.
-func session(t *testing.T, args ...string) (*mcp.ClientSession, *syncBuffer) {
+func session(t *testing.T, args ...string) (*mcp.ClientSession, *testenv.Buffer) {
 	t.Helper()
 	bin, _ := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	cmd := exec.Command(bin, append([]string{"run"}, args...)...)
-	stderr := &syncBuffer{}
+	stderr := &testenv.Buffer{}
 	cmd.Stderr = stderr
 	client := mcp.NewClient(&mcp.Implementation{Name: "mpak-test", Version: "1.0.0"}, nil)
 	s, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}, nil)
@@ -576,7 +559,7 @@ func TestSignalsReachTheServer(t *testing.T) {
 	stdin, err := cmd.StdinPipe()
 	must(t, err)
 	defer stdin.Close()
-	stdout := &syncBuffer{}
+	stdout := &testenv.Buffer{}
 	cmd.Stdout = stdout
 	must(t, cmd.Start())
 	// Wait until the server answers, then ask it to stop.

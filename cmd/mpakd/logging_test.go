@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -11,9 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/mpak-oci/mpak/internal/testenv"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/crypto/bcrypt"
@@ -21,60 +20,12 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 )
 
-// lockedBuffer is mpakd's stderr in these tests: written by its request
-// goroutines, read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startLogged runs mpakd as main does, its log going to the returned
-// buffer, and waits until it answers.
-func startLogged(t *testing.T, args ...string) *lockedBuffer {
+// buffer, and stops it when the test ends.
+func startLogged(t *testing.T, args ...string) *testenv.Buffer {
 	t.Helper()
-	logs := &lockedBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		cmd := rootCommand()
-		cmd.SetArgs(args)
-		cmd.SetErr(logs)
-		done <- cmd.ExecuteContext(ctx)
-	}()
-	addr := args[len(args)-1]
-	for i := 0; ; i++ {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("mpakd exited: %v\n%s", err, logs)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if i > 200 {
-			t.Fatal("mpakd did not start")
-		}
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("mpakd shutdown: %v", err)
-		}
-	})
+	logs := &testenv.Buffer{}
+	t.Cleanup(startWith(t, logs, args...))
 	return logs
 }
 

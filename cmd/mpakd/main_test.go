@@ -25,11 +25,22 @@ func freeAddr(t *testing.T) string {
 
 // start runs mpakd as main does and waits until it answers.
 func start(t *testing.T, args ...string) (stop func()) {
+	t.Helper()
+	return startWith(t, nil, args...)
+}
+
+// startWith is start with mpakd's stderr (its log) going to stderr when
+// not nil.
+func startWith(t *testing.T, stderr io.Writer, args ...string) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		cmd := rootCommand()
 		cmd.SetArgs(args)
+		if stderr != nil {
+			cmd.SetErr(stderr)
+		}
 		done <- cmd.ExecuteContext(ctx)
 	}()
 	addr := args[len(args)-1]
@@ -41,7 +52,7 @@ func start(t *testing.T, args ...string) (stop func()) {
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("mpakd exited: %v", err)
+			t.Fatalf("mpakd exited: %v\n%s", err, stderr)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if i > 200 {

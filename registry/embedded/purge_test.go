@@ -11,9 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mpak-oci/mpak/internal/testenv"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -240,7 +241,7 @@ func TestPurgeLoop(t *testing.T) {
 	first.Close()
 	backdate(t, dir, repo, id, 2*time.Hour)
 
-	var logs syncBuffer
+	var logs testenv.Buffer
 	reg, err := New(ctx, Options{Dir: dir, PurgeAge: time.Hour, PurgeInterval: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
@@ -342,21 +343,4 @@ func TestStorage(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
