@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -281,20 +283,5 @@ func TestMigrateFirstSeen(t *testing.T) {
 
 	s = open(t, dsn)
 	defer s.Close()
-	for repository := range old {
-		want := indexed
-		if repository == "acme/built" {
-			want = built
-		}
-		v, err := s.Version(t.Context(), repository, "1.0.0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !v.PublishedAt.Equal(want) {
-			t.Errorf("%s: PublishedAt = %v after migrating, want %v", repository, v.PublishedAt, want)
-		}
-		if b, err := s.Bundle(t.Context(), repository); err != nil || !b.UpdatedAt.Equal(want) {
-			t.Errorf("%s: Bundle.UpdatedAt = %v, %v after migrating, want %v", repository, b.UpdatedAt, err, want)
-		}
-	}
+	storetest.WantFirstSeen(t, s, slices.Collect(maps.Keys(old)), indexed, built)
 }

@@ -2,7 +2,9 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -169,20 +171,5 @@ func TestMigrateFirstSeen(t *testing.T) {
 		t.Fatalf("migrating: %v", err)
 	}
 	defer s.Close()
-	for repository := range old {
-		want := indexed
-		if repository == "acme/built" {
-			want = built
-		}
-		v, err := s.Version(t.Context(), repository, "1.0.0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !v.PublishedAt.Equal(want) {
-			t.Errorf("%s: PublishedAt = %v after migrating, want %v", repository, v.PublishedAt, want)
-		}
-		if b, err := s.Bundle(t.Context(), repository); err != nil || !b.UpdatedAt.Equal(want) {
-			t.Errorf("%s: Bundle.UpdatedAt = %v, %v after migrating, want %v", repository, b.UpdatedAt, err, want)
-		}
-	}
+	storetest.WantFirstSeen(t, s, slices.Collect(maps.Keys(old)), indexed, built)
 }

@@ -289,3 +289,27 @@ func testLayer(t *testing.T, s index.Store) {
 	_, err = s.Layer(ctx(t), "acme/weather", v.Builds[0].ManifestDigest)
 	wantNotFound(t, "Layer of a manifest digest", err)
 }
+
+// WantFirstSeen checks a store after the first-seen migration: every
+// version of repositories published at indexed, except acme/built, whose
+// stored date (a real build date, before its indexing) stays built; and
+// each bundle's UpdatedAt follows.
+func WantFirstSeen(t *testing.T, s index.Store, repositories []string, indexed, built time.Time) {
+	t.Helper()
+	for _, repository := range repositories {
+		want := indexed
+		if repository == "acme/built" {
+			want = built
+		}
+		v, err := s.Version(t.Context(), repository, "1.0.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.PublishedAt.Equal(want) {
+			t.Errorf("%s: PublishedAt = %v after migrating, want %v", repository, v.PublishedAt, want)
+		}
+		if b, err := s.Bundle(t.Context(), repository); err != nil || !b.UpdatedAt.Equal(want) {
+			t.Errorf("%s: Bundle.UpdatedAt = %v, %v after migrating, want %v", repository, b.UpdatedAt, err, want)
+		}
+	}
+}
