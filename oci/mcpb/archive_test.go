@@ -314,9 +314,8 @@ func TestPackRoundTrip(t *testing.T) {
 }
 
 func TestLimitsDefaultsAndDisabling(t *testing.T) {
-	t.Setenv(EnvLimits, "")
-	if got, err := (Limits{MaxFiles: 5}).resolve(); err != nil || got != (Limits{MaxFiles: 5, MaxUncompressed: 2 << 30, MaxRatio: 100, MaxArchiveRatio: 100, MaxManifest: 1 << 20}) {
-		t.Errorf("resolve = %+v, %v", got, err)
+	if got := (Limits{MaxFiles: 5}).resolve(); got != (Limits{MaxFiles: 5, MaxUncompressed: 2 << 30, MaxRatio: 100, MaxArchiveRatio: 100, MaxManifest: 1 << 20}) {
+		t.Errorf("resolve = %+v", got)
 	}
 	data := buildZip(t, manifestEntry(t), zipEntry{name: "zeros.bin", body: make([]byte, 5<<20)})
 	if _, err := readBytes(data, OpenOptions{}); err == nil || !strings.Contains(err.Error(), "more than the 100:1 limit") {
