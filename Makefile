@@ -17,6 +17,7 @@ all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/mpak ./cmd/mpak
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/mpak-trust ./cmd/mpak-trust
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/mpakd ./cmd/mpakd
 
 test: axe

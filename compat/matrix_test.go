@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	sigsignature "github.com/sigstore/sigstore/pkg/signature"
-
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -31,6 +29,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/scan"
 	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 	"github.com/mpak-oci/mpak/registry/server"
@@ -183,19 +182,19 @@ func scanAttach(t *testing.T, k kind) {
 	}
 	keys, _ := sign.GenerateKeyPair(nil)
 	sv, _ := sign.LoadPrivateKey(keys.Private, nil)
-	pub, _ := sign.LoadPublicKey(keys.Public)
+	pub, _ := verify.ParseKey(keys.Public)
 	r := repo(t, host, "acme/weather")
 	if _, err := report.Attach(context.Background(), p.repo, p.plan.Index, scan.AttachOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	v, err := scanlevel.Decide(context.Background(), r, p.plan.Index, []sigsignature.Verifier{pub})
+	v, err := scanlevel.Decide(context.Background(), r, p.plan.Index, []verify.Key{pub})
 	if err != nil || v.Verified() || v.Claimed != report.Level {
 		t.Errorf("unsigned report read back as %+v (%v), want an unverified claim of L%d", v, err, report.Level)
 	}
 	if _, err := report.Attach(context.Background(), p.repo, p.plan.Index, scan.AttachOptions{Signer: sv, Name: host + "/acme/weather"}); err != nil {
 		t.Fatal(err)
 	}
-	v, err = scanlevel.Decide(context.Background(), r, p.plan.Index, []sigsignature.Verifier{pub})
+	v, err = scanlevel.Decide(context.Background(), r, p.plan.Index, []verify.Key{pub})
 	if err != nil || !v.Verified() || v.Level != report.Level || v.Report.Digest == "" {
 		t.Errorf("signed verdict read back as %+v (%v), want verified L%d with its report", v, err, report.Level)
 	}

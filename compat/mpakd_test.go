@@ -159,7 +159,7 @@ func newCLI(t *testing.T, registry string, tools ...string) *cli {
 	}
 	for _, name := range tools {
 		if name == "mpak" {
-			c.bins[name] = testenv.GoBuild(t, "github.com/mpak-oci/mpak/cmd/mpak")
+			c.bins[name] = testenv.Mpak(t)
 			continue
 		}
 		c.bins[name] = tool(t, name, modules[name])

@@ -135,7 +135,7 @@ func (u *userShell) ok(bin string, env []string, args ...string) string {
 func TestReadmeSigning(t *testing.T) {
 	cosign2 := tool(t, "cosign", cosign2Module)
 	cosign3 := cosign3Tool(t)
-	mpak := testenv.GoBuild(t, "github.com/mpak-oci/mpak/cmd/mpak")
+	mpak := testenv.Mpak(t)
 	section := readmeSigning(t)
 
 	for _, r := range []struct {

@@ -10,6 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -22,7 +23,7 @@ func TestCopyCommand(t *testing.T) {
 	isolate(t, src)
 	file := filepath.Join(t.TempDir(), "hello.mcpb")
 	ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", file, "--json")
-	push := decode[pushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json"))
+	push := decode[cli.PushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json"))
 
 	repo, err := remote.NewRepository(src + "/example/hello")
 	if err != nil {
@@ -39,7 +40,7 @@ func TestCopyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out := decode[copyOutput](t, ok(t, "bundle", "copy", "@example/hello@^1", dst+"/mirror/hello", "--json"))
+	out := decode[cli.CopyOutput](t, ok(t, "bundle", "copy", "@example/hello@^1", dst+"/mirror/hello", "--json"))
 	if out.Digest != push.Digest || out.Tag != "1.0.0" || out.Referrers != 1 {
 		t.Errorf("copy said %+v, want %s tagged 1.0.0 with 1 referrer", out, push.Digest)
 	}

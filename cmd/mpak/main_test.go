@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,9 +12,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mpak-oci/mpak/internal/cli"
+	"github.com/mpak-oci/mpak/internal/cli/trustcmd"
 	"github.com/mpak-oci/mpak/registry/embedded"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
+
+// run executes the whole command line in-process, the trust commands
+// included, with servers spawned as children.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return cli.Main(ctx, args, cli.Streams{Stdin: stdin, Stdout: stdout, Stderr: stderr}, cli.Options{Trust: trustcmd.Commands})
+}
 
 // mpak runs the CLI in-process and returns stdout, stderr and the exit code.
 func mpak(t *testing.T, args ...string) (string, string, int) {
@@ -87,8 +96,8 @@ func TestWalkthrough(t *testing.T) {
 
 	// pack: reproducible, reports name, version, size and sha256.
 	file := filepath.Join(work, "hello.mcpb")
-	p1 := decode[packOutput](t, ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", file, "--json"))
-	p2 := decode[packOutput](t, ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", filepath.Join(work, "again.mcpb"), "--json"))
+	p1 := decode[cli.PackOutput](t, ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", file, "--json"))
+	p2 := decode[cli.PackOutput](t, ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", filepath.Join(work, "again.mcpb"), "--json"))
 	if p1.SHA256 != p2.SHA256 || p1.Name != "hello" || p1.Version != "1.0.0" || p1.Size == 0 {
 		t.Fatalf("pack outputs %+v and %+v", p1, p2)
 	}
@@ -98,11 +107,11 @@ func TestWalkthrough(t *testing.T) {
 	}
 
 	// push: @scope/name maps through MPAK_REGISTRY; a re-push is a no-op.
-	push := decode[pushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json"))
+	push := decode[cli.PushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json"))
 	if push.Tag != "1.0.0" || push.Unchanged || push.Reference != host+"/example/hello:1.0.0" {
 		t.Fatalf("push output %+v", push)
 	}
-	if again := decode[pushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json")); !again.Unchanged || again.Digest != push.Digest {
+	if again := decode[cli.PushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json")); !again.Unchanged || again.Digest != push.Digest {
 		t.Fatalf("re-push %+v, want unchanged %s", again, push.Digest)
 	}
 
@@ -113,7 +122,7 @@ func TestWalkthrough(t *testing.T) {
 	}
 	ok(t, "bundle", "pack", changed, "-o", filepath.Join(work, "changed.mcpb"))
 	_, stderr, code := mpak(t, "bundle", "push", "@example/hello", filepath.Join(work, "changed.mcpb"))
-	if code != exitConflict || !strings.Contains(stderr, "immutable") {
+	if code != cli.ExitConflict || !strings.Contains(stderr, "immutable") {
 		t.Fatalf("overwrite attempt: exit %d, stderr %q", code, stderr)
 	}
 
@@ -129,21 +138,21 @@ func TestWalkthrough(t *testing.T) {
 	}
 
 	dl := t.TempDir()
-	pull := decode[pullOutput](t, ok(t, "bundle", "pull", "@example/hello@^1.0", "-o", dl, "--json"))
+	pull := decode[cli.PullOutput](t, ok(t, "bundle", "pull", "@example/hello@^1.0", "-o", dl, "--json"))
 	if pull.Version != "1.2.0" || filepath.Dir(pull.Path) != dl {
 		t.Fatalf("pull output %+v", pull)
 	}
 	if _, err := os.Stat(pull.Path); err != nil {
 		t.Fatal(err)
 	}
-	pinned := decode[pullOutput](t, ok(t, "bundle", "pull", "@example/hello@"+push.Digest, "-o", filepath.Join(dl, "pinned.mcpb"), "--json"))
+	pinned := decode[cli.PullOutput](t, ok(t, "bundle", "pull", "@example/hello@"+push.Digest, "-o", filepath.Join(dl, "pinned.mcpb"), "--json"))
 	if pinned.Digest != push.Digest || pinned.Path != filepath.Join(dl, "pinned.mcpb") {
 		t.Fatalf("pull by digest %+v", pinned)
 	}
 
 	// inspect works on the file and on the reference, and they agree.
-	fromFile := decode[inspectOutput](t, ok(t, "bundle", "inspect", file, "--json"))
-	fromRef := decode[inspectOutput](t, ok(t, "bundle", "inspect", "@example/hello@1.0.0", "--json"))
+	fromFile := decode[cli.InspectOutput](t, ok(t, "bundle", "inspect", file, "--json"))
+	fromRef := decode[cli.InspectOutput](t, ok(t, "bundle", "inspect", "@example/hello@1.0.0", "--json"))
 	if fromFile.SHA256 != p1.SHA256 || fromRef.SHA256 != p1.SHA256 {
 		t.Errorf("inspect sha256 file=%s ref=%s, want %s", fromFile.SHA256, fromRef.SHA256, p1.SHA256)
 	}

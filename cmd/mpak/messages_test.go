@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mpak-oci/mpak/internal/cli"
+	"github.com/mpak-oci/mpak/internal/cli/trustcmd"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -20,7 +22,7 @@ func TestMessagesNameProblemAndFix(t *testing.T) {
 		_, errOut, code := mpak(t, "bundle", "pull", "@example/nope")
 		want := "mpak: listing versions of " + reg + "/example/nope: registry " + reg + " has no repository example/nope: " +
 			"nothing has been pushed to it; check the name, and MPAK_REGISTRY (host[/namespace]) that @scope/name references resolve through\n"
-		if code != exitError || errOut != want {
+		if code != cli.ExitError || errOut != want {
 			t.Errorf("exit %d\n got: %s\nwant: %s", code, errOut, want)
 		}
 	})
@@ -36,7 +38,7 @@ func TestMessagesNameProblemAndFix(t *testing.T) {
 		_, errOut, code := mpak(t, "bundle", "pull", "@example/hello")
 		want := "connection refused: no registry is listening at " + down + "; start one there (`mpakd` serves a registry on 127.0.0.1:5000), " +
 			"or point MPAK_REGISTRY=host[/namespace] at the registry you use\n"
-		if code != exitError || !strings.HasSuffix(errOut, want) {
+		if code != cli.ExitError || !strings.HasSuffix(errOut, want) {
 			t.Errorf("exit %d\n got: %s\nwant it to end: %s", code, errOut, want)
 		}
 	})
@@ -48,23 +50,23 @@ func TestMessagesNameProblemAndFix(t *testing.T) {
 	ok(t, "bundle", "keygen")
 	ok(t, "bundle", "keygen", "--output-key-prefix", "other")
 	ok(t, "bundle", "pack", example, "-o", "hello.mcpb")
-	push := decode[pushOutput](t, ok(t, "bundle", "push", "@example/hello", "hello.mcpb", "--json"))
+	push := decode[cli.PushOutput](t, ok(t, "bundle", "push", "@example/hello", "hello.mcpb", "--json"))
 	subject := reg + "/example/hello@" + push.Digest
 
 	t.Run("unsigned", func(t *testing.T) {
 		_, errOut, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "other.pub")
-		if code != exitUnverified || !strings.Contains(errOut, ": nothing is attached to it, it is not signed (sign it with mpak bundle sign)\n") {
+		if code != cli.ExitUnverified || !strings.Contains(errOut, ": nothing is attached to it, it is not signed (sign it with mpak bundle sign)\n") {
 			t.Errorf("exit %d: %s", code, errOut)
 		}
 	})
 
-	signed := decode[signOutput](t, ok(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--format", "legacy,bundle", "--json"))
+	signed := decode[trustcmd.SignOutput](t, ok(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--format", "legacy,bundle", "--json"))
 	signer := signed.Signed[0].KeyID
 
 	t.Run("wrong key", func(t *testing.T) {
 		_, errOut, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "other.pub")
-		if code != exitUnverified {
-			t.Errorf("exit %d, want %d", code, exitUnverified)
+		if code != cli.ExitUnverified {
+			t.Errorf("exit %d, want %d", code, cli.ExitUnverified)
 		}
 		for _, want := range []string{
 			"mpak: " + subject + ": no signature or attestation verifies with key sha256:",

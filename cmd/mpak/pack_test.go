@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mpak-oci/mpak/internal/cli"
 )
 
 // hostileLinks are manifest.json address fields a publisher set to script
@@ -57,7 +59,7 @@ var hostileFields = []string{"author.url", "repository.url", "homepage", "docume
 func TestPackWarnsAboutNonWebLinks(t *testing.T) {
 	dir := hostileDir(t)
 	file := filepath.Join(t.TempDir(), "hostile.mcpb")
-	out := decode[packOutput](t, ok(t, "bundle", "pack", dir, "-o", file, "--json"))
+	out := decode[cli.PackOutput](t, ok(t, "bundle", "pack", dir, "-o", file, "--json"))
 	if len(out.Warnings) != len(hostileFields) {
 		t.Errorf("%d warnings, want %d:\n%s", len(out.Warnings), len(hostileFields), strings.Join(out.Warnings, "\n"))
 	}

@@ -12,6 +12,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -40,8 +41,8 @@ func TestPolicy(t *testing.T) {
 	refused := func(what string, args ...string) string {
 		t.Helper()
 		_, errOut, code := mpak(t, args...)
-		if code != exitUnverified {
-			t.Fatalf("%s: exit %d (%s), want %d", what, code, errOut, exitUnverified)
+		if code != cli.ExitUnverified {
+			t.Fatalf("%s: exit %d (%s), want %d", what, code, errOut, cli.ExitUnverified)
 		}
 		return errOut
 	}

@@ -13,6 +13,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
@@ -61,7 +62,7 @@ func TestPullFileNames(t *testing.T) {
 	must(t, os.WriteFile(".bashrc", bashrc, 0o644))
 
 	// The layer's title is ignored: the name comes from manifest.json.
-	p := decode[pullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "--json"))
+	p := decode[cli.PullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "--json"))
 	if filepath.Base(p.Path) != "hello-1.0.0.mcpb" {
 		t.Errorf("pulled to %s, want hello-1.0.0.mcpb", p.Path)
 	}
@@ -115,7 +116,7 @@ func TestPullFileNames(t *testing.T) {
 
 	// -o FILE names the file explicitly.
 	named := filepath.Join(t.TempDir(), "weather.mcpb")
-	if p := decode[pullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", named, "--json")); p.Path != named {
+	if p := decode[cli.PullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", named, "--json")); p.Path != named {
 		t.Errorf("-o %s wrote %s", named, p.Path)
 	}
 	if entries, _ := os.ReadDir(home); len(entries) != 2 {

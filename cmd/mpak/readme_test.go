@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -28,7 +29,7 @@ func TestReadmePackExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := decode[packOutput](t, ok(t, "bundle", "pack", example, "-o", filepath.Join(t.TempDir(), "hello-1.0.0.mcpb"), "--json"))
+	p := decode[cli.PackOutput](t, ok(t, "bundle", "pack", example, "-o", filepath.Join(t.TempDir(), "hello-1.0.0.mcpb"), "--json"))
 	for _, want := range []string{fmt.Sprintf("(%d bytes)", p.Size), "sha256:   " + p.SHA256, "name:     " + p.Name, "version:  " + p.Version} {
 		if !strings.Contains(string(block[1]), want) {
 			t.Errorf("README's pack example lacks %q; it shows:\n%s", want, block[1])

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/mpak-oci/mpak/internal/cli"
+	"github.com/mpak-oci/mpak/internal/cli/trustcmd"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -47,15 +49,15 @@ func TestResolveOnce(t *testing.T) {
 	ok(t, "bundle", "keygen")
 	ok(t, "bundle", "pack", good, "-o", "good.mcpb")
 	ok(t, "bundle", "pack", evil, "-o", "evil.mcpb")
-	signedDigest := decode[pushOutput](t, ok(t, "bundle", "push", "@example/hello", "good.mcpb", "--json")).Digest
+	signedDigest := decode[cli.PushOutput](t, ok(t, "bundle", "push", "@example/hello", "good.mcpb", "--json")).Digest
 	ok(t, "bundle", "push", "@example/hello", "evil.mcpb")
 	ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key")
-	goodLayer := decode[pullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", t.TempDir(), "--json")).Bundle
+	goodLayer := decode[cli.PullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", t.TempDir(), "--json")).Bundle
 
 	ref := func() string { return movingTag(t, backend, "1.0.0", "1.0.1") + "/example/hello:1.0.0" }
 
 	t.Run("pull", func(t *testing.T) {
-		p := decode[pullOutput](t, ok(t, "bundle", "pull", ref(), "--require-signature", "--key", "cosign.pub", "-o", t.TempDir(), "--json"))
+		p := decode[cli.PullOutput](t, ok(t, "bundle", "pull", ref(), "--require-signature", "--key", "cosign.pub", "-o", t.TempDir(), "--json"))
 		if p.Digest != signedDigest || p.Bundle != goodLayer {
 			t.Errorf("pull checked the signed %s but wrote version %s, layer %s (want layer %s)", signedDigest, p.Digest, p.Bundle, goodLayer)
 		}
@@ -65,7 +67,7 @@ func TestResolveOnce(t *testing.T) {
 		// Whether the server then starts (it needs node) does not matter:
 		// what was checked and installed does.
 		mpak(t, "run", ref(), "--require-signature", "--key", "cosign.pub")
-		entries := decode[[]cacheEntryOutput](t, ok(t, "cache", "ls", "--json"))
+		entries := decode[[]cli.CacheEntryOutput](t, ok(t, "cache", "ls", "--json"))
 		if len(entries) != 1 || entries[0].Digest != goodLayer {
 			t.Errorf("run installed %+v, want only the signed version's layer %s", entries, goodLayer)
 		}
@@ -73,12 +75,12 @@ func TestResolveOnce(t *testing.T) {
 	t.Run("copy", func(t *testing.T) {
 		dst := registrytest.Distribution(t)
 		out := ok(t, "bundle", "copy", ref(), dst+"/example/hello", "--json")
-		if c := decode[copyOutput](t, out); c.Digest != signedDigest {
+		if c := decode[cli.CopyOutput](t, out); c.Digest != signedDigest {
 			t.Errorf("copy warned about and tagged %s, want the version resolved first, %s", c.Digest, signedDigest)
 		}
 	})
 	t.Run("verify", func(t *testing.T) {
-		v := decode[verifyOutput](t, ok(t, "bundle", "verify", ref(), "--key", "cosign.pub", "--json"))
+		v := decode[trustcmd.VerifyOutput](t, ok(t, "bundle", "verify", ref(), "--key", "cosign.pub", "--json"))
 		if !strings.HasSuffix(v.Reference, "@"+signedDigest) {
 			t.Errorf("verify checked %s, want %s", v.Reference, signedDigest)
 		}

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/internal/testenv"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -30,7 +33,8 @@ var (
 	buildErr  error
 )
 
-// binaries builds the real mpak binary and the Go example server once.
+// binaries builds the real mpak binary, its companion mpak-trust and the
+// Go example server once.
 func binaries(t *testing.T) (mpakBin, clockBin string) {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -38,7 +42,7 @@ func binaries(t *testing.T) (mpakBin, clockBin string) {
 		if buildErr != nil {
 			return
 		}
-		for pkg, out := range map[string]string{".": "mpak", "../../hack/examples/clock-go": "clock"} {
+		for pkg, out := range map[string]string{".": "mpak", "../mpak-trust": "mpak-trust", "../../hack/examples/clock-go": "clock"} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, out), pkg)
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if b, err := cmd.CombinedOutput(); err != nil {
@@ -497,16 +501,16 @@ func TestCacheCommands(t *testing.T) {
 	runEnv(t, host)
 	publish(t, clockDir(t, "1.0.0"), "clock")
 	_, _, _ = mpak(t, "run", "@example/clock", "--platform", runtime.GOOS+"/"+runtime.GOARCH, "--", "--version-does-not-exist")
-	entries := decode[[]cacheEntryOutput](t, ok(t, "cache", "ls", "--json"))
+	entries := decode[[]cli.CacheEntryOutput](t, ok(t, "cache", "ls", "--json"))
 	if len(entries) != 1 || entries[0].Repository != host+"/example/clock" || entries[0].Version != "1.0.0" {
 		t.Fatalf("cache ls = %+v", entries)
 	}
 	ok(t, "cache", "prune", "--all", "--dry-run")
-	if n := len(decode[[]cacheEntryOutput](t, ok(t, "cache", "ls", "--json"))); n != 1 {
+	if n := len(decode[[]cli.CacheEntryOutput](t, ok(t, "cache", "ls", "--json"))); n != 1 {
 		t.Fatalf("dry run removed entries: %d left", n)
 	}
-	ok(t, "cache", "rm", shortDigest(entries[0].Digest))
-	if n := len(decode[[]cacheEntryOutput](t, ok(t, "cache", "ls", "--json"))); n != 0 {
+	ok(t, "cache", "rm", digest.Digest(entries[0].Digest).Encoded()[:12])
+	if n := len(decode[[]cli.CacheEntryOutput](t, ok(t, "cache", "ls", "--json"))); n != 0 {
 		t.Fatalf("rm left %d entries", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/scan"
@@ -35,7 +36,7 @@ func TestScanCommand(t *testing.T) {
 	if !strings.Contains(human, "PASS  L1.manifest") || !strings.Contains(human, "hello 1.0.0: level L") {
 		t.Errorf("human report:\n%s", human)
 	}
-	if _, errOut, code := mpak(t, "bundle", "scan", file, "--level", "4"); code != exitUnverified || !strings.Contains(errOut, "below the required level L4") {
+	if _, errOut, code := mpak(t, "bundle", "scan", file, "--level", "4"); code != cli.ExitUnverified || !strings.Contains(errOut, "below the required level L4") {
 		t.Errorf("--level 4 on an unsigned bundle: exit %d, %q", code, errOut)
 	}
 	if _, errOut, code := mpak(t, "bundle", "scan", file, "--attach"); code == 0 || !strings.Contains(errOut, "registry reference") {

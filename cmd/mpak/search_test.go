@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mpak-oci/mpak/internal/cli/trustcmd"
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/registry/api"
 	"github.com/mpak-oci/mpak/registry/index"
@@ -81,7 +82,7 @@ func TestShowProvenanceThroughMpakd(t *testing.T) {
 		t.Errorf("an unsigned bundle shows signers:\n%s", human)
 	}
 	ok(t, "bundle", "keygen")
-	signed := decode[signOutput](t, ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key", "--format", "legacy,bundle", "--json"))
+	signed := decode[trustcmd.SignOutput](t, ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key", "--format", "legacy,bundle", "--json"))
 	ok(t, "bundle", "attest", "@example/hello", "--key", "cosign.key", "--slsa",
 		"--source-repo", "https://git.example/example/hello", "--source-revision", "c0ffee", "--builder-id", "https://ci.example/b")
 

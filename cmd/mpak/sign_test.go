@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mpak-oci/mpak/internal/cli"
+	"github.com/mpak-oci/mpak/internal/cli/trustcmd"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -35,12 +37,12 @@ func TestSignCommands(t *testing.T) {
 
 	file := filepath.Join(dir, "hello.mcpb")
 	ok(t, "bundle", "pack", example, "-o", file)
-	push := decode[pushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json"))
+	push := decode[cli.PushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json"))
 
-	if _, _, code := mpak(t, "bundle", "verify", "@example/hello@1.0.0", "--key", "cosign.pub"); code != exitUnverified {
-		t.Errorf("verify of an unsigned version: exit %d, want %d", code, exitUnverified)
+	if _, _, code := mpak(t, "bundle", "verify", "@example/hello@1.0.0", "--key", "cosign.pub"); code != cli.ExitUnverified {
+		t.Errorf("verify of an unsigned version: exit %d, want %d", code, cli.ExitUnverified)
 	}
-	signed := decode[signOutput](t, ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key", "--json"))
+	signed := decode[trustcmd.SignOutput](t, ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key", "--json"))
 	if len(signed.Signed) != 1 || signed.Signed[0].Digest.String() != push.Digest {
 		t.Fatalf("sign said %+v, want the index %s", signed, push.Digest)
 	}
@@ -49,7 +51,7 @@ func TestSignCommands(t *testing.T) {
 	if s := signed.Signed[0]; s.LegacyTag == "" || s.Bundle.Digest != "" || s.Referrer.Digest != "" {
 		t.Errorf("sign wrote %+v, want the .sig tag alone", s)
 	}
-	v := decode[verifyOutput](t, ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--json"))
+	v := decode[trustcmd.VerifyOutput](t, ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--json"))
 	if len(v.Verified) != 1 || v.Verified[0].KeyID != signed.Signed[0].KeyID || v.Verified[0].Format != "cosign" {
 		t.Errorf("verify said %+v, want the cosign signature by %s", v, signed.Signed[0].KeyID)
 	}
@@ -68,7 +70,7 @@ func TestSignCommands(t *testing.T) {
 	if !strings.Contains(errOut, "(cosign-oci-1.1, sigstore-bundle)") {
 		t.Errorf("sign --format referrer --format bundle said %q, want both formats named", errOut)
 	}
-	v = decode[verifyOutput](t, ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--json"))
+	v = decode[trustcmd.VerifyOutput](t, ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--json"))
 	var got []string
 	for _, r := range v.Verified {
 		got = append(got, r.Format)
@@ -83,12 +85,12 @@ func TestSignCommands(t *testing.T) {
 		t.Errorf("sign of a version with a bundle, without one: %q, want a warning about cosign", errOut)
 	}
 	_, errOut, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "other.pub")
-	if code != exitUnverified || !strings.Contains(errOut, "no signature or attestation verifies") {
+	if code != cli.ExitUnverified || !strings.Contains(errOut, "no signature or attestation verifies") {
 		t.Errorf("verify with another key: exit %d, %q", code, errOut)
 	}
 	// --platforms also wants the platform manifests signed.
-	if _, _, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--platforms"); code != exitUnverified {
-		t.Errorf("verify --platforms with only the index signed: exit %d, want %d", code, exitUnverified)
+	if _, _, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--platforms"); code != cli.ExitUnverified {
+		t.Errorf("verify --platforms with only the index signed: exit %d, want %d", code, cli.ExitUnverified)
 	}
 	ok(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--platforms")
 	ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub", "--platforms")

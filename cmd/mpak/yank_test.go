@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -44,13 +45,13 @@ func TestYankCommand(t *testing.T) {
 
 	// latest skips it, silently.
 	pull, errOut, code := mpak(t, "bundle", "pull", "@example/hello", "-o", work, "--json")
-	if code != 0 || decode[pullOutput](t, pull).Version != "1.0.0" || strings.Contains(errOut, "warning") {
+	if code != 0 || decode[cli.PullOutput](t, pull).Version != "1.0.0" || strings.Contains(errOut, "warning") {
 		t.Fatalf("pull latest with 1.1.0 yanked: exit %d, %s, stderr %q", code, pull, errOut)
 	}
 	// The exact version still pulls, with the warning on stderr.
 	const warning = "warning: @example/hello@1.1.0 is yanked: broken greeting; use 1.0.0"
 	pull, errOut, code = mpak(t, "bundle", "pull", "@example/hello@1.1.0", "-o", work, "--json")
-	if code != 0 || decode[pullOutput](t, pull).Version != "1.1.0" || !strings.Contains(errOut, warning) {
+	if code != 0 || decode[cli.PullOutput](t, pull).Version != "1.1.0" || !strings.Contains(errOut, warning) {
 		t.Fatalf("pull of the yanked version: exit %d, %s, stderr %q", code, pull, errOut)
 	}
 	if _, errOut, _ := mpak(t, "bundle", "pull", "-q", "@example/hello@1.1.0", "-o", work); errOut != "" {
@@ -81,18 +82,18 @@ func TestYankCommand(t *testing.T) {
 		t.Errorf("pull latest of the copy: exit %d, stderr %q; want it refused as yanked", code, errOut)
 	}
 
-	undo := decode[yankOutput](t, ok(t, "bundle", "yank", "--undo", "@example/hello@1.1.0", "--json"))
+	undo := decode[cli.YankOutput](t, ok(t, "bundle", "yank", "--undo", "@example/hello@1.1.0", "--json"))
 	if undo.Yanked || undo.Record == "" || undo.Reference != host+"/example/hello:1.1.0" {
 		t.Errorf("--undo said %+v", undo)
 	}
 	pull, errOut, code = mpak(t, "bundle", "pull", "@example/hello", "-o", work, "--json")
-	if code != 0 || decode[pullOutput](t, pull).Version != "1.1.0" || strings.Contains(errOut, "warning") {
+	if code != 0 || decode[cli.PullOutput](t, pull).Version != "1.1.0" || strings.Contains(errOut, "warning") {
 		t.Fatalf("pull latest after --undo: exit %d, %s, stderr %q", code, pull, errOut)
 	}
 
 	// By digest.
-	digest := decode[pullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", work, "--json")).Digest
-	byDigest := decode[yankOutput](t, ok(t, "bundle", "yank", "@example/hello@"+digest, "--reason", "old", "--json"))
+	digest := decode[cli.PullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", work, "--json")).Digest
+	byDigest := decode[cli.YankOutput](t, ok(t, "bundle", "yank", "@example/hello@"+digest, "--reason", "old", "--json"))
 	if !byDigest.Yanked || byDigest.Digest != digest || byDigest.Reference != host+"/example/hello@"+digest {
 		t.Errorf("yank by digest said %+v", byDigest)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/pflag"
 
-	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/registry/auth"
 	"github.com/mpak-oci/mpak/registry/server"
 )
@@ -49,11 +49,11 @@ func (s *scannerFlags) apply(o *server.Options, data, db string) error {
 		if err != nil {
 			return fmt.Errorf("--trusted-scanner-key: %w", err)
 		}
-		v, err := sign.LoadPublicKey(pem)
+		k, err := verify.ParseKey(pem)
 		if err != nil {
 			return fmt.Errorf("--trusted-scanner-key %s: %w", path, err)
 		}
-		o.TrustedScanners = append(o.TrustedScanners, v)
+		o.TrustedScanners = append(o.TrustedScanners, k)
 	}
 	path := s.key
 	if path == "" {

@@ -4,6 +4,9 @@
 // config file requires. It answers before anything is downloaded or
 // extracted, and remembers verdicts per digest, so a cached bundle starts
 // without the network once it was checked online.
+//
+// It verifies with package verify (the standard library's crypto), not
+// cosign's libraries: a policy is checked on the start path of mpak run.
 package policy
 
 import (
@@ -17,12 +20,11 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/oci/scanlevel"
-	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/oci/verify"
 )
 
 // ErrRefused is matched when a version does not meet the policy.
@@ -33,13 +35,13 @@ type Policy struct {
 	// RequireSignature wants a signature (cosign's or a sigstore bundle)
 	// of the version's index that verifies with one of Keys.
 	RequireSignature bool
-	Keys             []signature.Verifier
+	Keys             []verify.Key
 	// MinLevel wants a certification level of at least this (0: no
 	// requirement), from a scan verdict signed by one of ScannerKeys (or
 	// the registry's own scanner key, with RegistryScanner) or from a
 	// scan run here (RememberScan). Unsigned scan reports never count.
 	MinLevel    int
-	ScannerKeys []signature.Verifier
+	ScannerKeys []verify.Key
 	// RegistryScanner also trusts the scanner key the registry publishes
 	// at ScannerKeyPath (mpakd signs the reports it makes with it): the
 	// registry already decides which digest a tag names, so trusting its
@@ -85,14 +87,7 @@ func (p *Policy) Check(ctx context.Context, r ref.Reference, root digest.Digest,
 	if !p.Active() {
 		return nil
 	}
-	ids, err := keyIDs(p.Keys)
-	if err != nil {
-		return err
-	}
-	scanners, err := keyIDs(p.ScannerKeys)
-	if err != nil {
-		return err
-	}
+	ids, scanners := keyIDs(p.Keys), keyIDs(p.ScannerKeys)
 	if p.RequireSignature && len(ids) == 0 {
 		return fmt.Errorf("%w: a signature is required but no trusted key is given: pass --key cosign.pub (or set policy.keys in the config file)", ErrRefused)
 	}
@@ -118,16 +113,12 @@ func (p *Policy) Check(ctx context.Context, r ref.Reference, root digest.Digest,
 	return nil
 }
 
-func keyIDs(keys []signature.Verifier) ([]string, error) {
+func keyIDs(keys []verify.Key) []string {
 	ids := make([]string, 0, len(keys))
 	for _, k := range keys {
-		id, err := sign.KeyID(k)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
+		ids = append(ids, k.ID)
 	}
-	return ids, nil
+	return ids
 }
 
 // level is the trusted level m shows for these scanner key IDs.
@@ -179,19 +170,13 @@ func (p *Policy) establish(ctx context.Context, r ref.Reference, root digest.Dig
 		return m, err
 	}
 	if p.RequireSignature {
-		reg, d, err := sign.Open(ctx, r, root.String(), p.Remote)
-		if err != nil {
+		sigs, _, err := verify.Signatures(ctx, repo, desc, p.Keys, verify.Options{})
+		if err != nil && !errors.Is(err, verify.ErrNotVerified) {
 			return m, err
 		}
-		for _, k := range p.Keys {
-			res, _, err := sign.Verify(ctx, reg, d, desc, k)
-			if err != nil && !errors.Is(err, sign.ErrNotVerified) {
-				return m, err
-			}
-			for _, x := range res {
-				if x.Kind == "signature" && !slices.Contains(m.Keys, x.KeyID) {
-					m.Keys = append(m.Keys, x.KeyID)
-				}
+		for _, s := range sigs {
+			if !slices.Contains(m.Keys, s.KeyID) {
+				m.Keys = append(m.Keys, s.KeyID)
 			}
 		}
 	}
@@ -203,10 +188,8 @@ func (p *Policy) establish(ctx context.Context, r ref.Reference, root digest.Dig
 				return m, err
 			}
 			if k != nil {
-				keys = append(slices.Clip(keys), k)
-				if m.RegistryKey, err = sign.KeyID(k); err != nil {
-					return m, err
-				}
+				keys = append(slices.Clip(keys), *k)
+				m.RegistryKey = k.ID
 			}
 		}
 		v, err := scanlevel.Decide(ctx, repo, desc, keys)

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	sigsignature "github.com/sigstore/sigstore/pkg/signature"
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/mpak-oci/mpak/mediatypes"
@@ -15,6 +14,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/policy"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -29,7 +29,7 @@ func TestRememberedVerdicts(t *testing.T) {
 	repo.PlainHTTP = true
 	keys, _ := sign.GenerateKeyPair(nil)
 	sv, _ := sign.LoadPrivateKey(keys.Private, nil)
-	pub, _ := sign.LoadPublicKey(keys.Public)
+	pub, _ := verify.ParseKey(keys.Public)
 	r, _ := ref.Parse(host+"/acme/weather", ref.Defaults{})
 
 	var roots []*bundle.Plan
@@ -49,7 +49,7 @@ func TestRememberedVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p := &policy.Policy{RequireSignature: true, Keys: []sigsignature.Verifier{pub}, MemoDir: t.TempDir()}
+	p := &policy.Policy{RequireSignature: true, Keys: []verify.Key{pub}, MemoDir: t.TempDir()}
 	if err := p.Check(ctx, r, signed.Digest, false); !errors.Is(err, policy.ErrRefused) {
 		t.Fatalf("offline, never checked: %v, want a refusal", err)
 	}
@@ -67,8 +67,8 @@ func TestRememberedVerdicts(t *testing.T) {
 	}
 	// Another trusted key does not inherit the memo's verdict.
 	other, _ := sign.GenerateKeyPair(nil)
-	otherPub, _ := sign.LoadPublicKey(other.Public)
-	strict := &policy.Policy{RequireSignature: true, Keys: []sigsignature.Verifier{otherPub}, MemoDir: p.MemoDir}
+	otherPub, _ := verify.ParseKey(other.Public)
+	strict := &policy.Policy{RequireSignature: true, Keys: []verify.Key{otherPub}, MemoDir: p.MemoDir}
 	if err := strict.Check(ctx, r, signed.Digest, false); !errors.Is(err, policy.ErrRefused) {
 		t.Errorf("offline with a key the memo does not vouch for: %v, want a refusal", err)
 	}

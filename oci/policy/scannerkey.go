@@ -6,10 +6,8 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/sigstore/sigstore/pkg/signature"
-
 	"github.com/mpak-oci/mpak/oci/remote"
-	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/oci/verify"
 )
 
 // maxScannerKey bounds the published key read (a PEM key is < 1 KiB).
@@ -18,7 +16,7 @@ const maxScannerKey = 64 << 10
 // RegistryScannerKey fetches the scanner key host publishes at
 // ScannerKeyPath; nil, without error, when it publishes none (most
 // registries: GHCR, Harbor, distribution).
-func RegistryScannerKey(ctx context.Context, host string, opts remote.Options) (signature.Verifier, error) {
+func RegistryScannerKey(ctx context.Context, host string, opts remote.Options) (*verify.Key, error) {
 	client, err := opts.Client()
 	if err != nil {
 		return nil, err
@@ -44,9 +42,9 @@ func RegistryScannerKey(ctx context.Context, host string, opts remote.Options) (
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", url, err)
 	}
-	k, err := sign.LoadPublicKey(pem)
+	k, err := verify.ParseKey(pem)
 	if err != nil {
 		return nil, fmt.Errorf("%s is no public key: %w", url, err)
 	}
-	return k, nil
+	return &k, nil
 }

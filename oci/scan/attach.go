@@ -59,7 +59,7 @@ func (r *Report) Attach(ctx context.Context, repo referrer.Target, root ocispec.
 		out.SBOM = &d
 	}
 	if opts.Signer != nil {
-		d, err := scanlevel.Attach(ctx, repo, root, opts.Name, scanlevel.Predicate{Level: r.Level, Rules: r.Rules, Scanner: r.Scanner,
+		d, err := AttachVerdict(ctx, repo, root, opts.Name, scanlevel.Predicate{Level: r.Level, Rules: r.Rules, Scanner: r.Scanner,
 			Created: r.CreatedAt.UTC(), Report: out.Report.Digest.String()}, opts.Signer)
 		if err != nil {
 			return nil, fmt.Errorf("signing the scan verdict: %w", err)

@@ -10,6 +10,10 @@
 // a scanner key the reader trusts. Reports without such a statement are
 // "unverified": shown as claims, never satisfying a policy.
 //
+// Signing a verdict is package scan's (AttachVerdict): deciding needs no
+// signing stack, so this package stays light enough for the start path of
+// mpak run.
+//
 // Of several trusted statements the one made with the newest rule set
 // wins (a newer scanner knows more), then the newest; a far-future date on
 // an old rule set cannot push a newer verdict aside.
@@ -23,11 +27,10 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/referrer"
-	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/oci/verify"
 )
 
 // Predicate is what a scanner signs about a version.
@@ -89,9 +92,9 @@ func Best(fs []Finding) *Finding {
 
 // Decide reads the referrers of root in repo: scan statements that verify
 // with one of keys, and unsigned scan reports as claims.
-func Decide(ctx context.Context, repo referrer.Target, root ocispec.Descriptor, keys []signature.Verifier) (Verdict, error) {
+func Decide(ctx context.Context, repo verify.Source, root ocispec.Descriptor, keys []verify.Key) (Verdict, error) {
 	v := Verdict{Claimed: -1}
-	stmts, _, err := sign.VerifyStatements(ctx, repo, root, mediatypes.ScanVerdict, mediatypes.ScanPredicate, keys)
+	stmts, _, err := verify.Statements(ctx, repo, root, mediatypes.ScanVerdict, mediatypes.ScanPredicate, keys, verify.Options{})
 	if err != nil {
 		return v, fmt.Errorf("reading scan statements of %s: %w", root.Digest, err)
 	}
@@ -127,13 +130,4 @@ func Decide(ctx context.Context, repo referrer.Target, root ocispec.Descriptor, 
 		}
 	}
 	return v, nil
-}
-
-// Attach signs p about root with sv and attaches the statement; name is
-// root's repository (host/repo).
-func Attach(ctx context.Context, repo referrer.Target, root ocispec.Descriptor, name string, p Predicate, sv signature.SignerVerifier) (ocispec.Descriptor, error) {
-	if p.Level < 0 || p.Level > 4 {
-		return ocispec.Descriptor{}, fmt.Errorf("scan level %d: want 0-4", p.Level)
-	}
-	return sign.AttachStatement(ctx, repo, root, mediatypes.ScanPredicate, p, sv, sign.StatementOptions{Name: name, ArtifactType: mediatypes.ScanVerdict})
 }

@@ -15,8 +15,10 @@ import (
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/referrer"
+	"github.com/mpak-oci/mpak/oci/scan"
 	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -32,14 +34,17 @@ func push(t *testing.T, repo *remote.Repository, version string) ocispec.Descrip
 	return plan.Index
 }
 
-func key(t *testing.T) (signature.SignerVerifier, signature.Verifier) {
+func key(t *testing.T) (signature.SignerVerifier, verify.Key) {
 	t.Helper()
 	kp, err := sign.GenerateKeyPair(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sv, _ := sign.LoadPrivateKey(kp.Private, nil)
-	pub, _ := sign.LoadPublicKey(kp.Public)
+	pub, err := verify.ParseKey(kp.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return sv, pub
 }
 
@@ -53,7 +58,7 @@ func TestDecide(t *testing.T) {
 	root, other := push(t, repo, "1.0.0"), push(t, repo, "2.0.0")
 	scanner, scannerPub := key(t)
 	stranger, _ := key(t)
-	trusted := []signature.Verifier{scannerPub}
+	trusted := []verify.Key{scannerPub}
 	name := host + "/acme/weather"
 	at := func(s string) time.Time { tm, _ := time.Parse(time.RFC3339, s); return tm }
 
@@ -70,15 +75,15 @@ func TestDecide(t *testing.T) {
 	}
 
 	// A stranger's signed L4 is no more trusted than an unsigned one.
-	if _, err := scanlevel.Attach(ctx, repo, root, name, scanlevel.Predicate{Level: 4, Rules: 9, Created: at("2026-12-01T00:00:00Z")}, stranger); err != nil {
+	if _, err := scan.AttachVerdict(ctx, repo, root, name, scanlevel.Predicate{Level: 4, Rules: 9, Created: at("2026-12-01T00:00:00Z")}, stranger); err != nil {
 		t.Fatal(err)
 	}
 	// The trusted scanner: L3 under rules 1 dated in the far future, then
 	// L1 under rules 2 dated today. Rules 2 wins.
-	if _, err := scanlevel.Attach(ctx, repo, root, name, scanlevel.Predicate{Level: 3, Rules: 1, Created: at("9999-01-01T00:00:00Z")}, scanner); err != nil {
+	if _, err := scan.AttachVerdict(ctx, repo, root, name, scanlevel.Predicate{Level: 3, Rules: 1, Created: at("9999-01-01T00:00:00Z")}, scanner); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := scanlevel.Attach(ctx, repo, root, name, scanlevel.Predicate{Level: 1, Rules: 2, Created: at("2026-12-04T00:00:00Z")}, scanner); err != nil {
+	if _, err := scan.AttachVerdict(ctx, repo, root, name, scanlevel.Predicate{Level: 1, Rules: 2, Created: at("2026-12-04T00:00:00Z")}, scanner); err != nil {
 		t.Fatal(err)
 	}
 	v, err = scanlevel.Decide(ctx, repo, root, trusted)
@@ -88,7 +93,7 @@ func TestDecide(t *testing.T) {
 
 	// A trusted L4 verdict about version 2.0.0, replayed onto 1.0.0: its
 	// statement names another digest.
-	d, err := scanlevel.Attach(ctx, repo, other, name, scanlevel.Predicate{Level: 4, Rules: 3, Created: at("2026-12-04T00:00:00Z")}, scanner)
+	d, err := scan.AttachVerdict(ctx, repo, other, name, scanlevel.Predicate{Level: 4, Rules: 3, Created: at("2026-12-04T00:00:00Z")}, scanner)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,10 +20,18 @@ import (
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/referrer"
+	"github.com/mpak-oci/mpak/oci/verify"
 )
 
 // ErrNotVerified is matched when nothing attached to a digest verifies.
-var ErrNotVerified = errors.New("no signature or attestation verifies")
+// It also matches verify.ErrNotVerified, so that callers (the CLI's exit
+// codes) need not import this package to recognise it.
+var ErrNotVerified error = notVerified{}
+
+type notVerified struct{}
+
+func (notVerified) Error() string        { return "no signature or attestation verifies" }
+func (notVerified) Is(target error) bool { return target == verify.ErrNotVerified }
 
 // Formats of what Verify found.
 const (

@@ -21,7 +21,6 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/sigstore/sigstore/pkg/signature"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
@@ -29,6 +28,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 	"github.com/mpak-oci/mpak/oci/resolve"
+	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/registry/index"
 )
 
@@ -92,7 +92,7 @@ type Indexer struct {
 	AcceptMoved bool
 	// ScannerKeys are the keys whose signed scan verdicts make a level
 	// count (mpakd's own scanner key and --trusted-scanner-key).
-	ScannerKeys []signature.Verifier
+	ScannerKeys []verify.Key
 }
 
 func (ix *Indexer) now() time.Time {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/sigstore/sigstore/pkg/signature"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
 
 	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/scanlevel"
+	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/oci/yank"
 )
 
@@ -42,7 +42,7 @@ const maxReport = 1 << 20
 // or the sha256-<hex> fallback tag where the registry has no API) and
 // cosign's legacy tags. A level counts only from a scan verdict that
 // verifies with one of scanners (oci/scanlevel).
-func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descriptor, scanners []signature.Verifier) (trust, error) {
+func readTrust(ctx context.Context, repo registry.Repository, root ocispec.Descriptor, scanners []verify.Key) (trust, error) {
 	var t trust
 	var all []ocispec.Descriptor
 	err := repo.Referrers(ctx, root, "", func(refs []ocispec.Descriptor) error {

@@ -120,7 +120,7 @@ func (s *Scanner) Scan(ctx context.Context, repository, tag string) error {
 	}
 	p := scanlevel.Predicate{Level: worstReport.Level, Rules: worstReport.Rules, Scanner: worstReport.Scanner + " (mpakd)",
 		Created: worstReport.CreatedAt, Report: worst.Report.Digest.String()}
-	if _, err := scanlevel.Attach(ctx, repo, v.Root, s.opts.Host+"/"+repository, p, s.opts.Key); err != nil {
+	if _, err := scan.AttachVerdict(ctx, repo, v.Root, s.opts.Host+"/"+repository, p, s.opts.Key); err != nil {
 		return err
 	}
 	s.opts.Logger.Info("scanned", "repository", repository, "tag", tag, "level", p.Level, "builds", len(v.Builds))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mpak-oci/mpak/oci/policy"
 	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/registry/api"
 	"github.com/mpak-oci/mpak/registry/auth"
 	"github.com/mpak-oci/mpak/registry/guard"
@@ -84,7 +85,7 @@ type Options struct {
 	// levels count in the catalog, as do TrustedScanners'.
 	ScannerKey       signature.SignerVerifier
 	ScannerPublicKey []byte
-	TrustedScanners  []signature.Verifier
+	TrustedScanners  []verify.Key
 	// DownloadsPerClient is how many downloads of a version one client
 	// adds to the counts in an hour (0: stats.DefaultMaxPerClient;
 	// negative: no limit); TrustedProxies are the reverse proxies whose
@@ -186,7 +187,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log, AcceptMoved: opts.AcceptMovedTags,
 			ScannerKeys: slices.Clone(opts.TrustedScanners)}
 		if opts.ScannerKey != nil {
-			s.indexer.ScannerKeys = append(s.indexer.ScannerKeys, opts.ScannerKey)
+			pub, err := opts.ScannerKey.PublicKey()
+			if err != nil {
+				return nil, fmt.Errorf("the scanner key: %w", err)
+			}
+			k, err := verify.NewKey(pub)
+			if err != nil {
+				return nil, fmt.Errorf("the scanner key: %w", err)
+			}
+			s.indexer.ScannerKeys = append(s.indexer.ScannerKeys, k)
 		}
 		rules.Catalog = opts.Store
 		rules.Published = s.published

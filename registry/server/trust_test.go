@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	sigsignature "github.com/sigstore/sigstore/pkg/signature"
-
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
@@ -26,8 +24,10 @@ import (
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/scan"
 	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
@@ -164,8 +164,8 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	scannerKeys, _ := sign.GenerateKeyPair(nil)
 	scanner, _ := sign.LoadPrivateKey(scannerKeys.Private, nil)
-	scannerPub, _ := sign.LoadPublicKey(scannerKeys.Public)
-	host := embeddedMpakdWith(t, server.Options{TrustedScanners: []sigsignature.Verifier{scannerPub}})
+	scannerPub, _ := verify.ParseKey(scannerKeys.Public)
+	host := embeddedMpakdWith(t, server.Options{TrustedScanners: []verify.Key{scannerPub}})
 	c := &catalog.Client{BaseURL: "http://" + host}
 	weather, wRoot := publish(t, host, "acme/weather", "weather", "1.0.0")
 	clock, cRoot := publish(t, host, "acme/clock", "clock", "1.0.0")
@@ -210,7 +210,7 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 		t.Errorf("acme/weather's scan report in the API: %s (%v), want the newest unverified report's controls", v.Scan, err)
 	}
 	// The trusted scanner signs L2: that is the level.
-	if _, err := scanlevel.Attach(context.Background(), weather, wRoot, host+"/acme/weather",
+	if _, err := scan.AttachVerdict(context.Background(), weather, wRoot, host+"/acme/weather",
 		scanlevel.Predicate{Level: 2, Rules: 2, Scanner: "test", Created: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}, scanner); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/yank"
 )
 
-type yankOutput struct {
+type YankOutput struct {
 	Reference string `json:"reference"`
 	Digest    string `json:"digest"`
 	Yanked    bool   `json:"yanked"`
@@ -22,7 +22,7 @@ type yankOutput struct {
 	Record    string `json:"record"`
 }
 
-func (a *app) yankCommand() *cobra.Command {
+func (a *App) yankCommand() *cobra.Command {
 	var reason string
 	var undo, jsonOut bool
 	cmd := &cobra.Command{
@@ -39,7 +39,7 @@ func (a *app) yankCommand() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			r, err := a.parseRef(args[0])
+			r, err := a.ParseRef(args[0])
 			if err != nil {
 				return err
 			}
@@ -54,7 +54,7 @@ func (a *app) yankCommand() *cobra.Command {
 			if !undo && strings.TrimSpace(reason) == "" {
 				return errors.New("--reason is required: say what is wrong with the version and what to use instead")
 			}
-			repo, err := a.remote.Repository(r)
+			repo, err := a.Remote.Repository(r)
 			if err != nil {
 				return err
 			}
@@ -73,13 +73,13 @@ func (a *app) yankCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := yankOutput{Reference: r.RepositoryRef() + ":" + reference, Digest: root.Digest.String(), Yanked: !undo,
+			o := YankOutput{Reference: r.RepositoryRef() + ":" + reference, Digest: root.Digest.String(), Yanked: !undo,
 				Reason: strings.Join(strings.Fields(reason), " "), Time: rec.Annotations[ocispec.AnnotationCreated], Record: rec.Digest.String()}
 			if r.Digest != "" {
 				o.Reference = r.RepositoryRef() + "@" + r.Digest
 			}
 			if jsonOut {
-				return a.printJSON(o)
+				return a.PrintJSON(o)
 			}
 			line := "yanked " + o.Reference
 			if r.Digest == "" {

@@ -1,4 +1,4 @@
-package main
+package trustcmd
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/cache"
@@ -18,9 +19,6 @@ import (
 	"github.com/mpak-oci/mpak/oci/scan"
 	"github.com/mpak-oci/mpak/oci/sign"
 )
-
-// errBelowLevel: the scan did not reach the level --level asked for.
-var errBelowLevel = errors.New("below the required level")
 
 func (a *app) scanCommand() *cobra.Command {
 	var level int
@@ -60,7 +58,7 @@ func (a *app) scanCommand() *cobra.Command {
 					return err
 				}
 				root, name = targets[0], r.RepositoryRef()
-				rr, err := a.remote.Repository(r)
+				rr, err := a.Remote.Repository(r)
 				if err != nil {
 					return err
 				}
@@ -103,30 +101,30 @@ func (a *app) scanCommand() *cobra.Command {
 						return err
 					}
 				} else {
-					a.warn("the report is attached unsigned: readers will show its level as unverified and --min-level ignores it (sign it with --sign-key)")
+					a.Warn("the report is attached unsigned: readers will show its level as unverified and --min-level ignores it (sign it with --sign-key)")
 				}
 				if _, err := report.Attach(ctx, repo, root, opts); err != nil {
 					return err
 				}
-				a.infof("attached the scan report (L%d, risk %s) and the SBOM to %s", report.Level, report.Risk, root.Digest)
+				a.Infof("attached the scan report (L%d, risk %s) and the SBOM to %s", report.Level, report.Risk, root.Digest)
 			}
 			if root.Digest != "" {
 				// A scan run here is trusted here: --min-level accepts it.
 				if c, err := cache.Open(""); err == nil {
-					if pol, err := a.policy(policyFlags{}, c.Dir()); err == nil {
+					if pol, err := a.Policy(cli.PolicyFlags{}, c.Dir()); err == nil {
 						pol.RememberScan(root.Digest, report.Level)
 					}
 				}
 			}
 			if jsonOut {
-				if err := a.printJSON(report); err != nil {
+				if err := a.PrintJSON(report); err != nil {
 					return err
 				}
 			} else {
 				a.printReport(report)
 			}
 			if level > 0 && report.Level < level {
-				return fmt.Errorf("%s %s: reached L%d: %w L%d", report.Bundle.Name, report.Bundle.Version, report.Level, errBelowLevel, level)
+				return fmt.Errorf("%s %s: reached L%d: %w L%d", report.Bundle.Name, report.Bundle.Version, report.Level, cli.ErrBelowLevel, level)
 			}
 			return nil
 		},
@@ -152,11 +150,11 @@ func (a *app) trust(cmd *cobra.Command, arg, key string, v *bundle.Version) (*sc
 	if err != nil {
 		return nil, err
 	}
-	r, err := a.parseRef(arg)
+	r, err := a.ParseRef(arg)
 	if err != nil {
 		return nil, err
 	}
-	reg, d, err := sign.Open(cmd.Context(), r, v.Root.Digest.String(), a.remote)
+	reg, d, err := sign.Open(cmd.Context(), r, v.Root.Digest.String(), a.Remote)
 	if err != nil {
 		return nil, err
 	}
@@ -187,11 +185,11 @@ func (a *app) trust(cmd *cobra.Command, arg, key string, v *bundle.Version) (*sc
 // printReport is the human view: one line per control, evidence under it.
 func (a *app) printReport(r *scan.Report) {
 	for _, c := range r.Controls {
-		fmt.Fprintf(a.stdout, "%-5s %-20s %s", strings.ToUpper(string(c.Status)), c.ID, c.Title)
+		fmt.Fprintf(a.Stdout, "%-5s %-20s %s", strings.ToUpper(string(c.Status)), c.ID, c.Title)
 		if c.Message != "" {
-			fmt.Fprintf(a.stdout, ": %s", c.Message)
+			fmt.Fprintf(a.Stdout, ": %s", c.Message)
 		}
-		fmt.Fprintln(a.stdout)
+		fmt.Fprintln(a.Stdout)
 		for _, e := range c.Evidence {
 			where := e.File
 			if e.Line > 0 {
@@ -200,12 +198,12 @@ func (a *app) printReport(r *scan.Report) {
 			if where != "" {
 				where += ": "
 			}
-			fmt.Fprintf(a.stdout, "        %s%s\n", where, e.Message)
+			fmt.Fprintf(a.Stdout, "        %s%s\n", where, e.Message)
 		}
 		if c.Remediation != "" {
-			fmt.Fprintf(a.stdout, "        fix: %s\n", c.Remediation)
+			fmt.Fprintf(a.Stdout, "        fix: %s\n", c.Remediation)
 		}
 	}
-	fmt.Fprintf(a.stdout, "%s %s: level L%d, risk %s (%d passed, %d failed, %d skipped)\n", r.Bundle.Name, r.Bundle.Version,
+	fmt.Fprintf(a.Stdout, "%s %s: level L%d, risk %s (%d passed, %d failed, %d skipped)\n", r.Bundle.Name, r.Bundle.Version,
 		r.Level, r.Risk, r.Counts[scan.Pass], r.Counts[scan.Fail], r.Counts[scan.Skip])
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 
 // catalogClient reaches the catalog: $MPAK_INDEX_URL, else the default
 // registry itself, which is an mpakd when mpak's own server is in use.
-func (a *app) catalogClient() (*catalog.Client, ref.Defaults, error) {
+func (a *App) catalogClient() (*catalog.Client, ref.Defaults, error) {
 	cfg, err := config.Load()
 	if err != nil {
 		return nil, ref.Defaults{}, err
@@ -27,15 +27,15 @@ func (a *app) catalogClient() (*catalog.Client, ref.Defaults, error) {
 	base := os.Getenv(catalog.EnvIndexURL)
 	if base == "" {
 		scheme := "https://"
-		if a.remote.UsePlainHTTP(d.Registry) {
+		if a.Remote.UsePlainHTTP(d.Registry) {
 			scheme = "http://"
 		}
 		base = scheme + d.Registry
 	}
-	return &catalog.Client{BaseURL: base, UserAgent: "mpak/" + buildVersion()}, d, nil
+	return &catalog.Client{BaseURL: base, UserAgent: "mpak/" + a.version()}, d, nil
 }
 
-func (a *app) searchCommand() *cobra.Command {
+func (a *App) searchCommand() *cobra.Command {
 	var q catalog.Query
 	var jsonOut bool
 	cmd := &cobra.Command{
@@ -56,10 +56,10 @@ func (a *app) searchCommand() *cobra.Command {
 				return err
 			}
 			if jsonOut {
-				return a.printJSON(res)
+				return a.PrintJSON(res)
 			}
 			if len(res.Bundles) == 0 {
-				a.infof("no bundles match")
+				a.Infof("no bundles match")
 				return nil
 			}
 			a.printf("%-32s %-12s %-8s %9s  %-5s %s\n", "NAME", "VERSION", "TYPE", "DOWNLOADS", "TRUST", "DESCRIPTION")
@@ -77,7 +77,7 @@ func (a *app) searchCommand() *cobra.Command {
 				a.printf("%-32s %-12s %-8s %9d  %-5s %s\n", b.Name, b.Version, b.ServerType, b.Downloads, trust, truncate(b.Description, 60))
 			}
 			if res.Pagination.HasMore {
-				a.infof("%d of %d shown; --offset %d for more", len(res.Bundles), res.Total, res.Pagination.Offset+len(res.Bundles))
+				a.Infof("%d of %d shown; --offset %d for more", len(res.Bundles), res.Total, res.Pagination.Offset+len(res.Bundles))
 			}
 			return nil
 		},
@@ -95,7 +95,7 @@ func (a *app) searchCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) showCommand() *cobra.Command {
+func (a *App) showCommand() *cobra.Command {
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "show REF",
@@ -118,7 +118,7 @@ func (a *app) showCommand() *cobra.Command {
 				return err
 			}
 			if jsonOut {
-				return a.printJSON(b)
+				return a.PrintJSON(b)
 			}
 			title := b.Name
 			if b.DisplayName != "" {
@@ -184,7 +184,7 @@ func tamperedWarning(version, published, found string) string {
 
 // printClaims prints who the registry says signed the version and where it
 // says it was built from: claims, which `mpak bundle verify` checks.
-func (a *app) printClaims(c *claims.Claims) {
+func (a *App) printClaims(c *claims.Claims) {
 	if c == nil || !c.Signed() {
 		return
 	}

@@ -1,4 +1,4 @@
-package main
+package trustcmd
 
 import (
 	"bytes"
@@ -22,18 +22,18 @@ func (a *app) password(confirm bool) ([]byte, error) {
 		return []byte(pw), nil
 	}
 	fd := int(os.Stdin.Fd())
-	if a.stdin != os.Stdin || !term.IsTerminal(fd) {
+	if a.Stdin != os.Stdin || !term.IsTerminal(fd) {
 		return nil, errors.New("no password: set COSIGN_PASSWORD (an empty value means no password)")
 	}
-	fmt.Fprint(a.stderr, "Enter password for private key: ")
+	fmt.Fprint(a.Stderr, "Enter password for private key: ")
 	pw, err := term.ReadPassword(fd)
-	fmt.Fprintln(a.stderr)
+	fmt.Fprintln(a.Stderr)
 	if err != nil || !confirm {
 		return pw, err
 	}
-	fmt.Fprint(a.stderr, "Enter password for private key again: ")
+	fmt.Fprint(a.Stderr, "Enter password for private key again: ")
 	again, err := term.ReadPassword(fd)
-	fmt.Fprintln(a.stderr)
+	fmt.Fprintln(a.Stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (a *app) keygenCommand() *cobra.Command {
 				}
 				return err
 			}
-			a.infof("private key written to %s, public key to %s", priv, pub)
+			a.Infof("private key written to %s, public key to %s", priv, pub)
 			return nil
 		},
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/cache"
 )
 
-type cacheEntryOutput struct {
+type CacheEntryOutput struct {
 	Digest     string    `json:"digest"`
 	Repository string    `json:"repository,omitempty"`
 	Version    string    `json:"version,omitempty"`
@@ -22,12 +22,12 @@ type cacheEntryOutput struct {
 	LastUsed   time.Time `json:"last_used"`
 }
 
-func entryOutput(e cache.Entry) cacheEntryOutput {
-	return cacheEntryOutput{Digest: e.Digest.String(), Repository: e.Meta.Repository, Version: e.Meta.Tag,
+func entryOutput(e cache.Entry) CacheEntryOutput {
+	return CacheEntryOutput{Digest: e.Digest.String(), Repository: e.Meta.Repository, Version: e.Meta.Tag,
 		Platform: e.Meta.Platform, Source: e.Meta.Source, Size: e.Meta.Size, Dir: e.Dir, LastUsed: e.LastUsed}
 }
 
-func (a *app) cacheCommand() *cobra.Command {
+func (a *App) cacheCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cache",
 		Short: "List, remove and prune cached bundles",
@@ -43,12 +43,12 @@ func (a *app) cacheCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := []cacheEntryOutput{}
+			out := []CacheEntryOutput{}
 			for _, e := range entries {
 				out = append(out, entryOutput(e))
 			}
 			if jsonOut {
-				return a.printJSON(out)
+				return a.PrintJSON(out)
 			}
 			for _, e := range out {
 				name := e.Repository
@@ -81,7 +81,7 @@ func (a *app) cacheCommand() *cobra.Command {
 					if err := c.Remove(e.Digest); err != nil {
 						return err
 					}
-					a.infof("removed %s %s", shortDigest(e.Digest.String()), e.Meta.Repository)
+					a.Infof("removed %s %s", shortDigest(e.Digest.String()), e.Meta.Repository)
 				}
 			}
 			return nil
@@ -116,7 +116,7 @@ func (a *app) cacheCommand() *cobra.Command {
 				verb, freed = "would remove", "would free"
 			}
 			for _, e := range r.Removed {
-				a.infof("%s %s %s %s", verb, shortDigest(e.Digest.String()), e.Meta.Repository, e.Meta.Tag)
+				a.Infof("%s %s %s %s", verb, shortDigest(e.Digest.String()), e.Meta.Repository, e.Meta.Tag)
 			}
 			// Reported even when some removal failed: what was freed was.
 			a.printf("%s %s, %s\n", verb, countNoun(len(r.Removed), "bundle", "bundles"), humanSize(r.EntryBytes))
@@ -143,7 +143,7 @@ func cacheEntries() (*cache.Cache, []cache.Entry, error) {
 }
 
 // matchEntries finds cache entries by digest prefix or repository.
-func (a *app) matchEntries(entries []cache.Entry, arg string) ([]cache.Entry, error) {
+func (a *App) matchEntries(entries []cache.Entry, arg string) ([]cache.Entry, error) {
 	var out []cache.Entry
 	if strings.HasPrefix(arg, "sha256:") || isHexPrefix(arg) {
 		prefix := strings.TrimPrefix(arg, "sha256:")
@@ -156,7 +156,7 @@ func (a *app) matchEntries(entries []cache.Entry, arg string) ([]cache.Entry, er
 			return nil, fmt.Errorf("%s matches %d cached bundles: give more digits", arg, len(out))
 		}
 	} else {
-		r, err := a.parseRef(arg)
+		r, err := a.ParseRef(arg)
 		if err != nil {
 			return nil, err
 		}

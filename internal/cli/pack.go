@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/mcpb"
 )
 
-type packOutput struct {
+type PackOutput struct {
 	Path     string   `json:"path"`
 	Name     string   `json:"name"`
 	Version  string   `json:"version"`
@@ -22,7 +22,7 @@ type packOutput struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-func (a *app) packCommand() *cobra.Command {
+func (a *App) packCommand() *cobra.Command {
 	var out, platform string
 	var jsonOut, strict bool
 	cmd := &cobra.Command{
@@ -74,13 +74,13 @@ func (a *app) packCommand() *cobra.Command {
 				return fmt.Errorf("--strict: %d warnings, removed %s:\n  %s",
 					len(res.Warnings), target, strings.Join(problems(res.Warnings), "\n  "))
 			}
-			o := packOutput{Path: target, Name: res.Manifest.Name, Version: res.Manifest.Version, Platform: p.String(),
+			o := PackOutput{Path: target, Name: res.Manifest.Name, Version: res.Manifest.Version, Platform: p.String(),
 				Files: res.Files, Size: res.Size, SHA256: res.SHA256, Warnings: problems(res.Warnings)}
 			if jsonOut {
-				return a.printJSON(o)
+				return a.PrintJSON(o)
 			}
 			for _, w := range o.Warnings {
-				a.infof("warning: %s", w)
+				a.Infof("warning: %s", w)
 			}
 			a.printf("%s\n  name:     %s\n  version:  %s\n  platform: %s\n  files:    %d\n  size:     %s\n  sha256:   %s\n",
 				o.Path, o.Name, o.Version, o.Platform, o.Files, humanSize(o.Size), o.SHA256)

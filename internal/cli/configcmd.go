@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -15,7 +15,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/mcpb"
 )
 
-func (a *app) configCommand() *cobra.Command {
+func (a *App) configCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Save user_config values for bundles (stored owner-only in the mpak config file)",
@@ -53,7 +53,7 @@ func (a *app) configCommand() *cobra.Command {
 			if err := cfg.Save(); err != nil {
 				return err
 			}
-			a.infof("saved %s for %s", strings.Join(order, ", "), key)
+			a.Infof("saved %s for %s", strings.Join(order, ", "), key)
 			return nil
 		},
 	}
@@ -80,7 +80,7 @@ func (a *app) configCommand() *cobra.Command {
 				return fmt.Errorf("no value saved for %s %s", key, args[1])
 			}
 			if jsonOut {
-				return a.printJSON(out)
+				return a.PrintJSON(out)
 			}
 			for _, k := range sortedKeys(out) {
 				a.printf("%s=%s\n", k, out[k])
@@ -104,7 +104,7 @@ func (a *app) configCommand() *cobra.Command {
 				out[b] = sortedKeys(kv)
 			}
 			if listJSON {
-				return a.printJSON(out)
+				return a.PrintJSON(out)
 			}
 			for _, b := range sortedKeys(out) {
 				a.printf("%s: %s\n", b, strings.Join(out[b], ", "))
@@ -138,7 +138,7 @@ func (a *app) configCommand() *cobra.Command {
 
 // configTarget names a bundle's saved values by its repository, so the
 // same values apply whatever version or range is run.
-func (a *app) configTarget(arg string) (string, *config.Config, error) {
+func (a *App) configTarget(arg string) (string, *config.Config, error) {
 	cfg, err := config.Load()
 	if err != nil {
 		return "", nil, err
@@ -146,7 +146,7 @@ func (a *app) configTarget(arg string) (string, *config.Config, error) {
 	if strings.HasPrefix(arg, "local/") {
 		return arg, cfg, nil
 	}
-	r, err := a.parseRef(arg)
+	r, err := a.ParseRef(arg)
 	if err != nil {
 		return "", nil, err
 	}

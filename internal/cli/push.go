@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/resolve"
 )
 
-type pushOutput struct {
+type PushOutput struct {
 	Reference string        `json:"reference"`
 	Tag       string        `json:"tag"`
 	Digest    string        `json:"digest"`
@@ -30,7 +30,7 @@ type buildOutput struct {
 	File     string `json:"file,omitempty"`
 }
 
-func (a *app) pushCommand() *cobra.Command {
+func (a *App) pushCommand() *cobra.Command {
 	var platform, revision, mcpName string
 	var annotations []string
 	var jsonOut bool
@@ -46,7 +46,7 @@ func (a *app) pushCommand() *cobra.Command {
 			"  mpak bundle push ghcr.io/acme/mcp/weather w-linux.mcpb:linux/amd64 w-mac.mcpb:darwin/arm64",
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := a.parseRef(args[0])
+			r, err := a.ParseRef(args[0])
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ func (a *app) pushCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			repo, err := a.remote.Repository(r)
+			repo, err := a.Remote.Repository(r)
 			if err != nil {
 				return err
 			}
@@ -82,7 +82,7 @@ func (a *app) pushCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := pushOutput{Reference: r.RepositoryRef() + ":" + tag, Tag: tag, Digest: plan.Index.Digest.String(), Unchanged: res.Unchanged}
+			o := PushOutput{Reference: r.RepositoryRef() + ":" + tag, Tag: tag, Digest: plan.Index.Digest.String(), Unchanged: res.Unchanged}
 			for _, b := range plan.Builds {
 				o.Builds = append(o.Builds, buildOutput{Platform: b.File.Platform.String(), Manifest: b.Descriptor.Digest.String(),
 					Bundle: b.Layer.Digest.String(), Size: b.Layer.Size, File: b.File.Path})
@@ -91,17 +91,17 @@ func (a *app) pushCommand() *cobra.Command {
 				}
 			}
 			if jsonOut {
-				return a.printJSON(o)
+				return a.PrintJSON(o)
 			}
 			for _, w := range o.Warnings {
-				a.infof("warning: %s", w)
+				a.Infof("warning: %s", w)
 			}
 			if res.Unchanged {
-				a.infof("%s already holds exactly these files: nothing to do", o.Reference)
+				a.Infof("%s already holds exactly these files: nothing to do", o.Reference)
 			}
 			a.printf("%s@%s\n", o.Reference, o.Digest)
 			for _, b := range o.Builds {
-				a.infof("  %-14s %s  %s", b.Platform, b.Manifest, humanSize(b.Size))
+				a.Infof("  %-14s %s  %s", b.Platform, b.Manifest, humanSize(b.Size))
 			}
 			return nil
 		},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/mcpb"
 )
 
-type inspectOutput struct {
+type InspectOutput struct {
 	Source          string             `json:"source"`
 	Name            string             `json:"name"`
 	DisplayName     string             `json:"display_name,omitempty"`
@@ -50,7 +50,7 @@ type userConfigOutput struct {
 	Default   any    `json:"default,omitempty"`
 }
 
-func (a *app) inspectCommand() *cobra.Command {
+func (a *App) inspectCommand() *cobra.Command {
 	var platform string
 	var jsonOut bool
 	cmd := &cobra.Command{
@@ -67,7 +67,7 @@ func (a *app) inspectCommand() *cobra.Command {
 					return err
 				}
 			}
-			var o *inspectOutput
+			var o *InspectOutput
 			var err error
 			if _, statErr := os.Stat(args[0]); statErr == nil {
 				o, err = inspectFile(args[0])
@@ -78,7 +78,7 @@ func (a *app) inspectCommand() *cobra.Command {
 				return err
 			}
 			if jsonOut {
-				return a.printJSON(o)
+				return a.PrintJSON(o)
 			}
 			a.printInspect(o)
 			return nil
@@ -89,7 +89,7 @@ func (a *app) inspectCommand() *cobra.Command {
 	return cmd
 }
 
-func inspectFile(path string) (*inspectOutput, error) {
+func inspectFile(path string) (*InspectOutput, error) {
 	arc, err := mcpb.Open(path, mcpb.OpenOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -98,9 +98,9 @@ func inspectFile(path string) (*inspectOutput, error) {
 	return summarize(path, arc), nil
 }
 
-func summarize(source string, arc *mcpb.Archive) *inspectOutput {
+func summarize(source string, arc *mcpb.Archive) *InspectOutput {
 	m := arc.Manifest
-	o := &inspectOutput{
+	o := &InspectOutput{
 		Source: source, Name: m.Name, DisplayName: m.DisplayName, Version: m.Version, Description: m.Description,
 		ServerType: m.Server.Type, ManifestVersion: m.ManifestVersion, Author: m.Author.Name, License: m.License,
 		Tools: m.Tools, SHA256: arc.SHA256, Size: arc.Size, MCPBSigned: arc.Signature != nil, Files: arc.Files,
@@ -126,15 +126,15 @@ func summarize(source string, arc *mcpb.Archive) *inspectOutput {
 
 // inspectRef lists the builds from the registry, then downloads the selected
 // one to a temporary file to read its manifest and files.
-func (a *app) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (*inspectOutput, error) {
-	r, err := a.parseRef(s)
+func (a *App) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (*InspectOutput, error) {
+	r, err := a.ParseRef(s)
 	if err != nil {
 		if strings.HasSuffix(s, ".mcpb") {
 			return nil, fmt.Errorf("%s: no such file", s)
 		}
 		return nil, err
 	}
-	repo, err := a.remote.Repository(r)
+	repo, err := a.Remote.Repository(r)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (a *app) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (
 	if err != nil {
 		return nil, err
 	}
-	a.warn(v.Warning)
+	a.Warn(v.Warning)
 	var builds []buildOutput
 	for _, e := range v.Builds {
 		art, err := bundle.Fetch(ctx, repo, e)
@@ -172,7 +172,7 @@ func (a *app) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (
 	return o, nil
 }
 
-func (a *app) printInspect(o *inspectOutput) {
+func (a *App) printInspect(o *InspectOutput) {
 	title := o.Name
 	if o.DisplayName != "" {
 		title = o.DisplayName + " (" + o.Name + ")"
@@ -236,6 +236,6 @@ func (a *app) printInspect(o *inspectOutput) {
 		a.printf("  %s %10d  %s\n", f.Mode, f.Size, f.Path)
 	}
 	for _, w := range o.Warnings {
-		a.infof("warning: %s", w)
+		a.Infof("warning: %s", w)
 	}
 }

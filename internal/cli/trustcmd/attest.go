@@ -1,4 +1,4 @@
-package main
+package trustcmd
 
 import (
 	"encoding/json"
@@ -63,7 +63,7 @@ func (a *app) attestCommand() *cobra.Command {
 				return err
 			}
 			root := targets[0]
-			repo, err := a.remote.Repository(r)
+			repo, err := a.Remote.Repository(r)
 			if err != nil {
 				return err
 			}
@@ -75,7 +75,7 @@ func (a *app) attestCommand() *cobra.Command {
 				opts.Subjects = append(opts.Subjects, claims.Subject{Name: art.FileName(),
 					Digest: map[string]string{art.Layer.Digest.Algorithm().String(): art.Layer.Digest.Encoded()}})
 			}
-			reg, d, err := sign.Open(ctx, r, root.Digest.String(), a.remote)
+			reg, d, err := sign.Open(ctx, r, root.Digest.String(), a.Remote)
 			if err != nil {
 				return err
 			}
@@ -83,9 +83,9 @@ func (a *app) attestCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a.infof("attested %s@%s (%s) with key %s", r.RepositoryRef(), s.Digest, opts.PredicateType, s.KeyID)
+			a.Infof("attested %s@%s (%s) with key %s", r.RepositoryRef(), s.Digest, opts.PredicateType, s.KeyID)
 			if jsonOut {
-				return a.printJSON(s)
+				return a.PrintJSON(s)
 			}
 			return nil
 		},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"github.com/spf13/cobra"
@@ -7,7 +7,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/resolve"
 )
 
-func (a *app) tagsCommand() *cobra.Command {
+func (a *App) tagsCommand() *cobra.Command {
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "tags REF",
@@ -15,11 +15,11 @@ func (a *app) tagsCommand() *cobra.Command {
 		Long:  "Signature, attestation and referrer fallback tags (sha256-*, *.sig, *.att) are not versions and are hidden.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := a.parseRef(args[0])
+			r, err := a.ParseRef(args[0])
 			if err != nil {
 				return err
 			}
-			repo, err := a.remote.Repository(r)
+			repo, err := a.Remote.Repository(r)
 			if err != nil {
 				return err
 			}
@@ -32,7 +32,7 @@ func (a *app) tagsCommand() *cobra.Command {
 				if versions == nil {
 					versions = []string{}
 				}
-				return a.printJSON(map[string]any{"repository": r.RepositoryRef(), "versions": versions})
+				return a.PrintJSON(map[string]any{"repository": r.RepositoryRef(), "versions": versions})
 			}
 			for _, v := range versions {
 				a.printf("%s\n", v)

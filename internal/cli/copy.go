@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/resolve"
 )
 
-type copyOutput struct {
+type CopyOutput struct {
 	Source      string   `json:"source"`
 	Destination string   `json:"destination"`
 	Digest      string   `json:"digest"`
@@ -18,7 +18,7 @@ type copyOutput struct {
 	Legacy      []string `json:"legacy_tags,omitempty"`
 }
 
-func (a *app) copyCommand() *cobra.Command {
+func (a *App) copyCommand() *cobra.Command {
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "copy SRC DST",
@@ -34,22 +34,22 @@ func (a *app) copyCommand() *cobra.Command {
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			sr, err := a.parseRef(args[0])
+			sr, err := a.ParseRef(args[0])
 			if err != nil {
 				return err
 			}
-			dr, err := a.parseRef(args[1])
+			dr, err := a.ParseRef(args[1])
 			if err != nil {
 				return err
 			}
 			if dr.Digest != "" {
 				return fmt.Errorf("destination %s names a digest: give a repository, optionally with the version tag to write", args[1])
 			}
-			src, err := a.remote.Repository(sr)
+			src, err := a.Remote.Repository(sr)
 			if err != nil {
 				return err
 			}
-			dst, err := a.remote.Repository(dr)
+			dst, err := a.Remote.Repository(dr)
 			if err != nil {
 				return err
 			}
@@ -59,7 +59,7 @@ func (a *app) copyCommand() *cobra.Command {
 			}
 			// A yanked version copied by its exact version keeps its yank
 			// record: the mark is a referrer, copied with the others.
-			a.warn(v.Warning)
+			a.Warn(v.Warning)
 			var tag string
 			switch {
 			case dr.Version != "" && !resolve.IsExact(dr.Version):
@@ -77,13 +77,13 @@ func (a *app) copyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := copyOutput{Source: sr.RepositoryRef() + "@" + res.Root.Digest.String(), Destination: dr.RepositoryRef() + ":" + res.Tag,
+			o := CopyOutput{Source: sr.RepositoryRef() + "@" + res.Root.Digest.String(), Destination: dr.RepositoryRef() + ":" + res.Tag,
 				Digest: res.Root.Digest.String(), Tag: res.Tag, Referrers: res.Referrers, Legacy: res.Legacy}
 			if jsonOut {
-				return a.printJSON(o)
+				return a.PrintJSON(o)
 			}
-			a.infof("copied %s with %d referrers and %d legacy cosign tags", o.Source, o.Referrers, len(o.Legacy))
-			fmt.Fprintln(a.stdout, o.Destination+"@"+o.Digest)
+			a.Infof("copied %s with %d referrers and %d legacy cosign tags", o.Source, o.Referrers, len(o.Legacy))
+			fmt.Fprintln(a.Stdout, o.Destination+"@"+o.Digest)
 			return nil
 		},
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -7,23 +7,22 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/pflag"
 
 	"github.com/mpak-oci/mpak/oci/config"
 	"github.com/mpak-oci/mpak/oci/policy"
-	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/oci/verify"
 )
 
-// policyFlags are run's and pull's trust requirements.
-type policyFlags struct {
+// PolicyFlags are run's and pull's trust requirements.
+type PolicyFlags struct {
 	requireSignature bool
 	keys             []string
 	minLevel         string
 	scannerKeys      []string
 }
 
-func (p *policyFlags) add(fl *pflag.FlagSet) {
+func (p *PolicyFlags) Add(fl *pflag.FlagSet) {
 	fl.BoolVar(&p.requireSignature, "require-signature", false, "refuse a version without a signature that verifies with --key (also policy.require_signature in the config file)")
 	fl.StringArrayVar(&p.keys, "key", nil, "trusted cosign public key for --require-signature (repeatable; adds to policy.keys)")
 	fl.StringVar(&p.minLevel, "min-level", "", "refuse a version below this level, L0-L4, as signed by a trusted scanner (also policy.min_level)")
@@ -33,7 +32,7 @@ func (p *policyFlags) add(fl *pflag.FlagSet) {
 // policy merges the flags with the config file's policy: each
 // requirement is the stricter of the two, and keys add up. Verdicts are
 // remembered under the cache directory.
-func (a *app) policy(p policyFlags, cacheDir string) (*policy.Policy, error) {
+func (a *App) Policy(p PolicyFlags, cacheDir string) (*policy.Policy, error) {
 	cfg, err := config.Load()
 	if err != nil {
 		return nil, err
@@ -46,7 +45,7 @@ func (a *app) policy(p policyFlags, cacheDir string) (*policy.Policy, error) {
 		RequireSignature: p.requireSignature || cfg.Policy.RequireSignature,
 		MinLevel:         max(min, cfg.Policy.MinLevel),
 		RegistryScanner:  cfg.Policy.RegistryScanner == nil || *cfg.Policy.RegistryScanner,
-		Remote:           a.remote,
+		Remote:           a.Remote,
 		MemoDir:          filepath.Join(cacheDir, "trust"),
 	}
 	if pol.Keys, err = loadPublicKeys("trusted key", append(append([]string{}, cfg.Policy.Keys...), p.keys...)); err != nil {
@@ -59,14 +58,14 @@ func (a *app) policy(p policyFlags, cacheDir string) (*policy.Policy, error) {
 }
 
 // loadPublicKeys reads PEM public keys; what names them in errors.
-func loadPublicKeys(what string, paths []string) ([]signature.Verifier, error) {
-	var out []signature.Verifier
+func loadPublicKeys(what string, paths []string) ([]verify.Key, error) {
+	var out []verify.Key
 	for _, path := range paths {
 		pem, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		v, err := sign.LoadPublicKey(pem)
+		v, err := verify.ParseKey(pem)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", what, path, err)
 		}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -10,7 +10,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/remote"
 )
 
-func (a *app) loginCommand() *cobra.Command {
+func (a *App) loginCommand() *cobra.Command {
 	var username, password string
 	var passwordStdin bool
 	cmd := &cobra.Command{
@@ -23,7 +23,7 @@ func (a *app) loginCommand() *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if passwordStdin {
-				line, err := bufio.NewReader(a.stdin).ReadString('\n')
+				line, err := bufio.NewReader(a.Stdin).ReadString('\n')
 				if err != nil && line == "" {
 					return fmt.Errorf("reading the password from stdin: %w", err)
 				}
@@ -32,10 +32,10 @@ func (a *app) loginCommand() *cobra.Command {
 			if password == "" {
 				return fmt.Errorf("no password given: use --password-stdin (or -p, which leaves it in shell history)")
 			}
-			if err := remote.Login(cmd.Context(), args[0], username, password, a.remote); err != nil {
+			if err := remote.Login(cmd.Context(), args[0], username, password, a.Remote); err != nil {
 				return err
 			}
-			a.infof("Login succeeded for %s", args[0])
+			a.Infof("Login succeeded for %s", args[0])
 			return nil
 		},
 	}
@@ -45,16 +45,16 @@ func (a *app) loginCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) logoutCommand() *cobra.Command {
+func (a *App) logoutCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "logout HOST",
 		Short: "Remove stored registry credentials",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := remote.Logout(cmd.Context(), args[0], a.remote); err != nil {
+			if err := remote.Logout(cmd.Context(), args[0], a.Remote); err != nil {
 				return err
 			}
-			a.infof("Removed credentials for %s", args[0])
+			a.Infof("Removed credentials for %s", args[0])
 			return nil
 		},
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"github.com/spf13/cobra"
@@ -8,7 +8,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/cache"
 )
 
-type pullOutput struct {
+type PullOutput struct {
 	Reference string `json:"reference"`
 	Version   string `json:"version"`
 	Digest    string `json:"digest"`
@@ -19,10 +19,10 @@ type pullOutput struct {
 	Path      string `json:"path"`
 }
 
-func (a *app) pullCommand() *cobra.Command {
+func (a *App) pullCommand() *cobra.Command {
 	var platform, out string
 	var jsonOut, force bool
-	var pf policyFlags
+	var pf PolicyFlags
 	cmd := &cobra.Command{
 		Use:   "pull REF",
 		Short: "Download the bundle build for this platform, verified against its digest",
@@ -33,7 +33,7 @@ func (a *app) pullCommand() *cobra.Command {
 			"layer title); an existing file is kept unless --force.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := a.parseRef(args[0])
+			r, err := a.ParseRef(args[0])
 			if err != nil {
 				return err
 			}
@@ -43,7 +43,7 @@ func (a *app) pullCommand() *cobra.Command {
 					return err
 				}
 			}
-			repo, err := a.remote.Repository(r)
+			repo, err := a.Remote.Repository(r)
 			if err != nil {
 				return err
 			}
@@ -53,12 +53,12 @@ func (a *app) pullCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a.warn(v.Warning)
+			a.Warn(v.Warning)
 			c, err := cache.Open("")
 			if err != nil {
 				return err
 			}
-			pol, err := a.policy(pf, c.Dir())
+			pol, err := a.Policy(pf, c.Dir())
 			if err != nil {
 				return err
 			}
@@ -71,7 +71,7 @@ func (a *app) pullCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := pullOutput{
+			o := PullOutput{
 				Reference: r.RepositoryRef() + "@" + res.Version.Root.Digest.String(),
 				Version:   v.Reference,
 				Digest:    res.Version.Root.Digest.String(),
@@ -82,9 +82,9 @@ func (a *app) pullCommand() *cobra.Command {
 				Path:      res.Path,
 			}
 			if jsonOut {
-				return a.printJSON(o)
+				return a.PrintJSON(o)
 			}
-			a.infof("resolved %s to %s (%s)", args[0], o.Reference, o.Platform)
+			a.Infof("resolved %s to %s (%s)", args[0], o.Reference, o.Platform)
 			a.printf("%s\n", o.Path)
 			return nil
 		},
@@ -93,6 +93,6 @@ func (a *app) pullCommand() *cobra.Command {
 	cmd.Flags().StringVarP(&out, "output", "o", ".", "directory to write <name>-<version>[-<os>-<arch>].mcpb into, or the file path itself, ending in .mcpb")
 	cmd.Flags().BoolVar(&force, "force", false, "replace the output file if it exists")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
-	pf.add(cmd.Flags())
+	pf.Add(cmd.Flags())
 	return cmd
 }

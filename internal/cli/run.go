@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -30,10 +30,10 @@ type runFlags struct {
 	update   bool
 	lockFile string
 	platform string
-	policy   policyFlags
+	policy   PolicyFlags
 }
 
-func (a *app) runCommand(use string) *cobra.Command {
+func (a *App) runCommand(use string) *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
 		Use:   use + " REF [-- SERVER-ARGS...]",
@@ -66,11 +66,11 @@ func (a *app) runCommand(use string) *cobra.Command {
 	fl.BoolVar(&f.update, "update", false, "re-resolve the version even if an exact one is cached")
 	fl.StringVar(&f.lockFile, "lock", "", "lock file: use the digest pinned there, or pin the resolved one")
 	fl.StringVar(&f.platform, "platform", "", "build to select, os/arch (default: this machine)")
-	f.policy.add(fl)
+	f.policy.Add(fl)
 	return cmd
 }
 
-func (a *app) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
+func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 	ctx := cmd.Context()
 	c, err := cache.Open("")
 	if err != nil {
@@ -84,8 +84,8 @@ func (a *app) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		serverArgs = args[1:]
 		args = args[:1]
 	}
-	opts := install.Options{Remote: a.remote, Cache: c, Offline: f.offline, Update: f.update}
-	pol, err := a.policy(f.policy, c.Dir())
+	opts := install.Options{Remote: a.Remote, Cache: c, Offline: f.offline, Update: f.update}
+	pol, err := a.Policy(f.policy, c.Dir())
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (a *app) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		}
 		display, bundleKey = f.local, "local/"+res.Manifest.Name
 	} else {
-		r, err := a.parseRef(args[0])
+		r, err := a.ParseRef(args[0])
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func (a *app) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		if err != nil {
 			return err
 		}
-		a.warn(res.Warning)
+		a.Warn(res.Warning)
 		if lf != nil {
 			if _, pinned := lf.Get(args[0]); !pinned {
 				lf.Set(args[0], lock.Entry{Repository: res.Repository, Version: res.Tag, Digest: res.Digest})
@@ -147,17 +147,17 @@ func (a *app) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 	if res.Cached {
 		where = "cache"
 	}
-	a.infof("mpak: running %s %s@%s (%s, from %s)", res.Manifest.Name, display, res.Digest, res.Platform, where)
+	a.Infof("mpak: running %s %s@%s (%s, from %s)", res.Manifest.Name, display, res.Digest, res.Platform, where)
 
 	cmdLine, err := a.prepareLaunch(res, bundleKey, f.configs, c)
 	if err != nil {
 		return err
 	}
 	cmdLine.Args = append(cmdLine.Args, serverArgs...)
-	if a.execServer {
+	if a.opts.ExecServer {
 		return launch.Exec(cmdLine)
 	}
-	code, err := launch.Run(ctx, cmdLine, a.stdin, a.stdout, a.stderr)
+	code, err := launch.Run(ctx, cmdLine, a.Stdin, a.Stdout, a.Stderr)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (a *app) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 
 // prepareLaunch resolves user_config, checks compatibility and builds the
 // server's command line.
-func (a *app) prepareLaunch(res *install.Result, bundleKey string, flagValues []string, c *cache.Cache) (*launch.Command, error) {
+func (a *App) prepareLaunch(res *install.Result, bundleKey string, flagValues []string, c *cache.Cache) (*launch.Command, error) {
 	cfg, err := config.Load()
 	if err != nil {
 		return nil, err

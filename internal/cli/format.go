@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/mcpb"
 )
 
-func (a *app) printf(format string, args ...any) { fmt.Fprintf(a.stdout, format, args...) }
+func (a *App) printf(format string, args ...any) { fmt.Fprintf(a.Stdout, format, args...) }
 
 func problems(ps []mcpb.Problem) []string {
 	var out []string

@@ -1,4 +1,4 @@
-package main
+package trustcmd
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/sign"
 )
 
-type signOutput struct {
+type SignOutput struct {
 	Reference string        `json:"reference"`
 	Signed    []sign.Signed `json:"signed"`
 }
@@ -27,11 +27,11 @@ type signOutput struct {
 // root descriptor and, with platforms, the platform manifests under it:
 // what is signed or verified is the digest that one resolution found.
 func (a *app) resolveRoot(ctx context.Context, arg string, platforms bool) (ref.Reference, *bundle.Version, []ocispec.Descriptor, error) {
-	r, err := a.parseRef(arg)
+	r, err := a.ParseRef(arg)
 	if err != nil {
 		return r, nil, nil, err
 	}
-	repo, err := a.remote.Repository(r)
+	repo, err := a.Remote.Repository(r)
 	if err != nil {
 		return r, nil, nil, err
 	}
@@ -138,9 +138,9 @@ func (a *app) signCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := signOutput{Reference: r.RepositoryRef()}
+			out := SignOutput{Reference: r.RepositoryRef()}
 			for _, t := range targets {
-				reg, d, err := sign.Open(ctx, r, t.Digest.String(), a.remote)
+				reg, d, err := sign.Open(ctx, r, t.Digest.String(), a.Remote)
 				if err != nil {
 					return err
 				}
@@ -153,13 +153,13 @@ func (a *app) signCommand() *cobra.Command {
 				if s.KeyID != "" {
 					by = "with key " + s.KeyID + " (" + strings.Join(formats, ", ") + ")"
 				}
-				a.infof("signed %s@%s %s", r.RepositoryRef(), s.Digest, by)
+				a.Infof("signed %s@%s %s", r.RepositoryRef(), s.Digest, by)
 				if formats != nil && !slices.Contains(formats, sign.FormatSigstoreBundle) {
-					a.warn(bundlesWarning(ctx, reg, t))
+					a.Warn(bundlesWarning(ctx, reg, t))
 				}
 			}
 			if jsonOut {
-				return a.printJSON(out)
+				return a.PrintJSON(out)
 			}
 			return nil
 		},

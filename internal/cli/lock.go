@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/ref"
 )
 
-func (a *app) lockCommand() *cobra.Command {
+func (a *App) lockCommand() *cobra.Command {
 	var file string
 	cmd := &cobra.Command{
 		Use:   "lock REF...",
@@ -44,12 +44,12 @@ func (a *app) lockCommand() *cobra.Command {
 }
 
 // resolvePin resolves a reference to its current version and digest.
-func (a *app) resolvePin(cmd *cobra.Command, arg string) (lock.Entry, error) {
-	r, err := a.parseRef(arg)
+func (a *App) resolvePin(cmd *cobra.Command, arg string) (lock.Entry, error) {
+	r, err := a.ParseRef(arg)
 	if err != nil {
 		return lock.Entry{}, err
 	}
-	repo, err := a.remote.Repository(r)
+	repo, err := a.Remote.Repository(r)
 	if err != nil {
 		return lock.Entry{}, err
 	}
@@ -57,7 +57,7 @@ func (a *app) resolvePin(cmd *cobra.Command, arg string) (lock.Entry, error) {
 	if err != nil {
 		return lock.Entry{}, err
 	}
-	a.warn(res.Warning())
+	a.Warn(res.Warning())
 	tag, desc := res.Reference, res.Root
 	if desc.Digest == "" {
 		if desc, err = repo.Resolve(cmd.Context(), tag); err != nil {
@@ -72,7 +72,7 @@ func (a *app) resolvePin(cmd *cobra.Command, arg string) (lock.Entry, error) {
 }
 
 // pins collects what is locked (when the lock file exists) and cached.
-func (a *app) pins(lockFile string, only string) ([]install.Pinned, *lock.File, error) {
+func (a *App) pins(lockFile string, only string) ([]install.Pinned, *lock.File, error) {
 	var out []install.Pinned
 	var lf *lock.File
 	if _, err := os.Stat(lockFile); err == nil {
@@ -83,7 +83,7 @@ func (a *app) pins(lockFile string, only string) ([]install.Pinned, *lock.File, 
 			if only != "" && key != only {
 				continue
 			}
-			r, err := a.parseRef(key)
+			r, err := a.ParseRef(key)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", lockFile, err)
 			}
@@ -111,7 +111,7 @@ func (a *app) pins(lockFile string, only string) ([]install.Pinned, *lock.File, 
 			continue
 		}
 		if only != "" {
-			want, err := a.parseRef(only)
+			want, err := a.ParseRef(only)
 			if err != nil || want.RepositoryRef() != repo {
 				continue
 			}
@@ -121,7 +121,7 @@ func (a *app) pins(lockFile string, only string) ([]install.Pinned, *lock.File, 
 	return out, lf, nil
 }
 
-func (a *app) outdatedCommand() *cobra.Command {
+func (a *App) outdatedCommand() *cobra.Command {
 	var lockFile string
 	var jsonOut bool
 	cmd := &cobra.Command{
@@ -134,7 +134,7 @@ func (a *app) outdatedCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := install.Outdated(cmd.Context(), a.remote, pins)
+			st, err := install.Outdated(cmd.Context(), a.Remote, pins)
 			if err != nil {
 				return err
 			}
@@ -142,10 +142,10 @@ func (a *app) outdatedCommand() *cobra.Command {
 				if st == nil {
 					st = []install.Status{}
 				}
-				return a.printJSON(st)
+				return a.PrintJSON(st)
 			}
 			if len(st) == 0 {
-				a.infof("everything is up to date")
+				a.Infof("everything is up to date")
 				return nil
 			}
 			a.printf("%-40s %-12s %-12s %-12s %s\n", "BUNDLE", "CURRENT", "WANTED", "LATEST", "FROM")
@@ -160,7 +160,7 @@ func (a *app) outdatedCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) updateCommand() *cobra.Command {
+func (a *App) updateCommand() *cobra.Command {
 	var lockFile string
 	cmd := &cobra.Command{
 		Use:   "update [REF]",
@@ -188,7 +188,7 @@ func (a *app) updateCommand() *cobra.Command {
 				if p.Source == "cache" {
 					r = r.WithVersion("")
 				}
-				res, err := install.Install(cmd.Context(), r, install.Options{Remote: a.remote, Cache: c, Update: true})
+				res, err := install.Install(cmd.Context(), r, install.Options{Remote: a.Remote, Cache: c, Update: true})
 				if err != nil {
 					return fmt.Errorf("%s: %w", p.Key, err)
 				}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -7,12 +7,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = ""
-
-func buildVersion() string {
-	if version != "" {
-		return version
+// version is Options.Version, else the module version go install
+// recorded, else "dev".
+func (a *App) version() string {
+	if a.opts.Version != "" {
+		return a.opts.Version
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
@@ -20,13 +19,13 @@ func buildVersion() string {
 	return "dev"
 }
 
-func (a *app) versionCommand() *cobra.Command {
+func (a *App) versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the mpak version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(a.stdout, "mpak", buildVersion())
+			_, err := fmt.Fprintln(a.Stdout, "mpak", a.version())
 			return err
 		},
 	}

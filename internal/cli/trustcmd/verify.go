@@ -1,4 +1,4 @@
-package main
+package trustcmd
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/mpak-oci/mpak/oci/sign"
 )
 
-type verifyOutput struct {
+type VerifyOutput struct {
 	Reference string        `json:"reference"`
 	Verified  []sign.Result `json:"verified"`
 	Problems  []string      `json:"problems,omitempty"`
@@ -55,10 +55,10 @@ func (a *app) verifyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := verifyOutput{Reference: r.RepositoryRef() + "@" + targets[0].Digest.String(), Verified: []sign.Result{}}
+			out := VerifyOutput{Reference: r.RepositoryRef() + "@" + targets[0].Digest.String(), Verified: []sign.Result{}}
 			var failed error
 			for _, t := range targets {
-				reg, d, err := sign.Open(ctx, r, t.Digest.String(), a.remote)
+				reg, d, err := sign.Open(ctx, r, t.Digest.String(), a.Remote)
 				if err != nil {
 					return err
 				}
@@ -72,7 +72,7 @@ func (a *app) verifyCommand() *cobra.Command {
 				}
 			}
 			if jsonOut {
-				if err := a.printJSON(out); err != nil {
+				if err := a.PrintJSON(out); err != nil {
 					return err
 				}
 			} else {
@@ -84,7 +84,7 @@ func (a *app) verifyCommand() *cobra.Command {
 					if p := r.Provenance; p != nil {
 						line += ", " + p.Describe()
 					}
-					fmt.Fprintln(a.stdout, line)
+					fmt.Fprintln(a.Stdout, line)
 				}
 			}
 			return failed
@@ -108,7 +108,7 @@ func (a *app) notVerified(ctx context.Context, r ref.Reference, t ocispec.Descri
 	if !errors.Is(err, sign.ErrNotVerified) {
 		return err
 	}
-	repo, rerr := a.remote.Repository(r)
+	repo, rerr := a.Remote.Repository(r)
 	if rerr != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (a *app) verifyKeyless(cmd *cobra.Command, arg string, id sign.Identity, js
 	if err != nil {
 		return err
 	}
-	reg, d, err := sign.Open(ctx, r, targets[0].Digest.String(), a.remote)
+	reg, d, err := sign.Open(ctx, r, targets[0].Digest.String(), a.Remote)
 	if err != nil {
 		return err
 	}
@@ -162,10 +162,10 @@ func (a *app) verifyKeyless(cmd *cobra.Command, arg string, id sign.Identity, js
 		return err
 	}
 	if jsonOut {
-		return a.printJSON(verifyOutput{Reference: r.RepositoryRef() + "@" + targets[0].Digest.String(), Verified: res})
+		return a.PrintJSON(VerifyOutput{Reference: r.RepositoryRef() + "@" + targets[0].Digest.String(), Verified: res})
 	}
 	for _, x := range res {
-		fmt.Fprintf(a.stdout, "%s %s (%s) by %s\n", x.Digest, x.Kind, x.Format, x.KeyID)
+		fmt.Fprintf(a.Stdout, "%s %s (%s) by %s\n", x.Digest, x.Kind, x.Format, x.KeyID)
 	}
 	return nil
 }

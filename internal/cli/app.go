@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/config"
+	"github.com/mpak-oci/mpak/oci/progress"
+	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/remote"
+)
+
+// App holds what every command shares: streams, global flags and the
+// options Main was given. Commands in other packages (trustcmd) build on
+// it.
+type App struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Quiet          bool
+	Remote         remote.Options
+
+	opts Options
+	// args are the command line Main was given, for the companion binary.
+	args []string
+}
+
+// ParseRef reads a reference with the configured default registry.
+func (a *App) ParseRef(s string) (ref.Reference, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return ref.Reference{}, err
+	}
+	d, err := cfg.Defaults()
+	if err != nil {
+		return ref.Reference{}, err
+	}
+	return ref.Parse(s, d)
+}
+
+// Infof prints a human message to stderr unless --quiet; stdout is kept for
+// results so they can be piped.
+func (a *App) Infof(format string, args ...any) {
+	if !a.Quiet {
+		fmt.Fprintf(a.Stderr, format+"\n", args...)
+	}
+}
+
+// Warn prints a warning, such as that a pinned version is yanked, to
+// stderr unless --quiet; nothing when w is empty.
+func (a *App) Warn(w string) {
+	if w != "" {
+		a.Infof("warning: %s", w)
+	}
+}
+
+// PrintJSON writes v to stdout, indented.
+func (a *App) PrintJSON(v any) error {
+	enc := json.NewEncoder(a.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// bars returns terminal progress bars, or nil when they must not be drawn.
+// The returned close function is always safe to call.
+func (a *App) bars(jsonOut bool) (bundle.Progress, func()) {
+	b := progress.ForTerminal(!a.Quiet && !jsonOut)
+	if b == nil {
+		return nil, func() {}
+	}
+	return b, b.Close
+}
+
+// environ is the environment the server inherits.
+func environ() []string { return os.Environ() }
