@@ -4,9 +4,11 @@
 // source of truth: everything here but the download counts can be rebuilt
 // from it (mpakd reindex).
 //
-// Store is implemented twice, by index/sqlite (the embedded default) and
-// index/postgres (several mpakd replicas sharing one database), and both
-// pass the same conformance suite in index/storetest.
+// Store is written once, against database/sql, by index/sqlstore, whose
+// dialects cover what differs between its two databases: index/sqlite
+// (the embedded default) and index/postgres (several mpakd replicas
+// sharing one database) open them, and both pass the same conformance
+// suite in index/storetest.
 package index
 
 import (

@@ -3,6 +3,8 @@
 // serves the same catalog and downloads counted by any of them add up
 // exactly. Search is a tsvector per bundle, ranked with ts_rank.
 //
+// The catalog's queries are index/sqlstore's, in its Postgres dialect;
+// this package connects, migrates and holds Lock's advisory locks.
 // Replicas coordinate only through the database: migrations run under an
 // advisory lock, writers of a repository lock its bundles row, and counts
 // are added by upserts that increment in place.
@@ -11,21 +13,21 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/index/sqlstore"
 )
 
 // Store is an index.Store in a PostgreSQL database.
 type Store struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
 	// locks holds the sessions of Lock's advisory locks; schema keys them.
 	locks  *pgxpool.Pool
 	schema string
-	now    func() time.Time
 }
 
 var _ index.Store = (*Store)(nil)
@@ -63,20 +65,16 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("PostgreSQL at %s: %w", where, err)
 	}
-	return &Store{pool: pool, locks: locks, schema: schema, now: time.Now}, nil
+	// database/sql over the pool keeps the DSN's pool settings, and pgx's
+	// statement cache: each query text is prepared once per connection.
+	db := stdlib.OpenDBFromPool(pool)
+	return &Store{Store: sqlstore.New(db, db, sqlstore.Postgres), pool: pool, locks: locks, schema: schema}, nil
 }
 
 // Close closes the connections.
 func (s *Store) Close() error {
+	err := s.Store.Close()
 	s.locks.Close()
 	s.pool.Close()
-	return nil
-}
-
-// write runs fn in a read-committed transaction. Statements in it see what
-// other transactions committed before each statement began, which is what
-// lets a writer that waited for a bundles row lock then read the versions
-// the previous holder wrote.
-func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+	return err
 }

@@ -1,6 +1,8 @@
 // Package sqlite is the embedded index.Store: one database file next to
 // the registry's data, no server to run. It uses modernc.org/sqlite (pure
-// Go, so mpakd stays a static binary) with FTS5 for search.
+// Go, so mpakd stays a static binary) with FTS5 for search. The catalog's
+// queries are index/sqlstore's, in its SQLite dialect; this package opens
+// and migrates the file and holds Lock's locks.
 //
 // The file is in WAL mode: searches read a snapshot while a write is in
 // progress. Writes go through a single connection, so concurrent writers
@@ -20,6 +22,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/index/sqlstore"
 	"github.com/mpak-oci/mpak/registry/internal/keylock"
 )
 
@@ -32,9 +35,7 @@ const readers = 4
 
 // Store is an index.Store in a SQLite database.
 type Store struct {
-	db   *sql.DB // the writer: one connection
-	read *sql.DB // the readers; db itself for an in-memory database
-	now  func() time.Time
+	*sqlstore.Store
 	// locks are Lock's: this process is the catalog's only writer.
 	locks keylock.Locks
 }
@@ -56,11 +57,10 @@ func Open(path string) (*Store, error) {
 		db.SetMaxIdleConns(1)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
-		s := &Store{db: db, read: db, now: time.Now}
-		if err := s.init(ctx, "an in-memory database"); err != nil {
+		if err := initialize(ctx, db, "an in-memory database"); err != nil {
 			return nil, err
 		}
-		return s, nil
+		return &Store{Store: sqlstore.New(db, db, sqlstore.SQLite)}, nil
 	}
 
 	// A file: URI, so no character of the path can be read as a parameter.
@@ -70,8 +70,7 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, now: time.Now}
-	if err := s.init(ctx, path); err != nil {
+	if err := initialize(ctx, db, path); err != nil {
 		return nil, err
 	}
 	// Readers open after the migration, so they find the file in WAL mode
@@ -83,8 +82,7 @@ func Open(path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	s.read = read
-	return s, nil
+	return &Store{Store: sqlstore.New(db, read, sqlstore.SQLite)}, nil
 }
 
 // writerParams configures the writer connection: BEGIN IMMEDIATE takes the
@@ -96,13 +94,15 @@ func writerParams() string {
 		busyTimeout.Milliseconds())
 }
 
-func (s *Store) init(ctx context.Context, what string) error {
-	if err := connect(ctx, s.db); err != nil {
-		s.db.Close()
+// initialize connects the writer and migrates the schema, closing db on
+// failure.
+func initialize(ctx context.Context, db *sql.DB, what string) error {
+	if err := connect(ctx, db); err != nil {
+		db.Close()
 		return fmt.Errorf("opening index database %s: %w (check that its directory exists and is writable)", what, err)
 	}
-	if err := migrate(ctx, s.db); err != nil {
-		s.db.Close()
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
 		return fmt.Errorf("index database %s: %w", what, err)
 	}
 	return nil
@@ -126,26 +126,4 @@ func connect(ctx context.Context, db *sql.DB) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// Close closes the database.
-func (s *Store) Close() error {
-	err := s.db.Close()
-	if s.read != s.db {
-		err = errors.Join(err, s.read.Close())
-	}
-	return err
-}
-
-// write runs fn in a write transaction.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 // PutVersion inserts or replaces a version with its builds and refreshes
 // its bundle. Re-putting a version keeps its row id, so the bundle's
-// pointer to it and its search text stay valid.
+// pointer to it and its search document stay valid.
 func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 	if v.Repository == "" {
 		return fmt.Errorf("indexing version %s: no repository", v.Version)
@@ -24,7 +24,7 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 	if err != nil {
 		return fmt.Errorf("indexing %s: %w: fix the version in manifest.json", v.Repository, err)
 	}
-	cols, err := versionValues(v)
+	cols, err := s.versionValues(v)
 	if err != nil {
 		return fmt.Errorf("indexing %s@%s: %w", v.Repository, v.Version, err)
 	}
@@ -36,9 +36,15 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 	if published.IsZero() {
 		published = indexed
 	}
+	args := append([]any{v.Repository, v.Version, key, index.IsPrerelease(v.Version)},
+		append(cols, s.d.time(published), s.d.time(indexed))...)
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		bundleID, err := s.lockBundle(ctx, tx, v.Repository)
+		if err != nil {
+			return err
+		}
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO versions (repository, version, sort_key, prerelease,
+		err = s.queryRow(ctx, tx, `INSERT INTO versions (repository, version, sort_key, prerelease,
 			tag, digest, name, display_name, description, long_description, keywords, author, license,
 			homepage, source_url, server_type, manifest_version, tools, prompts, user_config_keys,
 			annotations, manifest, signed, level, level_verified, claimed_level, scan_report, provenance, yanked, yank_reason, tampered,
@@ -58,23 +64,27 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 				scan_report = excluded.scan_report, provenance = excluded.provenance,
 				yanked = excluded.yanked, yank_reason = excluded.yank_reason, tampered = excluded.tampered,
 				published_at = `+keepFirstSeen+`, indexed_at = excluded.indexed_at
-			RETURNING id`,
-			append([]any{v.Repository, v.Version, key, index.IsPrerelease(v.Version)},
-				append(cols, published.UnixMicro(), indexed.UnixMicro())...)...).Scan(&id)
+			RETURNING id`, args...).Scan(&id)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM builds WHERE version_id = ?`, id); err != nil {
+		if _, err := s.exec(ctx, tx, `DELETE FROM builds WHERE version_id = ?`, id); err != nil {
 			return err
 		}
-		for i, b := range v.Builds {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO builds (version_id, position, platform,
-				manifest_digest, layer_digest, size) VALUES (?, ?, ?, ?, ?, ?)`,
-				id, i, b.Platform, b.ManifestDigest, b.LayerDigest, b.Size); err != nil {
+		if len(v.Builds) > 0 {
+			// One statement for every build: one round trip to a server.
+			values := make([]string, len(v.Builds))
+			var args []any
+			for i, b := range v.Builds {
+				values[i] = `(?, ?, ?, ?, ?, ?)`
+				args = append(args, id, i, b.Platform, b.ManifestDigest, b.LayerDigest, b.Size)
+			}
+			if _, err := s.exec(ctx, tx, `INSERT INTO builds (version_id, position, platform,
+				manifest_digest, layer_digest, size) VALUES `+strings.Join(values, `, `), args...); err != nil {
 				return err
 			}
 		}
-		return refreshBundle(ctx, tx, v.Repository)
+		return s.refreshBundle(ctx, tx, bundleID, v.Repository)
 	})
 	if err != nil {
 		return fmt.Errorf("indexing %s@%s: %w", v.Repository, v.Version, err)
@@ -90,49 +100,58 @@ func (s *Store) PutVersion(ctx context.Context, v *index.Version) error {
 const keepFirstSeen = `CASE WHEN versions.digest = excluded.digest AND versions.published_at IS NOT NULL
 	THEN versions.published_at ELSE excluded.published_at END`
 
+// lockBundle creates the repository's bundles row if need be and locks it
+// until the transaction ends, as every writer of a repository's versions
+// does first (see the package documentation).
+func (s *Store) lockBundle(ctx context.Context, tx *sql.Tx, repository string) (int64, error) {
+	var id int64
+	err := s.queryRow(ctx, tx, `INSERT INTO bundles (repository) VALUES (?)
+		ON CONFLICT (repository) DO UPDATE SET repository = excluded.repository
+		RETURNING id`, repository).Scan(&id)
+	return id, err
+}
+
 // versionValues are the columns from tag to tampered, in versionColumns order.
-func versionValues(v *index.Version) ([]any, error) {
-	keywords, err := jsonColumn(v.Keywords)
+func (s *Store) versionValues(v *index.Version) ([]any, error) {
+	keywords, err := jsonColumn(s.d, v.Keywords)
 	if err != nil {
 		return nil, err
 	}
-	tools, err := jsonColumn(v.Tools)
+	tools, err := jsonColumn(s.d, v.Tools)
 	if err != nil {
 		return nil, err
 	}
-	prompts, err := jsonColumn(v.Prompts)
+	prompts, err := jsonColumn(s.d, v.Prompts)
 	if err != nil {
 		return nil, err
 	}
-	configKeys, err := jsonColumn(v.UserConfigKeys)
+	configKeys, err := jsonColumn(s.d, v.UserConfigKeys)
 	if err != nil {
 		return nil, err
 	}
-	annotations, err := jsonMap(v.Annotations)
+	annotations, err := jsonMap(s.d, v.Annotations)
 	if err != nil {
 		return nil, err
-	}
-	var manifest, scanReport, provenance any
-	if len(v.Manifest) > 0 {
-		manifest = v.Manifest
-	}
-	if len(v.ScanReport) > 0 {
-		scanReport = v.ScanReport
-	}
-	if len(v.Provenance) > 0 {
-		provenance = v.Provenance
 	}
 	return []any{v.Tag, v.Digest, v.Name, v.DisplayName, v.Description, v.LongDescription,
 		keywords, v.Author, v.License, v.Homepage, v.SourceURL, v.ServerType, v.ManifestVersion,
-		tools, prompts, configKeys, annotations, manifest, v.Signed, v.Level, v.LevelVerified, v.ClaimedLevel, scanReport, provenance,
-		v.Yanked, v.YankReason, v.Tampered}, nil
+		tools, prompts, configKeys, annotations, blob(v.Manifest), v.Signed, v.Level, v.LevelVerified, v.ClaimedLevel,
+		blob(v.ScanReport), blob(v.Provenance), v.Yanked, v.YankReason, v.Tampered}, nil
 }
 
 // DeleteVersion removes a version and its builds; its download counts
 // stay. An unknown version is ErrNotFound.
 func (s *Store) DeleteVersion(ctx context.Context, repository, version string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM versions WHERE repository = ? AND version = ?`, repository, version)
+		var bundleID int64
+		err := s.queryRow(ctx, tx, `SELECT id FROM bundles WHERE repository = ?`+s.d.forUpdate(), repository).Scan(&bundleID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return index.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		res, err := s.exec(ctx, tx, `DELETE FROM versions WHERE repository = ? AND version = ?`, repository, version)
 		if err != nil {
 			return err
 		}
@@ -141,7 +160,7 @@ func (s *Store) DeleteVersion(ctx context.Context, repository, version string) e
 		} else if n == 0 {
 			return index.ErrNotFound
 		}
-		return refreshBundle(ctx, tx, repository)
+		return s.refreshBundle(ctx, tx, bundleID, repository)
 	})
 	if err != nil {
 		return fmt.Errorf("deleting %s@%s: %w", repository, version, err)
@@ -149,28 +168,23 @@ func (s *Store) DeleteVersion(ctx context.Context, repository, version string) e
 	return nil
 }
 
-// refreshBundle recomputes a repository's bundle row and search text after
-// its versions changed: latest is the highest release, else the highest
-// prerelease; updated_at is the newest publication.
-func refreshBundle(ctx context.Context, tx *sql.Tx, repository string) error {
-	var bundleID int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO bundles (repository) VALUES (?)
-		ON CONFLICT (repository) DO UPDATE SET repository = excluded.repository
-		RETURNING id`, repository).Scan(&bundleID); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM bundle_text WHERE rowid = ?`, bundleID); err != nil {
-		return err
-	}
-	latestID, latest, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionColumns+`
+// refreshBundle recomputes a locked bundles row after its versions
+// changed: latest is the highest release, else the highest prerelease;
+// updated_at is the newest publication; the search document is the
+// latest's text.
+func (s *Store) refreshBundle(ctx context.Context, tx *sql.Tx, bundleID int64, repository string) error {
+	latestID, latest, err := scanVersion(s.queryRow(ctx, tx, `SELECT `+s.versionColumns+`
 		FROM versions v WHERE v.repository = ?
 		ORDER BY v.yanked, v.prerelease, v.sort_key DESC, v.version DESC LIMIT 1`, repository))
 	if errors.Is(err, sql.ErrNoRows) {
-		// The row stays while it carries downloads: Stats still reports them.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM bundles WHERE id = ? AND downloads = 0`, bundleID); err != nil {
+		if err := s.d.setDocument(ctx, tx, bundleID, nil); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE bundles SET latest_id = NULL, server_type = NULL, level = NULL,
+		// The row stays while it carries downloads: Stats still reports them.
+		if _, err := s.exec(ctx, tx, `DELETE FROM bundles WHERE id = ? AND downloads = 0`, bundleID); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE bundles SET latest_id = NULL, server_type = NULL, level = NULL,
 			signed = NULL, platforms = NULL, versions = 0, updated_at = NULL WHERE id = ?`, bundleID); err != nil {
 			return err
 		}
@@ -179,7 +193,7 @@ func refreshBundle(ctx context.Context, tx *sql.Tx, repository string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE bundles SET latest_id = ?, server_type = ?, level = ?, signed = ?,
+	if _, err := s.exec(ctx, tx, `UPDATE bundles SET latest_id = ?, server_type = ?, level = ?, signed = ?,
 			platforms = ?,
 			versions = (SELECT count(*) FROM versions WHERE repository = ?),
 			updated_at = (SELECT max(coalesce(published_at, indexed_at)) FROM versions WHERE repository = ?)
@@ -188,16 +202,14 @@ func refreshBundle(ctx context.Context, tx *sql.Tx, repository string) error {
 		return err
 	}
 	doc := fulltext.New(&latest)
-	_, err = tx.ExecContext(ctx, `INSERT INTO bundle_text (rowid, name, display_name, tools, keywords,
-		description, details) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		bundleID, doc.Name, doc.DisplayName, doc.Tools, doc.Keywords, doc.Description, doc.Details)
-	if err != nil {
+	if err := s.d.setDocument(ctx, tx, bundleID, &doc); err != nil {
 		return err
 	}
 	return bumpGeneration(ctx, tx)
 }
 
-// bumpGeneration marks the catalog changed, in the writer's transaction.
+// bumpGeneration marks the catalog changed, last in a writer's transaction
+// so the row lock every writer needs is held only until its commit.
 func bumpGeneration(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `UPDATE catalog_generation SET generation = generation + 1`)
 	return err
@@ -214,7 +226,7 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 
 // Version returns one version, or ErrNotFound.
 func (s *Store) Version(ctx context.Context, repository, version string) (*index.Version, error) {
-	_, v, err := scanVersion(s.read.QueryRowContext(ctx, `SELECT `+versionColumns+`
+	_, v, err := scanVersion(s.queryRow(ctx, s.read, `SELECT `+s.versionColumns+`
 		FROM versions v WHERE v.repository = ? AND v.version = ?`, repository, version))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("version %s@%s: %w", repository, version, index.ErrNotFound)
@@ -228,7 +240,7 @@ func (s *Store) Version(ctx context.Context, repository, version string) (*index
 // Versions lists a repository's versions, highest semver first, or
 // ErrNotFound when it has none.
 func (s *Store) Versions(ctx context.Context, repository string) ([]index.Version, error) {
-	vs, err := s.queryVersions(ctx, `SELECT `+versionColumns+` FROM versions v WHERE v.repository = ?
+	vs, err := s.queryVersions(ctx, `SELECT `+s.versionColumns+` FROM versions v WHERE v.repository = ?
 		ORDER BY v.sort_key DESC, v.version DESC`, repository)
 	if err != nil {
 		return nil, fmt.Errorf("listing versions of %s: %w", repository, err)
@@ -240,7 +252,7 @@ func (s *Store) Versions(ctx context.Context, repository string) ([]index.Versio
 }
 
 func (s *Store) queryVersions(ctx context.Context, query string, args ...any) ([]index.Version, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, s.read, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +270,7 @@ func (s *Store) queryVersions(ctx context.Context, query string, args ...any) ([
 
 // Bundle returns a repository's summary, or ErrNotFound.
 func (s *Store) Bundle(ctx context.Context, repository string) (*index.Bundle, error) {
-	b, err := scanBundle(s.read.QueryRowContext(ctx, `SELECT `+versionColumns+`, bu.versions, bu.downloads, bu.updated_at
+	b, err := scanBundle(s.queryRow(ctx, s.read, `SELECT `+s.versionColumns+`, bu.versions, bu.downloads, bu.updated_at
 		FROM bundles bu JOIN versions v ON v.id = bu.latest_id WHERE bu.repository = ?`, repository))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("bundle %s: %w", repository, index.ErrNotFound)
@@ -267,38 +279,6 @@ func (s *Store) Bundle(ctx context.Context, repository string) (*index.Bundle, e
 		return nil, fmt.Errorf("reading bundle %s: %w", repository, err)
 	}
 	return b, nil
-}
-
-// scanBundle reads versionColumns (the latest version) and the bundle's
-// versions, downloads and updated_at, then extra.
-func scanBundle(row scanner, extra ...any) (*index.Bundle, error) {
-	var (
-		b       index.Bundle
-		updated sql.NullInt64
-	)
-	_, latest, err := scanVersion(row, append([]any{&b.Versions, &b.Downloads, &updated}, extra...)...)
-	if err != nil {
-		return nil, err
-	}
-	b.Repository, b.Latest, b.UpdatedAt = latest.Repository, latest, fromMicros(updated)
-	return &b, nil
-}
-
-// Layer tells which build a layer digest is. Should two versions share a
-// layer (a re-tag of identical content), the highest version has it.
-func (s *Store) Layer(ctx context.Context, repository, digest string) (*index.LayerRef, error) {
-	ref := index.LayerRef{Repository: repository}
-	err := s.read.QueryRowContext(ctx, `SELECT v.version, b.platform FROM builds b
-		JOIN versions v ON v.id = b.version_id
-		WHERE b.layer_digest = ? AND v.repository = ?
-		ORDER BY v.sort_key DESC, v.version DESC LIMIT 1`, digest, repository).Scan(&ref.Version, &ref.Platform)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("layer %s in %s: %w", digest, repository, index.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("looking up layer %s in %s: %w", digest, repository, err)
-	}
-	return &ref, nil
 }
 
 // List pages through versions in (repository, semver) order.
@@ -317,12 +297,12 @@ func (s *Store) List(ctx context.Context, after string, since time.Time, latestO
 	}
 	if !since.IsZero() {
 		where = append(where, `v.indexed_at > ?`)
-		args = append(args, since.UnixMicro())
+		args = append(args, s.d.time(since))
 	}
 	if latestOnly {
 		where = append(where, `v.id IN (SELECT latest_id FROM bundles WHERE latest_id IS NOT NULL)`)
 	}
-	query := `SELECT ` + versionColumns + ` FROM versions v`
+	query := `SELECT ` + s.versionColumns + ` FROM versions v`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}

@@ -1,13 +1,12 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/mpak-oci/mpak/registry/auth"
 )
@@ -18,7 +17,7 @@ var (
 )
 
 // CreateRobotToken stores t, retiring an expired token of its name first.
-// Two replicas creating one name at once both reach the insert; the
+// Two processes creating one name at once both reach the insert; the
 // unique index on unrevoked names makes the second wait for the first and
 // then insert nothing.
 func (s *Store) CreateRobotToken(ctx context.Context, t auth.RobotToken, hash []byte) error {
@@ -26,22 +25,26 @@ func (s *Store) CreateRobotToken(ctx context.Context, t auth.RobotToken, hash []
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE robot_tokens SET revoked_at = $2
-			WHERE name = $1 AND revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at <= $2`,
-			t.Name, t.CreatedAt); err != nil {
+	created := s.d.time(t.CreatedAt)
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := s.exec(ctx, tx, `UPDATE robot_tokens SET revoked_at = ?
+			WHERE name = ? AND revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ?`,
+			created, t.Name, created); err != nil {
 			return fmt.Errorf("robot token %s: %w", t.Name, err)
 		}
 		// Only the unique index on unrevoked names can conflict: the
 		// hash is of 256 random bits.
-		tag, err := tx.Exec(ctx, `INSERT INTO robot_tokens
+		res, err := s.exec(ctx, tx, `INSERT INTO robot_tokens
 			(name, token_hash, scope, actions, created_at, expires_at, last_used_at, revoked_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			t.Name, hash, t.Scope, actions, t.CreatedAt, timestamp(t.ExpiresAt), timestamp(t.LastUsedAt), timestamp(t.RevokedAt))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			t.Name, hash, t.Scope, s.d.json(actions), created,
+			s.d.nullTime(t.ExpiresAt), s.d.nullTime(t.LastUsedAt), s.d.nullTime(t.RevokedAt))
 		if err != nil {
 			return fmt.Errorf("robot token %s: %w", t.Name, err)
 		}
-		if tag.RowsAffected() == 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
 			return fmt.Errorf("robot token %s: %w", t.Name, auth.ErrRobotExists)
 		}
 		return nil
@@ -50,34 +53,25 @@ func (s *Store) CreateRobotToken(ctx context.Context, t auth.RobotToken, hash []
 
 const robotColumns = `name, scope, actions, created_at, expires_at, last_used_at, revoked_at`
 
-func scanRobot(row pgx.Row) (*auth.RobotToken, error) {
+func scanRobot(row scanner) (*auth.RobotToken, error) {
 	var (
-		t                          auth.RobotToken
-		actions                    []byte
-		expires, lastUsed, revoked *time.Time
+		t                                   auth.RobotToken
+		actions                             []byte
+		created, expires, lastUsed, revoked timeValue
 	)
-	if err := row.Scan(&t.Name, &t.Scope, &actions, &t.CreatedAt, &expires, &lastUsed, &revoked); err != nil {
+	if err := row.Scan(&t.Name, &t.Scope, &actions, &created, &expires, &lastUsed, &revoked); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(actions, &t.Actions); err != nil {
 		return nil, fmt.Errorf("robot token %s: actions: %w", t.Name, err)
 	}
-	t.CreatedAt = t.CreatedAt.UTC()
-	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = utc(expires), utc(lastUsed), utc(revoked)
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = created.Time, expires.Time, lastUsed.Time, revoked.Time
 	return &t, nil
-}
-
-// utc reads a nullable time; NULL is the zero time.
-func utc(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // RobotTokens lists every token, revoked ones too.
 func (s *Store) RobotTokens(ctx context.Context) ([]auth.RobotToken, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+robotColumns+` FROM robot_tokens ORDER BY name, created_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+robotColumns+` FROM robot_tokens ORDER BY name, created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("listing robot tokens: %w", err)
 	}
@@ -93,12 +87,12 @@ func (s *Store) RobotTokens(ctx context.Context) ([]auth.RobotToken, error) {
 	return out, rows.Err()
 }
 
-// RobotTokenByHash finds a token by its secret's hash, on every call: a
-// revocation through any replica holds on all of them from the next
-// lookup.
+// RobotTokenByHash finds a token by its secret's hash, on every call:
+// each statement sees the last commit, so a revocation by any process
+// (mpakd token revoke, another replica) holds from the next lookup.
 func (s *Store) RobotTokenByHash(ctx context.Context, hash []byte) (*auth.RobotToken, error) {
-	t, err := scanRobot(s.pool.QueryRow(ctx, `SELECT `+robotColumns+` FROM robot_tokens WHERE token_hash = $1`, hash))
-	if errors.Is(err, pgx.ErrNoRows) {
+	t, err := scanRobot(s.queryRow(ctx, s.read, `SELECT `+robotColumns+` FROM robot_tokens WHERE token_hash = ?`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, auth.ErrRobotNotFound
 	}
 	if err != nil {
@@ -118,11 +112,13 @@ func (s *Store) TouchRobotToken(ctx context.Context, name string, at time.Time) 
 }
 
 func (s *Store) updateActiveRobot(ctx context.Context, name, column string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE robot_tokens SET `+column+` = $2 WHERE name = $1 AND revoked_at IS NULL`, name, at)
+	res, err := s.exec(ctx, s.db, `UPDATE robot_tokens SET `+column+` = ? WHERE name = ? AND revoked_at IS NULL`, s.d.time(at), name)
 	if err != nil {
 		return fmt.Errorf("robot token %s: %w", name, err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("robot token %s: %w", name, auth.ErrRobotNotFound)
 	}
 	return nil
@@ -132,27 +128,27 @@ func (s *Store) updateActiveRobot(ctx context.Context, name, column string, at t
 const tokenKeyName = "token"
 
 // TokenKey returns the stored signing key, storing generate's first.
-// Replicas starting together may all generate one: the insert keeps the
-// first to commit (the others wait for it, then insert nothing), and the
-// read after it returns that one to each.
+// Processes starting together may all generate one: the insert keeps the
+// first to commit (the others insert nothing), and the read after it
+// returns that one to each.
 func (s *Store) TokenKey(ctx context.Context, generate func() ([]byte, error)) ([]byte, error) {
 	var pem string
-	err := s.pool.QueryRow(ctx, `SELECT pem FROM auth_keys WHERE name = $1`, tokenKeyName).Scan(&pem)
+	err := s.queryRow(ctx, s.db, `SELECT pem FROM auth_keys WHERE name = ?`, tokenKeyName).Scan(&pem)
 	if err == nil {
 		return []byte(pem), nil
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("reading the token key: %w", err)
 	}
 	data, err := generate()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO auth_keys (name, pem) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+	if _, err := s.exec(ctx, s.db, `INSERT INTO auth_keys (name, pem) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
 		tokenKeyName, string(data)); err != nil {
 		return nil, fmt.Errorf("storing the token key: %w", err)
 	}
-	if err := s.pool.QueryRow(ctx, `SELECT pem FROM auth_keys WHERE name = $1`, tokenKeyName).Scan(&pem); err != nil {
+	if err := s.queryRow(ctx, s.db, `SELECT pem FROM auth_keys WHERE name = ?`, tokenKeyName).Scan(&pem); err != nil {
 		return nil, fmt.Errorf("reading the token key: %w", err)
 	}
 	return []byte(pem), nil
