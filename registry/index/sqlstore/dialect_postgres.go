@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 
 	"github.com/mpak-oci/mpak/registry/index"
@@ -17,7 +18,20 @@ var Postgres Dialect = postgresDialect{}
 
 type postgresDialect struct{}
 
-func (postgresDialect) rebind(query string) string { return rebindDollar(query) }
+// rebind numbers a query's placeholders once per query text: the texts
+// are the store's own, a few dozen of them, and the hot ones (whole
+// versions) are kilobytes long.
+func (postgresDialect) rebind(query string) string {
+	if q, ok := rebound.Load(query); ok {
+		return q.(string)
+	}
+	q := rebindDollar(query)
+	rebound.Store(query, q)
+	return q
+}
+
+// rebound maps query texts written with ? to their numbered form.
+var rebound sync.Map
 
 // writeTx is read committed: each statement sees what other transactions
 // committed before it began, which is what lets a writer that waited for

@@ -14,10 +14,10 @@ import (
 // 0.2, D 0.1) and no length normalization: the weights, not the length of
 // a README, decide.
 //
-// The statement is numbered here rather than rebound: the count subquery
-// reuses the match's parameters ($1...), which a query written with ?
-// could only repeat.
-func (postgresDialect) search(ctx context.Context, s *Store, q index.Query, terms []string, f filters) (*index.Results, error) {
+// The match and the count are rebound apart, so the count subquery reuses
+// the match's parameters ($1...) rather than repeat them; LIMIT and
+// OFFSET are numbered after them.
+func (d postgresDialect) search(ctx context.Context, s *Store, q index.Query, terms []string, f filters) (*index.Results, error) {
 	var args []any
 	from := `bundles bu`
 	where := f.where[:1:1] // bu.latest_id IS NOT NULL, then the text, then the filters
@@ -30,12 +30,12 @@ func (postgresDialect) search(ctx context.Context, s *Store, q index.Query, term
 	}
 	where = append(where, f.where[1:]...)
 	args = append(args, f.args...)
-	matches := rebindDollar(from + ` WHERE ` + strings.Join(where, ` AND `))
+	matches := d.rebind(from + ` WHERE ` + strings.Join(where, ` AND `))
 	// Only listed bundles have a document, so text alone is counted from
 	// the documents without reading bundles.
 	counted := matches
 	if f.textOnly(terms) {
-		counted = rebindDollar(`bundle_documents d, ` + tq + ` WHERE d.document @@ tq`)
+		counted = d.rebind(`bundle_documents d, ` + tq + ` WHERE d.document @@ tq`)
 	}
 
 	rank := `0::real`
