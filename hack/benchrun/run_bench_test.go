@@ -164,11 +164,11 @@ func directCommand(tb testing.TB, f *fixture) *launch.Command {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	values, err := launch.ResolveUserConfig(res.Manifest, launch.Sources{})
+	values, err := launch.ResolveUserConfig(res.Manifest, launch.Sources{Environ: os.Environ()})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd, err := launch.Build(launch.Request{Manifest: res.Manifest, Dir: res.Entry.Dir, UserConfig: values})
+	cmd, err := launch.Build(launch.Request{Manifest: res.Manifest, Dir: res.Entry.Dir, UserConfig: values, Environ: f.env})
 	if err != nil {
 		tb.Fatal(err)
 	}

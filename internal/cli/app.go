@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/config"
@@ -25,15 +24,16 @@ type App struct {
 	opts Options
 	// args are the command line Main was given, for the companion binary.
 	args []string
+	cfg  *config.Config // read once, by Config
 }
 
 // ParseRef reads a reference with the configured default registry.
 func (a *App) ParseRef(s string) (ref.Reference, error) {
-	cfg, err := config.Load()
+	cfg, err := a.Config()
 	if err != nil {
 		return ref.Reference{}, err
 	}
-	d, err := cfg.Defaults()
+	d, err := cfg.Defaults(a.Getenv(config.EnvRegistry))
 	if err != nil {
 		return ref.Reference{}, err
 	}
@@ -72,6 +72,3 @@ func (a *App) bars(jsonOut bool) (bundle.Progress, func()) {
 	}
 	return b, b.Close
 }
-
-// environ is the environment the server inherits.
-func environ() []string { return os.Environ() }

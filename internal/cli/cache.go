@@ -39,7 +39,7 @@ func (a *App) cacheCommand() *cobra.Command {
 		Short: "List cached bundles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, entries, err := cacheEntries()
+			_, entries, err := a.cacheEntries()
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func (a *App) cacheCommand() *cobra.Command {
 		Short: "Remove cached bundles by digest (a unique prefix is enough) or every build of a repository",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, entries, err := cacheEntries()
+			c, entries, err := a.cacheEntries()
 			if err != nil {
 				return err
 			}
@@ -100,7 +100,7 @@ func (a *App) cacheCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Prune removes the leftovers of killed installs itself, so
 			// that it can report them, and a dry run only reports them.
-			c, err := cache.OpenWith("", cache.Options{KeepLeftovers: true})
+			c, err := a.openCache(cache.Options{KeepLeftovers: true})
 			if err != nil {
 				return err
 			}
@@ -133,8 +133,8 @@ func (a *App) cacheCommand() *cobra.Command {
 }
 
 // cacheEntries opens the cache and lists what it holds.
-func cacheEntries() (*cache.Cache, []cache.Entry, error) {
-	c, err := cache.Open("")
+func (a *App) cacheEntries() (*cache.Cache, []cache.Entry, error) {
+	c, err := a.OpenCache()
 	if err != nil {
 		return nil, nil, err
 	}

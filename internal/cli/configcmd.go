@@ -68,7 +68,7 @@ func (a *App) configCommand() *cobra.Command {
 				return err
 			}
 			values := cfg.Values(key)
-			sensitive := sensitiveKeys(key)
+			sensitive := a.sensitiveKeys(key)
 			out := map[string]string{}
 			for k, v := range values {
 				if len(args) == 2 && k != args[1] {
@@ -95,7 +95,7 @@ func (a *App) configCommand() *cobra.Command {
 		Short: "List bundles with saved values",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load()
+			cfg, err := a.Config()
 			if err != nil {
 				return err
 			}
@@ -139,7 +139,7 @@ func (a *App) configCommand() *cobra.Command {
 // configTarget names a bundle's saved values by its repository, so the
 // same values apply whatever version or range is run.
 func (a *App) configTarget(arg string) (string, *config.Config, error) {
-	cfg, err := config.Load()
+	cfg, err := a.Config()
 	if err != nil {
 		return "", nil, err
 	}
@@ -156,9 +156,9 @@ func (a *App) configTarget(arg string) (string, *config.Config, error) {
 var secretName = regexp.MustCompile(`(?i)(token|secret|password|passwd|api[_-]?key|credential|private)`)
 
 // sensitiveKeys reads the sensitive flags of a cached build of the bundle.
-func sensitiveKeys(repository string) map[string]bool {
+func (a *App) sensitiveKeys(repository string) map[string]bool {
 	out := map[string]bool{}
-	_, entries, err := cacheEntries()
+	_, entries, err := a.cacheEntries()
 	if err != nil {
 		return out
 	}

@@ -70,7 +70,7 @@ func (a *App) inspectCommand() *cobra.Command {
 			var o *InspectOutput
 			var err error
 			if _, statErr := os.Stat(args[0]); statErr == nil {
-				o, err = inspectFile(args[0])
+				o, err = a.inspectFile(args[0])
 			} else {
 				o, err = a.inspectRef(cmd.Context(), args[0], p)
 			}
@@ -89,8 +89,12 @@ func (a *App) inspectCommand() *cobra.Command {
 	return cmd
 }
 
-func inspectFile(path string) (*InspectOutput, error) {
-	arc, err := mcpb.Open(path, mcpb.OpenOptions{})
+func (a *App) inspectFile(path string) (*InspectOutput, error) {
+	limits, err := a.archiveLimits()
+	if err != nil {
+		return nil, err
+	}
+	arc, err := mcpb.Open(path, mcpb.OpenOptions{Limits: limits})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -157,11 +161,15 @@ func (a *App) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	res, err := bundle.Pull(ctx, repo, v, bundle.PullOptions{Platform: p, Output: dir})
+	limits, err := a.archiveLimits()
 	if err != nil {
 		return nil, err
 	}
-	arc, err := mcpb.Open(res.Path, mcpb.OpenOptions{})
+	res, err := bundle.Pull(ctx, repo, v, bundle.PullOptions{Platform: p, Output: dir, Limits: limits})
+	if err != nil {
+		return nil, err
+	}
+	arc, err := mcpb.Open(res.Path, mcpb.OpenOptions{Limits: limits})
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/cache"
 	"github.com/mpak-oci/mpak/oci/install"
 	"github.com/mpak-oci/mpak/oci/lock"
 	"github.com/mpak-oci/mpak/oci/ref"
@@ -92,7 +91,7 @@ func (a *App) pins(lockFile string, only string) ([]install.Pinned, *lock.File, 
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, err
 	}
-	_, entries, err := cacheEntries()
+	_, entries, err := a.cacheEntries()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -178,7 +177,7 @@ func (a *App) updateCommand() *cobra.Command {
 			if len(pins) == 0 {
 				return fmt.Errorf("nothing locked in %s or cached matches %q", lockFile, only)
 			}
-			c, err := cache.Open("")
+			c, err := a.OpenCache()
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/mpak-oci/mpak/oci/config"
 	"github.com/mpak-oci/mpak/oci/policy"
 	"github.com/mpak-oci/mpak/oci/verify"
 )
@@ -33,7 +32,7 @@ func (p *PolicyFlags) Add(fl *pflag.FlagSet) {
 // requirement is the stricter of the two, and keys add up. Verdicts are
 // remembered under the cache directory.
 func (a *App) Policy(p PolicyFlags, cacheDir string) (*policy.Policy, error) {
-	cfg, err := config.Load()
+	cfg, err := a.Config()
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/cache"
 )
 
 type PullOutput struct {
@@ -54,7 +53,7 @@ func (a *App) pullCommand() *cobra.Command {
 				return err
 			}
 			a.Warn(v.Warning)
-			c, err := cache.Open("")
+			c, err := a.OpenCache()
 			if err != nil {
 				return err
 			}
@@ -66,7 +65,11 @@ func (a *App) pullCommand() *cobra.Command {
 				return err
 			}
 			prog, done := a.bars(jsonOut)
-			res, err := bundle.Pull(cmd.Context(), repo, v, bundle.PullOptions{Platform: p, Output: out, Force: force, Progress: prog})
+			limits, err := a.archiveLimits()
+			if err != nil {
+				return err
+			}
+			res, err := bundle.Pull(cmd.Context(), repo, v, bundle.PullOptions{Platform: p, Output: out, Force: force, Progress: prog, Limits: limits})
 			done()
 			if err != nil {
 				return err

@@ -64,7 +64,15 @@ func (a *App) pushCommand() *cobra.Command {
 			if mcpName != "" {
 				extra[mediatypes.AnnotationMCPName] = mcpName
 			}
-			plan, err := bundle.Prepare(files, bundle.PrepareOptions{Annotations: extra})
+			created, err := a.sourceDate()
+			if err != nil {
+				return err
+			}
+			limits, err := a.archiveLimits()
+			if err != nil {
+				return err
+			}
+			plan, err := bundle.Prepare(files, bundle.PrepareOptions{Annotations: extra, Created: created, Limits: limits})
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +43,11 @@ type Options struct {
 	// keygen, sign, attest, verify, scan): package trustcmd's own, or
 	// Companion's stand-ins that hand over to the binary holding them.
 	Trust func(*App) []*cobra.Command
+	// Environ is the environment: settings (MPAK_REGISTRY, MPAK_CONFIG,
+	// MPAK_CACHE, MPAK_INDEX_URL, MPAK_ARCHIVE_LIMITS, SOURCE_DATE_EPOCH,
+	// ...) and what servers inherit. Nil is this process's. The library
+	// below reads none of it itself.
+	Environ []string
 }
 
 // Streams are the standard streams a run of the command line uses.
@@ -53,8 +59,11 @@ type Streams struct {
 // Main runs the command line with args (without the program name) and
 // returns the process's exit code.
 func Main(ctx context.Context, args []string, s Streams, opts Options) int {
+	if opts.Environ == nil {
+		opts.Environ = os.Environ()
+	}
 	a := &App{Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, opts: opts, args: args}
-	remote.UserAgent = "mpak/" + a.version()
+	a.Remote.UserAgent = "mpak/" + a.version()
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(s.Stdin)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/cache"
-	"github.com/mpak-oci/mpak/oci/config"
 	"github.com/mpak-oci/mpak/oci/install"
 	"github.com/mpak-oci/mpak/oci/launch"
 	"github.com/mpak-oci/mpak/oci/lock"
@@ -72,7 +71,7 @@ func (a *App) runCommand(use string) *cobra.Command {
 
 func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 	ctx := cmd.Context()
-	c, err := cache.Open("")
+	c, err := a.OpenCache()
 	if err != nil {
 		return err
 	}
@@ -170,7 +169,7 @@ func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 // prepareLaunch resolves user_config, checks compatibility and builds the
 // server's command line.
 func (a *App) prepareLaunch(res *install.Result, bundleKey string, flagValues []string, c *cache.Cache) (*launch.Command, error) {
-	cfg, err := config.Load()
+	cfg, err := a.Config()
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +182,7 @@ func (a *App) prepareLaunch(res *install.Result, bundleKey string, flagValues []
 		flags[k] = append(flags[k], v)
 	}
 	values, err := launch.ResolveUserConfig(res.Manifest, launch.Sources{
-		Flags: flags, Stored: cfg.Values(bundleKey), Environ: environ(),
+		Flags: flags, Stored: cfg.Values(bundleKey), Environ: a.Environ(),
 		SetCommand: "mpak config set " + bundleKey,
 	})
 	if err != nil {
@@ -193,5 +192,5 @@ func (a *App) prepareLaunch(res *install.Result, bundleKey string, flagValues []
 	if err := launch.CheckCompatibility(res.Manifest, runtime.GOOS, probe); err != nil {
 		return nil, err
 	}
-	return launch.Build(launch.Request{Manifest: res.Manifest, Dir: res.Entry.Dir, UserConfig: values})
+	return launch.Build(launch.Request{Manifest: res.Manifest, Dir: res.Entry.Dir, UserConfig: values, Environ: a.Environ()})
 }

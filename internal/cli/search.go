@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,15 +15,15 @@ import (
 // catalogClient reaches the catalog: $MPAK_INDEX_URL, else the default
 // registry itself, which is an mpakd when mpak's own server is in use.
 func (a *App) catalogClient() (*catalog.Client, ref.Defaults, error) {
-	cfg, err := config.Load()
+	cfg, err := a.Config()
 	if err != nil {
 		return nil, ref.Defaults{}, err
 	}
-	d, err := cfg.Defaults()
+	d, err := cfg.Defaults(a.Getenv(config.EnvRegistry))
 	if err != nil {
 		return nil, ref.Defaults{}, err
 	}
-	base := os.Getenv(catalog.EnvIndexURL)
+	base := a.Getenv(catalog.EnvIndexURL)
 	if base == "" {
 		scheme := "https://"
 		if a.Remote.UsePlainHTTP(d.Registry) {

@@ -1,8 +1,6 @@
 package bundle
 
 import (
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -50,15 +48,9 @@ func versionAnnotations(m *mcpb.Manifest, created time.Time, extra map[string]st
 }
 
 // createdTime is never "now": the same bundle must always produce the same
-// digests. SOURCE_DATE_EPOCH wins, then the newest entry time in the zip.
-func createdTime(a *mcpb.Archive) (time.Time, error) {
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return time.Time{}, errInvalidEpoch(s)
-		}
-		return time.Unix(sec, 0).UTC(), nil
-	}
+// digests. Unless the caller says (PrepareOptions.Created), it is the
+// newest entry time in the zip.
+func createdTime(a *mcpb.Archive) time.Time {
 	var newest time.Time
 	for _, f := range a.Files {
 		if f.Modified.After(newest) {
@@ -68,5 +60,5 @@ func createdTime(a *mcpb.Archive) (time.Time, error) {
 	if newest.IsZero() {
 		newest = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	return newest.UTC().Truncate(time.Second), nil
+	return newest.UTC().Truncate(time.Second)
 }

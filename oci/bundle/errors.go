@@ -26,10 +26,6 @@ func (e *VersionExistsError) Error() string {
 
 func (e *VersionExistsError) Is(target error) bool { return target == ErrVersionExists }
 
-func errInvalidEpoch(s string) error {
-	return fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970: unset it or set an integer", s)
-}
-
 // notVersion is an error about content that is no bundle version: it
 // reads as its message alone and matches ErrNotVersion.
 func notVersion(format string, args ...any) error {

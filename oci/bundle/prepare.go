@@ -39,12 +39,16 @@ func ParseFileArg(arg string) (File, error) {
 
 // PrepareOptions tunes what Prepare writes into the manifests.
 type PrepareOptions struct {
-	// Created overrides the created annotation (default: SOURCE_DATE_EPOCH,
-	// else the newest file time inside the bundle; never "now").
+	// Created overrides the created annotation (default: the newest file
+	// time inside the bundle; never "now"). The CLI sets it from
+	// SOURCE_DATE_EPOCH.
 	Created time.Time
 	// Annotations are added to the index and every manifest, e.g.
 	// org.opencontainers.image.revision or io.modelcontextprotocol.server.name.
 	Annotations map[string]string
+	// Limits cap what reading each file may unpack (zero fields:
+	// mcpb.DefaultLimits).
+	Limits mcpb.Limits
 }
 
 // Build is one platform's manifest, ready to upload.
@@ -146,7 +150,7 @@ func platformOrder(p mediatypes.Platform) string {
 }
 
 func prepareBuild(f File, opts PrepareOptions) (*Build, error) {
-	a, err := mcpb.Open(f.Path, mcpb.OpenOptions{RequireSemver: true})
+	a, err := mcpb.Open(f.Path, mcpb.OpenOptions{RequireSemver: true, Limits: opts.Limits})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Path, err)
 	}
@@ -157,9 +161,7 @@ func prepareBuild(f File, opts PrepareOptions) (*Build, error) {
 	}
 	created := opts.Created.UTC().Truncate(time.Second)
 	if opts.Created.IsZero() {
-		if created, err = createdTime(a); err != nil {
-			return nil, err
-		}
+		created = createdTime(a)
 	}
 	b := &Build{File: f, Manifest: m, Warnings: a.Warnings, ConfigJSON: m.Raw, Created: created}
 	b.Config = ocispec.Descriptor{

@@ -262,6 +262,9 @@ type PullOptions struct {
 	// itself, never what a link points to); without it Pull refuses.
 	Force    bool
 	Progress Progress
+	// Limits cap what checking the downloaded archive may unpack (zero
+	// fields: mcpb.DefaultLimits).
+	Limits mcpb.Limits
 }
 
 // PullResult says what Pull wrote.
@@ -319,7 +322,7 @@ func Pull(ctx context.Context, src content.Fetcher, v *Version, opts PullOptions
 		if err := tmp.Chmod(0o644); err != nil {
 			return nil, err
 		}
-		return checkBundle(tmp.Name(), a)
+		return checkBundle(tmp.Name(), a, opts.Limits)
 	}()
 	if err != nil {
 		return nil, err
@@ -378,8 +381,8 @@ func sameContent(path string, layer ocispec.Descriptor) bool {
 // checkBundle opens the downloaded zip with the safety limits and, when the
 // config is ours, checks that it is the manifest.json inside the bundle: an
 // index that advertises one server and ships another is refused.
-func checkBundle(path string, a *Artifact) (*mcpb.Manifest, error) {
-	var opts mcpb.OpenOptions
+func checkBundle(path string, a *Artifact, limits mcpb.Limits) (*mcpb.Manifest, error) {
+	opts := mcpb.OpenOptions{Limits: limits}
 	if a.Layer.Digest.Algorithm() == digest.SHA256 {
 		opts.VerifiedSHA256 = a.Layer.Digest.Encoded() // FetchBundle just checked it
 	}

@@ -1,10 +1,12 @@
 package cache
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/mpak-oci/mpak/oci/mcpb"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -20,11 +22,11 @@ const (
 	metaFile   = "meta.json"
 )
 
-// DefaultDir returns $MPAK_CACHE, else mpak under the user's cache directory
-// ($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS,
-// %LocalAppData% on Windows).
-func DefaultDir() (string, error) {
-	if dir := os.Getenv(EnvDir); dir != "" {
+// DefaultDir returns $MPAK_CACHE (read with getenv), else mpak under the
+// user's cache directory ($XDG_CACHE_HOME or ~/.cache on Linux,
+// ~/Library/Caches on macOS, %LocalAppData% on Windows).
+func DefaultDir(getenv func(string) string) (string, error) {
+	if dir := getenv(EnvDir); dir != "" {
 		return dir, nil
 	}
 	base, err := os.UserCacheDir()
@@ -37,7 +39,8 @@ func DefaultDir() (string, error) {
 // Cache is a bundle cache rooted at a directory. It holds no state besides
 // the path, so any number of Caches and processes may share one root.
 type Cache struct {
-	root string
+	root   string
+	limits mcpb.Limits
 }
 
 // Options tune OpenWith.
@@ -46,9 +49,12 @@ type Options struct {
 	// that Open does, so that Prune can report them, or only report them
 	// in a dry run.
 	KeepLeftovers bool
+	// Limits cap what unpacking a bundle may produce (zero fields:
+	// mcpb.DefaultLimits).
+	Limits mcpb.Limits
 }
 
-// Open returns the cache rooted at dir, or at DefaultDir when dir is empty,
+// Open returns the cache rooted at dir (DefaultDir finds the user's),
 // creating the directory (private to the user) if needed. It removes what
 // installs killed since left under tmp/, when it can prove them dead: every
 // interrupted install of a large bundle would otherwise keep its size on
@@ -60,11 +66,7 @@ func Open(dir string) (*Cache, error) {
 // OpenWith is Open with options.
 func OpenWith(dir string, opts Options) (*Cache, error) {
 	if dir == "" {
-		d, err := DefaultDir()
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+		return nil, errors.New("opening the bundle cache: no directory given (cache.DefaultDir finds the user's)")
 	}
 	// Entry.Dir is handed to servers as ${__dirname}; it must not depend on
 	// the working directory.
@@ -75,7 +77,7 @@ func OpenWith(dir string, opts Options) (*Cache, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("create cache directory: %w (set %s to a writable directory)", err, EnvDir)
 	}
-	c := &Cache{root: root}
+	c := &Cache{root: root, limits: opts.Limits}
 	if !opts.KeepLeftovers {
 		// Best effort: a leftover that cannot be removed must not stop a
 		// run; Prune reports the error.

@@ -52,7 +52,7 @@ func (c *Cache) Install(ctx context.Context, d digest.Digest, meta Meta, fetch f
 		return nil, err
 	}
 	stage := filepath.Join(work, "entry")
-	if err := unpack(file, stage, d, &meta); err != nil {
+	if err := unpack(file, stage, d, &meta, c.limits); err != nil {
 		return nil, err
 	}
 	return c.publish(stage, d)
@@ -127,8 +127,8 @@ func download(ctx context.Context, path string, d digest.Digest, size int64, fet
 
 // unpack opens the verified .mcpb at file with mcpb's limits and builds a
 // complete entry in the new directory stage: the tree, then meta.json.
-func unpack(file, stage string, d digest.Digest, meta *Meta) error {
-	var opts mcpb.OpenOptions
+func unpack(file, stage string, d digest.Digest, meta *Meta, limits mcpb.Limits) error {
+	opts := mcpb.OpenOptions{Limits: limits}
 	if d.Algorithm() == digest.SHA256 {
 		opts.VerifiedSHA256 = d.Encoded() // download just checked it
 	}

@@ -16,21 +16,24 @@ import (
 
 func TestOpenDirs(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "env")
-	t.Setenv(EnvDir, dir)
-	c, err := Open("")
-	must(t, err)
-	if c.Dir() != dir {
-		t.Errorf("Open(\"\") with %s set: Dir = %s, want %s", EnvDir, c.Dir(), dir)
+	env := map[string]string{EnvDir: dir}
+	d, err := DefaultDir(func(k string) string { return env[k] })
+	if err != nil || d != dir {
+		t.Errorf("DefaultDir with %s set: %s, %v", EnvDir, d, err)
 	}
+	c, err := Open(d)
+	must(t, err)
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("cache root not created private: %v %v", fi.Mode(), err)
 	}
+	if _, err := Open(""); err == nil {
+		t.Error("Open(\"\") opened a cache somewhere")
+	}
 
 	if runtime.GOOS == "linux" { // UserCacheDir reads XDG_CACHE_HOME on Linux
-		t.Setenv(EnvDir, "")
 		xdg := filepath.Join(t.TempDir(), "xdg")
 		t.Setenv("XDG_CACHE_HOME", xdg)
-		if d, err := DefaultDir(); err != nil || d != filepath.Join(xdg, "mpak") {
+		if d, err := DefaultDir(func(string) string { return "" }); err != nil || d != filepath.Join(xdg, "mpak") {
 			t.Errorf("DefaultDir = %s, %v; want $XDG_CACHE_HOME/mpak", d, err)
 		}
 	}

@@ -2,7 +2,6 @@ package claims
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 )
 
@@ -26,21 +25,21 @@ type Provenance struct {
 }
 
 // ProvenanceFromEnv fills what p leaves empty from a CI's environment
-// (GitHub Actions' GITHUB_* variables).
-func ProvenanceFromEnv(p Provenance) Provenance {
-	server := os.Getenv("GITHUB_SERVER_URL")
-	repo := os.Getenv("GITHUB_REPOSITORY")
+// (GitHub Actions' GITHUB_* variables), read with getenv.
+func ProvenanceFromEnv(p Provenance, getenv func(string) string) Provenance {
+	server := getenv("GITHUB_SERVER_URL")
+	repo := getenv("GITHUB_REPOSITORY")
 	if p.SourceRepo == "" && server != "" && repo != "" {
 		p.SourceRepo = server + "/" + repo
 	}
 	if p.SourceRevision == "" {
-		p.SourceRevision = os.Getenv("GITHUB_SHA")
+		p.SourceRevision = getenv("GITHUB_SHA")
 	}
-	if p.BuilderID == "" && server != "" && os.Getenv("GITHUB_WORKFLOW_REF") != "" {
-		p.BuilderID = server + "/" + os.Getenv("GITHUB_WORKFLOW_REF")
+	if p.BuilderID == "" && server != "" && getenv("GITHUB_WORKFLOW_REF") != "" {
+		p.BuilderID = server + "/" + getenv("GITHUB_WORKFLOW_REF")
 	}
-	if p.InvocationID == "" && server != "" && repo != "" && os.Getenv("GITHUB_RUN_ID") != "" {
-		p.InvocationID = server + "/" + repo + "/actions/runs/" + os.Getenv("GITHUB_RUN_ID")
+	if p.InvocationID == "" && server != "" && repo != "" && getenv("GITHUB_RUN_ID") != "" {
+		p.InvocationID = server + "/" + repo + "/actions/runs/" + getenv("GITHUB_RUN_ID")
 	}
 	return p
 }

@@ -3,12 +3,15 @@ package claims
 import "testing"
 
 func TestProvenanceFromEnv(t *testing.T) {
-	t.Setenv("GITHUB_SERVER_URL", "https://github.com")
-	t.Setenv("GITHUB_REPOSITORY", "acme/weather")
-	t.Setenv("GITHUB_SHA", "feedface")
-	t.Setenv("GITHUB_WORKFLOW_REF", "acme/weather/.github/workflows/release.yml@refs/tags/v1")
-	t.Setenv("GITHUB_RUN_ID", "42")
-	p := ProvenanceFromEnv(Provenance{SourceRevision: "explicit"})
+	t.Parallel()
+	env := map[string]string{
+		"GITHUB_SERVER_URL":   "https://github.com",
+		"GITHUB_REPOSITORY":   "acme/weather",
+		"GITHUB_SHA":          "feedface",
+		"GITHUB_WORKFLOW_REF": "acme/weather/.github/workflows/release.yml@refs/tags/v1",
+		"GITHUB_RUN_ID":       "42",
+	}
+	p := ProvenanceFromEnv(Provenance{SourceRevision: "explicit"}, func(k string) string { return env[k] })
 	want := Provenance{SourceRepo: "https://github.com/acme/weather", SourceRevision: "explicit",
 		BuilderID:    "https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v1",
 		InvocationID: "https://github.com/acme/weather/actions/runs/42"}

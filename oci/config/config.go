@@ -49,10 +49,13 @@ type Policy struct {
 	RegistryScanner *bool `json:"registry_scanner,omitempty"`
 }
 
-// Path is where the configuration lives: $MPAK_CONFIG, else
-// $XDG_CONFIG_HOME/mpak/config.json (~/.config/mpak/config.json).
-func Path() (string, error) {
-	if p := os.Getenv("MPAK_CONFIG"); p != "" {
+// EnvPath names the configuration file, overriding the default place.
+const EnvPath = "MPAK_CONFIG"
+
+// Path is where the configuration lives: $MPAK_CONFIG (read with getenv),
+// else $XDG_CONFIG_HOME/mpak/config.json (~/.config/mpak/config.json).
+func Path(getenv func(string) string) (string, error) {
+	if p := getenv(EnvPath); p != "" {
 		return p, nil
 	}
 	dir, err := os.UserConfigDir()
@@ -62,12 +65,9 @@ func Path() (string, error) {
 	return filepath.Join(dir, "mpak", "config.json"), nil
 }
 
-// Load reads the configuration; a missing file is an empty configuration.
-func Load() (*Config, error) {
-	p, err := Path()
-	if err != nil {
-		return nil, err
-	}
+// Load reads the configuration at p (see Path); a missing file is an
+// empty configuration, which Save writes to p.
+func Load(p string) (*Config, error) {
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return &Config{path: p}, nil
@@ -84,11 +84,7 @@ func Load() (*Config, error) {
 // Save writes the configuration atomically with owner-only permissions.
 func (c *Config) Save() error {
 	if c.path == "" {
-		p, err := Path()
-		if err != nil {
-			return err
-		}
-		c.path = p
+		return errors.New("saving the configuration: it was not loaded from a file (config.Load)")
 	}
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
 		return err
@@ -156,10 +152,10 @@ func (c *Config) Clear(bundle, key string) bool {
 	return true
 }
 
-// Defaults is where @scope/name references resolve: $MPAK_REGISTRY, else the
-// file's registry, else the local mpakd address.
-func (c *Config) Defaults() (ref.Defaults, error) {
-	s, from := os.Getenv(EnvRegistry), EnvRegistry
+// Defaults is where @scope/name references resolve: env, the value of
+// $MPAK_REGISTRY, else the file's registry, else the local mpakd address.
+func (c *Config) Defaults(env string) (ref.Defaults, error) {
+	s, from := env, EnvRegistry
 	if s == "" {
 		s, from = c.Registry, "the config file's registry"
 	}

@@ -7,16 +7,26 @@ import (
 	"testing"
 )
 
-func TestDefaultsPrecedence(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "config.json")
-	t.Setenv("MPAK_CONFIG", path)
-	t.Setenv(EnvRegistry, "")
+func TestPath(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{EnvPath: "/etc/mpak.json"}
+	if p, err := Path(func(k string) string { return env[k] }); err != nil || p != "/etc/mpak.json" {
+		t.Errorf("Path with %s set: %s, %v", EnvPath, p, err)
+	}
+	if p, err := Path(func(string) string { return "" }); err == nil && !strings.HasSuffix(p, filepath.Join("mpak", "config.json")) {
+		t.Errorf("default Path: %s, want .../mpak/config.json", p)
+	}
+}
 
-	c, err := Load()
+func TestDefaultsPrecedence(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "config.json")
+
+	c, err := Load(path)
 	if err != nil {
 		t.Fatalf("missing file: %v", err)
 	}
-	d, err := c.Defaults()
+	d, err := c.Defaults("")
 	if err != nil || d.Registry != "localhost:5000" {
 		t.Fatalf("no configuration: %+v %v, want localhost:5000", d, err)
 	}
@@ -24,42 +34,40 @@ func TestDefaultsPrecedence(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"registry": "ghcr.io/acme/mcp"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err = Load()
+	c, err = Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err = c.Defaults()
+	d, err = c.Defaults("")
 	if err != nil || d.Registry != "ghcr.io" || d.Namespace != "acme/mcp" {
 		t.Fatalf("file: %+v %v", d, err)
 	}
 
-	t.Setenv(EnvRegistry, "harbor.example.com/mcp")
-	d, err = c.Defaults()
+	d, err = c.Defaults("harbor.example.com/mcp")
 	if err != nil || d.Registry != "harbor.example.com" || d.Namespace != "mcp" {
 		t.Fatalf("env over file: %+v %v", d, err)
 	}
 
-	t.Setenv(EnvRegistry, "https://bad")
-	if _, err := c.Defaults(); err == nil || !strings.Contains(err.Error(), EnvRegistry) {
+	if _, err := c.Defaults("https://bad"); err == nil || !strings.Contains(err.Error(), EnvRegistry) {
 		t.Fatalf("bad env value: %v, want an error naming %s", err, EnvRegistry)
 	}
 }
 
 func TestBrokenFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "config.json")
-	t.Setenv("MPAK_CONFIG", path)
 	if err := os.WriteFile(path, []byte(`{"registry": `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("broken file: %v, want an error naming %s", err, path)
 	}
 }
 
 func TestValuesAreSavedPrivately(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sub", "config.json")
-	t.Setenv("MPAK_CONFIG", path)
-	c, err := Load()
+	c, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +80,7 @@ func TestValuesAreSavedPrivately(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("config file mode %v (%v), want 0600", fi.Mode(), err)
 	}
-	c, err = Load()
+	c, err = Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}

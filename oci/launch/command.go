@@ -23,10 +23,10 @@ type Request struct {
 	// Overrides are keyed by Node's platform names (darwin, win32, linux);
 	// Go's names are accepted too.
 	GOOS string
-	// Environ is the environment the server inherits; nil means
-	// os.Environ().
+	// Environ is the environment the server inherits (the CLI passes its
+	// own); nil is none.
 	Environ []string
-	// SystemDirs are ${HOME} and friends; nil means DefaultSystemDirs().
+	// SystemDirs are ${HOME} and friends; nil means DefaultSystemDirs(Environ).
 	SystemDirs *SystemDirs
 	// LookPath finds a bare command name; nil means exec.LookPath.
 	LookPath func(string) (string, error)
@@ -75,11 +75,8 @@ func Build(r Request) (*Command, error) {
 	if r.GOOS == "" {
 		r.GOOS = runtime.GOOS
 	}
-	if r.Environ == nil {
-		r.Environ = os.Environ()
-	}
 	if r.SystemDirs == nil {
-		r.SystemDirs = DefaultSystemDirs()
+		r.SystemDirs = DefaultSystemDirs(r.Environ)
 	}
 	if r.LookPath == nil {
 		r.LookPath = exec.LookPath

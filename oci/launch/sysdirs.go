@@ -24,10 +24,10 @@ type SystemDirs struct {
 // they come from the XDG user-dirs configuration (what file managers show as
 // Desktop, Documents, Downloads, possibly localised), falling back to the
 // English names under the home directory, which is also what macOS and
-// Windows use.
-func DefaultSystemDirs() *SystemDirs {
+// Windows use. The XDG variables are read from environ.
+func DefaultSystemDirs(environ []string) *SystemDirs {
 	home, _ := os.UserHomeDir()
-	return systemDirs(runtime.GOOS, home, os.Getenv)
+	return systemDirs(runtime.GOOS, home, func(k string) string { v, _ := lookupEnv(environ, k); return v })
 }
 
 func systemDirs(goos, home string, getenv func(string) string) *SystemDirs {

@@ -43,14 +43,13 @@ type Sources struct {
 	// stored as a JSON array of strings. Keys the bundle does not declare
 	// are ignored: they may be left over from another version of it.
 	Stored map[string]string
-	// Environ is the host environment, as from os.Environ; nil means
-	// os.Environ(), an empty slice means none.
+	// Environ is the host environment, as from os.Environ; nil is none.
 	Environ []string
 	// SetCommand is the command that stores a value for this bundle, such as
 	// "mpak config set @acme/weather"; error messages show it.
 	SetCommand string
 	// SystemDirs expand ${HOME} and the like in defaults, and ~ in paths;
-	// nil means DefaultSystemDirs().
+	// nil means DefaultSystemDirs(Environ).
 	SystemDirs *SystemDirs
 }
 
@@ -92,11 +91,8 @@ func ResolveUserConfig(m *mcpb.Manifest, s Sources) (map[string]Value, error) {
 	if err := checkFlagKeys(m, s.Flags); err != nil {
 		return nil, err
 	}
-	if s.Environ == nil {
-		s.Environ = os.Environ()
-	}
 	if s.SystemDirs == nil {
-		s.SystemDirs = DefaultSystemDirs()
+		s.SystemDirs = DefaultSystemDirs(s.Environ)
 	}
 	aliases := envAliases(m)
 	defaults := systemVars(s.SystemDirs, string(os.PathSeparator))

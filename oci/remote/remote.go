@@ -16,8 +16,8 @@ import (
 	"github.com/mpak-oci/mpak/oci/ref"
 )
 
-// UserAgent is sent with every registry request.
-var UserAgent = "mpak/dev"
+// DefaultUserAgent is sent when Options.UserAgent is empty.
+const DefaultUserAgent = "mpak"
 
 // Options says how to reach a registry. The zero value reads credentials
 // from the docker config and uses HTTPS except for loopback hosts.
@@ -30,6 +30,9 @@ type Options struct {
 	Credentials credentials.Store
 	// Transport overrides the HTTP transport (tests, benchmarks).
 	Transport http.RoundTripper
+	// UserAgent is sent with every request (default DefaultUserAgent);
+	// the CLI sends mpak/<version>.
+	UserAgent string
 }
 
 // UsePlainHTTP reports whether host is reached over http://.
@@ -69,7 +72,11 @@ func (o Options) Client() (*auth.Client, error) {
 		Cache:      auth.NewCache(),
 		Credential: credentials.Credential(store),
 	}
-	c.SetUserAgent(UserAgent)
+	ua := o.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+	c.SetUserAgent(ua)
 	return c, nil
 }
 

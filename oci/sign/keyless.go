@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -27,8 +26,8 @@ const (
 // KeylessOptions say who signs and where the certificate and the log
 // entry come from.
 type KeylessOptions struct {
-	// IdentityToken is the signer's OIDC token (a CI's workload identity);
-	// default $SIGSTORE_ID_TOKEN.
+	// IdentityToken is the signer's OIDC token (a CI's workload identity;
+	// the CLI defaults it to $SIGSTORE_ID_TOKEN).
 	IdentityToken string
 	FulcioURL     string // default DefaultFulcio
 	RekorURL      string // default DefaultRekor
@@ -40,9 +39,6 @@ type KeylessOptions struct {
 // token's identity, logs it in Rekor, and attaches the sigstore bundle as
 // a referrer. It needs both services reachable.
 func SignKeyless(ctx context.Context, reg Registry, d name.Digest, subject ocispec.Descriptor, opts KeylessOptions) (*Signed, error) {
-	if opts.IdentityToken == "" {
-		opts.IdentityToken = os.Getenv("SIGSTORE_ID_TOKEN")
-	}
 	if opts.IdentityToken == "" {
 		return nil, errors.New("keyless signing needs an OIDC identity token: pass --identity-token or set SIGSTORE_ID_TOKEN (in CI, the workload identity token)")
 	}

@@ -32,7 +32,7 @@ func (a *app) attestCommand() *cobra.Command {
 			case slsa && predicateFile != "":
 				return errors.New("--slsa and --predicate: pick one")
 			case slsa:
-				prov = claims.ProvenanceFromEnv(prov)
+				prov = claims.ProvenanceFromEnv(prov, a.Getenv)
 				if prov.SourceRepo == "" || prov.SourceRevision == "" {
 					return errors.New("SLSA provenance needs the source: pass --source-repo and --source-revision (or run in CI with GITHUB_* set)")
 				}

@@ -18,7 +18,7 @@ import (
 // password is COSIGN_PASSWORD, else asked on the terminal (twice when
 // confirm is set), as cosign does.
 func (a *app) password(confirm bool) ([]byte, error) {
-	if pw, ok := os.LookupEnv("COSIGN_PASSWORD"); ok {
+	if pw, ok := a.LookupEnv("COSIGN_PASSWORD"); ok {
 		return []byte(pw), nil
 	}
 	fd := int(os.Stdin.Fd())

@@ -13,7 +13,6 @@ import (
 	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/cache"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/scan"
@@ -110,7 +109,7 @@ func (a *app) scanCommand() *cobra.Command {
 			}
 			if root.Digest != "" {
 				// A scan run here is trusted here: --min-level accepts it.
-				if c, err := cache.Open(""); err == nil {
+				if c, err := a.OpenCache(); err == nil {
 					if pol, err := a.Policy(cli.PolicyFlags{}, c.Dir()); err == nil {
 						pol.RememberScan(root.Digest, report.Level)
 					}

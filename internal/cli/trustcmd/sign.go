@@ -110,6 +110,9 @@ func (a *app) signCommand() *cobra.Command {
 			ctx := cmd.Context()
 			// signOne signs one target with the key or keyless.
 			signOne := func(reg sign.Registry, d name.Digest, t ocispec.Descriptor) (*sign.Signed, error) {
+				if kl.IdentityToken == "" {
+					kl.IdentityToken = a.Getenv("SIGSTORE_ID_TOKEN")
+				}
 				return sign.SignKeyless(ctx, reg, d, t, kl)
 			}
 			var formats []string // with a key; keyless writes a sigstore bundle
