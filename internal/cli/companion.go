@@ -45,7 +45,7 @@ func Companion() func(*App) []*cobra.Command {
 					if err != nil {
 						return fmt.Errorf("%s %w", cmd.CommandPath(), err)
 					}
-					lc := &launch.Command{Path: path, Args: a.args}
+					lc := &launch.Command{Path: path, Args: a.args, Env: a.Environ()}
 					if a.opts.ExecServer {
 						return launch.Exec(lc)
 					}

@@ -30,17 +30,9 @@ func (a *App) configCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			values := map[string][]string{}
-			var order []string
-			for _, kv := range args[1:] {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return fmt.Errorf("%q: want KEY=VALUE", kv)
-				}
-				if _, seen := values[k]; !seen {
-					order = append(order, k)
-				}
-				values[k] = append(values[k], v)
+			values, order, err := KeyValues("value", args[1:])
+			if err != nil {
+				return err
 			}
 			for _, k := range order {
 				v := values[k][0]

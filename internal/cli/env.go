@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/oci/cache"
 	"github.com/mpak-oci/mpak/oci/config"
 	"github.com/mpak-oci/mpak/oci/mcpb"
@@ -80,4 +81,31 @@ func (a *App) archiveLimits() (mcpb.Limits, error) {
 		return mcpb.Limits{}, fmt.Errorf("%s: %w", mcpb.EnvLimits, err)
 	}
 	return l, nil
+}
+
+// Client is the library facade with this run's settings: the registry
+// defaults, the cache, the trust policy (the config file's, made stricter
+// by pf), the archive limits and the environment.
+func (a *App) Client(pf PolicyFlags) (*mpak.Client, error) {
+	cfg, err := a.Config()
+	if err != nil {
+		return nil, err
+	}
+	d, err := cfg.Defaults(a.Getenv(config.EnvRegistry))
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.OpenCache()
+	if err != nil {
+		return nil, err
+	}
+	pol, err := a.Policy(pf, c.Dir())
+	if err != nil {
+		return nil, err
+	}
+	limits, err := a.archiveLimits()
+	if err != nil {
+		return nil, err
+	}
+	return mpak.New(mpak.Options{Remote: a.Remote, Defaults: d, Cache: c, Policy: pol, Limits: limits, Environ: a.Environ()}), nil
 }

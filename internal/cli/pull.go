@@ -3,8 +3,8 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/bundle"
 )
 
 type PullOutput struct {
@@ -32,50 +32,33 @@ func (a *App) pullCommand() *cobra.Command {
 			"layer title); an existing file is kept unless --force.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := a.ParseRef(args[0])
-			if err != nil {
-				return err
-			}
-			p := mediatypes.Host()
+			var p mediatypes.Platform
 			if platform != "" {
+				var err error
 				if p, err = mediatypes.ParsePlatform(platform); err != nil {
 					return err
 				}
 			}
-			repo, err := a.Remote.Repository(r)
+			c, err := a.Client(pf)
 			if err != nil {
 				return err
 			}
 			// One resolution: the policy checks the digest it found and
 			// Pull writes that version, whatever the tag says meanwhile.
-			v, err := bundle.ResolveVersion(cmd.Context(), repo, r)
+			r, err := c.Resolve(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			a.Warn(v.Warning)
-			c, err := a.OpenCache()
-			if err != nil {
-				return err
-			}
-			pol, err := a.Policy(pf, c.Dir())
-			if err != nil {
-				return err
-			}
-			if err := pol.Check(cmd.Context(), r, v.Root.Digest, true); err != nil {
-				return err
-			}
+			a.Warn(r.Version.Warning)
 			prog, done := a.bars(jsonOut)
-			limits, err := a.archiveLimits()
-			if err != nil {
-				return err
-			}
-			res, err := bundle.Pull(cmd.Context(), repo, v, bundle.PullOptions{Platform: p, Output: out, Force: force, Progress: prog, Limits: limits})
+			res, err := c.PullResolved(cmd.Context(), r, mpak.PullOptions{Platform: p, Output: out, Force: force, Progress: prog})
 			done()
 			if err != nil {
 				return err
 			}
+			v := r.Version
 			o := PullOutput{
-				Reference: r.RepositoryRef() + "@" + res.Version.Root.Digest.String(),
+				Reference: r.Name(),
 				Version:   v.Reference,
 				Digest:    res.Version.Root.Digest.String(),
 				Platform:  res.Artifact.Entry.Platform.String(),

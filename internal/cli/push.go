@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
@@ -159,13 +158,9 @@ func pushTag(r ref.Reference, version string) (string, error) {
 }
 
 func parseAnnotations(kvs []string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("annotation %q: want KEY=VALUE", kv)
-		}
-		out[k] = v
+	values, _, err := KeyValues("annotation", kvs)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return Last(values), nil
 }

@@ -3,18 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/cache"
 	"github.com/mpak-oci/mpak/oci/install"
 	"github.com/mpak-oci/mpak/oci/launch"
-	"github.com/mpak-oci/mpak/oci/lock"
 )
 
 // exitCodeError carries a server's exit code out through cobra.
@@ -71,10 +66,6 @@ func (a *App) runCommand(use string) *cobra.Command {
 
 func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 	ctx := cmd.Context()
-	c, err := a.OpenCache()
-	if err != nil {
-		return err
-	}
 	serverArgs := args
 	if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 		serverArgs = args[dash:]
@@ -83,14 +74,11 @@ func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		serverArgs = args[1:]
 		args = args[:1]
 	}
-	opts := install.Options{Remote: a.Remote, Cache: c, Offline: f.offline, Update: f.update}
-	pol, err := a.Policy(f.policy, c.Dir())
+	c, err := a.Client(f.policy)
 	if err != nil {
 		return err
 	}
-	if pol.Active() {
-		opts.Check = pol.Check
-	}
+	opts := mpak.InstallOptions{Offline: f.offline, Update: f.update, LockFile: f.lockFile}
 	if f.platform != "" {
 		if opts.Platform, err = mediatypes.ParsePlatform(f.platform); err != nil {
 			return err
@@ -105,38 +93,23 @@ func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("give either REF or --local, not both")
 		}
-		if res, err = install.InstallLocal(f.local, opts); err != nil {
+		if res, err = c.InstallFile(f.local, opts); err != nil {
 			return err
 		}
 		display, bundleKey = f.local, "local/"+res.Manifest.Name
 	} else {
-		r, err := a.ParseRef(args[0])
+		r, err := c.Parse(args[0])
 		if err != nil {
 			return err
 		}
-		var lf *lock.File
-		if f.lockFile != "" {
-			if lf, err = lock.Load(f.lockFile); err != nil {
-				return err
-			}
-			opts.Lock, opts.LockKey = lf, args[0]
-		}
 		prog, done := a.bars(false)
 		opts.Progress = prog
-		res, err = install.Install(ctx, r, opts)
+		res, err = c.Install(ctx, args[0], opts)
 		done()
 		if err != nil {
 			return err
 		}
 		a.Warn(res.Warning)
-		if lf != nil {
-			if _, pinned := lf.Get(args[0]); !pinned {
-				lf.Set(args[0], lock.Entry{Repository: res.Repository, Version: res.Tag, Digest: res.Digest})
-				if err := lf.Save(f.lockFile); err != nil {
-					return fmt.Errorf("writing %s: %w", f.lockFile, err)
-				}
-			}
-		}
 		display, bundleKey = r.RepositoryRef()+":"+res.Tag, r.RepositoryRef()
 		if res.Tag == "" {
 			display = r.RepositoryRef()
@@ -148,11 +121,19 @@ func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 	}
 	a.Infof("mpak: running %s %s@%s (%s, from %s)", res.Manifest.Name, display, res.Digest, res.Platform, where)
 
-	cmdLine, err := a.prepareLaunch(res, bundleKey, f.configs, c)
+	flags, _, err := KeyValues("--config", f.configs)
 	if err != nil {
 		return err
 	}
-	cmdLine.Args = append(cmdLine.Args, serverArgs...)
+	cfg, err := a.Config()
+	if err != nil {
+		return err
+	}
+	cmdLine, err := c.Command(res, mpak.CommandOptions{Flags: flags, Stored: cfg.Values(bundleKey),
+		SetCommand: "mpak config set " + bundleKey, Args: serverArgs})
+	if err != nil {
+		return err
+	}
 	if a.opts.ExecServer {
 		return launch.Exec(cmdLine)
 	}
@@ -164,33 +145,4 @@ func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		return exitCodeError{code}
 	}
 	return nil
-}
-
-// prepareLaunch resolves user_config, checks compatibility and builds the
-// server's command line.
-func (a *App) prepareLaunch(res *install.Result, bundleKey string, flagValues []string, c *cache.Cache) (*launch.Command, error) {
-	cfg, err := a.Config()
-	if err != nil {
-		return nil, err
-	}
-	flags := map[string][]string{}
-	for _, kv := range flagValues {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--config %q: want KEY=VALUE", kv)
-		}
-		flags[k] = append(flags[k], v)
-	}
-	values, err := launch.ResolveUserConfig(res.Manifest, launch.Sources{
-		Flags: flags, Stored: cfg.Values(bundleKey), Environ: a.Environ(),
-		SetCommand: "mpak config set " + bundleKey,
-	})
-	if err != nil {
-		return nil, err
-	}
-	probe := launch.CachedProbe(filepath.Join(c.Dir(), "runtimes.json"), exec.LookPath)
-	if err := launch.CheckCompatibility(res.Manifest, runtime.GOOS, probe); err != nil {
-		return nil, err
-	}
-	return launch.Build(launch.Request{Manifest: res.Manifest, Dir: res.Entry.Dir, UserConfig: values, Environ: a.Environ()})
 }

@@ -11,6 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/ref"
@@ -121,12 +122,12 @@ func (a *app) signCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				values, _, err := cli.KeyValues("annotation", annotations)
+				if err != nil {
+					return err
+				}
 				ann := map[string]any{}
-				for _, kv := range annotations {
-					k, v, ok := strings.Cut(kv, "=")
-					if !ok {
-						return fmt.Errorf("annotation %q: want key=value", kv)
-					}
+				for k, v := range cli.Last(values) {
 					ann[k] = v
 				}
 				formats, err = signFormats(cmd, formatNames, legacyOnly)

@@ -1,0 +1,196 @@
+package mpak_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mpak-oci/mpak"
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/cache"
+	"github.com/mpak-oci/mpak/oci/launch"
+	"github.com/mpak-oci/mpak/oci/lock"
+	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/policy"
+	"github.com/mpak-oci/mpak/oci/ref"
+	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/verify"
+	"github.com/mpak-oci/mpak/registry/registrytest"
+)
+
+var ctx = context.Background()
+
+// toolManifest is a binary server with a required, sensitive user_config
+// key mapped into its environment.
+const toolManifest = `{"manifest_version":"0.3","name":"tool","version":"%s","description":"d","author":{"name":"a"},
+"server":{"type":"binary","entry_point":"server/tool","mcp_config":{"command":"${__dirname}/server/tool","args":["--serve"],
+"env":{"TOOL_KEY":"${user_config.api_key}"}}},
+"user_config":{"api_key":{"type":"string","title":"API key","description":"the key","sensitive":true,"required":true}}}`
+
+// publish pushes acme/tool@version and returns the version's root digest.
+func publish(t *testing.T, host, version string) string {
+	t.Helper()
+	dir := t.TempDir()
+	mcpbtest.WriteSource(t, dir, "tool", version, map[string]string{
+		"manifest.json": strings.Replace(toolManifest, "%s", version, 1),
+		"server/tool":   "#!/bin/sh\n",
+	})
+	out := filepath.Join(t.TempDir(), "tool.mcpb")
+	if _, err := mcpb.PackFile(dir, out, mcpb.PackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := bundle.Prepare([]bundle.File{{Path: out, Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := ref.Parse(host+"/acme/tool", ref.Defaults{})
+	repo, err := remote.Options{}.Repository(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Push(ctx, repo, plan, version, bundle.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return plan.Index.Digest.String()
+}
+
+func newClient(t *testing.T, host string, opts mpak.Options) *mpak.Client {
+	t.Helper()
+	d, err := ref.ParseDefaults(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Defaults = d
+	return mpak.New(opts)
+}
+
+// TestPullUsesWhatItResolved: the tag moves between Resolve and the pull;
+// the file written is the version resolved.
+func TestPullUsesWhatItResolved(t *testing.T) {
+	t.Parallel()
+	host := registrytest.Distribution(t)
+	first := publish(t, host, "1.0.0")
+	second := publish(t, host, "2.0.0")
+	c := newClient(t, host, mpak.Options{})
+	r, err := c.Resolve(ctx, "@acme/tool@1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Version.Root.Digest.String(); got != first {
+		t.Fatalf("resolved %s, want %s", got, first)
+	}
+	// Someone with push rights on a registry without mpakd's guard moves
+	// the tag.
+	v2, err := r.Repository.Resolve(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Repository.Tag(ctx, v2, "1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.PullResolved(ctx, r, mpak.PullOptions{Output: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Version.Root.Digest.String() != first || !strings.Contains(filepath.Base(res.Path), "1.0.0") {
+		t.Errorf("pulled %s (%s), want the version resolved, %s", res.Path, res.Version.Root.Digest, first)
+	}
+}
+
+// TestPolicyBeforeFetch: a version the policy refuses is not written.
+func TestPolicyBeforeFetch(t *testing.T) {
+	t.Parallel()
+	host := registrytest.Distribution(t)
+	publish(t, host, "1.0.0")
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := verify.NewKey(priv.Public()) // nothing is signed with it
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := &policy.Policy{RequireSignature: true, Keys: []verify.Key{key}, MemoDir: t.TempDir()}
+	out := t.TempDir()
+	c := newClient(t, host, mpak.Options{Policy: pol})
+	if _, err := c.Pull(ctx, "@acme/tool@1.0.0", mpak.PullOptions{Output: out}); !errors.Is(err, policy.ErrRefused) {
+		t.Fatalf("pull of an unsigned version under a signature policy: %v, want ErrRefused", err)
+	}
+	if files, _ := os.ReadDir(out); len(files) != 0 {
+		t.Errorf("a refused pull wrote %v", files)
+	}
+	cc, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = newClient(t, host, mpak.Options{Policy: pol, Cache: cc})
+	if _, err := c.Install(ctx, "@acme/tool@1.0.0", mpak.InstallOptions{}); !errors.Is(err, policy.ErrRefused) {
+		t.Fatalf("install under a signature policy: %v, want ErrRefused", err)
+	}
+	if entries, _ := cc.List(); len(entries) != 0 {
+		t.Errorf("a refused install cached %d entries", len(entries))
+	}
+}
+
+// TestInstallAndCommand: an install is cached and pinned in a lock file;
+// the command line takes user_config and the inherited environment from
+// Options.Environ alone.
+func TestInstallAndCommand(t *testing.T) {
+	t.Parallel()
+	host := registrytest.Distribution(t)
+	digest := publish(t, host, "1.0.0")
+	cc, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockFile := filepath.Join(t.TempDir(), "mpak.lock")
+	environ := []string{"PATH=/opt/bin", "MPAK_USER_CONFIG_API_KEY=from-env"}
+	c := newClient(t, host, mpak.Options{Cache: cc, Environ: environ})
+	res, err := c.Install(ctx, "@acme/tool@^1", mpak.InstallOptions{LockFile: lockFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Cached || res.Digest.String() != digest {
+		t.Errorf("first install: cached %v, digest %s; want from the registry, %s", res.Cached, res.Digest, digest)
+	}
+	lf, err := lock.Load(lockFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := lf.Get("@acme/tool@^1"); !ok || e.Digest.String() != digest {
+		t.Errorf("lock entry %+v, want %s", e, digest)
+	}
+	if again, err := c.Install(ctx, "@acme/tool@^1", mpak.InstallOptions{LockFile: lockFile, Offline: true}); err != nil || !again.Cached {
+		t.Errorf("locked install offline: %+v, %v; want it from the cache", again, err)
+	}
+
+	cmd, err := c.Command(res, mpak.CommandOptions{Args: []string{"--verbose"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(cmd.Path, filepath.Join("server", "tool")) || !slices.Equal(cmd.Args, []string{"--serve", "--verbose"}) {
+		t.Errorf("command %s %v, want server/tool --serve --verbose", cmd.Path, cmd.Args)
+	}
+	if !slices.Contains(cmd.Env, "TOOL_KEY=from-env") || !slices.Contains(cmd.Env, "PATH=/opt/bin") {
+		t.Errorf("environment %v, want TOOL_KEY from MPAK_USER_CONFIG_API_KEY and PATH from Options.Environ", cmd.Env)
+	}
+	flagged, err := c.Command(res, mpak.CommandOptions{Flags: map[string][]string{"api_key": {"from-flag"}}})
+	if err != nil || !slices.Contains(flagged.Env, "TOOL_KEY=from-flag") {
+		t.Errorf("a flag's value: %v, %v", flagged, err)
+	}
+	bare := newClient(t, host, mpak.Options{Cache: cc})
+	var missing *launch.MissingError
+	if _, err := bare.Command(res, mpak.CommandOptions{SetCommand: "mpak config set @acme/tool"}); !errors.As(err, &missing) ||
+		!strings.Contains(err.Error(), "mpak config set @acme/tool") {
+		t.Errorf("no value for a required key: %v, want a MissingError naming how to set it", err)
+	}
+}
