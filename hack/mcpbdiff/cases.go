@@ -28,6 +28,7 @@ const (
 	ruleEntryPoint = "entry-point-in-bundle"
 	ruleCommand    = "command-not-empty"
 	ruleUVConfig   = "uv-mcp-config-optional"
+	ruleIconLink   = "icon-link-warns"
 )
 
 var versions = []string{"0.1", "0.2", "0.3", "0.4"}
@@ -297,23 +298,24 @@ func mutations() []mutation {
 	for _, tc := range []struct {
 		name, icon string
 		files      map[string]string
+		rule       string
 	}{
-		{"png", "icon.png", nil},
-		{"missing file", "missing.png", nil},
-		{"svg", "icon.svg", map[string]string{"icon.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"}},
-		{"png name, not png", "fake.png", map[string]string{"fake.png": "not a png"}},
-		{"absolute", "/icon.png", nil},
-		{"dirname prefix", "${__dirname}/icon.png", nil},
-		{"https", "https://example.com/icon.png", nil},
-		{"http", "http://example.com/icon.png", nil},
-		{"dot slash", "./icon.png", nil},
-		{"subdir", "assets/icon.png", map[string]string{"assets/icon.png": pngMarker}},
-		{"file url", "file:///etc/passwd", nil},
-		{"javascript", "javascript:alert(1)", nil},
-		{"directory", "server", nil},
-		{"missing, no icon file at all", "icon.png", map[string]string{"icon.png": ""}},
+		{"png", "icon.png", nil, ""},
+		{"missing file", "missing.png", nil, ""},
+		{"svg", "icon.svg", map[string]string{"icon.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"}, ""},
+		{"png name, not png", "fake.png", map[string]string{"fake.png": "not a png"}, ""},
+		{"absolute", "/icon.png", nil, ""},
+		{"dirname prefix", "${__dirname}/icon.png", nil, ""},
+		{"https", "https://example.com/icon.png", nil, ""},
+		{"http", "http://example.com/icon.png", nil, ""},
+		{"dot slash", "./icon.png", nil, ""},
+		{"subdir", "assets/icon.png", map[string]string{"assets/icon.png": pngMarker}, ""},
+		{"file url", "file:///etc/passwd", nil, ruleIconLink},
+		{"javascript", "javascript:alert(1)", nil, ruleIconLink},
+		{"directory", "server", nil, ""},
+		{"missing, no icon file at all", "icon.png", map[string]string{"icon.png": ""}, ""},
 	} {
-		add(mutation{name: "icon " + tc.name, apply: set("icon", tc.icon), files: tc.files})
+		add(mutation{name: "icon " + tc.name, apply: set("icon", tc.icon), files: tc.files, rule: tc.rule})
 	}
 	add(mutation{name: "icon absent", apply: del("icon"), files: map[string]string{"icon.png": ""}})
 	for _, size := range []string{"16x16", "512", "16X16", "0x0", " 16x16", "16x16 ", "1x1x1"} {

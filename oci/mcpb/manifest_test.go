@@ -153,10 +153,10 @@ func TestParseManifestRules(t *testing.T) {
 			lenient: []string{"name: required field is missing"},
 		},
 		{
-			name:    "empty name",
-			mutate:  func(m map[string]any) { m["name"] = " " },
-			strict:  []string{"name: must not be empty"},
-			lenient: []string{"name: must not be empty"},
+			// The mcpb CLI takes an empty name; it is advice here.
+			name:   "empty name",
+			mutate: func(m map[string]any) { m["name"] = " " },
+			warn:   []string{"name: must not be empty"},
 		},
 		{
 			name:    "name of wrong type",

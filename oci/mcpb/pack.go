@@ -230,7 +230,9 @@ func planPack(dir string, opts PackOptions) (*packPlan, error) {
 	if err := p.checkEntryPoint(); err != nil {
 		return nil, fail("%w", err)
 	}
-	p.checkIcon()
+	if err := p.checkIcon(); err != nil {
+		return nil, fail("%w", err)
+	}
 	p.checkLimits()
 	return p, nil
 }
@@ -472,19 +474,6 @@ func (p *packPlan) checkEntryPoint() error {
 		}
 	}
 	return fmt.Errorf("server.entry_point %q does not exist in %s; build the server first or fix the path", ep, p.dir)
-}
-
-// checkIcon warns about a local icon that will not be in the bundle. The
-// MCPB CLI makes it an error; a missing icon does not stop a server from
-// running, so we only warn.
-func (p *packPlan) checkIcon() {
-	icon := p.manifest.Icon
-	if icon == "" || strings.Contains(icon, "://") {
-		return
-	}
-	if rel := cleanBundlePath(icon); rel == "" || !p.has(rel) {
-		p.warnings = append(p.warnings, Problem{Path: "icon", Message: fmt.Sprintf("%q is not in the bundle; add the file or fix the path", icon), Warning: true})
-	}
 }
 
 // checkLimits warns when readers using DefaultLimits would refuse the

@@ -457,10 +457,33 @@ func TestPackRejectsBackslashNames(t *testing.T) {
 	}
 }
 
-func TestPackIconWarning(t *testing.T) {
-	dir := bundleDir(t, func(m map[string]any) { m["icon"] = "icon.png" }, nil)
-	_, res := packBytes(t, dir, PackOptions{})
-	assertProblems(t, "warnings", res.Warnings, []string{`icon: "icon.png" is not in the bundle`})
+// TestPackIconChecks: pack applies the mcpb CLI's icon rules, naming the
+// fix; an https icon and a PNG in the bundle pass.
+func TestPackIconChecks(t *testing.T) {
+	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+	for _, tc := range []struct {
+		icon  string
+		files map[string]string
+		want  string
+	}{
+		{"icon.png", nil, `icon: "icon.png" is not in the bundle; add the PNG file or fix the path`},
+		{"icon.svg", map[string]string{"icon.svg": "<svg/>"}, `icon: "icon.svg" is not a PNG file`},
+		{"/icon.png", nil, `icon: "/icon.png" is an absolute path; use a path relative to the bundle root`},
+		{"${__dirname}/icon.png", map[string]string{"icon.png": png}, `icon: "${__dirname}/icon.png" must not use ${__dirname}`},
+		{"../icon.png", nil, `icon: "../icon.png" is not in the bundle`},
+		{"icon.png", map[string]string{"icon.png": png}, ""},
+		{"./assets/icon.png", map[string]string{"assets/icon.png": png}, ""},
+		{"https://example.com/icon.png", nil, ""},
+	} {
+		dir := bundleDir(t, func(m map[string]any) { m["icon"] = tc.icon }, tc.files)
+		_, err := Pack(dir, io.Discard, PackOptions{})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("icon %q: %v", tc.icon, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("icon %q: got %v, want %q", tc.icon, err, tc.want)
+		}
+	}
 }
 
 func TestDefaultFileName(t *testing.T) {

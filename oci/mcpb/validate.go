@@ -3,8 +3,7 @@ package mcpb
 import (
 	"encoding/json"
 	"fmt"
-	"net/mail"
-	"net/url"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -170,7 +169,9 @@ var manifestSchema = func() *node {
 		opt("env", recordOf(str())),
 	)
 	mcpConfig := object(
-		must("command", nonEmpty(hard)),
+		// The CLI takes an empty command; a host cannot run it, so a
+		// strict pack refuses it (registry rule command-not-empty).
+		must("command", nonEmpty(soft)),
 		opt("args", arrayOf(str())),
 		opt("env", recordOf(str())),
 		// Keys are Node's process.platform names; the schema leaves them
@@ -217,7 +218,9 @@ var manifestSchema = func() *node {
 		// The version keys are checked by detectVersion before the walk.
 		opt("manifest_version", anyValue()),
 		opt("dxt_version", anyValue()),
-		must("name", nonEmpty(hard)),
+		// The CLI takes an empty name, and so do we: the bundle is named by
+		// its OCI reference. Catalogs show nothing, hence the advice.
+		must("name", nonEmpty(advice)),
 		opt("display_name", str()),
 		must("version", str()),
 		must("description", str()),
@@ -238,7 +241,7 @@ var manifestSchema = func() *node {
 		opt("icons", arrayOf(object(
 			req("src", pathOrURL()),
 			req("size", &node{kind: kindString, format: checkIconSize, formatSev: soft}),
-			opt("theme", &node{kind: kindString, format: checkNonEmpty, formatSev: soft}),
+			opt("theme", &node{kind: kindString, format: checkNotZeroLength, formatSev: soft}),
 		))).from(ManifestVersion03),
 		opt("screenshots", arrayOf(pathOrURL())),
 		opt("localization", object(
@@ -247,7 +250,9 @@ var manifestSchema = func() *node {
 		)).from(ManifestVersion03),
 		must("server", object(
 			must("type", serverType),
-			must("entry_point", nonEmpty(hard)),
+			// The CLI takes an empty entry_point; pack refuses it with the
+			// other entry point checks (registry rule entry-point-in-bundle).
+			must("entry_point", nonEmpty(soft)),
 			// Upstream's released 0.4 schema still requires mcp_config for
 			// "uv", but MANIFEST.md and the unreleased discriminated-union
 			// schema make it optional there: uv bundles are launched by the
@@ -322,9 +327,7 @@ func (v *validator) check(path string, n *node, val any) any {
 	case kindString:
 		v.checkString(path, n, val.(string))
 	case kindNumber:
-		if _, err := val.(json.Number).Float64(); err != nil {
-			v.report(path, hard, "number %s is out of range", val)
-		}
+		return v.checkNumber(path, val.(json.Number))
 	case kindArray:
 		items := val.([]any)
 		for i, item := range items {
@@ -345,12 +348,23 @@ func (v *validator) check(path string, n *node, val any) any {
 				}
 			}
 		} else if num, ok := val.(json.Number); ok {
-			if _, err := num.Float64(); err != nil {
-				v.report(path, hard, "number %s is out of range", num)
-			}
+			return v.checkNumber(path, num)
 		}
 	}
 	return val
+}
+
+// checkNumber accepts a number beyond float64, as the CLI does (JavaScript
+// reads 1e400 as Infinity), and returns the nearest finite value for the
+// typed view: ±Infinity would make the Manifest impossible to encode as
+// JSON again. Manifest.Raw keeps the number as written.
+func (v *validator) checkNumber(path string, num json.Number) any {
+	f, err := num.Float64()
+	if err == nil {
+		return num
+	}
+	v.report(path, advice, "number %s is beyond the range of a 64-bit float and reads as %s; use a value up to ±1.79e308", num, map[bool]string{true: "-Infinity", false: "Infinity"}[f < 0])
+	return json.Number(strconv.FormatFloat(max(-math.MaxFloat64, min(f, math.MaxFloat64)), 'g', -1, 64))
 }
 
 func (v *validator) hasKind(k kind, val any) bool {
@@ -524,23 +538,10 @@ func checkNonEmpty(s string) string {
 	return ""
 }
 
-func checkEmail(s string) string {
-	addr, err := mail.ParseAddress(s)
-	// ParseAddress also accepts "Name <a@b>"; the schema wants the bare
-	// address, and a domain without a dot is almost always a typo.
-	if err != nil || addr.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return fmt.Sprintf("%q is not an email address (want name@example.com)", s)
-	}
-	return ""
-}
-
-func checkURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || !u.IsAbs() || strings.ContainsAny(s, " \t\n") {
-		return fmt.Sprintf("%q is not an absolute URL (want e.g. https://example.com/page)", s)
-	}
-	if (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
-		return fmt.Sprintf("%q has no host (want e.g. https://example.com/page)", s)
+// checkNotZeroLength is Zod's min(1): a blank string passes.
+func checkNotZeroLength(s string) string {
+	if s == "" {
+		return "must not be empty"
 	}
 	return ""
 }

@@ -66,10 +66,11 @@ func TestNonWebLinksWarn(t *testing.T) {
 			}
 		}
 	}
-	// Leading whitespace and controls also break the URL syntax: strict
-	// validation refuses, and the scheme is still named.
+	// Leading whitespace and controls do not hide the scheme. WHATWG URL
+	// parsing (and so the mcpb CLI) strips them, so strict validation
+	// accepts the URL, and the warning still names the scheme.
 	_, warns, err := ParseManifest(manifest(`"\u0001 javascript:alert(1)"`, `"https://example.com/r"`, `"https://example.com"`), ParseOptions{Strict: true})
-	if err == nil || len(warns) != 1 || warns[0].Path != "author.url" || !strings.Contains(warns[0].Message, "javascript:") {
+	if err != nil || len(warns) != 1 || warns[0].Path != "author.url" || !strings.Contains(warns[0].Message, "javascript:") {
 		t.Errorf("control-prefixed javascript: err %v, warnings %v", err, warns)
 	}
 	// Web addresses, bundle paths and npm's git+https draw nothing.
