@@ -34,10 +34,6 @@ func (a *App) copyCommand() *cobra.Command {
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			sr, err := a.ParseRef(args[0])
-			if err != nil {
-				return err
-			}
 			dr, err := a.ParseRef(args[1])
 			if err != nil {
 				return err
@@ -45,18 +41,15 @@ func (a *App) copyCommand() *cobra.Command {
 			if dr.Digest != "" {
 				return fmt.Errorf("destination %s names a digest: give a repository, optionally with the version tag to write", args[1])
 			}
-			src, err := a.Remote.Repository(sr)
-			if err != nil {
-				return err
-			}
 			dst, err := a.Remote.Repository(dr)
 			if err != nil {
 				return err
 			}
-			v, err := bundle.ResolveVersion(ctx, src, sr)
+			resolved, err := a.Resolve(ctx, args[0])
 			if err != nil {
 				return err
 			}
+			sr, src, v := resolved.Ref, resolved.Repository, resolved.Version
 			// A yanked version copied by its exact version keeps its yank
 			// record: the mark is a referrer, copied with the others.
 			a.Warn(v.Warning)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -108,4 +109,19 @@ func (a *App) Client(pf PolicyFlags) (*mpak.Client, error) {
 		return nil, err
 	}
 	return mpak.New(mpak.Options{Remote: a.Remote, Defaults: d, Cache: c, Policy: pol, Limits: limits, Environ: a.Environ()}), nil
+}
+
+// Resolve resolves s once with the library facade (no policy: commands
+// that only read or copy a version), returning what every later step of
+// the command must use.
+func (a *App) Resolve(ctx context.Context, s string) (*mpak.Resolved, error) {
+	cfg, err := a.Config()
+	if err != nil {
+		return nil, err
+	}
+	d, err := cfg.Defaults(a.Getenv(config.EnvRegistry))
+	if err != nil {
+		return nil, err
+	}
+	return mpak.New(mpak.Options{Remote: a.Remote, Defaults: d}).Resolve(ctx, s)
 }

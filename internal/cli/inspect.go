@@ -131,21 +131,17 @@ func summarize(source string, arc *mcpb.Archive) *InspectOutput {
 // inspectRef lists the builds from the registry, then downloads the selected
 // one to a temporary file to read its manifest and files.
 func (a *App) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (*InspectOutput, error) {
-	r, err := a.ParseRef(s)
-	if err != nil {
+	if _, err := a.ParseRef(s); err != nil {
 		if strings.HasSuffix(s, ".mcpb") {
 			return nil, fmt.Errorf("%s: no such file", s)
 		}
 		return nil, err
 	}
-	repo, err := a.Remote.Repository(r)
+	resolved, err := a.Resolve(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	v, err := bundle.ResolveVersion(ctx, repo, r)
-	if err != nil {
-		return nil, err
-	}
+	r, repo, v := resolved.Ref, resolved.Repository, resolved.Version
 	a.Warn(v.Warning)
 	var builds []buildOutput
 	for _, e := range v.Builds {

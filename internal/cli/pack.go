@@ -61,6 +61,11 @@ func (a *App) packCommand() *cobra.Command {
 					}
 				}
 			}
+			modTime, err := a.sourceDate()
+			if err != nil {
+				return err
+			}
+			opts.ModTime = modTime
 			res, err := mcpb.PackFile(args[0], target, opts)
 			if err != nil {
 				return err

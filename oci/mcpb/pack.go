@@ -13,7 +13,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,9 +25,10 @@ const ManifestFile = "manifest.json"
 
 // PackOptions tune Pack.
 type PackOptions struct {
-	// ModTime is stamped on every entry. Zero means SOURCE_DATE_EPOCH
-	// (unix seconds) when set, else 1980-01-01T00:00:00Z: never "now", so
-	// the same tree always packs to the same bytes and the same digest.
+	// ModTime is stamped on every entry. Zero means 1980-01-01T00:00:00Z:
+	// never "now", so the same tree always packs to the same bytes and the
+	// same digest. The CLI sets it from SOURCE_DATE_EPOCH
+	// (ParseSourceDateEpoch).
 	ModTime time.Time
 	// Platform is the build's target. When its OS is set and manifest.json
 	// lists compatibility.platforms, the OS must be among them.
@@ -290,13 +290,6 @@ func readManifestFile(root string) ([]byte, error) {
 func resolveModTime(t time.Time) (time.Time, error) {
 	if t.IsZero() {
 		t = dosEpoch
-		if s, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok && strings.TrimSpace(s) != "" {
-			sec, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			if err != nil {
-				return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a unix time in seconds; fix or unset it", s)
-			}
-			t = time.Unix(sec, 0)
-		}
 	}
 	t = t.UTC().Truncate(time.Second)
 	if t.Before(dosEpoch) {

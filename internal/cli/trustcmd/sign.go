@@ -28,18 +28,11 @@ type SignOutput struct {
 // root descriptor and, with platforms, the platform manifests under it:
 // what is signed or verified is the digest that one resolution found.
 func (a *app) resolveRoot(ctx context.Context, arg string, platforms bool) (ref.Reference, *bundle.Version, []ocispec.Descriptor, error) {
-	r, err := a.ParseRef(arg)
+	res, err := a.Resolve(ctx, arg)
 	if err != nil {
-		return r, nil, nil, err
+		return ref.Reference{}, nil, nil, err
 	}
-	repo, err := a.Remote.Repository(r)
-	if err != nil {
-		return r, nil, nil, err
-	}
-	v, err := bundle.ResolveVersion(ctx, repo, r)
-	if err != nil {
-		return r, nil, nil, err
-	}
+	r, v := res.Ref, res.Version
 	out := []ocispec.Descriptor{v.Root}
 	if platforms && v.Index != nil {
 		out = append(out, v.Index.Manifests...)
