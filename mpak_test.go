@@ -194,3 +194,49 @@ func TestInstallAndCommand(t *testing.T) {
 		t.Errorf("no value for a required key: %v, want a MissingError naming how to set it", err)
 	}
 }
+
+// TestLockOutdatedUpdate: a pin stays until Update moves it, and Update
+// installs under the policy like any install.
+func TestLockOutdatedUpdate(t *testing.T) {
+	t.Parallel()
+	host := registrytest.Distribution(t)
+	publish(t, host, "1.0.0")
+	cc, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockFile := filepath.Join(t.TempDir(), "mpak.lock")
+	c := newClient(t, host, mpak.Options{Cache: cc})
+	e, _, err := c.Pin(ctx, "@acme/tool@^1")
+	if err != nil || e.Version != "1.0.0" {
+		t.Fatalf("pin: %+v, %v", e, err)
+	}
+	lf, _ := lock.Load(lockFile)
+	lf.Set("@acme/tool@^1", e)
+	if err := lf.Save(lockFile); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, host, "1.1.0")
+	st, err := c.Outdated(ctx, lockFile)
+	if err != nil || len(st) != 1 || st[0].Wanted != "1.1.0" || st[0].Current != "1.0.0" {
+		t.Fatalf("outdated: %+v, %v; want 1.0.0 wanting 1.1.0", st, err)
+	}
+
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, _ := verify.NewKey(priv.Public())
+	strict := newClient(t, host, mpak.Options{Cache: cc, Policy: &policy.Policy{RequireSignature: true, Keys: []verify.Key{key}}})
+	if _, err := strict.Update(ctx, lockFile, ""); !errors.Is(err, policy.ErrRefused) {
+		t.Errorf("update under a signature policy: %v, want ErrRefused", err)
+	}
+	if lf, _ := lock.Load(lockFile); lf.Bundles["@acme/tool@^1"].Version != "1.0.0" {
+		t.Errorf("a refused update moved the pin to %s", lf.Bundles["@acme/tool@^1"].Version)
+	}
+
+	moved, err := c.Update(ctx, lockFile, "")
+	if err != nil || len(moved) != 1 || moved[0] != (mpak.Moved{Key: "@acme/tool@^1", From: "1.0.0", To: "1.1.0"}) {
+		t.Fatalf("update: %+v, %v", moved, err)
+	}
+	if lf, _ := lock.Load(lockFile); lf.Bundles["@acme/tool@^1"].Version != "1.1.0" {
+		t.Errorf("lock after update: %+v", lf.Bundles)
+	}
+}

@@ -1,16 +1,10 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
-	"os"
-
 	"github.com/spf13/cobra"
 
-	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/install"
 	"github.com/mpak-oci/mpak/oci/lock"
-	"github.com/mpak-oci/mpak/oci/ref"
 )
 
 func (a *App) lockCommand() *cobra.Command {
@@ -27,11 +21,16 @@ func (a *App) lockCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			c, err := a.Client(PolicyFlags{})
+			if err != nil {
+				return err
+			}
 			for _, arg := range args {
-				e, err := a.resolvePin(cmd, arg)
+				e, warning, err := c.Pin(cmd.Context(), arg)
 				if err != nil {
 					return err
 				}
+				a.Warn(warning)
 				lf.Set(arg, e)
 				a.printf("%s → %s %s\n", arg, e.Version, e.Digest)
 			}
@@ -40,84 +39,6 @@ func (a *App) lockCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", lock.DefaultFile, "lock file")
 	return cmd
-}
-
-// resolvePin resolves a reference to its current version and digest.
-func (a *App) resolvePin(cmd *cobra.Command, arg string) (lock.Entry, error) {
-	r, err := a.ParseRef(arg)
-	if err != nil {
-		return lock.Entry{}, err
-	}
-	repo, err := a.Remote.Repository(r)
-	if err != nil {
-		return lock.Entry{}, err
-	}
-	res, err := bundle.ResolveQuery(cmd.Context(), repo, r)
-	if err != nil {
-		return lock.Entry{}, err
-	}
-	a.Warn(res.Warning())
-	tag, desc := res.Reference, res.Root
-	if desc.Digest == "" {
-		if desc, err = repo.Resolve(cmd.Context(), tag); err != nil {
-			return lock.Entry{}, fmt.Errorf("resolving %s: %w", tag, err)
-		}
-	}
-	e := lock.Entry{Repository: r.RepositoryRef(), Version: tag, Digest: desc.Digest}
-	if r.Digest != "" {
-		e.Version = ""
-	}
-	return e, nil
-}
-
-// pins collects what is locked (when the lock file exists) and cached.
-func (a *App) pins(lockFile string, only string) ([]install.Pinned, *lock.File, error) {
-	var out []install.Pinned
-	var lf *lock.File
-	if _, err := os.Stat(lockFile); err == nil {
-		if lf, err = lock.Load(lockFile); err != nil {
-			return nil, nil, err
-		}
-		for _, key := range lf.Refs() {
-			if only != "" && key != only {
-				continue
-			}
-			r, err := a.ParseRef(key)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", lockFile, err)
-			}
-			out = append(out, install.Pinned{Key: key, Reference: r, Current: lf.Bundles[key].Version, Source: "lock"})
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, err
-	}
-	_, entries, err := a.cacheEntries()
-	if err != nil {
-		return nil, nil, err
-	}
-	newest := map[string]string{}
-	for _, e := range entries {
-		if e.Meta.Repository == "" || e.Meta.Tag == "" {
-			continue
-		}
-		if cur, ok := newest[e.Meta.Repository]; !ok || moreRecent(e.Meta.Tag, cur) {
-			newest[e.Meta.Repository] = e.Meta.Tag
-		}
-	}
-	for _, repo := range sortedKeys(newest) {
-		r, err := ref.Parse(repo, ref.Defaults{})
-		if err != nil {
-			continue
-		}
-		if only != "" {
-			want, err := a.ParseRef(only)
-			if err != nil || want.RepositoryRef() != repo {
-				continue
-			}
-		}
-		out = append(out, install.Pinned{Key: repo, Reference: r, Current: newest[repo], Source: "cache"})
-	}
-	return out, lf, nil
 }
 
 func (a *App) outdatedCommand() *cobra.Command {
@@ -129,11 +50,11 @@ func (a *App) outdatedCommand() *cobra.Command {
 		Long:  "WANTED is the highest version the locked range allows; LATEST the highest release.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pins, _, err := a.pins(lockFile, "")
+			c, err := a.Client(PolicyFlags{})
 			if err != nil {
 				return err
 			}
-			st, err := install.Outdated(cmd.Context(), a.Remote, pins)
+			st, err := c.Outdated(cmd.Context(), lockFile)
 			if err != nil {
 				return err
 			}
@@ -170,47 +91,17 @@ func (a *App) updateCommand() *cobra.Command {
 			if len(args) == 1 {
 				only = args[0]
 			}
-			pins, lf, err := a.pins(lockFile, only)
+			c, err := a.Client(PolicyFlags{})
 			if err != nil {
 				return err
 			}
-			if len(pins) == 0 {
-				return fmt.Errorf("nothing locked in %s or cached matches %q", lockFile, only)
+			moved, err := c.Update(cmd.Context(), lockFile, only)
+			for _, m := range moved {
+				a.printf("%s %s → %s\n", m.Key, m.From, m.To)
 			}
-			c, err := a.OpenCache()
-			if err != nil {
-				return err
-			}
-			changed := false
-			for _, p := range pins {
-				r := p.Reference
-				if p.Source == "cache" {
-					r = r.WithVersion("")
-				}
-				res, err := install.Install(cmd.Context(), r, install.Options{Remote: a.Remote, Cache: c, Update: true})
-				if err != nil {
-					return fmt.Errorf("%s: %w", p.Key, err)
-				}
-				if res.Tag == p.Current {
-					continue
-				}
-				a.printf("%s %s → %s\n", p.Key, p.Current, res.Tag)
-				if p.Source == "lock" {
-					lf.Set(p.Key, lock.Entry{Repository: res.Repository, Version: res.Tag, Digest: res.Digest})
-					changed = true
-				}
-			}
-			if changed {
-				return lf.Save(lockFile)
-			}
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&lockFile, "lock", lock.DefaultFile, "lock file to update (if it exists)")
 	return cmd
-}
-
-// moreRecent reports whether version tag a sorts above b.
-func moreRecent(a, b string) bool {
-	return install.Newer(a, b)
 }
