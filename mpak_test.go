@@ -240,3 +240,31 @@ func TestLockOutdatedUpdate(t *testing.T) {
 		t.Errorf("lock after update: %+v", lf.Bundles)
 	}
 }
+
+// TestPush: the tag is the manifest's version, a pushed version is never
+// replaced, and the same files again change nothing.
+func TestPush(t *testing.T) {
+	t.Parallel()
+	host := registrytest.Distribution(t)
+	c := newClient(t, host, mpak.Options{})
+	file := func(extra string) []bundle.File {
+		return []bundle.File{{Path: mcpbtest.Pack(t, "weather", "1.2.0", extra), Platform: mediatypes.AnyPlatform}}
+	}
+	first := file("a")
+	p, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{})
+	if err != nil || p.Tag != "1.2.0" || p.Unchanged {
+		t.Fatalf("push: %+v, %v", p, err)
+	}
+	if again, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{}); err != nil || !again.Unchanged {
+		t.Errorf("the same files again: %+v, %v; want unchanged", again, err)
+	}
+	if _, err := c.Push(ctx, "@acme/weather", file("b"), mpak.PushOptions{}); !errors.Is(err, bundle.ErrVersionExists) {
+		t.Errorf("other files under 1.2.0: %v, want ErrVersionExists", err)
+	}
+	if _, err := c.Push(ctx, "@acme/weather@2.0.0", first, mpak.PushOptions{}); err == nil || !strings.Contains(err.Error(), `manifest.json says "1.2.0"`) {
+		t.Errorf("REF naming another version: %v", err)
+	}
+	if r, err := c.Resolve(ctx, "@acme/weather"); err != nil || r.Version.Root.Digest != p.Plan.Index.Digest {
+		t.Errorf("latest after the pushes: %v, %v; want the first push", r, err)
+	}
+}

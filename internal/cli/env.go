@@ -88,40 +88,54 @@ func (a *App) archiveLimits() (mcpb.Limits, error) {
 // defaults, the cache, the trust policy (the config file's, made stricter
 // by pf), the archive limits and the environment.
 func (a *App) Client(pf PolicyFlags) (*mpak.Client, error) {
+	opts, err := a.clientOptions(true)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Policy, err = a.Policy(pf, opts.Cache.Dir()); err != nil {
+		return nil, err
+	}
+	return mpak.New(opts), nil
+}
+
+// plainClient is the facade for commands that trust nothing they fetch
+// (push, lock, copy, inspect, ...): no policy to load, and a cache only
+// when the command reads it.
+func (a *App) plainClient(withCache bool) (*mpak.Client, error) {
+	opts, err := a.clientOptions(withCache)
+	if err != nil {
+		return nil, err
+	}
+	return mpak.New(opts), nil
+}
+
+func (a *App) clientOptions(withCache bool) (mpak.Options, error) {
+	opts := mpak.Options{Remote: a.Remote, Environ: a.Environ()}
 	cfg, err := a.Config()
 	if err != nil {
-		return nil, err
+		return opts, err
 	}
-	d, err := cfg.Defaults(a.Getenv(config.EnvRegistry))
-	if err != nil {
-		return nil, err
+	if opts.Defaults, err = cfg.Defaults(a.Getenv(config.EnvRegistry)); err != nil {
+		return opts, err
 	}
-	c, err := a.OpenCache()
-	if err != nil {
-		return nil, err
+	if opts.Limits, err = a.archiveLimits(); err != nil {
+		return opts, err
 	}
-	pol, err := a.Policy(pf, c.Dir())
-	if err != nil {
-		return nil, err
+	if withCache {
+		if opts.Cache, err = a.OpenCache(); err != nil {
+			return opts, err
+		}
 	}
-	limits, err := a.archiveLimits()
-	if err != nil {
-		return nil, err
-	}
-	return mpak.New(mpak.Options{Remote: a.Remote, Defaults: d, Cache: c, Policy: pol, Limits: limits, Environ: a.Environ()}), nil
+	return opts, nil
 }
 
 // Resolve resolves s once with the library facade (no policy: commands
 // that only read or copy a version), returning what every later step of
 // the command must use.
 func (a *App) Resolve(ctx context.Context, s string) (*mpak.Resolved, error) {
-	cfg, err := a.Config()
+	c, err := a.plainClient(false)
 	if err != nil {
 		return nil, err
 	}
-	d, err := cfg.Defaults(a.Getenv(config.EnvRegistry))
-	if err != nil {
-		return nil, err
-	}
-	return mpak.New(mpak.Options{Remote: a.Remote, Defaults: d}).Resolve(ctx, s)
+	return c.Resolve(ctx, s)
 }

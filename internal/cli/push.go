@@ -6,10 +6,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/resolve"
 )
 
 type PushOutput struct {
@@ -45,10 +44,6 @@ func (a *App) pushCommand() *cobra.Command {
 			"  mpak bundle push ghcr.io/acme/mcp/weather w-linux.mcpb:linux/amd64 w-mac.mcpb:darwin/arm64",
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := a.ParseRef(args[0])
-			if err != nil {
-				return err
-			}
 			files, err := fileArgs(args[1:], platform)
 			if err != nil {
 				return err
@@ -67,28 +62,17 @@ func (a *App) pushCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			limits, err := a.archiveLimits()
-			if err != nil {
-				return err
-			}
-			plan, err := bundle.Prepare(files, bundle.PrepareOptions{Annotations: extra, Created: created, Limits: limits})
-			if err != nil {
-				return err
-			}
-			tag, err := pushTag(r, plan.Version)
-			if err != nil {
-				return err
-			}
-			repo, err := a.Remote.Repository(r)
+			c, err := a.plainClient(false)
 			if err != nil {
 				return err
 			}
 			prog, done := a.bars(jsonOut)
-			res, err := bundle.Push(cmd.Context(), repo, plan, tag, bundle.PushOptions{Progress: prog})
+			res, err := c.Push(cmd.Context(), args[0], files, mpak.PushOptions{Annotations: extra, Created: created, Progress: prog})
 			done()
 			if err != nil {
 				return err
 			}
+			r, tag, plan := res.Ref, res.Tag, res.Plan
 			o := PushOutput{Reference: r.RepositoryRef() + ":" + tag, Tag: tag, Digest: plan.Index.Digest.String(), Unchanged: res.Unchanged}
 			for _, b := range plan.Builds {
 				o.Builds = append(o.Builds, buildOutput{Platform: b.File.Platform.String(), Manifest: b.Descriptor.Digest.String(),
@@ -139,22 +123,6 @@ func fileArgs(args []string, platform string) ([]bundle.File, error) {
 		files = append(files, f)
 	}
 	return files, nil
-}
-
-// pushTag is the version's tag; a version or tag in REF must agree with the
-// manifest, since the tag is the version.
-func pushTag(r ref.Reference, version string) (string, error) {
-	tag, err := resolve.TagFor(version)
-	if err != nil {
-		return "", err
-	}
-	if r.Digest != "" {
-		return "", fmt.Errorf("%s pins a digest: push to a repository, the tag comes from the version", r)
-	}
-	if r.Version != "" && r.Version != version && r.Version != tag {
-		return "", fmt.Errorf("REF asks for version %q but manifest.json says %q: drop the version from REF or fix the manifest", r.Version, version)
-	}
-	return tag, nil
 }
 
 func parseAnnotations(kvs []string) (map[string]string, error) {
