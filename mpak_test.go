@@ -268,3 +268,41 @@ func TestPush(t *testing.T) {
 		t.Errorf("latest after the pushes: %v, %v; want the first push", r, err)
 	}
 }
+
+// TestYankAndCopy: a yank needs an exact version and a reason, latest
+// skips the yanked version, and a copy to another registry carries the
+// mark with it.
+func TestYankAndCopy(t *testing.T) {
+	t.Parallel()
+	host, mirror := registrytest.Distribution(t), registrytest.Distribution(t)
+	publish(t, host, "1.0.0")
+	publish(t, host, "1.1.0")
+	c := newClient(t, host, mpak.Options{})
+	if _, err := c.Yank(ctx, "@acme/tool@^1", true, "broken"); err == nil || !strings.Contains(err.Error(), "can mean another version tomorrow") {
+		t.Errorf("yank of a range: %v", err)
+	}
+	if _, err := c.Yank(ctx, "@acme/tool@1.1.0", true, " "); err == nil || !strings.Contains(err.Error(), "--reason") {
+		t.Errorf("yank without a reason: %v", err)
+	}
+	y, err := c.Yank(ctx, "@acme/tool@1.1.0", true, "leaks the key; use 1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Resolve(ctx, "@acme/tool"); err != nil || r.Version.Reference != "1.0.0" {
+		t.Errorf("latest after yanking 1.1.0: %+v, %v; want 1.0.0", r, err)
+	}
+	if _, err := c.Copy(ctx, "@acme/tool@"+y.Root.Digest.String(), mirror+"/acme/tool", nil); err == nil || !strings.Contains(err.Error(), "name the version tag") {
+		t.Errorf("copy by digest without a tag: %v", err)
+	}
+	cp, err := c.Copy(ctx, "@acme/tool@1.1.0", mirror+"/acme/tool", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Root.Digest != y.Root.Digest || cp.Tag != "1.1.0" || cp.Referrers < 1 {
+		t.Errorf("copy: %+v, want 1.1.0 (%s) with its yank record", cp.CopyResult, y.Root.Digest)
+	}
+	m := newClient(t, mirror, mpak.Options{})
+	if r, err := m.Resolve(ctx, mirror+"/acme/tool@1.1.0"); err != nil || !strings.Contains(r.Version.Warning, "leaks the key") {
+		t.Errorf("the mirror's 1.1.0: %+v, %v; want it yanked with the reason", r, err)
+	}
+}

@@ -4,9 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/resolve"
 )
 
 type CopyOutput struct {
@@ -33,43 +30,20 @@ func (a *App) copyCommand() *cobra.Command {
 			"  mpak bundle copy localhost:5000/acme/weather@sha256:... registry.example/acme/weather:1.2.0",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			dr, err := a.ParseRef(args[1])
+			c, err := a.plainClient(false)
 			if err != nil {
 				return err
-			}
-			if dr.Digest != "" {
-				return fmt.Errorf("destination %s names a digest: give a repository, optionally with the version tag to write", args[1])
-			}
-			dst, err := a.Remote.Repository(dr)
-			if err != nil {
-				return err
-			}
-			resolved, err := a.Resolve(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			sr, src, v := resolved.Ref, resolved.Repository, resolved.Version
-			// A yanked version copied by its exact version keeps its yank
-			// record: the mark is a referrer, copied with the others.
-			a.Warn(v.Warning)
-			var tag string
-			switch {
-			case dr.Version != "" && !resolve.IsExact(dr.Version):
-				return fmt.Errorf("destination version %q is a range: give the exact version tag to write", dr.Version)
-			case dr.Version != "":
-				if tag, err = resolve.TagFor(dr.Version); err != nil {
-					return err
-				}
-			case sr.Digest != "":
-				return fmt.Errorf("%s is copied by digest: name the version tag to write at the destination, e.g. %s:1.2.0", args[0], dr.RepositoryRef())
 			}
 			prog, done := a.bars(jsonOut)
-			res, err := bundle.Copy(ctx, src, dst, v, bundle.CopyOptions{Tag: tag, Progress: prog})
+			res, err := c.Copy(cmd.Context(), args[0], args[1], prog)
 			done()
 			if err != nil {
 				return err
 			}
+			// A yanked version copied by its exact version keeps its yank
+			// record: the mark is a referrer, copied with the others.
+			a.Warn(res.Source.Version.Warning)
+			sr, dr := res.Source.Ref, res.Destination
 			o := CopyOutput{Source: sr.RepositoryRef() + "@" + res.Root.Digest.String(), Destination: dr.RepositoryRef() + ":" + res.Tag,
 				Digest: res.Root.Digest.String(), Tag: res.Tag, Referrers: res.Referrers, Legacy: res.Legacy}
 			if jsonOut {

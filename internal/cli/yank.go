@@ -1,16 +1,10 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
-
-	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/resolve"
-	"github.com/mpak-oci/mpak/oci/yank"
 )
 
 type YankOutput struct {
@@ -38,41 +32,15 @@ func (a *App) yankCommand() *cobra.Command {
 			"  mpak bundle yank --undo @acme/weather@1.2.0",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			r, err := a.ParseRef(args[0])
+			c, err := a.plainClient(false)
 			if err != nil {
 				return err
 			}
-			if r.Digest == "" && !resolve.IsExact(r.Version) {
-				asked := r.Version
-				if asked == "" {
-					asked = resolve.Latest
-				}
-				return fmt.Errorf("%s asks for %q, which can mean another version tomorrow: name the version exactly, e.g. %s, or its digest",
-					args[0], asked, r.WithVersion("1.2.0").Display())
-			}
-			if !undo && strings.TrimSpace(reason) == "" {
-				return errors.New("--reason is required: say what is wrong with the version and what to use instead")
-			}
-			repo, err := a.Remote.Repository(r)
+			y, err := c.Yank(cmd.Context(), args[0], !undo, reason)
 			if err != nil {
 				return err
 			}
-			res, err := bundle.ResolveQuery(ctx, repo, r)
-			if err != nil {
-				return err
-			}
-			// Mark the digest the query resolved to, not the tag read again.
-			reference, root := res.Reference, res.Root
-			if root.Digest == "" {
-				if root, err = repo.Resolve(ctx, reference); err != nil {
-					return fmt.Errorf("resolving %s: %w", args[0], err)
-				}
-			}
-			rec, err := yank.Mark(ctx, repo, root, !undo, reason, yank.Options{})
-			if err != nil {
-				return err
-			}
+			r, reference, root, rec := y.Ref, y.Reference, y.Root, y.Record
 			o := YankOutput{Reference: r.RepositoryRef() + ":" + reference, Digest: root.Digest.String(), Yanked: !undo,
 				Reason: strings.Join(strings.Fields(reason), " "), Time: rec.Annotations[ocispec.AnnotationCreated], Record: rec.Digest.String()}
 			if r.Digest != "" {
