@@ -57,3 +57,7 @@ func New(opts Options) *Client {
 // Parse reads a reference as users type it (@scope/name@range,
 // host/repo:tag, ...@sha256:...), resolving @scope/name on Defaults.
 func (c *Client) Parse(s string) (ref.Reference, error) { return ref.Parse(s, c.opts.Defaults) }
+
+// Options returns the options c was built with (defaults filled in), for
+// packages that extend the Client, such as trust.
+func (c *Client) Options() Options { return c.opts }

@@ -30,7 +30,7 @@ func (a *App) copyCommand() *cobra.Command {
 			"  mpak bundle copy localhost:5000/acme/weather@sha256:... registry.example/acme/weather:1.2.0",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.plainClient(false)
+			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}

@@ -98,10 +98,10 @@ func (a *App) Client(pf PolicyFlags) (*mpak.Client, error) {
 	return mpak.New(opts), nil
 }
 
-// plainClient is the facade for commands that trust nothing they fetch
+// PlainClient is the facade for commands that trust nothing they fetch
 // (push, lock, copy, inspect, ...): no policy to load, and a cache only
 // when the command reads it.
-func (a *App) plainClient(withCache bool) (*mpak.Client, error) {
+func (a *App) PlainClient(withCache bool) (*mpak.Client, error) {
 	opts, err := a.clientOptions(withCache)
 	if err != nil {
 		return nil, err
@@ -133,7 +133,7 @@ func (a *App) clientOptions(withCache bool) (mpak.Options, error) {
 // that only read or copy a version), returning what every later step of
 // the command must use.
 func (a *App) Resolve(ctx context.Context, s string) (*mpak.Resolved, error) {
-	c, err := a.plainClient(false)
+	c, err := a.PlainClient(false)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func (a *App) lockCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := a.plainClient(false)
+			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}
@@ -50,7 +50,7 @@ func (a *App) outdatedCommand() *cobra.Command {
 		Long:  "WANTED is the highest version the locked range allows; LATEST the highest release.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.plainClient(true)
+			c, err := a.PlainClient(true)
 			if err != nil {
 				return err
 			}

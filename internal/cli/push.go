@@ -62,7 +62,7 @@ func (a *App) pushCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := a.plainClient(false)
+			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,7 @@ func (a *App) yankCommand() *cobra.Command {
 			"  mpak bundle yank --undo @acme/weather@1.2.0",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.plainClient(false)
+			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}

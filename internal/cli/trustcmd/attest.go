@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/trust"
 )
 
 func (a *app) attestCommand() *cobra.Command {
@@ -57,32 +57,15 @@ func (a *app) attestCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			r, v, targets, err := a.resolveRoot(ctx, args[0], false)
+			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}
-			root := targets[0]
-			repo, err := a.Remote.Repository(r)
+			res, err := trust.New(c).Attest(cmd.Context(), args[0], sv, opts)
 			if err != nil {
 				return err
 			}
-			for _, b := range v.Builds {
-				art, err := bundle.Fetch(ctx, repo, b)
-				if err != nil {
-					return err
-				}
-				opts.Subjects = append(opts.Subjects, claims.Subject{Name: art.FileName(),
-					Digest: map[string]string{art.Layer.Digest.Algorithm().String(): art.Layer.Digest.Encoded()}})
-			}
-			reg, d, err := sign.Open(ctx, r, root.Digest.String(), a.Remote)
-			if err != nil {
-				return err
-			}
-			s, err := sign.Attest(ctx, reg, d, root, sv, opts)
-			if err != nil {
-				return err
-			}
+			r, s := res.Resolved.Ref, res.Signed
 			a.Infof("attested %s@%s (%s) with key %s", r.RepositoryRef(), s.Digest, opts.PredicateType, s.KeyID)
 			if jsonOut {
 				return a.PrintJSON(s)

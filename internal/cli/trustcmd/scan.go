@@ -7,16 +7,13 @@ import (
 	"strconv"
 	"strings"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/scan"
 	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/trust"
 )
 
 func (a *app) scanCommand() *cobra.Command {
@@ -39,80 +36,53 @@ func (a *app) scanCommand() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			opts := scan.Options{MaxLevel: level, VulnDB: vulnDB, Source: source}
-			var (
-				file string
-				name string
-				root ocispec.Descriptor
-				repo referrer.Target
-			)
+			opts := trust.ScanOptions{Options: scan.Options{MaxLevel: level, VulnDB: vulnDB, Source: source}, Attach: attach}
+			// A scan run here is trusted here: the policy remembers its level
+			// for --min-level.
+			c, err := a.Client(cli.PolicyFlags{})
+			if err != nil {
+				return err
+			}
+			t := trust.New(c)
+			var report *scan.Report
 			if st, err := os.Stat(args[0]); err == nil && !st.IsDir() {
 				if attach {
 					return errors.New("--attach needs a registry reference, not a file")
 				}
-				file = args[0]
+				if report, err = t.ScanFile(ctx, args[0], opts.Options); err != nil {
+					return err
+				}
 			} else {
-				r, v, targets, err := a.resolveRoot(ctx, args[0], false)
-				if err != nil {
-					return err
-				}
-				root, name = targets[0], r.RepositoryRef()
-				rr, err := a.Remote.Repository(r)
-				if err != nil {
-					return err
-				}
-				repo = rr
-				p := mediatypes.Host()
 				if platform != "" {
-					if p, err = mediatypes.ParsePlatform(platform); err != nil {
+					if opts.Platform, err = mediatypes.ParsePlatform(platform); err != nil {
 						return err
 					}
 				}
-				tmp, err := os.MkdirTemp("", "mpak-scan-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(tmp)
-				res, err := bundle.Pull(ctx, rr, v, bundle.PullOptions{Platform: p, Output: tmp})
-				if err != nil {
-					return err
-				}
-				file = res.Path
 				if key != "" {
-					if opts.Trust, err = a.trust(cmd, args[0], key, res.Version); err != nil {
+					pem, err := os.ReadFile(key)
+					if err != nil {
+						return err
+					}
+					if opts.Key, err = sign.LoadPublicKey(pem); err != nil {
 						return err
 					}
 				}
-			}
-			arch, err := mcpb.Open(file, mcpb.OpenOptions{})
-			if err != nil {
-				return err
-			}
-			defer arch.Close()
-			report, err := scan.Scan(ctx, arch, opts)
-			if err != nil {
-				return err
-			}
-			if attach {
-				opts := scan.AttachOptions{Name: name}
-				if signKey != "" {
-					if opts.Signer, err = a.loadSigner(signKey); err != nil {
-						return err
+				if attach {
+					if signKey != "" {
+						if opts.Signer, err = a.loadSigner(signKey); err != nil {
+							return err
+						}
+					} else {
+						a.Warn("the report is attached unsigned: readers will show its level as unverified and --min-level ignores it (sign it with --sign-key)")
 					}
-				} else {
-					a.Warn("the report is attached unsigned: readers will show its level as unverified and --min-level ignores it (sign it with --sign-key)")
 				}
-				if _, err := report.Attach(ctx, repo, root, opts); err != nil {
+				res, err := t.Scan(ctx, args[0], opts)
+				if err != nil {
 					return err
 				}
-				a.Infof("attached the scan report (L%d, risk %s) and the SBOM to %s", report.Level, report.Risk, root.Digest)
-			}
-			if root.Digest != "" {
-				// A scan run here is trusted here: --min-level accepts it.
-				if c, err := a.OpenCache(); err == nil {
-					if pol, err := a.Policy(cli.PolicyFlags{}, c.Dir()); err == nil {
-						pol.RememberScan(root.Digest, report.Level)
-					}
+				report = res.Report
+				if attach {
+					a.Infof("attached the scan report (L%d, risk %s) and the SBOM to %s", report.Level, report.Risk, res.Resolved.Version.Root.Digest)
 				}
 			}
 			if jsonOut {
@@ -137,48 +107,6 @@ func (a *app) scanCommand() *cobra.Command {
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "cosign private key to sign the attached verdict with: only signed levels count for --min-level")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	return cmd
-}
-
-// trust verifies the version's signatures and attestations with key.
-func (a *app) trust(cmd *cobra.Command, arg, key string, v *bundle.Version) (*scan.Trust, error) {
-	pem, err := os.ReadFile(key)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := sign.LoadPublicKey(pem)
-	if err != nil {
-		return nil, err
-	}
-	r, err := a.ParseRef(arg)
-	if err != nil {
-		return nil, err
-	}
-	reg, d, err := sign.Open(cmd.Context(), r, v.Root.Digest.String(), a.Remote)
-	if err != nil {
-		return nil, err
-	}
-	results, _, err := sign.Verify(cmd.Context(), reg, d, v.Root, pub)
-	if err != nil && !errors.Is(err, sign.ErrNotVerified) {
-		return nil, err
-	}
-	tr := &scan.Trust{}
-	if v.Index != nil {
-		tr.Revision = v.Index.Annotations[ocispec.AnnotationRevision]
-	}
-	for _, res := range results {
-		switch {
-		case res.Kind == "signature":
-			tr.Signed = true
-			tr.SignedBy = append(tr.SignedBy, res.KeyID)
-		case res.Provenance != nil:
-			p := &scan.Provenance{SourceRepo: res.Provenance.SourceRepo, SourceRevision: res.Provenance.SourceRevision}
-			for _, s := range res.Statement.Subject {
-				p.Subjects = append(p.Subjects, s.Digest["sha256"])
-			}
-			tr.Provenance = p
-		}
-	}
-	return tr, nil
 }
 
 // printReport is the human view: one line per control, evidence under it.

@@ -1,43 +1,21 @@
 package trustcmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/internal/cli"
-	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/trust"
 )
 
 type SignOutput struct {
 	Reference string        `json:"reference"`
 	Signed    []sign.Signed `json:"signed"`
-}
-
-// resolveRoot resolves REF once to its version and returns the version's
-// root descriptor and, with platforms, the platform manifests under it:
-// what is signed or verified is the digest that one resolution found.
-func (a *app) resolveRoot(ctx context.Context, arg string, platforms bool) (ref.Reference, *bundle.Version, []ocispec.Descriptor, error) {
-	res, err := a.Resolve(ctx, arg)
-	if err != nil {
-		return ref.Reference{}, nil, nil, err
-	}
-	r, v := res.Ref, res.Version
-	out := []ocispec.Descriptor{v.Root}
-	if platforms && v.Index != nil {
-		out = append(out, v.Index.Manifests...)
-	}
-	return r, v, out, nil
 }
 
 // signFormats reads --format. --legacy-only, from when sign wrote a bundle
@@ -66,20 +44,6 @@ func signFormats(cmd *cobra.Command, names []string, legacyOnly bool) ([]string,
 	return out, nil
 }
 
-// bundlesWarning says why `cosign verify` may not accept the signature just
-// written without a sigstore bundle when t already has sigstore bundle
-// referrers, a signed scan verdict for one: cosign 2.6 and 3 then check
-// the bundles alone, against the key given, and ignore the .sig tag.
-func bundlesWarning(ctx context.Context, reg sign.Registry, t ocispec.Descriptor) string {
-	bundles, err := referrer.List(ctx, reg.Referrers, t, mediatypes.SigstoreBundle)
-	if err != nil || len(bundles) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s already has %d sigstore bundle referrer(s) (a signed scan verdict or an attestation, say): "+
-		"cosign 2.6 and 3 then verify those bundles only, so `cosign verify --key` may fail on this signature; "+
-		"sign with --format legacy,bundle for cosign 3 (cosign 2.6 then also needs --trusted-root)", t.Digest, len(bundles))
-}
-
 func (a *app) signCommand() *cobra.Command {
 	var key string
 	var platforms, legacyOnly, keyless, jsonOut bool
@@ -102,15 +66,13 @@ func (a *app) signCommand() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			// signOne signs one target with the key or keyless.
-			signOne := func(reg sign.Registry, d name.Digest, t ocispec.Descriptor) (*sign.Signed, error) {
+			var opts trust.SignOptions
+			if keyless {
 				if kl.IdentityToken == "" {
 					kl.IdentityToken = a.Getenv("SIGSTORE_ID_TOKEN")
 				}
-				return sign.SignKeyless(ctx, reg, d, t, kl)
-			}
-			var formats []string // with a key; keyless writes a sigstore bundle
-			if !keyless {
+				opts.Keyless = &kl
+			} else {
 				sv, err := a.loadSigner(key)
 				if err != nil {
 					return err
@@ -119,41 +81,34 @@ func (a *app) signCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				ann := map[string]any{}
+				opts.Key, opts.Annotations = sv, map[string]any{}
 				for k, v := range cli.Last(values) {
-					ann[k] = v
+					opts.Annotations[k] = v
 				}
-				formats, err = signFormats(cmd, formatNames, legacyOnly)
-				if err != nil {
+				if opts.Formats, err = signFormats(cmd, formatNames, legacyOnly); err != nil {
 					return err
 				}
-				signOne = func(reg sign.Registry, d name.Digest, t ocispec.Descriptor) (*sign.Signed, error) {
-					return sign.Sign(ctx, reg, d, t, sv, sign.SignOptions{Annotations: ann, Formats: formats})
-				}
 			}
-			r, _, targets, err := a.resolveRoot(ctx, args[0], platforms)
+			opts.Platforms = platforms
+			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}
-			out := SignOutput{Reference: r.RepositoryRef()}
-			for _, t := range targets {
-				reg, d, err := sign.Open(ctx, r, t.Digest.String(), a.Remote)
-				if err != nil {
-					return err
-				}
-				s, err := signOne(reg, d, t)
-				if err != nil {
-					return err
-				}
-				out.Signed = append(out.Signed, *s)
+			res, err := trust.New(c).Sign(ctx, args[0], opts)
+			if err != nil {
+				return err
+			}
+			r := res.Resolved.Ref
+			out := SignOutput{Reference: r.RepositoryRef(), Signed: res.Signed}
+			for _, s := range res.Signed {
 				by := "keyless"
 				if s.KeyID != "" {
-					by = "with key " + s.KeyID + " (" + strings.Join(formats, ", ") + ")"
+					by = "with key " + s.KeyID + " (" + strings.Join(opts.Formats, ", ") + ")"
 				}
 				a.Infof("signed %s@%s %s", r.RepositoryRef(), s.Digest, by)
-				if formats != nil && !slices.Contains(formats, sign.FormatSigstoreBundle) {
-					a.Warn(bundlesWarning(ctx, reg, t))
-				}
+			}
+			for _, w := range res.Warnings {
+				a.Warn(w)
 			}
 			if jsonOut {
 				return a.PrintJSON(out)
