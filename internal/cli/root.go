@@ -64,6 +64,7 @@ func Main(ctx context.Context, args []string, s Streams, opts Options) int {
 	}
 	a := &App{Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, opts: opts, args: args}
 	a.Remote.UserAgent = "mpak/" + a.version()
+	a.Remote.DockerConfig = a.Getenv("DOCKER_CONFIG") // the library would read the process's
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(s.Stdin)

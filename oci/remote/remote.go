@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
+	"path/filepath"
 
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
@@ -33,6 +34,11 @@ type Options struct {
 	// UserAgent is sent with every request (default DefaultUserAgent);
 	// the CLI sends mpak/<version>.
 	UserAgent string
+	// DockerConfig is the docker configuration directory whose
+	// config.json holds credentials, as $DOCKER_CONFIG names it (the CLI
+	// passes that variable from its environment). Empty reads
+	// $DOCKER_CONFIG from the process environment, else ~/.docker.
+	DockerConfig string
 }
 
 // UsePlainHTTP reports whether host is reached over http://.
@@ -41,12 +47,19 @@ func (o Options) UsePlainHTTP(host string) bool {
 }
 
 // CredentialStore returns the configured store, else the docker config one
-// (honouring DOCKER_CONFIG, credsStore and credHelpers).
+// (in DockerConfig, else $DOCKER_CONFIG or ~/.docker, honouring credsStore
+// and credHelpers).
 func (o Options) CredentialStore() (credentials.Store, error) {
 	if o.Credentials != nil {
 		return o.Credentials, nil
 	}
-	s, err := credentials.NewStoreFromDocker(credentials.StoreOptions{AllowPlaintextPut: true})
+	var s credentials.Store
+	var err error
+	if o.DockerConfig != "" {
+		s, err = credentials.NewStore(filepath.Join(o.DockerConfig, "config.json"), credentials.StoreOptions{AllowPlaintextPut: true})
+	} else {
+		s, err = credentials.NewStoreFromDocker(credentials.StoreOptions{AllowPlaintextPut: true})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading docker credentials: %w (fix the docker config file or set DOCKER_CONFIG)", err)
 	}
