@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
@@ -69,14 +67,10 @@ func (a *app) keygenCommand() *cobra.Command {
 			"key is encrypted with a password from COSIGN_PASSWORD or asked on the terminal.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			priv, pub := prefix+".key", prefix+".pub"
 			if !force {
-				// Checked before asking for the password, to fail early;
-				// the O_EXCL create in writeKeyFile is what guarantees it.
-				for _, f := range []string{priv, pub} {
-					if err := refuseExisting(f); err != nil {
-						return err
-					}
+				// Checked before asking for the password, to fail early.
+				if err := sign.CheckKeyFiles(prefix); err != nil {
+					return keyFileHint(err)
 				}
 			}
 			pw, err := a.password(true)
@@ -87,16 +81,10 @@ func (a *app) keygenCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := writeKeyFile(priv, keys.Private, 0o600, force); err != nil {
-				return err
+			if err := sign.WriteKeyPair(prefix, keys, force); err != nil {
+				return keyFileHint(err)
 			}
-			if err := writeKeyFile(pub, keys.Public, 0o644, force); err != nil {
-				if !force {
-					// Without --force priv is new: do not leave half a pair.
-					os.Remove(priv)
-				}
-				return err
-			}
+			priv, pub := sign.KeyFiles(prefix)
 			a.Infof("private key written to %s, public key to %s", priv, pub)
 			return nil
 		},
@@ -106,80 +94,16 @@ func (a *app) keygenCommand() *cobra.Command {
 	return cmd
 }
 
-// refuseExisting fails when anything, even a dangling symlink, is at path.
-// Stat would follow a planted link and report its missing target as free.
-func refuseExisting(path string) error {
-	fi, err := os.Lstat(path)
+// keyFileHint says what to do about a key file in the way.
+func keyFileHint(err error) error {
+	var exists *sign.ExistsError
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("%s: %w", path, err)
-	case fi.Mode()&fs.ModeSymlink != 0:
-		target, _ := os.Readlink(path)
-		return fmt.Errorf("%s exists and is a symlink to %s; keygen never writes through a link: remove it, or pass --force to replace the link itself", path, target)
-	default:
-		return fmt.Errorf("%s exists: move it away or pass --force to overwrite it", path)
-	}
-}
-
-// writeKeyFile writes data to path with mode perm. A link planted at path
-// must never redirect the key (a private key written into a file an
-// attacker can read, or a public key over a file of the user's), so:
-// without replace, O_EXCL creates the file and fails on anything already
-// there, a symlink included, since O_CREATE|O_EXCL does not follow links;
-// with replace, the key goes to a new file beside path that is renamed over
-// it, and rename replaces a link rather than its target.
-func writeKeyFile(path string, data []byte, perm os.FileMode, replace bool) error {
-	if !replace {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-		if errors.Is(err, fs.ErrExist) {
-			return refuseExisting(path)
-		} else if err != nil {
-			return fmt.Errorf("write key: %w", err)
-		}
-		if err := finishKeyFile(f, data, perm); err != nil {
-			os.Remove(path)
-			return err
-		}
-		return nil
-	}
-	if fi, err := os.Lstat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s is a directory; pass another --output-key-prefix", path)
-	}
-	// CreateTemp makes the file 0600 and exclusively: the private key is
-	// never readable by others, not even before the chmod.
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write key: %w (is the directory writable?)", err)
-	}
-	tmp := f.Name()
-	if err := finishKeyFile(f, data, perm); err != nil {
-		os.Remove(tmp)
+	case !errors.As(err, &exists):
 		return err
+	case exists.Link != "":
+		return fmt.Errorf("%s exists and is a symlink to %s; keygen never writes through a link: remove it, or pass --force to replace the link itself",
+			exists.Path, exists.Link)
+	default:
+		return fmt.Errorf("%s exists: move it away or pass --force to overwrite it", exists.Path)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write key: %w", err)
-	}
-	return nil
-}
-
-// finishKeyFile writes data to the new file f, sets perm despite the umask,
-// flushes and closes it.
-func finishKeyFile(f *os.File, data []byte, perm os.FileMode) error {
-	_, err := f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write key %s: %w", f.Name(), err)
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package trustcmd
+package sign
 
 import (
 	"os"
