@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -304,5 +305,38 @@ func TestYankAndCopy(t *testing.T) {
 	m := newClient(t, mirror, mpak.Options{})
 	if r, err := m.Resolve(ctx, mirror+"/acme/tool@1.1.0"); err != nil || !strings.Contains(r.Version.Warning, "leaks the key") {
 		t.Errorf("the mirror's 1.1.0: %+v, %v; want it yanked with the reason", r, err)
+	}
+}
+
+// TestInspect: every build is listed, and the one for the platform asked
+// is read.
+func TestInspect(t *testing.T) {
+	t.Parallel()
+	host := registrytest.Distribution(t)
+	c := newClient(t, host, mpak.Options{})
+	var files []bundle.File
+	for _, p := range []string{"linux/amd64", "darwin/arm64"} {
+		pl, _ := mediatypes.ParsePlatform(p)
+		files = append(files, bundle.File{Path: mcpbtest.Pack(t, "weather", "1.0.0", p), Platform: pl})
+	}
+	if _, err := c.Push(ctx, "@acme/weather", files, mpak.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mac, _ := mediatypes.ParsePlatform("darwin/arm64")
+	in, err := c.Inspect(ctx, "@acme/weather@1.0.0", mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if len(in.Builds) != 2 || in.Selected.Entry.Platform != mac || in.Archive.Manifest.Name != "weather" {
+		t.Errorf("inspection: %d builds, selected %v, archive %q; want 2, darwin/arm64, weather", len(in.Builds), in.Selected.Entry.Platform, in.Archive.Manifest.Name)
+	}
+	f, err := in.Archive.Open("server/data.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if b, _ := io.ReadAll(f); string(b) != "darwin/arm64" {
+		t.Errorf("server/data.txt of the selected build: %q, want darwin/arm64's", b)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 )
 
@@ -137,42 +136,22 @@ func (a *App) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (
 		}
 		return nil, err
 	}
-	resolved, err := a.Resolve(ctx, s)
+	c, err := a.PlainClient(false)
 	if err != nil {
 		return nil, err
 	}
-	r, repo, v := resolved.Ref, resolved.Repository, resolved.Version
-	a.Warn(v.Warning)
-	var builds []buildOutput
-	for _, e := range v.Builds {
-		art, err := bundle.Fetch(ctx, repo, e)
-		if err != nil {
-			return nil, err
-		}
-		builds = append(builds, buildOutput{Platform: e.Platform.String(), Manifest: e.Descriptor.Digest.String(),
+	in, err := c.Inspect(ctx, s, p)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	a.Warn(in.Resolved.Version.Warning)
+	o := summarize(in.Resolved.Name(), in.Archive)
+	o.Digest = in.Resolved.Version.Root.Digest.String()
+	for _, art := range in.Builds {
+		o.Builds = append(o.Builds, buildOutput{Platform: art.Entry.Platform.String(), Manifest: art.Entry.Descriptor.Digest.String(),
 			Bundle: art.Layer.Digest.String(), Size: art.Layer.Size})
 	}
-	dir, err := os.MkdirTemp("", "mpak-inspect-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	limits, err := a.archiveLimits()
-	if err != nil {
-		return nil, err
-	}
-	res, err := bundle.Pull(ctx, repo, v, bundle.PullOptions{Platform: p, Output: dir, Limits: limits})
-	if err != nil {
-		return nil, err
-	}
-	arc, err := mcpb.Open(res.Path, mcpb.OpenOptions{Limits: limits})
-	if err != nil {
-		return nil, err
-	}
-	defer arc.Close()
-	o := summarize(r.RepositoryRef()+"@"+v.Root.Digest.String(), arc)
-	o.Digest = v.Root.Digest.String()
-	o.Builds = builds
 	return o, nil
 }
 

@@ -299,6 +299,12 @@ func Pull(ctx context.Context, src content.Fetcher, v *Version, opts PullOptions
 	if err != nil {
 		return nil, err
 	}
+	return PullArtifact(ctx, src, v, a, opts)
+}
+
+// PullArtifact is Pull of a build the caller already selected and fetched
+// (one of v's): its manifest is not read again.
+func PullArtifact(ctx context.Context, src content.Fetcher, v *Version, a *Artifact, opts PullOptions) (*PullResult, error) {
 	dir, file := opts.Output, ""
 	if dir == "" {
 		dir = "."
@@ -328,7 +334,7 @@ func Pull(ctx context.Context, src content.Fetcher, v *Version, opts PullOptions
 		return nil, err
 	}
 	if file == "" {
-		file = filepath.Join(dir, FileName(m.Name, m.Version, e.Platform))
+		file = filepath.Join(dir, FileName(m.Name, m.Version, a.Entry.Platform))
 	}
 	if err := place(tmp.Name(), file, a.Layer, opts.Force); err != nil {
 		return nil, err
