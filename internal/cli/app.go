@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/mpak-oci/mpak/internal/config"
+	"github.com/mpak-oci/mpak/internal/progress"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/config"
-	"github.com/mpak-oci/mpak/oci/progress"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/remote"
 )

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mpak-oci/mpak/oci/config"
+	"github.com/mpak-oci/mpak/internal/config"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 )
 

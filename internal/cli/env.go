@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak"
+	"github.com/mpak-oci/mpak/internal/config"
 	"github.com/mpak-oci/mpak/oci/cache"
-	"github.com/mpak-oci/mpak/oci/config"
 	"github.com/mpak-oci/mpak/oci/mcpb"
 )
 

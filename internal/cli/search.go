@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak/internal/config"
 	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/claims"
-	"github.com/mpak-oci/mpak/oci/config"
 	"github.com/mpak-oci/mpak/oci/ref"
 )
 
