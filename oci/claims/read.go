@@ -35,7 +35,8 @@ type Options struct {
 	MaxArtifacts int
 }
 
-func (o Options) withDefaults() Options {
+// WithDefaults fills in the bounds left zero.
+func (o Options) WithDefaults() Options {
 	if o.MaxBlob <= 0 {
 		o.MaxBlob = 1 << 20
 	}
@@ -50,7 +51,7 @@ func (o Options) withDefaults() Options {
 // .sig and .att tags. What cannot be read, or is about another digest, is
 // left out and reported in the errors; the claims read stand.
 func Read(ctx context.Context, src Source, root ocispec.Descriptor, referrers []ocispec.Descriptor, opts Options) (Claims, []error) {
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	r := reader{src: src, root: root, opts: opts}
 	read := 0
 	for _, d := range referrers {

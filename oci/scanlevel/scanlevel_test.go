@@ -12,8 +12,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/referrer"
 	"github.com/mpak-oci/mpak/oci/scan"
 	"github.com/mpak-oci/mpak/oci/scanlevel"
@@ -24,14 +23,7 @@ import (
 
 func push(t *testing.T, repo *remote.Repository, version string) ocispec.Descriptor {
 	t.Helper()
-	plan, err := bundle.Prepare([]bundle.File{{Path: mcpbtest.Pack(t, "weather", version, ""), Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bundle.Push(context.Background(), repo, plan, version, bundle.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return plan.Index
+	return bundletest.Publish(t, repo, "weather", version, "")
 }
 
 func key(t *testing.T) (signature.SignerVerifier, verify.Key) {

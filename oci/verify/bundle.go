@@ -30,7 +30,7 @@ func Statements(ctx context.Context, t Source, subject ocispec.Descriptor, artif
 	if len(keys) == 0 {
 		return nil, nil, nil
 	}
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	bundles, err := referrer.List(ctx, t, subject, artifactType)
 	if err != nil {
 		return nil, nil, err
@@ -65,14 +65,14 @@ func Statements(ctx context.Context, t Source, subject ocispec.Descriptor, artif
 // envelope against keys and its statement against d; it returns the
 // statement and the key that verified it.
 func verifyBundle(ctx context.Context, t Source, desc ocispec.Descriptor, d digest.Digest, keys []Key, opts Options) (*claims.Statement, Key, error) {
-	m, err := opts.manifest(ctx, t, desc)
+	m, err := manifest(ctx, t, desc, opts)
 	if err != nil {
 		return nil, Key{}, err
 	}
 	if len(m.Layers) == 0 {
 		return nil, Key{}, errors.New("no layer")
 	}
-	data, err := opts.fetch(ctx, t, m.Layers[0])
+	data, err := fetch(ctx, t, m.Layers[0], opts)
 	if err != nil {
 		return nil, Key{}, err
 	}

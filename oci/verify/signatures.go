@@ -42,7 +42,7 @@ func Signatures(ctx context.Context, t Target, subject ocispec.Descriptor, keys 
 	if len(keys) == 0 {
 		return nil, nil, fmt.Errorf("%w: no trusted key given", ErrNotVerified)
 	}
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	var (
 		out      []Signature
 		problems []error
@@ -112,7 +112,7 @@ type simpleSigning struct {
 // simple-signing payload whose signature is in its annotation. A payload
 // counts when it verifies with a key and names subject.
 func cosignImage(ctx context.Context, t Target, d ocispec.Descriptor, subject digest.Digest, keys []Key, opts Options) ([]Signature, []error) {
-	m, err := opts.manifest(ctx, t, d)
+	m, err := manifest(ctx, t, d, opts)
 	if err != nil {
 		return nil, []error{fmt.Errorf("cosign signature %s: %w", d.Digest, err)}
 	}
@@ -133,7 +133,7 @@ func cosignImage(ctx context.Context, t Target, d ocispec.Descriptor, subject di
 			errs = append(errs, fmt.Errorf("cosign signature %s: layer %s has no signature annotation", d.Digest, l.Digest))
 			continue
 		}
-		payload, err := opts.fetch(ctx, t, l)
+		payload, err := fetch(ctx, t, l, opts)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("cosign signature %s: %w", d.Digest, err))
 			continue

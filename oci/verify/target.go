@@ -8,6 +8,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
+
+	"github.com/mpak-oci/mpak/oci/claims"
 )
 
 // Source is where referrers are listed and read from.
@@ -23,37 +25,21 @@ type Target interface {
 	Resolve(ctx context.Context, reference string) (ocispec.Descriptor, error)
 }
 
-// Options bound what is read. The zero value is ready to use.
-type Options struct {
-	// MaxBlob is the largest manifest or blob read (default 1 MiB): a
-	// signature is a few kilobytes.
-	MaxBlob int64
-	// MaxArtifacts is how many referrers of a kind, and layers of a
-	// signature image, are read at most (default 32).
-	MaxArtifacts int
-}
-
-func (o Options) withDefaults() Options {
-	if o.MaxBlob <= 0 {
-		o.MaxBlob = 1 << 20
-	}
-	if o.MaxArtifacts <= 0 {
-		o.MaxArtifacts = 32
-	}
-	return o
-}
+// Options bound what is read, as they bound reading claims: a
+// signature is a few kilobytes, and a version has a few of them.
+type Options = claims.Options
 
 // fetch reads d whole, refusing what is larger than the bound before
 // asking for it; oras-go checks the size and digest of what arrives.
-func (o Options) fetch(ctx context.Context, t content.Fetcher, d ocispec.Descriptor) ([]byte, error) {
+func fetch(ctx context.Context, t content.Fetcher, d ocispec.Descriptor, o Options) ([]byte, error) {
 	if d.Size > o.MaxBlob {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d a signature may take", d.Digest, d.Size, o.MaxBlob)
 	}
 	return content.FetchAll(ctx, t, d)
 }
 
-func (o Options) manifest(ctx context.Context, t content.Fetcher, d ocispec.Descriptor) (*ocispec.Manifest, error) {
-	b, err := o.fetch(ctx, t, d)
+func manifest(ctx context.Context, t content.Fetcher, d ocispec.Descriptor, o Options) (*ocispec.Manifest, error) {
+	b, err := fetch(ctx, t, d, o)
 	if err != nil {
 		return nil, err
 	}

@@ -21,26 +21,16 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
 	"github.com/mpak-oci/mpak/oci/claims"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
-// publish pushes acme/weather@version to host and returns the repository
-// and the version's root.
 func publish(t *testing.T, repo *remote.Repository, version string) ocispec.Descriptor {
 	t.Helper()
-	plan, err := bundle.Prepare([]bundle.File{{Path: mcpbtest.Pack(t, "weather", version, ""), Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bundle.Push(context.Background(), repo, plan, version, bundle.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return plan.Index
+	return bundletest.Publish(t, repo, "weather", version, "")
 }
 
 func repository(t *testing.T, host string) *remote.Repository {
