@@ -11,8 +11,9 @@ import (
 // installs with their size, a dry run leaves them, and any other command
 // that opens the cache removes them.
 func TestCachePruneReportsLeftovers(t *testing.T) {
-	runEnv(t, "localhost:1")
-	tmp := filepath.Join(os.Getenv("MPAK_CACHE"), "tmp")
+	t.Parallel()
+	e := isolate(t, "localhost:1")
+	tmp := filepath.Join(e["MPAK_CACHE"], "tmp")
 	// What a killed install leaves: its download, and the owner file it
 	// wrote under a lock that died with it.
 	leftover := func(name string) string {
@@ -25,7 +26,7 @@ func TestCachePruneReportsLeftovers(t *testing.T) {
 	}
 	dir := leftover("install-0123456789ab-1")
 
-	out := ok(t, "cache", "prune", "--dry-run")
+	out := e.ok(t, "cache", "prune", "--dry-run")
 	if !strings.Contains(out, "would remove 1 leftover of interrupted installs, 3.0 KiB (3026 bytes)") ||
 		!strings.Contains(out, "would free 3.0 KiB (3026 bytes)") {
 		t.Errorf("prune --dry-run said:\n%s", out)
@@ -33,7 +34,7 @@ func TestCachePruneReportsLeftovers(t *testing.T) {
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatalf("a dry run removed the leftover: %v", err)
 	}
-	out = ok(t, "cache", "prune")
+	out = e.ok(t, "cache", "prune")
 	if !strings.Contains(out, "removed 0 bundles, 0 B") || !strings.Contains(out, "removed 1 leftover of interrupted installs, 3.0 KiB (3026 bytes)") ||
 		!strings.Contains(out, "freed 3.0 KiB (3026 bytes)") {
 		t.Errorf("prune said:\n%s", out)
@@ -43,7 +44,7 @@ func TestCachePruneReportsLeftovers(t *testing.T) {
 	}
 
 	dir = leftover("install-0123456789ab-2")
-	ok(t, "cache", "ls")
+	e.ok(t, "cache", "ls")
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("opening the cache left a dead install (%v)", err)
 	}

@@ -43,6 +43,7 @@ func heavy(pkgs []string) []string {
 // scanning libraries (they cost its start-up ~10 ms and 30 MB); its
 // companion has them, so the check itself sees them when they are there.
 func TestStartPathLinksNoSigningStack(t *testing.T) {
+	t.Parallel()
 	if h := heavy(deps(t, "github.com/mpak-oci/mpak/cmd/mpak")); len(h) > 0 {
 		t.Errorf("cmd/mpak links %d packages of the signing or scanning stacks, first %v: keep them in internal/cli/trustcmd", len(h), h[:min(5, len(h))])
 	}
@@ -55,14 +56,15 @@ func TestStartPathLinksNoSigningStack(t *testing.T) {
 // verify to mpak-trust beside it, with their flags, output and exit
 // codes; without the companion it says how to get it.
 func TestCompanion(t *testing.T) {
+	t.Parallel()
 	bin, _ := binaries(t)
 	host := registrytest.Distribution(t)
-	runEnv(t, host)
-	publish(t, exampleDir(t, "1.0.0"), "hello")
+	e := isolate(t, host)
+	e.publish(t, exampleDir(t, "1.0.0"), "hello")
 	dir := t.TempDir()
-	t.Setenv("COSIGN_PASSWORD", "pw")
+	e["COSIGN_PASSWORD"] = "pw"
 	mpakIn := func(bin string, args ...string) (string, int) {
-		cmd := exec.Command(bin, args...)
+		cmd := e.command(bin, args...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		var exit *exec.ExitError
@@ -105,7 +107,7 @@ func TestCompanion(t *testing.T) {
 	if err := os.WriteFile(alone, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("PATH", t.TempDir())
+	e["PATH"] = t.TempDir()
 	out, code := mpakIn(alone, "bundle", "keygen")
 	if code != cli.ExitError || !strings.Contains(out, "go install github.com/mpak-oci/mpak/cmd/mpak-trust") {
 		t.Errorf("without the companion: exit %d, want %d and how to install it:\n%s", code, cli.ExitError, out)

@@ -19,11 +19,12 @@ import (
 // TestCopyCommand: `mpak bundle copy` takes a version and its scan report
 // from one registry to another; the destination lists the same digests.
 func TestCopyCommand(t *testing.T) {
+	t.Parallel()
 	src, dst := registrytest.Distribution(t), registrytest.GGCR(t, true)
-	isolate(t, src)
+	e := isolate(t, src)
 	file := filepath.Join(t.TempDir(), "hello.mcpb")
-	ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", file, "--json")
-	push := decode[cli.PushOutput](t, ok(t, "bundle", "push", "@example/hello", file, "--json"))
+	e.ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", file, "--json")
+	push := decode[cli.PushOutput](t, e.ok(t, "bundle", "push", "@example/hello", file, "--json"))
 
 	repo, err := remote.NewRepository(src + "/example/hello")
 	if err != nil {
@@ -40,7 +41,7 @@ func TestCopyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out := decode[cli.CopyOutput](t, ok(t, "bundle", "copy", "@example/hello@^1", dst+"/mirror/hello", "--json"))
+	out := decode[cli.CopyOutput](t, e.ok(t, "bundle", "copy", "@example/hello@^1", dst+"/mirror/hello", "--json"))
 	if out.Digest != push.Digest || out.Tag != "1.0.0" || out.Referrers != 1 {
 		t.Errorf("copy said %+v, want %s tagged 1.0.0 with 1 referrer", out, push.Digest)
 	}
@@ -66,7 +67,7 @@ func TestCopyCommand(t *testing.T) {
 		{[]string{"bundle", "copy", "@example/hello", dst + "/mirror/hello@" + push.Digest}, "names a digest"},
 		{[]string{"bundle", "copy", "@example/hello", dst + "/mirror/hello:^1"}, "is a range"},
 	} {
-		_, errOut, code := mpak(t, c.args...)
+		_, errOut, code := e.mpak(t, c.args...)
 		if code == 0 || !strings.Contains(errOut, c.want) {
 			t.Errorf("mpak %s: exit %d, stderr %q; want a refusal saying %q", strings.Join(c.args, " "), code, errOut, c.want)
 		}

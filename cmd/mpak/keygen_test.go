@@ -10,11 +10,11 @@ import (
 // TestKeygenPlantedSymlink: a link planted where keygen writes must not
 // redirect the key, with or without --force.
 func TestKeygenPlantedSymlink(t *testing.T) {
-	isolate(t, "localhost:1")
-	t.Setenv("COSIGN_PASSWORD", "s3cret")
+	e := isolate(t, "localhost:1")
+	e["COSIGN_PASSWORD"] = "s3cret"
 	dir := t.TempDir()
 	elsewhere := t.TempDir()
-	t.Chdir(dir)
+	t.Chdir(dir) // keygen writes into the working directory: this test stays serial
 
 	victim := filepath.Join(elsewhere, "victim")
 	const victimText = "the user's own file\n"
@@ -42,14 +42,14 @@ func TestKeygenPlantedSymlink(t *testing.T) {
 	}
 	must(os.Symlink(victim, "cosign.key"))
 	must(os.Symlink(dangling, "cosign.pub"))
-	_, errOut, code := mpak(t, "bundle", "keygen")
+	_, errOut, code := e.mpak(t, "bundle", "keygen")
 	if code == 0 || !strings.Contains(errOut, "cosign.key exists and is a symlink to "+victim) || !strings.Contains(errOut, "--force") {
 		t.Errorf("keygen over a planted link: exit %d, %q; want a refusal naming the link and --force", code, errOut)
 	}
 	untouched("without --force")
 
 	must(os.Remove("cosign.key"))
-	_, errOut, code = mpak(t, "bundle", "keygen")
+	_, errOut, code = e.mpak(t, "bundle", "keygen")
 	if code == 0 || !strings.Contains(errOut, "cosign.pub exists and is a symlink to "+dangling) {
 		t.Errorf("keygen over a dangling link: exit %d, %q; want a refusal naming the link", code, errOut)
 	}
@@ -60,7 +60,7 @@ func TestKeygenPlantedSymlink(t *testing.T) {
 
 	// --force replaces the links themselves.
 	must(os.Symlink(victim, "cosign.key"))
-	ok(t, "bundle", "keygen", "--force")
+	e.ok(t, "bundle", "keygen", "--force")
 	untouched("with --force")
 	for f, perm := range map[string]os.FileMode{"cosign.key": 0o600, "cosign.pub": 0o644} {
 		fi, err := os.Lstat(f)
@@ -80,14 +80,14 @@ func TestKeygenPlantedSymlink(t *testing.T) {
 // TestKeygenExistingFile: a plain file is refused and kept without --force
 // and replaced with it.
 func TestKeygenExistingFile(t *testing.T) {
-	isolate(t, "localhost:1")
-	t.Setenv("COSIGN_PASSWORD", "")
-	t.Chdir(t.TempDir())
+	e := isolate(t, "localhost:1")
+	e["COSIGN_PASSWORD"] = ""
+	t.Chdir(t.TempDir()) // keygen writes into the working directory: this test stays serial
 	const old = "an older public key\n"
 	if err := os.WriteFile("cosign.pub", []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := mpak(t, "bundle", "keygen")
+	_, errOut, code := e.mpak(t, "bundle", "keygen")
 	if code == 0 || !strings.Contains(errOut, "cosign.pub exists: move it away or pass --force") {
 		t.Errorf("keygen over a file: exit %d, %q", code, errOut)
 	}
@@ -97,7 +97,7 @@ func TestKeygenExistingFile(t *testing.T) {
 	if _, err := os.Lstat("cosign.key"); !os.IsNotExist(err) {
 		t.Errorf("a refused keygen wrote cosign.key (%v)", err)
 	}
-	ok(t, "bundle", "keygen", "--force")
+	e.ok(t, "bundle", "keygen", "--force")
 	if b, _ := os.ReadFile("cosign.pub"); !strings.Contains(string(b), "PUBLIC KEY") {
 		t.Errorf("--force did not replace cosign.pub: %q", b)
 	}

@@ -15,11 +15,12 @@ import (
 // The messages a user meets when something is wrong name the problem and
 // the fix, through the real CLI against a real registry.
 func TestMessagesNameProblemAndFix(t *testing.T) {
+	t.Parallel()
 	reg := registrytest.Distribution(t)
-	isolate(t, reg)
+	e := isolate(t, reg)
 
 	t.Run("unknown repository", func(t *testing.T) {
-		_, errOut, code := mpak(t, "bundle", "pull", "@example/nope")
+		_, errOut, code := e.mpak(t, "bundle", "pull", "@example/nope")
 		want := "mpak: listing versions of " + reg + "/example/nope: registry " + reg + " has no repository example/nope: " +
 			"nothing has been pushed to it; check the name, and MPAK_REGISTRY (host[/namespace]) that @scope/name references resolve through\n"
 		if code != cli.ExitError || errOut != want {
@@ -34,8 +35,7 @@ func TestMessagesNameProblemAndFix(t *testing.T) {
 		}
 		down := ln.Addr().String()
 		ln.Close()
-		t.Setenv("MPAK_REGISTRY", down)
-		_, errOut, code := mpak(t, "bundle", "pull", "@example/hello")
+		_, errOut, code := e.with("MPAK_REGISTRY", down).mpak(t, "bundle", "pull", "@example/hello")
 		want := "connection refused: no registry is listening at " + down + "; start one there (`mpakd` serves a registry on 127.0.0.1:5000), " +
 			"or point MPAK_REGISTRY=host[/namespace] at the registry you use\n"
 		if code != cli.ExitError || !strings.HasSuffix(errOut, want) {
@@ -43,28 +43,27 @@ func TestMessagesNameProblemAndFix(t *testing.T) {
 		}
 	})
 
-	t.Setenv("COSIGN_PASSWORD", "s3cret")
+	e["COSIGN_PASSWORD"] = "s3cret"
 	example := exampleDir(t, "1.0.0")
 	dir := t.TempDir()
-	t.Chdir(dir)
-	ok(t, "bundle", "keygen")
-	ok(t, "bundle", "keygen", "--output-key-prefix", "other")
-	ok(t, "bundle", "pack", example, "-o", "hello.mcpb")
-	push := decode[cli.PushOutput](t, ok(t, "bundle", "push", "@example/hello", "hello.mcpb", "--json"))
+	e.ok(t, "bundle", "keygen", "--output-key-prefix", filepath.Join(dir, "cosign"))
+	e.ok(t, "bundle", "keygen", "--output-key-prefix", filepath.Join(dir, "other"))
+	e.ok(t, "bundle", "pack", example, "-o", filepath.Join(dir, "hello.mcpb"))
+	push := decode[cli.PushOutput](t, e.ok(t, "bundle", "push", "@example/hello", filepath.Join(dir, "hello.mcpb"), "--json"))
 	subject := reg + "/example/hello@" + push.Digest
 
 	t.Run("unsigned", func(t *testing.T) {
-		_, errOut, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "other.pub")
+		_, errOut, code := e.mpak(t, "bundle", "verify", "@example/hello", "--key", filepath.Join(dir, "other.pub"))
 		if code != cli.ExitUnverified || !strings.Contains(errOut, ": nothing is attached to it, it is not signed (sign it with mpak bundle sign)\n") {
 			t.Errorf("exit %d: %s", code, errOut)
 		}
 	})
 
-	signed := decode[trustcmd.SignOutput](t, ok(t, "bundle", "sign", "@example/hello", "--key", "cosign.key", "--format", "legacy,bundle", "--json"))
+	signed := decode[trustcmd.SignOutput](t, e.ok(t, "bundle", "sign", "@example/hello", "--key", filepath.Join(dir, "cosign.key"), "--format", "legacy,bundle", "--json"))
 	signer := signed.Signed[0].KeyID
 
 	t.Run("wrong key", func(t *testing.T) {
-		_, errOut, code := mpak(t, "bundle", "verify", "@example/hello", "--key", "other.pub")
+		_, errOut, code := e.mpak(t, "bundle", "verify", "@example/hello", "--key", filepath.Join(dir, "other.pub"))
 		if code != cli.ExitUnverified {
 			t.Errorf("exit %d, want %d", code, cli.ExitUnverified)
 		}
@@ -91,8 +90,8 @@ func TestMessagesNameProblemAndFix(t *testing.T) {
 		if err := os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"https://ci.example/type"},"runDetails":{"builder":{"id":"https://ci.example/b"}}}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		ok(t, "bundle", "attest", "@example/hello", "--key", "cosign.key", "--predicate", pred, "--type", "https://slsa.dev/provenance/v1")
-		out := ok(t, "bundle", "verify", "@example/hello", "--key", "cosign.pub")
+		e.ok(t, "bundle", "attest", "@example/hello", "--key", filepath.Join(dir, "cosign.key"), "--predicate", pred, "--type", "https://slsa.dev/provenance/v1")
+		out := e.ok(t, "bundle", "verify", "@example/hello", "--key", filepath.Join(dir, "cosign.pub"))
 		if !strings.Contains(out, "predicate https://slsa.dev/provenance/v1, no source stated, builder https://ci.example/b") || strings.Contains(out, "source @") {
 			t.Errorf("verify printed\n%s", out)
 		}

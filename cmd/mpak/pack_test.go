@@ -57,9 +57,11 @@ var hostileFields = []string{"author.url", "repository.url", "homepage", "docume
 // http(s), with one warning per field naming it and the fix; the relative
 // screenshot path and the https privacy policy draw none.
 func TestPackWarnsAboutNonWebLinks(t *testing.T) {
+	t.Parallel()
+	e := isolate(t, "localhost:1")
 	dir := hostileDir(t)
 	file := filepath.Join(t.TempDir(), "hostile.mcpb")
-	out := decode[cli.PackOutput](t, ok(t, "bundle", "pack", dir, "-o", file, "--json"))
+	out := decode[cli.PackOutput](t, e.ok(t, "bundle", "pack", dir, "-o", file, "--json"))
 	if len(out.Warnings) != len(hostileFields) {
 		t.Errorf("%d warnings, want %d:\n%s", len(out.Warnings), len(hostileFields), strings.Join(out.Warnings, "\n"))
 	}
@@ -76,7 +78,7 @@ func TestPackWarnsAboutNonWebLinks(t *testing.T) {
 		t.Errorf("the bundle was not written: %v", err)
 	}
 
-	_, stderr, code := mpak(t, "bundle", "pack", dir, "-o", filepath.Join(t.TempDir(), "h.mcpb"))
+	_, stderr, code := e.mpak(t, "bundle", "pack", dir, "-o", filepath.Join(t.TempDir(), "h.mcpb"))
 	if code != 0 || !strings.Contains(stderr, `warning: homepage: "javascript:alert(document.cookie)" is a javascript: address`) {
 		t.Errorf("human pack: exit %d, stderr:\n%s", code, stderr)
 	}
@@ -86,8 +88,10 @@ func TestPackWarnsAboutNonWebLinks(t *testing.T) {
 // refused, every field named, and no file is written; a clean manifest
 // still packs.
 func TestPackStrictRefusesNonWebLinks(t *testing.T) {
+	t.Parallel()
+	e := isolate(t, "localhost:1")
 	file := filepath.Join(t.TempDir(), "hostile.mcpb")
-	_, stderr, code := mpak(t, "bundle", "pack", hostileDir(t), "-o", file, "--strict")
+	_, stderr, code := e.mpak(t, "bundle", "pack", hostileDir(t), "-o", file, "--strict")
 	if code == 0 {
 		t.Fatalf("--strict packed a manifest with javascript: links")
 	}
@@ -99,13 +103,15 @@ func TestPackStrictRefusesNonWebLinks(t *testing.T) {
 	if _, err := os.Stat(file); !os.IsNotExist(err) {
 		t.Errorf("--strict wrote %s anyway (%v)", file, err)
 	}
-	ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", filepath.Join(t.TempDir(), "clean.mcpb"), "--strict")
+	e.ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", filepath.Join(t.TempDir(), "clean.mcpb"), "--strict")
 }
 
 // TestPackStrictRefusesFileWarnings: a warning only packing finds (an icon
 // that is not in the bundle) also stops --strict, and the file it wrote is
 // removed.
 func TestPackStrictRefusesFileWarnings(t *testing.T) {
+	t.Parallel()
+	e := isolate(t, "localhost:1")
 	dir := exampleDir(t, "1.0.0")
 	path := filepath.Join(dir, "manifest.json")
 	b, err := os.ReadFile(path)
@@ -117,7 +123,7 @@ func TestPackStrictRefusesFileWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "b.mcpb")
-	_, stderr, code := mpak(t, "bundle", "pack", dir, "-o", file, "--strict")
+	_, stderr, code := e.mpak(t, "bundle", "pack", dir, "-o", file, "--strict")
 	if code == 0 || !strings.Contains(stderr, "missing.png") {
 		t.Fatalf("--strict with a missing icon: exit %d, stderr:\n%s", code, stderr)
 	}

@@ -21,46 +21,46 @@ import (
 // TestPolicy: pull and run refuse an unsigned or under-level version
 // before downloading anything, from flags or from the config file.
 func TestPolicy(t *testing.T) {
+	t.Parallel()
 	reg := registrytest.Distribution(t)
-	isolate(t, reg)
-	t.Setenv("COSIGN_PASSWORD", "pw")
+	e := isolate(t, reg)
+	e["COSIGN_PASSWORD"] = "pw"
 	cacheDir := filepath.Join(t.TempDir(), "cache")
-	t.Setenv("MPAK_CACHE", cacheDir)
+	e["MPAK_CACHE"] = cacheDir
 	ex1, ex2 := exampleDir(t, "1.0.0"), exampleDir(t, "1.1.0")
 	dir := t.TempDir()
-	t.Chdir(dir)
-	ok(t, "bundle", "keygen")
+	e.ok(t, "bundle", "keygen", "--output-key-prefix", filepath.Join(dir, "cosign"))
 	for _, ex := range []string{ex1, ex2} {
 		file := filepath.Join(t.TempDir(), "b.mcpb")
-		ok(t, "bundle", "pack", ex, "-o", file)
-		ok(t, "bundle", "push", "@example/hello", file)
+		e.ok(t, "bundle", "pack", ex, "-o", file)
+		e.ok(t, "bundle", "push", "@example/hello", file)
 	}
-	ok(t, "bundle", "sign", "@example/hello@1.1.0", "--key", "cosign.key")
+	e.ok(t, "bundle", "sign", "@example/hello@1.1.0", "--key", filepath.Join(dir, "cosign.key"))
 	out := t.TempDir()
 
 	refused := func(what string, args ...string) string {
 		t.Helper()
-		_, errOut, code := mpak(t, args...)
+		_, errOut, code := e.mpak(t, args...)
 		if code != cli.ExitUnverified {
 			t.Fatalf("%s: exit %d (%s), want %d", what, code, errOut, cli.ExitUnverified)
 		}
 		return errOut
 	}
-	errOut := refused("pull of an unsigned version", "bundle", "pull", "@example/hello@1.0.0", "--require-signature", "--key", "cosign.pub", "-o", out)
+	errOut := refused("pull of an unsigned version", "bundle", "pull", "@example/hello@1.0.0", "--require-signature", "--key", filepath.Join(dir, "cosign.pub"), "-o", out)
 	if !strings.Contains(errOut, "no signature verifies") || !strings.Contains(errOut, "mpak bundle sign") {
 		t.Errorf("refusal says %q, want what is missing and how to fix it", errOut)
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("a refused pull wrote %v", entries)
 	}
-	refused("run of an unsigned version", "run", "@example/hello@1.0.0", "--require-signature", "--key", "cosign.pub")
+	refused("run of an unsigned version", "run", "@example/hello@1.0.0", "--require-signature", "--key", filepath.Join(dir, "cosign.pub"))
 	if _, err := os.Stat(filepath.Join(cacheDir, "bundles")); err == nil {
 		if entries, _ := os.ReadDir(filepath.Join(cacheDir, "bundles", "sha256")); len(entries) != 0 {
 			t.Errorf("a refused run extracted %d bundles into the cache", len(entries))
 		}
 	}
 	refused("signature required without a key", "bundle", "pull", "@example/hello@1.1.0", "--require-signature", "-o", out)
-	ok(t, "bundle", "pull", "@example/hello@1.1.0", "--require-signature", "--key", "cosign.pub", "-o", out)
+	e.ok(t, "bundle", "pull", "@example/hello@1.1.0", "--require-signature", "--key", filepath.Join(dir, "cosign.pub"), "-o", out)
 
 	// Levels count only from verdicts signed by a trusted scanner key.
 	errOut = refused("pull below the level", "bundle", "pull", "@example/hello@1.1.0", "--min-level", "L2", "-o", out)
@@ -89,24 +89,24 @@ func TestPolicy(t *testing.T) {
 	// does not.
 	// (The scanner runs elsewhere: a scan run with this cache would count
 	// by itself, as the last step shows.)
-	ok(t, "bundle", "keygen", "--output-key-prefix", "scanner")
-	t.Setenv("MPAK_CACHE", t.TempDir())
-	ok(t, "bundle", "scan", "@example/hello@1.1.0", "--attach", "--sign-key", "scanner.key", "--level", "1")
-	t.Setenv("MPAK_CACHE", cacheDir)
-	ok(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "1", "--scanner-key", "scanner.pub", "-o", out)
-	refused("pull trusting another scanner", "bundle", "pull", "@example/hello@1.1.0", "--min-level", "1", "--scanner-key", "cosign.pub", "-o", out)
+	e.ok(t, "bundle", "keygen", "--output-key-prefix", filepath.Join(dir, "scanner"))
+	e["MPAK_CACHE"] = t.TempDir()
+	e.ok(t, "bundle", "scan", "@example/hello@1.1.0", "--attach", "--sign-key", filepath.Join(dir, "scanner.key"), "--level", "1")
+	e["MPAK_CACHE"] = cacheDir
+	e.ok(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "1", "--scanner-key", filepath.Join(dir, "scanner.pub"), "-o", out)
+	refused("pull trusting another scanner", "bundle", "pull", "@example/hello@1.1.0", "--min-level", "1", "--scanner-key", filepath.Join(dir, "cosign.pub"), "-o", out)
 	// A scan run on this machine counts on this machine.
-	ok(t, "bundle", "scan", "@example/hello@1.1.0", "--level", "1")
-	ok(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "1", "-o", out)
-	if _, errOut, code := mpak(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "L9"); code == 0 || !strings.Contains(errOut, "L0 to L4") {
+	e.ok(t, "bundle", "scan", "@example/hello@1.1.0", "--level", "1")
+	e.ok(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "1", "-o", out)
+	if _, errOut, code := e.mpak(t, "bundle", "pull", "@example/hello@1.1.0", "--min-level", "L9"); code == 0 || !strings.Contains(errOut, "L0 to L4") {
 		t.Errorf("--min-level L9: exit %d, %q", code, errOut)
 	}
 
 	// The config file's policy applies without flags.
 	cfg, _ := json.Marshal(map[string]any{"policy": map[string]any{"require_signature": true, "keys": []string{filepath.Join(dir, "cosign.pub")}}})
-	if err := os.WriteFile(os.Getenv("MPAK_CONFIG"), cfg, 0o600); err != nil {
+	if err := os.WriteFile(e["MPAK_CONFIG"], cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	refused("config policy, unsigned", "bundle", "pull", "@example/hello@1.0.0", "-o", out)
-	ok(t, "bundle", "pull", "@example/hello@1.1.0", "-o", out)
+	e.ok(t, "bundle", "pull", "@example/hello@1.1.0", "-o", out)
 }

@@ -47,22 +47,22 @@ func pushTitled(t *testing.T, host, repo, tag, title string, data []byte) {
 // nothing already there is replaced without --force.
 func TestPullFileNames(t *testing.T) {
 	host := registrytest.Distribution(t)
-	isolate(t, host)
+	e := isolate(t, host)
 	example := exampleDir(t, "1.0.0")
 	packed := filepath.Join(t.TempDir(), "hello.mcpb")
-	ok(t, "bundle", "pack", example, "-o", packed)
+	e.ok(t, "bundle", "pack", example, "-o", packed)
 	bundleBytes, err := os.ReadFile(packed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pushTitled(t, host, "example/hello", "1.0.0", ".bashrc", bundleBytes)
 	home := t.TempDir()
-	t.Chdir(home)
+	t.Chdir(home) // pull writes into the working directory: this test stays serial
 	bashrc := []byte("export PS1='$ '\n")
 	must(t, os.WriteFile(".bashrc", bashrc, 0o644))
 
 	// The layer's title is ignored: the name comes from manifest.json.
-	p := decode[cli.PullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "--json"))
+	p := decode[cli.PullOutput](t, e.ok(t, "bundle", "pull", "@example/hello@1.0.0", "--json"))
 	if filepath.Base(p.Path) != "hello-1.0.0.mcpb" {
 		t.Errorf("pulled to %s, want hello-1.0.0.mcpb", p.Path)
 	}
@@ -70,18 +70,18 @@ func TestPullFileNames(t *testing.T) {
 		t.Fatalf(".bashrc was replaced by the pull: %q", b)
 	}
 	// The same bytes again: nothing to replace, no error.
-	ok(t, "bundle", "pull", "@example/hello@1.0.0")
+	e.ok(t, "bundle", "pull", "@example/hello@1.0.0")
 
 	// Something else under that name is kept without --force.
 	must(t, os.WriteFile("hello-1.0.0.mcpb", []byte("mine"), 0o644))
-	_, errOut, code := mpak(t, "bundle", "pull", "@example/hello@1.0.0")
+	_, errOut, code := e.mpak(t, "bundle", "pull", "@example/hello@1.0.0")
 	if code == 0 || !strings.Contains(errOut, "--force") {
 		t.Errorf("pull over another file: exit %d, %q; want a refusal naming --force", code, errOut)
 	}
 	if b, _ := os.ReadFile("hello-1.0.0.mcpb"); string(b) != "mine" {
 		t.Errorf("the existing file was replaced: %d bytes", len(b))
 	}
-	ok(t, "bundle", "pull", "@example/hello@1.0.0", "--force")
+	e.ok(t, "bundle", "pull", "@example/hello@1.0.0", "--force")
 	if b, _ := os.ReadFile("hello-1.0.0.mcpb"); !bytes.Equal(b, bundleBytes) {
 		t.Errorf("--force did not write the bundle")
 	}
@@ -92,10 +92,10 @@ func TestPullFileNames(t *testing.T) {
 	out := t.TempDir()
 	link := filepath.Join(out, "hello-1.0.0.mcpb")
 	must(t, os.Symlink(target, link))
-	if _, errOut, code := mpak(t, "bundle", "pull", "@example/hello@1.0.0", "-o", out); code == 0 || !strings.Contains(errOut, "exists") {
+	if _, errOut, code := e.mpak(t, "bundle", "pull", "@example/hello@1.0.0", "-o", out); code == 0 || !strings.Contains(errOut, "exists") {
 		t.Errorf("pull onto a planted link: exit %d, %q", code, errOut)
 	}
-	ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", out, "--force")
+	e.ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", out, "--force")
 	if st, err := os.Lstat(link); err != nil || !st.Mode().IsRegular() {
 		t.Errorf("after --force the link is %v, %v; want a regular file", st.Mode(), err)
 	}
@@ -107,7 +107,7 @@ func TestPullFileNames(t *testing.T) {
 	// nothing written.
 	polyglot := append([]byte("echo owned >&2\n"), bundleBytes...)
 	pushTitled(t, host, "example/evil", "1.0.0", ".bashrc", polyglot)
-	if _, errOut, code := mpak(t, "bundle", "pull", host+"/example/evil:1.0.0"); code == 0 || !strings.Contains(errOut, "bytes before the zip") {
+	if _, errOut, code := e.mpak(t, "bundle", "pull", host+"/example/evil:1.0.0"); code == 0 || !strings.Contains(errOut, "bytes before the zip") {
 		t.Errorf("pull of a polyglot: exit %d, %q; want a refusal naming the bytes before the zip", code, errOut)
 	}
 	if b, _ := os.ReadFile(".bashrc"); !bytes.Equal(b, bashrc) {
@@ -116,7 +116,7 @@ func TestPullFileNames(t *testing.T) {
 
 	// -o FILE names the file explicitly.
 	named := filepath.Join(t.TempDir(), "weather.mcpb")
-	if p := decode[cli.PullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", named, "--json")); p.Path != named {
+	if p := decode[cli.PullOutput](t, e.ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", named, "--json")); p.Path != named {
 		t.Errorf("-o %s wrote %s", named, p.Path)
 	}
 	if entries, _ := os.ReadDir(home); len(entries) != 2 {

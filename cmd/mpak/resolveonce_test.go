@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -40,47 +41,47 @@ func movingTag(t *testing.T, backend, from, to string) string {
 // verified are the same digest, even when the tag moves in between.
 // 1.0.0 is signed; 1.0.1, unsigned, is what the tag moves to.
 func TestResolveOnce(t *testing.T) {
+	t.Parallel()
 	backend := registrytest.Distribution(t)
-	isolate(t, backend)
-	t.Setenv("COSIGN_PASSWORD", "s3cret")
+	e := isolate(t, backend)
+	e["COSIGN_PASSWORD"] = "s3cret"
 	good, evil := exampleDir(t, "1.0.0"), exampleDir(t, "1.0.1")
 	dir := t.TempDir()
-	t.Chdir(dir)
-	ok(t, "bundle", "keygen")
-	ok(t, "bundle", "pack", good, "-o", "good.mcpb")
-	ok(t, "bundle", "pack", evil, "-o", "evil.mcpb")
-	signedDigest := decode[cli.PushOutput](t, ok(t, "bundle", "push", "@example/hello", "good.mcpb", "--json")).Digest
-	ok(t, "bundle", "push", "@example/hello", "evil.mcpb")
-	ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key")
-	goodLayer := decode[cli.PullOutput](t, ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", t.TempDir(), "--json")).Bundle
+	e.ok(t, "bundle", "keygen", "--output-key-prefix", filepath.Join(dir, "cosign"))
+	e.ok(t, "bundle", "pack", good, "-o", filepath.Join(dir, "good.mcpb"))
+	e.ok(t, "bundle", "pack", evil, "-o", filepath.Join(dir, "evil.mcpb"))
+	signedDigest := decode[cli.PushOutput](t, e.ok(t, "bundle", "push", "@example/hello", filepath.Join(dir, "good.mcpb"), "--json")).Digest
+	e.ok(t, "bundle", "push", "@example/hello", filepath.Join(dir, "evil.mcpb"))
+	e.ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", filepath.Join(dir, "cosign.key"))
+	goodLayer := decode[cli.PullOutput](t, e.ok(t, "bundle", "pull", "@example/hello@1.0.0", "-o", t.TempDir(), "--json")).Bundle
 
 	ref := func() string { return movingTag(t, backend, "1.0.0", "1.0.1") + "/example/hello:1.0.0" }
 
 	t.Run("pull", func(t *testing.T) {
-		p := decode[cli.PullOutput](t, ok(t, "bundle", "pull", ref(), "--require-signature", "--key", "cosign.pub", "-o", t.TempDir(), "--json"))
+		p := decode[cli.PullOutput](t, e.ok(t, "bundle", "pull", ref(), "--require-signature", "--key", filepath.Join(dir, "cosign.pub"), "-o", t.TempDir(), "--json"))
 		if p.Digest != signedDigest || p.Bundle != goodLayer {
 			t.Errorf("pull checked the signed %s but wrote version %s, layer %s (want layer %s)", signedDigest, p.Digest, p.Bundle, goodLayer)
 		}
 	})
 	t.Run("run", func(t *testing.T) {
-		t.Setenv("MPAK_CACHE", t.TempDir())
+		e := e.with("MPAK_CACHE", t.TempDir())
 		// Whether the server then starts (it needs node) does not matter:
 		// what was checked and installed does.
-		mpak(t, "run", ref(), "--require-signature", "--key", "cosign.pub")
-		entries := decode[[]cli.CacheEntryOutput](t, ok(t, "cache", "ls", "--json"))
+		e.mpak(t, "run", ref(), "--require-signature", "--key", filepath.Join(dir, "cosign.pub"))
+		entries := decode[[]cli.CacheEntryOutput](t, e.ok(t, "cache", "ls", "--json"))
 		if len(entries) != 1 || entries[0].Digest != goodLayer {
 			t.Errorf("run installed %+v, want only the signed version's layer %s", entries, goodLayer)
 		}
 	})
 	t.Run("copy", func(t *testing.T) {
 		dst := registrytest.Distribution(t)
-		out := ok(t, "bundle", "copy", ref(), dst+"/example/hello", "--json")
+		out := e.ok(t, "bundle", "copy", ref(), dst+"/example/hello", "--json")
 		if c := decode[cli.CopyOutput](t, out); c.Digest != signedDigest {
 			t.Errorf("copy warned about and tagged %s, want the version resolved first, %s", c.Digest, signedDigest)
 		}
 	})
 	t.Run("verify", func(t *testing.T) {
-		v := decode[trustcmd.VerifyOutput](t, ok(t, "bundle", "verify", ref(), "--key", "cosign.pub", "--json"))
+		v := decode[trustcmd.VerifyOutput](t, e.ok(t, "bundle", "verify", ref(), "--key", filepath.Join(dir, "cosign.pub"), "--json"))
 		if !strings.HasSuffix(v.Reference, "@"+signedDigest) {
 			t.Errorf("verify checked %s, want %s", v.Reference, signedDigest)
 		}

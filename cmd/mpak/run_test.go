@@ -66,15 +66,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// runEnv isolates a run test: its own registry configuration and cache.
-func runEnv(t *testing.T, registry string) {
-	t.Helper()
-	isolate(t, registry)
-	t.Setenv("MPAK_CACHE", filepath.Join(t.TempDir(), "cache"))
-}
-
 // publish packs dir and pushes it to @example/<name>.
-func publish(t *testing.T, dir, name string, platforms ...string) {
+func (e env) publish(t *testing.T, dir, name string, platforms ...string) {
 	t.Helper()
 	args := []string{"bundle", "push", "@example/" + name}
 	for i, p := range append([]string{""}, platforms...) {
@@ -82,22 +75,23 @@ func publish(t *testing.T, dir, name string, platforms ...string) {
 			continue
 		}
 		f := filepath.Join(t.TempDir(), name+".mcpb")
-		ok(t, "bundle", "pack", dir, "-o", f)
+		e.ok(t, "bundle", "pack", dir, "-o", f)
 		if p != "" {
 			f += ":" + p
 		}
 		args = append(args, f)
 	}
-	ok(t, args...)
+	e.ok(t, args...)
 }
 
-// session starts `mpak run args...` as a real process and speaks MCP to it.
-func session(t *testing.T, args ...string) (*mcp.ClientSession, *testenv.Buffer) {
+// session starts `mpak run args...` as a real process with e and speaks
+// MCP to it.
+func (e env) session(t *testing.T, args ...string) (*mcp.ClientSession, *testenv.Buffer) {
 	t.Helper()
 	bin, _ := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	cmd := exec.Command(bin, append([]string{"run"}, args...)...)
+	cmd := e.command(bin, append([]string{"run"}, args...)...)
 	stderr := &testenv.Buffer{}
 	cmd.Stderr = stderr
 	client := mcp.NewClient(&mcp.Implementation{Name: "mpak-test", Version: "1.0.0"}, nil)
@@ -142,12 +136,13 @@ func needRuntime(t *testing.T, name string) {
 }
 
 func TestRunNodeBundle(t *testing.T) {
+	t.Parallel()
 	needRuntime(t, "node")
 	host := registrytest.Distribution(t)
-	runEnv(t, host)
-	publish(t, exampleDir(t, "1.0.0"), "hello")
+	e := isolate(t, host)
+	e.publish(t, exampleDir(t, "1.0.0"), "hello")
 
-	s, stderr := session(t, "@example/hello")
+	s, stderr := e.session(t, "@example/hello")
 	if got := toolNames(t, s); got != "hello,add" {
 		t.Errorf("tools/list = %s", got)
 	}
@@ -162,7 +157,7 @@ func TestRunNodeBundle(t *testing.T) {
 	}
 
 	// --config overrides the default; the second run comes from the cache.
-	s2, stderr2 := session(t, "@example/hello@1.0.0", "--config", "greeting=Bonjour")
+	s2, stderr2 := e.session(t, "@example/hello@1.0.0", "--config", "greeting=Bonjour")
 	if got := callText(t, s2, "hello", map[string]any{"name": "Ada"}); got != "Bonjour, Ada!" {
 		t.Errorf("hello with --config = %q", got)
 	}
@@ -172,18 +167,19 @@ func TestRunNodeBundle(t *testing.T) {
 }
 
 func TestRunPythonBundleNeedsConfig(t *testing.T) {
+	t.Parallel()
 	needRuntime(t, "python3")
 	host := registrytest.Distribution(t)
-	runEnv(t, host)
-	publish(t, filepath.Join("..", "..", "hack", "examples", "hello-python"), "hello-python")
+	e := isolate(t, host)
+	e.publish(t, filepath.Join("..", "..", "hack", "examples", "hello-python"), "hello-python")
 
 	bin, _ := binaries(t)
-	out, err := exec.Command(bin, "run", "@example/hello-python").CombinedOutput()
+	out, err := e.command(bin, "run", "@example/hello-python").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), `"name"`) || !strings.Contains(string(out), "mpak config set "+host+"/example/hello-python name=") {
 		t.Fatalf("missing required config: err=%v\n%s", err, out)
 	}
-	ok(t, "config", "set", "@example/hello-python", "name=Grace")
-	s, _ := session(t, "@example/hello-python")
+	e.ok(t, "config", "set", "@example/hello-python", "name=Grace")
+	s, _ := e.session(t, "@example/hello-python")
 	if got := callText(t, s, "greet", nil); got != "Hello, Grace!" {
 		t.Errorf("greet = %q", got)
 	}
@@ -217,8 +213,9 @@ func must(t *testing.T, err error) {
 }
 
 func TestRunBinaryBundleSelectsPlatform(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
-	runEnv(t, host)
+	e := isolate(t, host)
 	here := runtime.GOOS + "/" + runtime.GOARCH
 	other := "windows/arm64"
 	if here == other {
@@ -229,12 +226,12 @@ func TestRunBinaryBundleSelectsPlatform(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(decoy, "server", "clock"), []byte("#!/bin/sh\nexit 3\n"), 0o755))
 	good := filepath.Join(t.TempDir(), "good.mcpb")
 	bad := filepath.Join(t.TempDir(), "bad.mcpb")
-	ok(t, "bundle", "pack", clockDir(t, "1.0.0"), "-o", good)
-	ok(t, "bundle", "pack", decoy, "-o", bad)
-	ok(t, "bundle", "push", "@example/clock", good+":"+here, bad+":"+other)
+	e.ok(t, "bundle", "pack", clockDir(t, "1.0.0"), "-o", good)
+	e.ok(t, "bundle", "pack", decoy, "-o", bad)
+	e.ok(t, "bundle", "push", "@example/clock", good+":"+here, bad+":"+other)
 
 	dirA, dirB := t.TempDir(), t.TempDir()
-	s, _ := session(t, "@example/clock", "--config", "dirs="+dirA, "--config", "dirs="+dirB, "--config", "verbose=yes")
+	s, _ := e.session(t, "@example/clock", "--config", "dirs="+dirA, "--config", "dirs="+dirB, "--config", "verbose=yes")
 	if got := toolNames(t, s); got != "args,now" { // the Go SDK lists tools by name
 		t.Errorf("tools/list = %s", got)
 	}
@@ -247,7 +244,7 @@ func TestRunBinaryBundleSelectsPlatform(t *testing.T) {
 		t.Errorf("now = %q", now)
 	}
 	// Without dirs, the default [] spreads into no argument at all.
-	s2, _ := session(t, "@example/clock")
+	s2, _ := e.session(t, "@example/clock")
 	if got := callText(t, s2, "args", nil); got != "--zone=UTC\nCLOCK_VERBOSE=false" {
 		t.Errorf("defaults: got %q", got)
 	}
@@ -255,7 +252,7 @@ func TestRunBinaryBundleSelectsPlatform(t *testing.T) {
 	// The other platform's build is chosen when asked for, and its exit
 	// code is mpak's.
 	bin, _ := binaries(t)
-	err := exec.Command(bin, "run", "@example/clock", "--platform", other).Run()
+	err := e.command(bin, "run", "@example/clock", "--platform", other).Run()
 	if ee, isExit := err.(*exec.ExitError); !isExit || ee.ExitCode() != 3 {
 		t.Fatalf("decoy build: err = %v, want exit code 3", err)
 	}
@@ -303,10 +300,11 @@ func (c *closableRegistry) setHook(h func(w http.ResponseWriter, r *http.Request
 }
 
 func TestRunOfflineFromCache(t *testing.T) {
+	t.Parallel()
 	reg := newClosableRegistry(t)
-	runEnv(t, reg.host())
-	publish(t, clockDir(t, "2.0.0"), "clock")
-	s, _ := session(t, "@example/clock@2.0.0")
+	e := isolate(t, reg.host())
+	e.publish(t, clockDir(t, "2.0.0"), "clock")
+	s, _ := e.session(t, "@example/clock@2.0.0")
 	callText(t, s, "now", nil)
 	s.Close()
 
@@ -316,23 +314,24 @@ func TestRunOfflineFromCache(t *testing.T) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return true
 	})
-	s, stderr := session(t, "@example/clock@2.0.0")
+	s, stderr := e.session(t, "@example/clock@2.0.0")
 	callText(t, s, "now", nil)
 	if !strings.Contains(stderr.String(), "from cache") {
 		t.Errorf("stderr: %q", stderr.String())
 	}
-	s, _ = session(t, "@example/clock@^2", "--offline")
+	s, _ = e.session(t, "@example/clock@^2", "--offline")
 	callText(t, s, "now", nil)
 
-	_, errOut, code := mpak(t, "run", "@example/clock@3.0.0", "--offline")
+	_, errOut, code := e.mpak(t, "run", "@example/clock@3.0.0", "--offline")
 	if code == 0 || !strings.Contains(errOut, "--offline") || !strings.Contains(errOut, "2.0.0") {
 		t.Fatalf("offline miss: exit %d, %q", code, errOut)
 	}
 }
 
 func TestRunRefusesTamperedBlob(t *testing.T) {
+	t.Parallel()
 	reg := newClosableRegistry(t)
-	runEnv(t, reg.host())
+	e := isolate(t, reg.host())
 	marker := filepath.Join(t.TempDir(), "executed")
 	dir := clockDir(t, "1.0.0")
 	must(t, os.WriteFile(filepath.Join(dir, "server", "clock"), []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755))
@@ -341,7 +340,7 @@ func TestRunRefusesTamperedBlob(t *testing.T) {
 		padding[i] = byte(rand.Uint32())
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "server", "padding.bin"), padding, 0o644))
-	publish(t, dir, "clock")
+	e.publish(t, dir, "clock")
 
 	// Corrupt the bundle layer (the only big blob) on its way out, as a
 	// broken mirror would; manifests and config stay intact.
@@ -361,7 +360,7 @@ func TestRunRefusesTamperedBlob(t *testing.T) {
 		w.Write(b)
 		return true
 	})
-	_, errOut, code := mpak(t, "run", "@example/clock")
+	_, errOut, code := e.mpak(t, "run", "@example/clock")
 	if code == 0 {
 		t.Fatal("a tampered bundle ran")
 	}
@@ -372,15 +371,16 @@ func TestRunRefusesTamperedBlob(t *testing.T) {
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("the tampered server was executed")
 	}
-	if out := ok(t, "cache", "ls", "--json"); strings.TrimSpace(out) != "[]" {
+	if out := e.ok(t, "cache", "ls", "--json"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("a tampered bundle was cached: %s", out)
 	}
 }
 
 func TestConcurrentColdRuns(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
-	runEnv(t, host)
-	publish(t, clockDir(t, "1.0.0"), "clock")
+	e := isolate(t, host)
+	e.publish(t, clockDir(t, "1.0.0"), "clock")
 	var wg sync.WaitGroup
 	results := make(chan string, 2)
 	for i := 0; i < 2; i++ {
@@ -388,7 +388,7 @@ func TestConcurrentColdRuns(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			bin, _ := binaries(t)
-			cmd := exec.Command(bin, "run", "@example/clock")
+			cmd := e.command(bin, "run", "@example/clock")
 			client := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
@@ -413,16 +413,17 @@ func TestConcurrentColdRuns(t *testing.T) {
 			t.Errorf("concurrent run failed: %s", r)
 		}
 	}
-	if out := ok(t, "cache", "ls", "--json"); strings.Count(out, `"digest"`) != 1 {
+	if out := e.ok(t, "cache", "ls", "--json"); strings.Count(out, `"digest"`) != 1 {
 		t.Errorf("two runs left %d cache entries: %s", strings.Count(out, `"digest"`), out)
 	}
 }
 
 func TestKilledPullLeavesNothingTrusted(t *testing.T) {
+	t.Parallel()
 	reg := newClosableRegistry(t)
-	runEnv(t, reg.host())
+	e := isolate(t, reg.host())
 	dir := clockDir(t, "1.0.0")
-	publish(t, dir, "clock")
+	e.publish(t, dir, "clock")
 
 	// Stall the bundle download halfway until the client is killed.
 	halfway := make(chan struct{})
@@ -446,7 +447,7 @@ func TestKilledPullLeavesNothingTrusted(t *testing.T) {
 		return true
 	})
 	bin, _ := binaries(t)
-	cmd := exec.Command(bin, "run", "@example/clock")
+	cmd := e.command(bin, "run", "@example/clock")
 	must(t, cmd.Start())
 	select {
 	case <-halfway:
@@ -458,89 +459,93 @@ func TestKilledPullLeavesNothingTrusted(t *testing.T) {
 	close(release)
 	reg.setHook(nil)
 
-	if out := ok(t, "cache", "ls", "--json"); strings.TrimSpace(out) != "[]" {
+	if out := e.ok(t, "cache", "ls", "--json"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("a killed download left a cache entry: %s", out)
 	}
-	s, _ := session(t, "@example/clock")
+	s, _ := e.session(t, "@example/clock")
 	callText(t, s, "now", nil)
 }
 
 func TestLockPinsAndUpdateMovesIt(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
-	runEnv(t, host)
-	publish(t, clockDir(t, "1.0.0"), "clock")
+	e := isolate(t, host)
+	e.publish(t, clockDir(t, "1.0.0"), "clock")
 	lockFile := filepath.Join(t.TempDir(), "mpak.lock")
 
-	s, _ := session(t, "--lock", lockFile, "@example/clock@^1")
+	s, _ := e.session(t, "--lock", lockFile, "@example/clock@^1")
 	callText(t, s, "now", nil)
 	s.Close()
-	publish(t, clockDir(t, "1.1.0"), "clock")
+	e.publish(t, clockDir(t, "1.1.0"), "clock")
 
-	_, stderr := session(t, "--lock", lockFile, "@example/clock@^1")
+	_, stderr := e.session(t, "--lock", lockFile, "@example/clock@^1")
 	if !strings.Contains(stderr.String(), "sha256:") || strings.Contains(stderr.String(), ":1.1.0") {
 		t.Errorf("locked run moved: %q", stderr.String())
 	}
-	out := ok(t, "outdated", "--lock", lockFile)
+	out := e.ok(t, "outdated", "--lock", lockFile)
 	if !strings.Contains(out, "@example/clock@^1") || !strings.Contains(out, "1.1.0") {
 		t.Errorf("outdated:\n%s", out)
 	}
-	ok(t, "update", "--lock", lockFile)
+	e.ok(t, "update", "--lock", lockFile)
 	raw, err := os.ReadFile(lockFile)
 	must(t, err)
 	if !strings.Contains(string(raw), `"version": "1.1.0"`) {
 		t.Errorf("lock after update:\n%s", raw)
 	}
-	out = ok(t, "outdated", "--lock", lockFile, "--json")
+	out = e.ok(t, "outdated", "--lock", lockFile, "--json")
 	if strings.TrimSpace(out) != "[]" {
 		t.Errorf("still outdated after update: %s", out)
 	}
 }
 
 func TestCacheCommands(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
-	runEnv(t, host)
-	publish(t, clockDir(t, "1.0.0"), "clock")
-	_, _, _ = mpak(t, "run", "@example/clock", "--platform", runtime.GOOS+"/"+runtime.GOARCH, "--", "--version-does-not-exist")
-	entries := decode[[]cli.CacheEntryOutput](t, ok(t, "cache", "ls", "--json"))
+	e := isolate(t, host)
+	e.publish(t, clockDir(t, "1.0.0"), "clock")
+	_, _, _ = e.mpak(t, "run", "@example/clock", "--platform", runtime.GOOS+"/"+runtime.GOARCH, "--", "--version-does-not-exist")
+	entries := decode[[]cli.CacheEntryOutput](t, e.ok(t, "cache", "ls", "--json"))
 	if len(entries) != 1 || entries[0].Repository != host+"/example/clock" || entries[0].Version != "1.0.0" {
 		t.Fatalf("cache ls = %+v", entries)
 	}
-	ok(t, "cache", "prune", "--all", "--dry-run")
-	if n := len(decode[[]cli.CacheEntryOutput](t, ok(t, "cache", "ls", "--json"))); n != 1 {
+	e.ok(t, "cache", "prune", "--all", "--dry-run")
+	if n := len(decode[[]cli.CacheEntryOutput](t, e.ok(t, "cache", "ls", "--json"))); n != 1 {
 		t.Fatalf("dry run removed entries: %d left", n)
 	}
-	ok(t, "cache", "rm", digest.Digest(entries[0].Digest).Encoded()[:12])
-	if n := len(decode[[]cli.CacheEntryOutput](t, ok(t, "cache", "ls", "--json"))); n != 0 {
+	e.ok(t, "cache", "rm", digest.Digest(entries[0].Digest).Encoded()[:12])
+	if n := len(decode[[]cli.CacheEntryOutput](t, e.ok(t, "cache", "ls", "--json"))); n != 0 {
 		t.Fatalf("rm left %d entries", n)
 	}
 }
 
 func TestConfigCommandsMaskSecrets(t *testing.T) {
-	runEnv(t, "localhost:5000")
-	ok(t, "config", "set", "@acme/weather", "api_key=sk-1234567890", "units=metric", "dirs=/a", "dirs=/b")
-	got := decode[map[string]string](t, ok(t, "config", "get", "@acme/weather", "--json"))
+	t.Parallel()
+	e := isolate(t, "localhost:5000")
+	e.ok(t, "config", "set", "@acme/weather", "api_key=sk-1234567890", "units=metric", "dirs=/a", "dirs=/b")
+	got := decode[map[string]string](t, e.ok(t, "config", "get", "@acme/weather", "--json"))
 	if got["api_key"] == "sk-1234567890" || !strings.HasPrefix(got["api_key"], "sk-1") {
 		t.Errorf("api_key shown as %q", got["api_key"])
 	}
 	if got["units"] != "metric" || got["dirs"] != `["/a","/b"]` {
 		t.Errorf("values %v", got)
 	}
-	fi, err := os.Stat(os.Getenv("MPAK_CONFIG"))
+	fi, err := os.Stat(e["MPAK_CONFIG"])
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("config file mode %v %v", fi.Mode(), err)
 	}
-	ok(t, "config", "clear", "@acme/weather", "units")
-	if out := ok(t, "config", "list"); !strings.Contains(out, "api_key, dirs") || strings.Contains(out, "units") {
+	e.ok(t, "config", "clear", "@acme/weather", "units")
+	if out := e.ok(t, "config", "list"); !strings.Contains(out, "api_key, dirs") || strings.Contains(out, "units") {
 		t.Errorf("list after clear: %q", out)
 	}
 }
 
 func TestRunStdoutIsTheServers(t *testing.T) {
-	runEnv(t, "localhost:1")
+	t.Parallel()
+	e := isolate(t, "localhost:1")
 	f := filepath.Join(t.TempDir(), "clock.mcpb")
-	ok(t, "bundle", "pack", clockDir(t, "1.0.0"), "-o", f)
+	e.ok(t, "bundle", "pack", clockDir(t, "1.0.0"), "-o", f)
 	bin, _ := binaries(t)
-	cmd := exec.Command(bin, "run", "--local", f)
+	cmd := e.command(bin, "run", "--local", f)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.Stdin = strings.NewReader("") // EOF: the server exits at once
@@ -554,12 +559,13 @@ func TestRunStdoutIsTheServers(t *testing.T) {
 }
 
 func TestSignalsReachTheServer(t *testing.T) {
+	t.Parallel()
 	needRuntime(t, "node")
-	runEnv(t, "localhost:1")
+	e := isolate(t, "localhost:1")
 	f := filepath.Join(t.TempDir(), "hello.mcpb")
-	ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", f)
+	e.ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", f)
 	bin, _ := binaries(t)
-	cmd := exec.Command(bin, "run", "--local", f)
+	cmd := e.command(bin, "run", "--local", f)
 	stdin, err := cmd.StdinPipe()
 	must(t, err)
 	defer stdin.Close()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,34 +20,34 @@ import (
 // and provenance checked), gate on --level, and attach the report and the
 // SBOM, which --min-level then reads.
 func TestScanCommand(t *testing.T) {
+	t.Parallel()
 	reg := registrytest.Distribution(t)
-	isolate(t, reg)
-	t.Setenv("COSIGN_PASSWORD", "pw")
+	e := isolate(t, reg)
+	e["COSIGN_PASSWORD"] = "pw"
 	example := exampleDir(t, "1.0.0")
 	dir := t.TempDir()
-	t.Chdir(dir)
-	file := dir + "/hello.mcpb"
-	ok(t, "bundle", "pack", example, "-o", file)
+	file := filepath.Join(dir, "hello.mcpb")
+	e.ok(t, "bundle", "pack", example, "-o", file)
 
-	rep := decode[scan.Report](t, ok(t, "bundle", "scan", file, "--json"))
+	rep := decode[scan.Report](t, e.ok(t, "bundle", "scan", file, "--json"))
 	if rep.Bundle.Name != "hello" || len(rep.Controls) != 15 || rep.Counts[scan.Pass] == 0 {
 		t.Fatalf("scan of a file: %+v", rep)
 	}
-	human := ok(t, "bundle", "scan", file)
+	human := e.ok(t, "bundle", "scan", file)
 	if !strings.Contains(human, "PASS  L1.manifest") || !strings.Contains(human, "hello 1.0.0: level L") {
 		t.Errorf("human report:\n%s", human)
 	}
-	if _, errOut, code := mpak(t, "bundle", "scan", file, "--level", "4"); code != cli.ExitUnverified || !strings.Contains(errOut, "below the required level L4") {
+	if _, errOut, code := e.mpak(t, "bundle", "scan", file, "--level", "4"); code != cli.ExitUnverified || !strings.Contains(errOut, "below the required level L4") {
 		t.Errorf("--level 4 on an unsigned bundle: exit %d, %q", code, errOut)
 	}
-	if _, errOut, code := mpak(t, "bundle", "scan", file, "--attach"); code == 0 || !strings.Contains(errOut, "registry reference") {
+	if _, errOut, code := e.mpak(t, "bundle", "scan", file, "--attach"); code == 0 || !strings.Contains(errOut, "registry reference") {
 		t.Errorf("--attach on a file: exit %d, %q", code, errOut)
 	}
 
-	ok(t, "bundle", "push", "@example/hello", file)
-	ok(t, "bundle", "keygen")
-	ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key")
-	rep = decode[scan.Report](t, ok(t, "bundle", "scan", "@example/hello@1.0.0", "--key", "cosign.pub", "--attach", "--json"))
+	e.ok(t, "bundle", "push", "@example/hello", file)
+	e.ok(t, "bundle", "keygen", "--output-key-prefix", filepath.Join(dir, "cosign"))
+	e.ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", filepath.Join(dir, "cosign.key"))
+	rep = decode[scan.Report](t, e.ok(t, "bundle", "scan", "@example/hello@1.0.0", "--key", filepath.Join(dir, "cosign.pub"), "--attach", "--json"))
 	sig := scan.Result{}
 	for _, c := range rep.Controls {
 		if c.ID == "L3.signature" {

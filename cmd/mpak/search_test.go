@@ -35,37 +35,38 @@ func mpakdServer(t *testing.T) string {
 }
 
 func TestSearchAndShowThroughMpakd(t *testing.T) {
+	t.Parallel()
 	host := mpakdServer(t)
-	isolate(t, host)
-	publish(t, exampleDir(t, "1.0.0"), "hello")
-	publish(t, exampleDir(t, "1.1.0"), "hello")
-	publish(t, clockDir(t, "1.0.0"), "clock")
+	e := isolate(t, host)
+	e.publish(t, exampleDir(t, "1.0.0"), "hello")
+	e.publish(t, exampleDir(t, "1.1.0"), "hello")
+	e.publish(t, clockDir(t, "1.0.0"), "clock")
 
-	res := decode[catalog.SearchResponse](t, ok(t, "bundle", "search", "greet", "--json"))
+	res := decode[catalog.SearchResponse](t, e.ok(t, "bundle", "search", "greet", "--json"))
 	if res.Total != 1 || res.Bundles[0].Name != "@example/hello" || res.Bundles[0].Version != "1.1.0" {
 		t.Fatalf("search greet: %+v", res)
 	}
 	// Tool names are searchable: the clock declares a tool "now".
-	if res := decode[catalog.SearchResponse](t, ok(t, "bundle", "search", "now", "--json")); res.Total != 1 || res.Bundles[0].Name != "@example/clock" {
+	if res := decode[catalog.SearchResponse](t, e.ok(t, "bundle", "search", "now", "--json")); res.Total != 1 || res.Bundles[0].Name != "@example/clock" {
 		t.Fatalf("search by tool name: %+v", res)
 	}
-	if res := decode[catalog.SearchResponse](t, ok(t, "bundle", "search", "--type", "binary", "--json")); res.Total != 1 || res.Bundles[0].ServerType != "binary" {
+	if res := decode[catalog.SearchResponse](t, e.ok(t, "bundle", "search", "--type", "binary", "--json")); res.Total != 1 || res.Bundles[0].ServerType != "binary" {
 		t.Fatalf("search --type binary: %+v", res)
 	}
-	table := ok(t, "bundle", "search")
+	table := e.ok(t, "bundle", "search")
 	if !strings.Contains(table, "@example/hello") || !strings.Contains(table, "@example/clock") {
 		t.Errorf("search table:\n%s", table)
 	}
 
-	show := decode[catalog.BundleDetail](t, ok(t, "bundle", "show", "@example/hello", "--json"))
+	show := decode[catalog.BundleDetail](t, e.ok(t, "bundle", "show", "@example/hello", "--json"))
 	if show.Latest != "1.1.0" || len(show.Versions) != 2 || len(show.Tools) != 2 || show.Reference != host+"/example/hello:1.1.0" {
 		t.Fatalf("show: latest %s, %d versions, tools %v, reference %s", show.Latest, len(show.Versions), show.Tools, show.Reference)
 	}
-	human := ok(t, "bundle", "show", "@example/hello")
+	human := e.ok(t, "bundle", "show", "@example/hello")
 	if !strings.Contains(human, "Hello MCP") || !strings.Contains(human, "mpak bundle pull "+host+"/example/hello:1.1.0") {
 		t.Errorf("show output:\n%s", human)
 	}
-	if _, stderr, code := mpak(t, "bundle", "show", "@example/nope"); code == 0 || !strings.Contains(stderr, "NOT_FOUND") {
+	if _, stderr, code := e.mpak(t, "bundle", "show", "@example/nope"); code == 0 || !strings.Contains(stderr, "NOT_FOUND") {
 		t.Errorf("show of an unknown bundle: exit %d, %q", code, stderr)
 	}
 }
@@ -73,20 +74,21 @@ func TestSearchAndShowThroughMpakd(t *testing.T) {
 // TestShowProvenanceThroughMpakd: after mpak bundle sign and attest, show
 // prints who signed and the attested source, as mpakd indexed them.
 func TestShowProvenanceThroughMpakd(t *testing.T) {
+	t.Parallel()
 	host := mpakdServer(t)
-	isolate(t, host)
-	t.Setenv("COSIGN_PASSWORD", "s3cret")
-	publish(t, exampleDir(t, "1.0.0"), "hello")
-	t.Chdir(t.TempDir())
-	if human := ok(t, "bundle", "show", "@example/hello"); strings.Contains(human, "Signed") {
+	e := isolate(t, host)
+	e["COSIGN_PASSWORD"] = "s3cret"
+	e.publish(t, exampleDir(t, "1.0.0"), "hello")
+	dir := t.TempDir()
+	if human := e.ok(t, "bundle", "show", "@example/hello"); strings.Contains(human, "Signed") {
 		t.Errorf("an unsigned bundle shows signers:\n%s", human)
 	}
-	ok(t, "bundle", "keygen")
-	signed := decode[trustcmd.SignOutput](t, ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", "cosign.key", "--format", "legacy,bundle", "--json"))
-	ok(t, "bundle", "attest", "@example/hello", "--key", "cosign.key", "--slsa",
+	e.ok(t, "bundle", "keygen", "--output-key-prefix", filepath.Join(dir, "cosign"))
+	signed := decode[trustcmd.SignOutput](t, e.ok(t, "bundle", "sign", "@example/hello@1.0.0", "--key", filepath.Join(dir, "cosign.key"), "--format", "legacy,bundle", "--json"))
+	e.ok(t, "bundle", "attest", "@example/hello", "--key", filepath.Join(dir, "cosign.key"), "--slsa",
 		"--source-repo", "https://git.example/example/hello", "--source-revision", "c0ffee", "--builder-id", "https://ci.example/b")
 
-	human := ok(t, "bundle", "show", "@example/hello")
+	human := e.ok(t, "bundle", "show", "@example/hello")
 	for _, want := range []string{
 		"signature   by key " + signed.Signed[0].KeyID + " (sigstore-bundle)",
 		"attestation by key " + signed.Signed[0].KeyID + " (sigstore-bundle)",
@@ -97,7 +99,7 @@ func TestShowProvenanceThroughMpakd(t *testing.T) {
 			t.Errorf("show lacks %q:\n%s", want, human)
 		}
 	}
-	show := decode[catalog.BundleDetail](t, ok(t, "bundle", "show", "@example/hello", "--json"))
+	show := decode[catalog.BundleDetail](t, e.ok(t, "bundle", "show", "@example/hello", "--json"))
 	if p, _ := show.Provenance.Provenance(); p == nil || p.SourceRevision != "c0ffee" {
 		t.Errorf("show --json provenance: %+v", show.Provenance)
 	}
@@ -107,6 +109,7 @@ func TestShowProvenanceThroughMpakd(t *testing.T) {
 // and tampered ones with a warning and the published digest, in the human
 // output and --json, as the catalog has them.
 func TestShowYankedAndTampered(t *testing.T) {
+	t.Parallel()
 	store, err := sqlite.Open(":memory:")
 	must(t, err)
 	t.Cleanup(func() { store.Close() })
@@ -128,10 +131,10 @@ func TestShowYankedAndTampered(t *testing.T) {
 	srv := httptest.NewServer(api.New(api.Options{Store: store}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	isolate(t, host)
-	t.Setenv(catalog.EnvIndexURL, srv.URL)
+	e := isolate(t, host)
+	e[catalog.EnvIndexURL] = srv.URL
 
-	show := decode[catalog.BundleDetail](t, ok(t, "bundle", "show", "@acme/maps", "--json"))
+	show := decode[catalog.BundleDetail](t, e.ok(t, "bundle", "show", "@acme/maps", "--json"))
 	var marks []string
 	for _, v := range show.Versions {
 		marks = append(marks, fmt.Sprintf("%s:%v:%s:%s", v.Version, v.Yanked, v.YankReason, v.Tampered))
@@ -140,7 +143,7 @@ func TestShowYankedAndTampered(t *testing.T) {
 		fmt.Sprint(marks) != fmt.Sprint(want) {
 		t.Errorf("show --json: latest %s (yanked %v), versions %v; want 1.0.0, %v", show.Latest, show.Yanked, marks, want)
 	}
-	human := ok(t, "bundle", "show", "@acme/maps")
+	human := e.ok(t, "bundle", "show", "@acme/maps")
 	for _, want := range []string{
 		"@acme/maps 1.0.0\n  Maps\n  type: node",
 		"yanked: leaks the API key; use 1.0.0\n",
@@ -160,11 +163,11 @@ func TestShowYankedAndTampered(t *testing.T) {
 	}
 
 	// Every version yanked: the latest is, and says so.
-	gone := decode[catalog.BundleDetail](t, ok(t, "bundle", "show", "@acme/gone", "--json"))
+	gone := decode[catalog.BundleDetail](t, e.ok(t, "bundle", "show", "@acme/gone", "--json"))
 	if gone.Version != "2.0.0" || !gone.Yanked || gone.YankReason != "abandoned" {
 		t.Errorf("show --json of an all-yanked bundle: %s yanked %v %q", gone.Version, gone.Yanked, gone.YankReason)
 	}
-	if human := ok(t, "bundle", "show", "@acme/gone"); !strings.Contains(human, "@acme/gone 2.0.0\n  Maps\n  yanked: abandoned\n") {
+	if human := e.ok(t, "bundle", "show", "@acme/gone"); !strings.Contains(human, "@acme/gone 2.0.0\n  Maps\n  yanked: abandoned\n") {
 		t.Errorf("show of an all-yanked bundle:\n%s", human)
 	}
 
@@ -172,7 +175,7 @@ func TestShowYankedAndTampered(t *testing.T) {
 	moved1 := index.Version{Repository: "acme/moved", Version: "1.0.0", Tag: "1.0.0", Digest: published, Tampered: moved,
 		Name: "moved", Description: "Moved", ServerType: "node"}
 	must(t, store.PutVersion(t.Context(), &moved1))
-	human = ok(t, "bundle", "show", "@acme/moved")
+	human = e.ok(t, "bundle", "show", "@acme/moved")
 	for _, want := range []string{"  warning: tag 1.0.0 was moved outside mpakd to " + moved, "pull: mpak bundle pull " + host + "/acme/moved@" + published} {
 		if !strings.Contains(human, want) {
 			t.Errorf("show of a tampered latest lacks %q:\n%s", want, human)
