@@ -17,7 +17,6 @@ import (
 
 	"github.com/mpak-oci/mpak/internal/testenv"
 	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index"
 	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
@@ -68,17 +67,6 @@ func startMpakd(t *testing.T, opts server.Options) *node {
 		srv.Shutdown(ctx)
 	})
 	return n
-}
-
-// openStore is a SQLite catalog for a node; replicas use PostgreSQL.
-func openStore(t *testing.T) index.Store {
-	t.Helper()
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 // requestLog records what clients asked of mpakd, and the OCI-Subject

@@ -21,7 +21,7 @@ func TestOpenDirs(t *testing.T) {
 	if err != nil || d != dir {
 		t.Errorf("DefaultDir with %s set: %s, %v", EnvDir, d, err)
 	}
-	c, err := Open(d)
+	_, err = Open(d)
 	must(t, err)
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("cache root not created private: %v %v", fi.Mode(), err)
@@ -39,7 +39,7 @@ func TestOpenDirs(t *testing.T) {
 	}
 
 	t.Chdir(t.TempDir())
-	c, err = Open("rel")
+	c, err := Open("rel")
 	must(t, err)
 	if !filepath.IsAbs(c.Dir()) {
 		t.Errorf("Open(\"rel\").Dir() = %s, want an absolute path", c.Dir())

@@ -98,6 +98,7 @@ func helperBin(t *testing.T) string {
 	helper.once.Do(func() {
 		goTool, err := exec.LookPath("go")
 		if err != nil {
+			//lint:ignore SA1019 a test binary runs where it was built, so the GOROOT it was built with is the right fallback
 			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 		}
 		if helper.dir, helper.err = os.MkdirTemp("", "launch-helper-"); helper.err != nil {

@@ -81,6 +81,7 @@ var secretsControl = control{
 			if !ok || !text(data) {
 				continue
 			}
+			//lint:ignore SA1019 gitleaks v8's Detector.Detect takes only detect.Fragment; its replacement, sources.Fragment, is for v9
 			for _, fi := range detector.Detect(detect.Fragment{Raw: string(data), FilePath: f.Path}) {
 				res.Evidence = append(res.Evidence, Evidence{File: f.Path, Line: fi.StartLine + 1,
 					Message: fmt.Sprintf("%s (%s): %s", fi.Description, fi.RuleID, redact(fi.Secret))})

@@ -51,7 +51,7 @@ func init() {
 func (a basicAuth) Authorized(r *http.Request, _ ...auth.Access) (*auth.Grant, error) {
 	u, p, ok := r.BasicAuth()
 	if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(user))&subtle.ConstantTimeCompare([]byte(p), []byte(password)) != 1 {
-		return nil, challenge{a.realm}
+		return nil, challenge(a)
 	}
 	return &auth.Grant{User: auth.UserInfo{Name: u}}, nil
 }

@@ -112,6 +112,7 @@ func (u upstreamRepos) Repositories(ctx context.Context) ([]string, error) {
 	}
 	repos, err := registry.Repositories(ctx, reg)
 	if err != nil {
+		//lint:ignore ST1005 the message ends with the command to run instead, whose usage "REPO..." ends in dots
 		return nil, fmt.Errorf("listing the upstream's repositories (_catalog): %w; name them instead: mpakd sync REPO...", err)
 	}
 	return repos, nil

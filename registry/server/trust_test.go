@@ -32,15 +32,8 @@ import (
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
-// embeddedMpakd serves an embedded-mode mpakd on loopback and returns its
-// address.
-func embeddedMpakd(t *testing.T) string {
-	t.Helper()
-	return embeddedMpakdWith(t, server.Options{})
-}
-
-// embeddedMpakdWith is embeddedMpakd with opts (its store, data dir and
-// logger filled in).
+// embeddedMpakdWith serves an embedded-mode mpakd with opts (its store, data
+// dir and logger filled in) on loopback and returns its address.
 func embeddedMpakdWith(t *testing.T, opts server.Options) string {
 	t.Helper()
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "index.db"))

@@ -18,10 +18,6 @@ type nowArgs struct {
 	Zone string `json:"zone,omitempty" jsonschema:"IANA time zone, e.g. Europe/Paris (default UTC)"`
 }
 
-type echoArgs struct {
-	Words []string `json:"words" jsonschema:"words to echo back"`
-}
-
 func main() {
 	server := mcp.NewServer(&mcp.Implementation{Name: "clock", Version: "1.0.0"}, nil)
 	mcp.AddTool(server, &mcp.Tool{Name: "now", Description: "Current time in a time zone"},
