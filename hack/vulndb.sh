@@ -45,7 +45,10 @@ trap 'rm -rf "$work"' EXIT
 
 # Outside this module (cd /, no GOFLAGS), so neither go.mod nor -mod flags
 # get involved.
-json=$(cd / && GOFLAGS= "$go" mod download -json "golang.org/x/vulndb@$version")
+if ! json=$(cd / && GOFLAGS= "$go" mod download -json "golang.org/x/vulndb@$version"); then
+  echo "hack/vulndb.sh: could not download golang.org/x/vulndb@$version from the module proxy: $json" >&2
+  exit 1
+fi
 field() { printf '%s\n' "$json" | sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p"; }
 dir=$(field Dir)
 info=$(field Info)
