@@ -38,11 +38,13 @@ type fixture struct {
 	public  signature.Verifier
 	keyFile string // cosign.key on disk, for the cosign CLI
 	pubFile string
+	// dockerConfig keeps the user's docker credentials from the cosign
+	// CLI (DOCKER_CONFIG in its environment, not the test process's).
+	dockerConfig string
 }
 
 func newFixture(t *testing.T, host string) *fixture {
 	t.Helper()
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	repo, err := remote.NewRepository(host + "/acme/weather")
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +64,7 @@ func newFixture(t *testing.T, host string) *fixture {
 	}
 	dir := t.TempDir()
 	f := &fixture{host: host, reg: sign.Registry{Referrers: repo}, keys: keys, signer: sv, public: pub,
-		keyFile: filepath.Join(dir, "cosign.key"), pubFile: filepath.Join(dir, "cosign.pub")}
+		keyFile: filepath.Join(dir, "cosign.key"), pubFile: filepath.Join(dir, "cosign.pub"), dockerConfig: t.TempDir()}
 	if err := os.WriteFile(f.keyFile, keys.Private, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +126,7 @@ func formats(rs []sign.Result) string {
 }
 
 func TestSignVerify(t *testing.T) {
+	t.Parallel()
 	for _, r := range []struct {
 		name  string
 		start func(testing.TB) string
@@ -132,6 +135,7 @@ func TestSignVerify(t *testing.T) {
 		{"referrers-api", func(t testing.TB) string { return registrytest.GGCR(t, true) }},
 	} {
 		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			f := newFixture(t, r.start(t))
 			d, root := f.publish(t, "1.0.0")
@@ -181,6 +185,7 @@ func TestSignVerify(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	keys, err := sign.GenerateKeyPair([]byte(password))
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +212,7 @@ func cosignCLI(t *testing.T) string {
 func (f *fixture) cosign(t *testing.T, bin string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD="+password, "HOME="+t.TempDir(), "TUF_ROOT="+t.TempDir())
+	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD="+password, "HOME="+t.TempDir(), "TUF_ROOT="+t.TempDir(), "DOCKER_CONFIG="+f.dockerConfig)
 	if slices.Contains(args, "--registry-referrers-mode=oci-1-1") {
 		cmd.Env = append(cmd.Env, "COSIGN_EXPERIMENTAL=1") // cosign 2 gates the mode behind it
 	}
@@ -219,6 +224,7 @@ func (f *fixture) cosign(t *testing.T, bin string, args ...string) (string, erro
 // Verify verifies what cosign sign and cosign attest write, with and
 // without OCI 1.1 referrers.
 func TestCosignInterop(t *testing.T) {
+	t.Parallel()
 	bin := cosignCLI(t)
 	ctx := context.Background()
 	f := newFixture(t, registrytest.Distribution(t))
@@ -318,6 +324,7 @@ func TestCosignInterop(t *testing.T) {
 }
 
 func TestAttestProvenance(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t, registrytest.Distribution(t))
 	d, root := f.publish(t, "2.0.0")
@@ -358,6 +365,7 @@ func cosign3CLI(t *testing.T) string {
 // TestCosignV3Interop: cosign v3, whose default is the sigstore bundle
 // referrer, verifies mpak's signature, and mpak verifies what it signs.
 func TestCosignV3Interop(t *testing.T) {
+	t.Parallel()
 	bin := cosign3CLI(t)
 	ctx := context.Background()
 	f := newFixture(t, registrytest.Distribution(t))
@@ -396,6 +404,7 @@ func TestCosignV3Interop(t *testing.T) {
 // TestBundleForAnotherDigest: a valid sigstore bundle moved onto another
 // version (a replayed attestation) does not verify there.
 func TestBundleForAnotherDigest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t, registrytest.Distribution(t))
 	dA, rootA := f.publish(t, "1.0.0")
@@ -436,6 +445,7 @@ func TestBundleForAnotherDigest(t *testing.T) {
 // TestSignFormats: each format Sign can write is written alone when asked
 // for, read back by Verify under its own name, and reported in Signed.
 func TestSignFormats(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t, registrytest.Distribution(t))
 	for i, c := range []struct {
