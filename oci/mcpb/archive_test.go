@@ -74,6 +74,7 @@ func readBytes(data []byte, opts OpenOptions) (*Archive, error) {
 }
 
 func TestReadRejectsBadArchives(t *testing.T) {
+	t.Parallel()
 	zeros := make([]byte, 50<<20)
 	for _, tc := range []struct {
 		name    string
@@ -134,6 +135,7 @@ func TestReadRejectsBadArchives(t *testing.T) {
 }
 
 func TestReadAndExtract(t *testing.T) {
+	t.Parallel()
 	data := buildZip(t,
 		manifestEntry(t),
 		zipEntry{name: "server/"}, // directory entries are allowed and skipped
@@ -194,6 +196,7 @@ func TestReadAndExtract(t *testing.T) {
 // A header that understates an entry's size passes Read (the declared
 // numbers are harmless) but must not get the real bytes past Extract.
 func TestExtractCatchesLyingHeader(t *testing.T) {
+	t.Parallel()
 	body := make([]byte, 5<<20)
 	data := buildZip(t, manifestEntry(t),
 		zipEntry{name: "a.txt", body: []byte("fine")},
@@ -225,6 +228,7 @@ func TestExtractCatchesLyingHeader(t *testing.T) {
 // Extract counts the bytes it writes against MaxUncompressed, whatever the
 // headers say.
 func TestExtractEnforcesTotalOnActualBytes(t *testing.T) {
+	t.Parallel()
 	data := buildZip(t, manifestEntry(t),
 		zipEntry{name: "a.bin", body: bytes.Repeat([]byte{1}, 3000)},
 		zipEntry{name: "b.bin", body: bytes.Repeat([]byte{2}, 3000)},
@@ -246,6 +250,7 @@ func TestExtractEnforcesTotalOnActualBytes(t *testing.T) {
 }
 
 func TestOpenStrictness(t *testing.T) {
+	t.Parallel()
 	m := baseManifest("0.1")
 	m["privacy_policies"] = []any{}
 	m["id"] = "x"
@@ -283,6 +288,7 @@ func TestOpenStrictness(t *testing.T) {
 
 // Pack → Open → Extract gives back the tree that was packed.
 func TestPackRoundTrip(t *testing.T) {
+	t.Parallel()
 	dir := bundleDir(t, nil, map[string]string{"server/run.sh*": "#!/bin/sh\n", "README.md": "# demo"})
 	out := filepath.Join(t.TempDir(), "demo.mcpb")
 	res, err := PackFile(dir, out, PackOptions{})
@@ -314,6 +320,7 @@ func TestPackRoundTrip(t *testing.T) {
 }
 
 func TestLimitsDefaultsAndDisabling(t *testing.T) {
+	t.Parallel()
 	if got := (Limits{MaxFiles: 5}).resolve(); got != (Limits{MaxFiles: 5, MaxUncompressed: 2 << 30, MaxRatio: 100, MaxArchiveRatio: 100, MaxManifest: 1 << 20}) {
 		t.Errorf("resolve = %+v", got)
 	}

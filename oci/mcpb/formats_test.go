@@ -9,6 +9,7 @@ import (
 // TestCheckURLMessages: the WHATWG-compatible check still says what is
 // wrong and how to fix it.
 func TestCheckURLMessages(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"https://example.com/a b":   "",
 		" http:example.com ":        "",
@@ -31,6 +32,7 @@ func TestCheckURLMessages(t *testing.T) {
 // a warning; the typed view holds the largest finite float and Raw the
 // original text.
 func TestHugeNumbersRead(t *testing.T) {
+	t.Parallel()
 	m := baseManifest("0.3")
 	m["user_config"] = map[string]any{"n": map[string]any{"type": "number", "title": "t", "description": "d", "max": "MAX", "default": "DEF"}}
 	raw := strings.NewReplacer(`"MAX"`, "1e400", `"DEF"`, "-1e400").Replace(string(mustJSON(t, m)))

@@ -3,6 +3,7 @@ package mcpb
 import "testing"
 
 func TestIgnoreMatcher(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		patterns []string
 		path     string
@@ -75,6 +76,7 @@ func TestIgnoreMatcher(t *testing.T) {
 }
 
 func TestDefaultIgnorePatterns(t *testing.T) {
+	t.Parallel()
 	m := newIgnoreMatcher(DefaultIgnorePatterns...)
 	for _, p := range []string{
 		".DS_Store", "sub/.DS_Store", "Thumbs.db", ".gitignore", ".git", ".mcpbignore", "server.log",

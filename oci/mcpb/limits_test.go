@@ -49,6 +49,7 @@ func splitBomb(t *testing.T, n int) []byte {
 // check and are refused by the whole-archive ratio before a byte is
 // extracted, with an error that names the limit and how to raise it.
 func TestSplitBombRefused(t *testing.T) {
+	t.Parallel()
 	bomb := splitBomb(t, 600)
 	t.Logf("bomb: %d bytes declaring 600 MiB", len(bomb))
 	path := filepath.Join(t.TempDir(), "bomb.mcpb")
@@ -89,6 +90,7 @@ func TestSplitBombRefused(t *testing.T) {
 // TestArchiveRatioFloor: below 32 MiB in total, any ratio is accepted, so a
 // small bundle of text is never refused for compressing well.
 func TestArchiveRatioFloor(t *testing.T) {
+	t.Parallel()
 	small := splitBomb(t, 31) // 31 MiB and a manifest
 	a, err := readBytes(small, OpenOptions{})
 	if err != nil {
@@ -132,6 +134,7 @@ func sourceText(r *rand.Rand, idents []string, n int) []byte {
 // shaped like the largest real ones, thousands of small source files and a
 // few large binaries, and extract it whole.
 func TestLargeRealisticArchiveAccepted(t *testing.T) {
+	t.Parallel()
 	built := time.Now()
 	r := rand.New(rand.NewPCG(1, 2))
 	var buf bytes.Buffer
@@ -201,6 +204,7 @@ func TestLargeRealisticArchiveAccepted(t *testing.T) {
 // limits are exercised without writing 830 MB. The zip is 20 MB, a 41:1
 // ratio, far more compressible than real code (3-5:1).
 func TestLargeDeclaredTotalsAccepted(t *testing.T) {
+	t.Parallel()
 	const files, total = 18769, 830_000_000
 	noise := rand.NewChaCha8([32]byte{3})
 	raw := make([]byte, 1024)
@@ -267,7 +271,8 @@ func TestParseLimits(t *testing.T) {
 	}
 
 	// The library never reads the variable: a setting in the environment
-	// changes nothing until the caller parses it and passes it in.
+	// changes nothing until the caller parses it and passes it in. (So this
+	// test sets it, and stays serial.)
 	data := buildZip(t, manifestEntry(t), zipEntry{name: "a"}, zipEntry{name: "b"})
 	t.Setenv(EnvLimits, "files=2")
 	if _, err := readBytes(data, OpenOptions{}); err != nil {

@@ -79,6 +79,7 @@ func assertProblems(t *testing.T, what string, got []Problem, want []string) {
 }
 
 func TestParseManifestRules(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		version string // default 0.3
@@ -621,6 +622,7 @@ func TestParseManifestRules(t *testing.T) {
 }
 
 func TestParseManifestRequireSemver(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		version string
 		want    string
@@ -649,6 +651,7 @@ func TestParseManifestRequireSemver(t *testing.T) {
 }
 
 func TestParseManifestSyntaxErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		data     string
@@ -685,6 +688,7 @@ func TestParseManifestSyntaxErrors(t *testing.T) {
 }
 
 func TestValidationErrorListsEveryProblem(t *testing.T) {
+	t.Parallel()
 	m := baseManifest("0.1")
 	delete(m, "description")
 	m["privacy_policies"] = []any{}
@@ -713,6 +717,7 @@ func TestValidationErrorListsEveryProblem(t *testing.T) {
 // encoding/json matches keys case-insensitively, so a stray "NAME" would
 // otherwise overwrite "name".
 func TestParseManifestIgnoresCaseVariantKeys(t *testing.T) {
+	t.Parallel()
 	m := baseManifest("0.3")
 	m["NAME"] = "evil"
 	m["Version"] = 7
@@ -730,6 +735,7 @@ func TestParseManifestIgnoresCaseVariantKeys(t *testing.T) {
 }
 
 func TestParseManifestTypedView(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(filepath.Join("testdata", "manifests", "v0.3-node.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -800,6 +806,7 @@ func TestParseManifestTypedView(t *testing.T) {
 }
 
 func TestParseManifestTestdata(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "manifests", "*.json"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("testdata manifests: %v %d", err, len(files))

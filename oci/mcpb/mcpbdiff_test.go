@@ -118,6 +118,7 @@ func writeDiffCase(t *testing.T, c diffCase) string {
 // TestMcpbCLIAgreement holds lenient reading and strict packing to the
 // recorded verdicts of the mcpb CLI.
 func TestMcpbCLIAgreement(t *testing.T) {
+	t.Parallel()
 	cases, verdicts := loadDiffCorpus(t)
 	var agree, cliAccepts int
 	byRule := map[string]int{}
@@ -161,6 +162,7 @@ func TestMcpbCLIAgreement(t *testing.T) {
 // TestRegistryRulesDocumented: every rule the test allows is explained in
 // DIFFERENCES.md.
 func TestRegistryRulesDocumented(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("DIFFERENCES.md")
 	if err != nil {
 		t.Fatal(err)

@@ -95,6 +95,7 @@ func entryNames(files []*zip.File) []string {
 }
 
 func TestPackReproducible(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{
 		"server/run.sh*": "#!/bin/sh\nexec node server/index.js\n",
 		"a-b.txt":        "dash",
@@ -176,6 +177,7 @@ func TestPackReproducible(t *testing.T) {
 }
 
 func TestPackModTime(t *testing.T) {
+	t.Parallel()
 	dir := bundleDir(t, nil, nil)
 	epoch, err := ParseSourceDateEpoch("1700000000")
 	if err != nil {
@@ -215,6 +217,7 @@ func TestPackModTime(t *testing.T) {
 }
 
 func TestPackIgnore(t *testing.T) {
+	t.Parallel()
 	dir := bundleDir(t, nil, map[string]string{
 		".git/config":                        "[core]",
 		".env":                               "SECRET=1",
@@ -271,6 +274,7 @@ func TestPackIgnore(t *testing.T) {
 }
 
 func TestPackEntryPoint(t *testing.T) {
+	t.Parallel()
 	dir := bundleDir(t, func(m map[string]any) { get(m, "server")["entry_point"] = "dist/index.js" }, nil)
 	_, err := Pack(dir, io.Discard, PackOptions{})
 	if err == nil || !strings.Contains(err.Error(), `server.entry_point "dist/index.js" does not exist`) {
@@ -295,6 +299,7 @@ func TestPackEntryPoint(t *testing.T) {
 }
 
 func TestPackRejectsBadManifestBeforeWriting(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		mutate func(m map[string]any)
@@ -337,6 +342,7 @@ func TestPackRejectsBadManifestBeforeWriting(t *testing.T) {
 }
 
 func TestPackFileOutputIsDirectory(t *testing.T) {
+	t.Parallel()
 	dir := bundleDir(t, nil, nil)
 	out := t.TempDir()
 	_, err := PackFile(dir, out, PackOptions{})
@@ -366,6 +372,7 @@ func TestPackFileOutputIsDirectory(t *testing.T) {
 }
 
 func TestPackPlatform(t *testing.T) {
+	t.Parallel()
 	dir := bundleDir(t, func(m map[string]any) {
 		m["compatibility"] = map[string]any{"platforms": []any{"darwin", "win32"}}
 	}, nil)
@@ -396,6 +403,7 @@ func TestPackPlatform(t *testing.T) {
 }
 
 func TestPackSymlinks(t *testing.T) {
+	t.Parallel()
 	dir := bundleDir(t, nil, map[string]string{"bin/tool*": "#!/bin/sh\n", "lib/real.js": "real"})
 	if err := os.Symlink("../lib/real.js", filepath.Join(dir, "server", "link.js")); err != nil {
 		t.Fatal(err)
@@ -452,6 +460,7 @@ func TestPackSymlinks(t *testing.T) {
 }
 
 func TestPackRejectsBackslashNames(t *testing.T) {
+	t.Parallel()
 	dir := bundleDir(t, nil, map[string]string{`win\path.txt`: "x"})
 	_, err := Pack(dir, io.Discard, PackOptions{})
 	if err == nil || !strings.Contains(err.Error(), "contains a backslash") {
@@ -462,6 +471,7 @@ func TestPackRejectsBackslashNames(t *testing.T) {
 // TestPackIconChecks: pack applies the mcpb CLI's icon rules, naming the
 // fix; an https icon and a PNG in the bundle pass.
 func TestPackIconChecks(t *testing.T) {
+	t.Parallel()
 	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 	for _, tc := range []struct {
 		icon  string
@@ -489,6 +499,7 @@ func TestPackIconChecks(t *testing.T) {
 }
 
 func TestDefaultFileName(t *testing.T) {
+	t.Parallel()
 	m := &Manifest{Name: "@acme/weather server", Version: "1.0.0+build.1"}
 	for _, tc := range []struct {
 		p    mediatypes.Platform
@@ -509,6 +520,7 @@ func TestDefaultFileName(t *testing.T) {
 }
 
 func TestPackManifestSymlink(t *testing.T) {
+	t.Parallel()
 	outside := t.TempDir()
 	writeTree(t, outside, map[string]string{"manifest.json": string(mustJSON(t, baseManifest("0.3")))})
 	dir := bundleDir(t, nil, nil)
@@ -532,6 +544,7 @@ func TestPackManifestSymlink(t *testing.T) {
 }
 
 func TestPackWarnsAboutReaderLimits(t *testing.T) {
+	t.Parallel()
 	p := &packPlan{}
 	for i := range DefaultLimits().MaxFiles + 1 {
 		p.files = append(p.files, packFile{rel: strconv.Itoa(i), size: 1 << 20})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestPackRejectsNonRegularFiles(t *testing.T) {
+	t.Parallel()
 	dir := bundleDir(t, nil, nil)
 	if err := syscall.Mkfifo(filepath.Join(dir, "server", "pipe"), 0o644); err != nil {
 		t.Fatal(err)

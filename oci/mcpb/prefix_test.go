@@ -14,6 +14,7 @@ import (
 // TestPolyglotRefused: a shell script with a valid bundle behind it, or a
 // decoy zip header in front of the real archive, is no bundle.
 func TestPolyglotRefused(t *testing.T) {
+	t.Parallel()
 	good, err := os.ReadFile(mcpbtest.Pack(t, "weather", "1.0.0", ""))
 	if err != nil {
 		t.Fatal(err)

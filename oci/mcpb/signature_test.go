@@ -49,6 +49,7 @@ func sign(t *testing.T, unsigned, pkcs7 []byte, patch bool) []byte {
 }
 
 func TestSignatureTrailer(t *testing.T) {
+	t.Parallel()
 	unsigned := packedBundle(t)
 	for _, tc := range []struct {
 		name  string
@@ -94,6 +95,7 @@ func TestSignatureTrailer(t *testing.T) {
 }
 
 func TestFindSignature(t *testing.T) {
+	t.Parallel()
 	unsigned := packedBundle(t)
 	sig, err := FindSignature(bytes.NewReader(unsigned), int64(len(unsigned)))
 	if sig != nil || err != nil {
@@ -123,6 +125,7 @@ func TestFindSignature(t *testing.T) {
 }
 
 func TestFindSignatureMalformed(t *testing.T) {
+	t.Parallel()
 	unsigned := packedBundle(t)
 	signed := sign(t, unsigned, randomBytes(t, 1000), false)
 	truncated := append(bytes.Clone(signed[:len(unsigned)+sigFixed-len(sigFooter)+500]), sigFooter...)
@@ -153,6 +156,7 @@ func TestFindSignatureMalformed(t *testing.T) {
 // A zip that already had a comment keeps it when the patched length is
 // corrected.
 func TestZipViewKeepsOriginalComment(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	w, _ := zw.Create(ManifestFile)

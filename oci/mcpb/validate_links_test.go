@@ -8,6 +8,7 @@ import (
 // TestLinkScheme: the scheme is read as a browser reads it, after
 // stripping leading controls and spaces and dropping tabs and newlines.
 func TestLinkScheme(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"https://example.com":         "https",
 		"HTTP://example.com":          "http",
@@ -40,6 +41,7 @@ func TestLinkScheme(t *testing.T) {
 // itself and the fix, when its scheme is not http(s); the warning is
 // advice, so it does not make strict validation fail by itself.
 func TestNonWebLinksWarn(t *testing.T) {
+	t.Parallel()
 	const base = `{"manifest_version": "0.3", "name": "n", "version": "1.0.0", "description": "d",
 	  "author": {"name": "a", "url": %AUTHOR%},
 	  "repository": {"type": "git", "url": %REPO%},
