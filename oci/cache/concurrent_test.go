@@ -12,6 +12,7 @@ import (
 )
 
 func TestConcurrentInstall(t *testing.T) {
+	t.Parallel()
 	const n = 8
 	c := openCache(t)
 	b := writeBundle(t, "srv", "1.0.0", "concurrent")
@@ -53,6 +54,7 @@ func TestConcurrentInstall(t *testing.T) {
 }
 
 func TestConcurrentInstallProcesses(t *testing.T) {
+	t.Parallel()
 	const n = 4
 	c := openCache(t)
 	b := writeBundle(t, "srv", "1.0.0", "processes")

@@ -46,6 +46,7 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 // leftover at once, its owner being provably dead, and that a later
 // install works.
 func TestKilledInstall(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	b := writeBundle(t, "srv", "1.0.0", "crash")
 	cmd, _ := startHelper(t, c, b, "hang")
@@ -93,6 +94,7 @@ func TestKilledInstall(t *testing.T) {
 // in another process survives Open and Prune, however old it looks, and
 // then completes.
 func TestOpenCollectsKilledInstalls(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	// Incompressible, so that the leftovers have some size.
 	noise := make([]byte, 1<<20)
@@ -167,6 +169,7 @@ func TestOpenCollectsKilledInstalls(t *testing.T) {
 // by versions without owner files, or by a process killed before it took
 // its lock) wait an hour, then Prune removes them; Open never does.
 func TestLeftoversWithoutOwner(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	tmp, err := c.tempDir()
 	must(t, err)

@@ -14,7 +14,7 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-func TestOpenDirs(t *testing.T) {
+func TestOpenDirs(t *testing.T) { // serial: it sets XDG_CACHE_HOME and changes directory
 	dir := filepath.Join(t.TempDir(), "env")
 	env := map[string]string{EnvDir: dir}
 	d, err := DefaultDir(func(k string) string { return env[k] })
@@ -47,6 +47,7 @@ func TestOpenDirs(t *testing.T) {
 }
 
 func TestInstallLookup(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	b := writeBundle(t, "srv", "1.2.3", "a")
 	if _, ok := c.Lookup(b.digest); ok {
@@ -90,6 +91,7 @@ func TestInstallLookup(t *testing.T) {
 // TestInstallRefuses covers every way Install must fail without leaving
 // anything that Lookup would return.
 func TestInstallRefuses(t *testing.T) {
+	t.Parallel()
 	b := writeBundle(t, "srv", "1.0.0", "x")
 	notZip := []byte("this is not a zip archive")
 	cancelled, cancel := context.WithCancel(ctx)
@@ -134,6 +136,7 @@ func TestInstallRefuses(t *testing.T) {
 }
 
 func TestInstallReplacesBrokenEntry(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	b := writeBundle(t, "srv", "1.0.0", "x")
 	dir := c.entryDir(b.digest)
@@ -150,6 +153,7 @@ func TestInstallReplacesBrokenEntry(t *testing.T) {
 }
 
 func TestInstallFile(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	b := writeBundle(t, "local", "0.1.0", "y")
 	e, err := c.InstallFile(b.path, Meta{})
@@ -178,6 +182,7 @@ func TestInstallFile(t *testing.T) {
 }
 
 func TestTouch(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	e := install(t, c, writeBundle(t, "srv", "1.0.0", "x"), Meta{})
 	meta := filepath.Join(c.entryDir(e.Digest), metaFile)

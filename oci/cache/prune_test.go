@@ -13,6 +13,7 @@ import (
 )
 
 func TestList(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	if l, err := c.List(); err != nil || len(l) != 0 {
 		t.Fatalf("List of an empty cache = %v, %v", l, err)
@@ -48,6 +49,7 @@ func fmtList(s []string) string {
 
 // TestRemoveWhileInUse removes an entry whose file a server holds open.
 func TestRemoveWhileInUse(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	b := writeBundle(t, "srv", "1.0.0", "in use")
 	e := install(t, c, b, Meta{})
@@ -77,6 +79,7 @@ func TestRemoveWhileInUse(t *testing.T) {
 }
 
 func TestPrune(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	fresh := install(t, c, writeBundle(t, "fresh", "1.0.0", ""), Meta{})
 	stale := install(t, c, writeBundle(t, "stale", "1.0.0", ""), Meta{})

@@ -10,6 +10,7 @@ import (
 )
 
 func TestRememberRecall(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	index, amd, arm := digest.FromString("index").String(), digest.FromString("amd").String(), digest.FromString("arm").String()
 	r := Resolution{
@@ -61,6 +62,7 @@ func TestRememberRecall(t *testing.T) {
 }
 
 func TestRecallCorrupt(t *testing.T) {
+	t.Parallel()
 	c := openCache(t)
 	d := digest.FromString("index").String()
 	must(t, c.Remember(Resolution{Repository: "r", Tag: "1.0.0", IndexDigest: d,

@@ -3,6 +3,7 @@ package claims
 import "testing"
 
 func TestProvenanceDescribe(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		p    Provenance
 		want string
@@ -20,6 +21,7 @@ func TestProvenanceDescribe(t *testing.T) {
 }
 
 func TestSignerDescribe(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		s    Signer
 		want string

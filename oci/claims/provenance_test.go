@@ -25,6 +25,7 @@ func TestProvenanceFromEnv(t *testing.T) {
 }
 
 func TestRepoOf(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"git+https://github.com/acme/weather@refs/tags/v1.0.0": "https://github.com/acme/weather",
 		"git+https://git.example/acme/weather":                 "https://git.example/acme/weather",

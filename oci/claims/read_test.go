@@ -86,6 +86,7 @@ func kinds(c claims.Claims) string {
 // signer's key and its provenance, in every format, on a registry with
 // the referrers API and on one with the fallback tag.
 func TestReadSigned(t *testing.T) {
+	t.Parallel()
 	for _, r := range []struct {
 		name string
 		host func(testing.TB) string
@@ -94,8 +95,8 @@ func TestReadSigned(t *testing.T) {
 		{"ggcr (referrers API)", func(t testing.TB) string { return registrytest.GGCR(t, true) }},
 	} {
 		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
-			t.Setenv("DOCKER_CONFIG", t.TempDir())
 			f := newFixture(t, r.host(t))
 			root := f.publish(t, "1.0.0")
 			d, err := name.NewDigest(f.host + "/acme/weather@" + root.Digest.String())
@@ -231,6 +232,7 @@ func attachBundle(t *testing.T, f fixture, root ocispec.Descriptor, data []byte)
 // TestReadKeyless: a keyless signer's identity and issuer are read from
 // the certificate, in a sigstore bundle and in cosign's legacy .sig image.
 func TestReadKeyless(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t, registrytest.Distribution(t))
 	root := f.publish(t, "1.0.0")
@@ -292,6 +294,7 @@ func TestReadKeyless(t *testing.T) {
 // one too large, and one that is not a bundle are left out and reported;
 // what else is attached still reads.
 func TestReadRefuses(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, registrytest.Distribution(t))
 	root := f.publish(t, "1.0.0")
 	other := f.publish(t, "2.0.0")
