@@ -30,6 +30,7 @@ var registries = []registryCase{
 }
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, rc := range registries {
 		t.Run(rc.name, func(t *testing.T) {
 			host := rc.start(t)
@@ -102,6 +103,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestIndexLayout(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	repo := repository(t, host, "acme/layout")
 	plan, err := bundle.Prepare([]bundle.File{
@@ -154,6 +156,7 @@ func TestIndexLayout(t *testing.T) {
 }
 
 func TestPushIsIdempotentAndImmutable(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	repo := repository(t, host, "acme/imm")
 	file := writeBundle(t, "imm", "1.0.0", "one")
@@ -188,6 +191,7 @@ func TestPushIsIdempotentAndImmutable(t *testing.T) {
 }
 
 func TestPrepareRefusesMismatchBeforeUpload(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	a := writeBundle(t, "mix", "1.0.0", "")
 	cases := map[string][]bundle.File{
@@ -212,6 +216,7 @@ func TestPrepareRefusesMismatchBeforeUpload(t *testing.T) {
 }
 
 func TestPrepareIsReproducible(t *testing.T) {
+	t.Parallel()
 	a, err := bundle.Prepare([]bundle.File{{Path: writeBundle(t, "rep", "3.0.0", "x")}}, bundle.PrepareOptions{})
 	must(t, err)
 	b, err := bundle.Prepare([]bundle.File{{Path: writeBundle(t, "rep", "3.0.0", "x")}}, bundle.PrepareOptions{})
@@ -227,6 +232,7 @@ func TestPrepareIsReproducible(t *testing.T) {
 }
 
 func TestNoBuildForPlatform(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	repo := repository(t, host, "acme/narrow")
 	plan, err := bundle.Prepare([]bundle.File{

@@ -91,6 +91,7 @@ func copyFixture(t *testing.T, repo *remote.Repository) (ocispec.Descriptor, att
 // fallback-tag registry and a referrers-API registry, in all four
 // directions.
 func TestCopy(t *testing.T) {
+	t.Parallel()
 	kinds := []struct {
 		name  string
 		start func(testing.TB) string
@@ -165,6 +166,7 @@ func TestCopy(t *testing.T) {
 }
 
 func TestCopyMissingSource(t *testing.T) {
+	t.Parallel()
 	src := copyRepo(t, registrytest.Distribution(t), "acme/none")
 	// Copy takes a resolved version: a missing one fails at resolution.
 	_, err := bundle.Resolve(context.Background(), src, "1.0.0")

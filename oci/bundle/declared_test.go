@@ -19,6 +19,7 @@ import (
 // ordinary layer) still declares its name and version: read out of the
 // zip by byte ranges, never the whole file.
 func TestReadDeclaredPlainOrasPush(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	repo := repository(t, host, "acme/hello")
 	path := writeBundle(t, "hello", "1.4.0", strings.Repeat("padding ", 64<<10))

@@ -42,6 +42,7 @@ func pushTool(t *testing.T, host string) (*remote.Repository, *bundle.Plan) {
 
 // oras-go's own platform selection picks our darwin/arm64 manifest.
 func TestOrasCopySelectsPlatform(t *testing.T) {
+	t.Parallel()
 	repo, plan := pushTool(t, registrytest.Distribution(t))
 	opts := oras.DefaultCopyOptions
 	opts.WithTargetPlatform(&ocispec.Platform{OS: "darwin", Architecture: "arm64"})
@@ -64,6 +65,7 @@ func TestOrasCopySelectsPlatform(t *testing.T) {
 
 // go-containerregistry lists the index with platforms and artifactType.
 func TestGGCRReadsIndex(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	_, plan := pushTool(t, host)
 	r, err := name.ParseReference(host+"/acme/interop:1.4.0", name.Insecure)
@@ -106,6 +108,7 @@ func TestGGCRReadsIndex(t *testing.T) {
 // An artifact pushed with plain oras-go (one manifest, no index), as a CI
 // pipeline using oras might publish it, is read by mpak.
 func TestReadsPlainOrasPush(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	repo := repository(t, host, "acme/plain")
 	file := writeBundle(t, "plain", "0.9.0", "x")
@@ -169,6 +172,7 @@ func openArchive(t *testing.T, path string) []byte {
 }
 
 func TestResolveVersions(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	repo := repository(t, host, "acme/versions")
 	digests := map[string]digest.Digest{}
@@ -236,6 +240,7 @@ func (c corruptingFetcher) Fetch(ctx context.Context, d ocispec.Descriptor) (io.
 }
 
 func TestPullRejectsCorruptBlob(t *testing.T) {
+	t.Parallel()
 	repo, _ := pushTool(t, registrytest.Distribution(t))
 	out := t.TempDir()
 	_, err := bundle.Pull(ctx, corruptingFetcher{repo}, bundletest.Resolve(t, corruptingFetcher{repo}, "1.4.0"), bundle.PullOptions{Output: out})
@@ -249,6 +254,7 @@ func TestPullRejectsCorruptBlob(t *testing.T) {
 
 // A manifest whose config lies about the bundle inside is refused.
 func TestPullRejectsConfigMismatch(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	repo := repository(t, host, "acme/liar")
 	data, err := os.ReadFile(writeBundle(t, "liar", "1.0.0", ""))

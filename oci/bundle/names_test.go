@@ -9,6 +9,7 @@ import (
 )
 
 func TestRepositoryName(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]string{
 		"hello":          "hello",
 		"Hello World":    "hello-world",
@@ -26,6 +27,7 @@ func TestRepositoryName(t *testing.T) {
 }
 
 func TestCheckPublication(t *testing.T) {
+	t.Parallel()
 	ok := []struct{ repo, tag, name, version string }{
 		{"acme/hello", "1.0.0", "hello", "1.0.0"},
 		{"ns/mcp/acme/hello", "2.0.0-rc.1", "hello", "2.0.0-rc.1"},
@@ -53,6 +55,7 @@ func TestCheckPublication(t *testing.T) {
 }
 
 func TestFileName(t *testing.T) {
+	t.Parallel()
 	linux := mediatypes.Platform{OS: "linux", Arch: "amd64"}
 	for _, c := range []struct {
 		name, version string

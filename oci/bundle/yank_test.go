@@ -77,6 +77,7 @@ func mark(t *testing.T, repo *remote.Repository, root ocispec.Descriptor, yanked
 }
 
 func TestResolveSkipsYanked(t *testing.T) {
+	t.Parallel()
 	for _, rc := range yankRegistries {
 		t.Run(rc.name, func(t *testing.T) {
 			host := rc.start(t)
@@ -114,6 +115,7 @@ func TestResolveSkipsYanked(t *testing.T) {
 // TestResolveAllYanked: when every match is yanked the error names them and
 // says how to get one anyway.
 func TestResolveAllYanked(t *testing.T) {
+	t.Parallel()
 	for _, rc := range yankRegistries {
 		t.Run(rc.name, func(t *testing.T) {
 			host := rc.start(t)
@@ -145,6 +147,7 @@ func TestResolveAllYanked(t *testing.T) {
 // TestResolveRecordOrder: the record with the newest created decides,
 // whatever the push order; on a tie, yanked.
 func TestResolveRecordOrder(t *testing.T) {
+	t.Parallel()
 	for _, rc := range yankRegistries {
 		t.Run(rc.name, func(t *testing.T) {
 			host := rc.start(t)
@@ -197,6 +200,7 @@ func (p pinsOnly) Resolve(ctx context.Context, reference string) (ocispec.Descri
 // TestResolveDigestPinOfYanked: a digest pin costs no request and reports
 // nothing, yanked or not.
 func TestResolveDigestPinOfYanked(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Distribution(t)
 	repo := repository(t, host, "acme/yanks")
 	roots := publish(t, repo, "1.0.0")
@@ -211,6 +215,7 @@ func TestResolveDigestPinOfYanked(t *testing.T) {
 // TestResolveReferrersDown: a registry whose referrers requests fail still
 // resolves, as before yanks existed: the mark is advisory.
 func TestResolveReferrersDown(t *testing.T) {
+	t.Parallel()
 	backend := registrytest.Distribution(t)
 	repo := repository(t, backend, "acme/yanks")
 	roots := publish(t, repo, "1.0.0", "1.1.0")
