@@ -60,15 +60,7 @@ func checkEmail(s string) string {
 // that is not a number up to 65535. Unicode hosts are accepted without
 // IDNA mapping, so a few the CLI refuses (disallowed code points) pass.
 func checkURL(s string) string {
-	// WHATWG strips leading and trailing C0 controls and spaces, and
-	// removes tabs and newlines anywhere.
-	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
-	s = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return -1
-		}
-		return r
-	}, s)
+	s = whatwgClean(s)
 	scheme, rest, ok := urlScheme(s)
 	if !ok {
 		return fmt.Sprintf("%q is not an absolute URL (want e.g. https://example.com/page)", s)

@@ -20,6 +20,19 @@ const (
 	linkPath
 )
 
+// whatwgClean is what WHATWG URL parsing does to its input first: strip
+// leading and trailing C0 controls and spaces, and remove every tab and
+// newline.
+func whatwgClean(s string) string {
+	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // linkScheme is the scheme a browser reads from s, lower-cased, or "" for
 // a reference without one (a relative path). WHATWG URL parsing strips
 // leading and trailing C0 controls and spaces and removes every tab and
@@ -27,13 +40,7 @@ const (
 // and "\x01javascript:" all run script; the check must read them the same
 // way or it could be talked past.
 func linkScheme(s string) string {
-	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
-	s = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return -1
-		}
-		return r
-	}, s)
+	s = whatwgClean(s)
 	i := strings.IndexByte(s, ':')
 	if i <= 0 {
 		return ""
