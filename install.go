@@ -44,15 +44,15 @@ func (c *Client) Install(ctx context.Context, s string, opts InstallOptions) (*i
 	if err != nil {
 		return nil, err
 	}
-	io := c.installOptions(opts)
+	iopts := c.installOptions(opts)
 	var lf *lock.File
 	if opts.LockFile != "" {
 		if lf, err = lock.Load(opts.LockFile); err != nil {
 			return nil, err
 		}
-		io.Lock, io.LockKey = lf, s
+		iopts.Lock, iopts.LockKey = lf, s
 	}
-	res, err := install.Install(ctx, r, io)
+	res, err := install.Install(ctx, r, iopts)
 	if err != nil {
 		return nil, err
 	}

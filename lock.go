@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 
-	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/install"
 	"github.com/mpak-oci/mpak/oci/lock"
 	"github.com/mpak-oci/mpak/oci/ref"
@@ -20,21 +19,11 @@ func (c *Client) Pin(ctx context.Context, s string) (e lock.Entry, warning strin
 	if err != nil {
 		return lock.Entry{}, "", err
 	}
-	repo, err := c.opts.Remote.Repository(r)
+	_, res, root, err := c.query(ctx, r)
 	if err != nil {
 		return lock.Entry{}, "", err
 	}
-	res, err := bundle.ResolveQuery(ctx, repo, r)
-	if err != nil {
-		return lock.Entry{}, "", err
-	}
-	tag, desc := res.Reference, res.Root
-	if desc.Digest == "" {
-		if desc, err = repo.Resolve(ctx, tag); err != nil {
-			return lock.Entry{}, "", fmt.Errorf("resolving %s: %w", tag, err)
-		}
-	}
-	e = lock.Entry{Repository: r.RepositoryRef(), Version: tag, Digest: desc.Digest}
+	e = lock.Entry{Repository: r.RepositoryRef(), Version: res.Reference, Digest: root.Digest}
 	if r.Digest != "" {
 		e.Version = ""
 	}

@@ -2,6 +2,9 @@ package mpak
 
 import (
 	"context"
+	"fmt"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"oras.land/oras-go/v2/registry/remote"
 
@@ -51,4 +54,26 @@ func (c *Client) Check(ctx context.Context, r *Resolved) error {
 		return nil
 	}
 	return c.opts.Policy.Check(ctx, r.Ref, r.Version.Root.Digest, true)
+}
+
+// query resolves r the way a lock or a yank names a version: a digest as
+// is, an exact version by its tag even when yanked (the warning says so),
+// a range to the highest version not yanked; then the tag to the root it
+// names now, read once.
+func (c *Client) query(ctx context.Context, r ref.Reference) (*remote.Repository, bundle.Resolution, ocispec.Descriptor, error) {
+	repo, err := c.opts.Remote.Repository(r)
+	if err != nil {
+		return nil, bundle.Resolution{}, ocispec.Descriptor{}, err
+	}
+	res, err := bundle.ResolveQuery(ctx, repo, r)
+	if err != nil {
+		return nil, res, ocispec.Descriptor{}, err
+	}
+	root := res.Root
+	if root.Digest == "" {
+		if root, err = repo.Resolve(ctx, res.Reference); err != nil {
+			return nil, res, root, fmt.Errorf("resolving %s: %w", res.Reference, err)
+		}
+	}
+	return repo, res, root, nil
 }

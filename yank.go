@@ -8,7 +8,6 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/resolve"
 	"github.com/mpak-oci/mpak/oci/yank"
@@ -46,21 +45,12 @@ func (c *Client) Yank(ctx context.Context, s string, yanked bool, reason string)
 	if yanked && strings.TrimSpace(reason) == "" {
 		return nil, errors.New("--reason is required: say what is wrong with the version and what to use instead")
 	}
-	repo, err := c.opts.Remote.Repository(r)
-	if err != nil {
-		return nil, err
-	}
-	res, err := bundle.ResolveQuery(ctx, repo, r)
-	if err != nil {
-		return nil, err
-	}
 	// Mark the digest the query resolved to, not the tag read again.
-	out := &Yanked{Ref: r, Reference: res.Reference, Root: res.Root}
-	if out.Root.Digest == "" {
-		if out.Root, err = repo.Resolve(ctx, out.Reference); err != nil {
-			return nil, fmt.Errorf("resolving %s: %w", s, err)
-		}
+	repo, res, root, err := c.query(ctx, r)
+	if err != nil {
+		return nil, err
 	}
+	out := &Yanked{Ref: r, Reference: res.Reference, Root: root}
 	if out.Record, err = yank.Mark(ctx, repo, out.Root, yanked, reason, yank.Options{}); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -8,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mpak-oci/mpak/internal/cli"
+	"github.com/mpak-oci/mpak/internal/cli/trustcmd"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -114,5 +119,20 @@ func TestCompanion(t *testing.T) {
 	}
 	if out, code := mpakIn(alone, "version"); code != 0 || !strings.HasPrefix(out, "mpak ") {
 		t.Errorf("mpak version without the companion: exit %d: %s", code, out)
+	}
+}
+
+// TestCompanionHelp: mpak's stand-ins for the trust commands say what the
+// companion's commands say, so `mpak bundle --help` is not out of date.
+func TestCompanionHelp(t *testing.T) {
+	t.Parallel()
+	help := func(trust func(*cli.App) []*cobra.Command) string {
+		var out bytes.Buffer
+		cli.Main(context.Background(), []string{"bundle", "--help"}, cli.Streams{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out},
+			cli.Options{Trust: trust, Environ: []string{}})
+		return out.String()
+	}
+	if stand, real := help(cli.Companion()), help(trustcmd.Commands); stand != real {
+		t.Errorf("mpak bundle --help with the stand-ins:\n%s\nwith the companion's commands:\n%s", stand, real)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,5 +73,23 @@ func TestScanCommand(t *testing.T) {
 	// Attached unsigned, the level is a claim nobody vouches for.
 	if v, err := scanlevel.Decide(context.Background(), repo, root, nil); err != nil || v.Verified() || v.Level != 0 || v.Claimed != rep.Level {
 		t.Errorf("verdict read back from the registry: %+v, %v; want unverified, claiming L%d", v, err, rep.Level)
+	}
+}
+
+// TestScanDespiteBrokenPolicy: a policy whose key file is gone stops
+// pulls (what it guards), not a scan of a local file (which it does not).
+func TestScanDespiteBrokenPolicy(t *testing.T) {
+	t.Parallel()
+	e := isolate(t, "localhost:5000")
+	if err := os.WriteFile(e["MPAK_CONFIG"], []byte(`{"policy":{"require_signature":true,"keys":["/nonexistent/cosign.pub"]}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "hello.mcpb")
+	e.ok(t, "bundle", "pack", exampleDir(t, "1.0.0"), "-o", file)
+	if _, errOut, code := e.mpak(t, "bundle", "scan", file); code != 0 {
+		t.Errorf("scan of a file under a broken policy: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := e.mpak(t, "bundle", "pull", "@example/hello@1.0.0"); code == 0 || !strings.Contains(errOut, "/nonexistent/cosign.pub") {
+		t.Errorf("pull under the broken policy: exit %d, %q; want the missing key named", code, errOut)
 	}
 }

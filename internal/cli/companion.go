@@ -21,10 +21,10 @@ const TrustBinary = "mpak-trust"
 // trustCommands are the commands the companion runs, as mpak's help
 // lists them.
 var trustCommands = []struct{ use, short string }{
-	{"keygen", "Create a cosign key pair (cosign.key encrypted with COSIGN_PASSWORD, cosign.pub)"},
-	{"sign REF", "Sign a bundle version in the registry, cosign-compatible"},
-	{"attest REF", "Attach a signed SLSA provenance (or other in-toto) attestation to a version"},
-	{"verify REF", "Verify a version's signatures and attestations with a key or a keyless identity"},
+	{"keygen", "Make a cosign key pair (cosign.key, cosign.pub) in the current directory"},
+	{"sign REF --key cosign.key", "Sign a version's index digest (and with --platforms each platform manifest) the way cosign does"},
+	{"attest REF --key cosign.key (--slsa | --predicate FILE --type URI)", "Sign an in-toto statement about a version (SLSA provenance v1 with --slsa) and attach it"},
+	{"verify REF --key cosign.pub", "Verify the signatures and attestations of a version (cosign's and mpak's)"},
 	{"scan REF|FILE.mcpb", "Check a bundle against the trust levels L1-L4, offline, with evidence for every control"},
 }
 

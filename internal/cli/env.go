@@ -98,6 +98,21 @@ func (a *App) Client(pf PolicyFlags) (*mpak.Client, error) {
 	return mpak.New(opts), nil
 }
 
+// ScanClient is the facade for a scan: the policy comes along when it
+// loads, so that the level a scan reaches here counts for --min-level,
+// but a policy that does not load (a trusted key file moved away) does
+// not stop a scan, which checks nothing against it.
+func (a *App) ScanClient() (*mpak.Client, error) {
+	opts, err := a.clientOptions(true)
+	if err != nil {
+		return nil, err
+	}
+	if pol, err := a.Policy(PolicyFlags{}, opts.Cache.Dir()); err == nil {
+		opts.Policy = pol
+	}
+	return mpak.New(opts), nil
+}
+
 // PlainClient is the facade for commands that trust nothing they fetch
 // (push, lock, copy, inspect, ...): no policy to load, and a cache only
 // when the command reads it.

@@ -39,7 +39,7 @@ func (a *app) scanCommand() *cobra.Command {
 			opts := trust.ScanOptions{Options: scan.Options{MaxLevel: level, VulnDB: vulnDB, Source: source}, Attach: attach}
 			// A scan run here is trusted here: the policy remembers its level
 			// for --min-level.
-			c, err := a.Client(cli.PolicyFlags{})
+			c, err := a.ScanClient()
 			if err != nil {
 				return err
 			}
