@@ -82,7 +82,7 @@ bench:
 
 # Short fuzzing passes over the parsers (the seeds also run in `make test`).
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParseManifest -fuzztime 30s ./oci/mcpb/
+	$(GO) test -run '^$$' -fuzz FuzzParseManifest -fuzztime 30s ./mcpb/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./oci/ref/
 	$(GO) test -run '^$$' -fuzz FuzzSelect -fuzztime 30s ./oci/resolve/
 	$(GO) test -run '^$$' -fuzz FuzzParsePolicy -fuzztime 30s ./registry/auth/

@@ -6,9 +6,9 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb"
 )
 
 // Inspection is what a version holds: every build, and the archive of

@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/mpak-oci/mpak/install"
+	"github.com/mpak-oci/mpak/launch"
+	"github.com/mpak-oci/mpak/lock"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/install"
-	"github.com/mpak-oci/mpak/oci/launch"
-	"github.com/mpak-oci/mpak/oci/lock"
 )
 
 // InstallOptions tune Install.

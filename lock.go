@@ -7,8 +7,8 @@ import (
 	"os"
 	"slices"
 
-	"github.com/mpak-oci/mpak/oci/install"
-	"github.com/mpak-oci/mpak/oci/lock"
+	"github.com/mpak-oci/mpak/install"
+	"github.com/mpak-oci/mpak/lock"
 	"github.com/mpak-oci/mpak/oci/ref"
 )
 

@@ -12,11 +12,11 @@
 package mpak
 
 import (
-	"github.com/mpak-oci/mpak/oci/cache"
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/oci/policy"
+	"github.com/mpak-oci/mpak/cache"
+	"github.com/mpak-oci/mpak/mcpb"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/policy"
 )
 
 // Options configure a Client. The zero value reaches registries with the
@@ -24,7 +24,7 @@ import (
 // requires no signature and has no cache.
 type Options struct {
 	// Remote reaches registries: credentials, plain HTTP, TLS, user agent.
-	Remote remote.Options
+	Remote connect.Options
 	// Defaults is where @scope/name references live (zero:
 	// ref.DefaultRegistry, the local mpakd).
 	Defaults ref.Defaults

@@ -14,17 +14,17 @@ import (
 	"testing"
 
 	"github.com/mpak-oci/mpak"
+	"github.com/mpak-oci/mpak/cache"
+	"github.com/mpak-oci/mpak/launch"
+	"github.com/mpak-oci/mpak/lock"
+	"github.com/mpak-oci/mpak/mcpb"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/cache"
-	"github.com/mpak-oci/mpak/oci/launch"
-	"github.com/mpak-oci/mpak/oci/lock"
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
-	"github.com/mpak-oci/mpak/oci/policy"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/oci/verify"
+	"github.com/mpak-oci/mpak/policy"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -54,7 +54,7 @@ func publish(t *testing.T, host, version string) string {
 		t.Fatal(err)
 	}
 	r, _ := ref.Parse(host+"/acme/tool", ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}

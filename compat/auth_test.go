@@ -12,7 +12,7 @@ import (
 
 	"github.com/mpak-oci/mpak/internal/testenv"
 
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/registry/auth"
 	"github.com/mpak-oci/mpak/registry/auth/authtest"
 	"github.com/mpak-oci/mpak/registry/server"

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 )
 
 // TestAttacksOnPublishedVersions: against mpakd with its defaults, and

@@ -17,22 +17,22 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/mpak-oci/mpak/cache"
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/install"
+	"github.com/mpak-oci/mpak/mcpb"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
-	"github.com/mpak-oci/mpak/oci/cache"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/oci/install"
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/scan"
-	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/oci/verify"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 	"github.com/mpak-oci/mpak/registry/server"
+	"github.com/mpak-oci/mpak/scan"
+	"github.com/mpak-oci/mpak/scanlevel"
 )
 
 // kind is a registry of the matrix. harbor is set for the Harbor-like one,
@@ -237,7 +237,7 @@ func indexStats(t *testing.T, k kind) {
 			t.Fatalf("mpakd sync: %v", err)
 		}
 	}
-	c := &catalog.Client{BaseURL: "http://" + addr}
+	c := &catalogapi.Client{BaseURL: "http://" + addr}
 	v, err := c.Version(context.Background(), "acme/weather", "1.0.0")
 	if err != nil || len(v.Builds) != 2 {
 		t.Fatalf("indexed %+v, %v; want 1.0.0 with two builds", v, err)
@@ -264,7 +264,7 @@ func indexStats(t *testing.T, k kind) {
 	}
 }
 
-func wantDownloads(t *testing.T, c *catalog.Client, want int64) {
+func wantDownloads(t *testing.T, c *catalogapi.Client, want int64) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

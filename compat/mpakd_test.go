@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/internal/testenv"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -26,7 +26,7 @@ import (
 type node struct {
 	host    string
 	srv     *server.Server
-	catalog *catalog.Client
+	catalog *catalogapi.Client
 	log     *requestLog
 }
 
@@ -57,7 +57,7 @@ func startMpakd(t *testing.T, opts server.Options) *node {
 		t.Fatal(err)
 	}
 	n := &node{host: ln.Addr().String(), srv: srv, log: &requestLog{}}
-	n.catalog = &catalog.Client{BaseURL: "http://" + n.host}
+	n.catalog = &catalogapi.Client{BaseURL: "http://" + n.host}
 	hs := &http.Server{Handler: n.log.wrap(srv.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	t.Cleanup(func() {

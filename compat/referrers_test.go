@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 	"github.com/mpak-oci/mpak/registry/server"

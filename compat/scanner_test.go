@@ -20,12 +20,12 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
+	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/oci/policy"
 	"github.com/mpak-oci/mpak/oci/referrer"
-	"github.com/mpak-oci/mpak/oci/scan"
+	"github.com/mpak-oci/mpak/policy"
 	"github.com/mpak-oci/mpak/registry/server"
+	"github.com/mpak-oci/mpak/scan"
 )
 
 // TestMpakdScans: mpakd --scan scans what is pushed, signs the verdict

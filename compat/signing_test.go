@@ -16,8 +16,8 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/mpak-oci/mpak/internal/testenv"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
@@ -263,7 +263,7 @@ func TestReadmeSigning(t *testing.T) {
 	}
 }
 
-// verdictCase: a scan verdict signed by a scanner's key (oci/scanlevel's
+// verdictCase: a scan verdict signed by a scanner's key (scanlevel's
 // wire format: a sigstore bundle in a referrer typed
 // mediatypes.ScanVerdict) is on the version before the publisher signs it
 // with the defaults. cosign 2.6 and 3 see no sigstore bundle and verify the

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 )
 
 // TestTagMovedBehindMpakd: three replicas front a registry that a client

@@ -21,15 +21,15 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/internal/testenv"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/registry/auth"
 	"github.com/mpak-oci/mpak/registry/auth/authtest"
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/postgres"
-	"github.com/mpak-oci/mpak/registry/index/postgres/pgtest"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/postgres"
+	"github.com/mpak-oci/mpak/registry/catalog/postgres/pgtest"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 	"github.com/mpak-oci/mpak/registry/server"
 )
@@ -63,7 +63,7 @@ var teamSetups = []struct {
 
 // teamAuth is each node's authentication, over the same files: the key
 // is the store's (replicas) or a file's.
-func teamAuth(t *testing.T, dir string, store index.Store, shared bool, iss *oidcIssuer, logger *slog.Logger) *server.AuthOptions {
+func teamAuth(t *testing.T, dir string, store catalog.Store, shared bool, iss *oidcIssuer, logger *slog.Logger) *server.AuthOptions {
 	t.Helper()
 	// Every node writes and loads the same users and policy.
 	files, _ := authtest.Files(t, authtest.Config{Users: authtest.Passwords("alice", "bob", "root"), Policy: teamPolicy, Dir: dir, Logger: logger})
@@ -184,7 +184,7 @@ func TestTeam(t *testing.T) {
 					t.Errorf("node %d: the web page of secret/plans answers %d to alice, want 200", i, code)
 				}
 			}
-			if _, err := (&catalog.Client{BaseURL: "http://" + at(2)}).Bundle(context.Background(), "secret/plans"); err == nil {
+			if _, err := (&catalogapi.Client{BaseURL: "http://" + at(2)}).Bundle(context.Background(), "secret/plans"); err == nil {
 				t.Error("the JSON API shows secret/plans to anonymous clients")
 			}
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 )
 
 // TestYankThroughMpakd: a version yanked with the mpak CLI through one
@@ -58,7 +58,7 @@ func TestYankThroughMpakd(t *testing.T) {
 	}
 }
 
-func latestOf(b *catalog.BundleDetail) string {
+func latestOf(b *catalogapi.BundleDetail) string {
 	if b == nil {
 		return "none"
 	}

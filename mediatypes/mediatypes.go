@@ -62,7 +62,7 @@ const (
 	AnnotationScanCounts = "dev.mpak.scan.counts"
 
 	// ScanPredicate is the in-toto predicate type of a scanner's signed
-	// verdict about a version (oci/scanlevel.Predicate), attached as a
+	// verdict about a version (scanlevel.Predicate), attached as a
 	// sigstore bundle referrer of the version's root. Only such a
 	// statement, verified with a trusted scanner key, makes a level count;
 	// the scan report referrer itself is the evidence, unsigned.

@@ -9,11 +9,11 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/mpak-oci/mpak"
+	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/oci/scan"
 	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/scan"
 )
 
 // ScanOptions tune Scan.

@@ -9,16 +9,16 @@ import (
 	"testing"
 
 	"github.com/mpak-oci/mpak"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
-	"github.com/mpak-oci/mpak/oci/policy"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/scan"
-	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/oci/verify"
+	"github.com/mpak-oci/mpak/policy"
 	"github.com/mpak-oci/mpak/registry/registrytest"
+	"github.com/mpak-oci/mpak/scan"
+	"github.com/mpak-oci/mpak/scanlevel"
 	"github.com/mpak-oci/mpak/trust"
 )
 

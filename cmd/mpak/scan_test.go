@@ -12,9 +12,9 @@ import (
 	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/referrer"
-	"github.com/mpak-oci/mpak/oci/scan"
-	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/registry/registrytest"
+	"github.com/mpak-oci/mpak/scan"
+	"github.com/mpak-oci/mpak/scanlevel"
 )
 
 // TestScanCommand: scan a file and a registry reference (with signature

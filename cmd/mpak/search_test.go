@@ -10,11 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/internal/cli/trustcmd"
-	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/registry/api"
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -42,15 +42,15 @@ func TestSearchAndShowThroughMpakd(t *testing.T) {
 	e.publish(t, exampleDir(t, "1.1.0"), "hello")
 	e.publish(t, clockDir(t, "1.0.0"), "clock")
 
-	res := decode[catalog.SearchResponse](t, e.ok(t, "bundle", "search", "greet", "--json"))
+	res := decode[catalogapi.SearchResponse](t, e.ok(t, "bundle", "search", "greet", "--json"))
 	if res.Total != 1 || res.Bundles[0].Name != "@example/hello" || res.Bundles[0].Version != "1.1.0" {
 		t.Fatalf("search greet: %+v", res)
 	}
 	// Tool names are searchable: the clock declares a tool "now".
-	if res := decode[catalog.SearchResponse](t, e.ok(t, "bundle", "search", "now", "--json")); res.Total != 1 || res.Bundles[0].Name != "@example/clock" {
+	if res := decode[catalogapi.SearchResponse](t, e.ok(t, "bundle", "search", "now", "--json")); res.Total != 1 || res.Bundles[0].Name != "@example/clock" {
 		t.Fatalf("search by tool name: %+v", res)
 	}
-	if res := decode[catalog.SearchResponse](t, e.ok(t, "bundle", "search", "--type", "binary", "--json")); res.Total != 1 || res.Bundles[0].ServerType != "binary" {
+	if res := decode[catalogapi.SearchResponse](t, e.ok(t, "bundle", "search", "--type", "binary", "--json")); res.Total != 1 || res.Bundles[0].ServerType != "binary" {
 		t.Fatalf("search --type binary: %+v", res)
 	}
 	table := e.ok(t, "bundle", "search")
@@ -58,7 +58,7 @@ func TestSearchAndShowThroughMpakd(t *testing.T) {
 		t.Errorf("search table:\n%s", table)
 	}
 
-	show := decode[catalog.BundleDetail](t, e.ok(t, "bundle", "show", "@example/hello", "--json"))
+	show := decode[catalogapi.BundleDetail](t, e.ok(t, "bundle", "show", "@example/hello", "--json"))
 	if show.Latest != "1.1.0" || len(show.Versions) != 2 || len(show.Tools) != 2 || show.Reference != host+"/example/hello:1.1.0" {
 		t.Fatalf("show: latest %s, %d versions, tools %v, reference %s", show.Latest, len(show.Versions), show.Tools, show.Reference)
 	}
@@ -99,7 +99,7 @@ func TestShowProvenanceThroughMpakd(t *testing.T) {
 			t.Errorf("show lacks %q:\n%s", want, human)
 		}
 	}
-	show := decode[catalog.BundleDetail](t, e.ok(t, "bundle", "show", "@example/hello", "--json"))
+	show := decode[catalogapi.BundleDetail](t, e.ok(t, "bundle", "show", "@example/hello", "--json"))
 	if p, _ := show.Provenance.Provenance(); p == nil || p.SourceRevision != "c0ffee" {
 		t.Errorf("show --json provenance: %+v", show.Provenance)
 	}
@@ -115,7 +115,7 @@ func TestShowYankedAndTampered(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	published := "sha256:" + strings.Repeat("0a", 32)
 	moved := "sha256:" + strings.Repeat("0b", 32)
-	for _, v := range []index.Version{
+	for _, v := range []catalog.Version{
 		{Version: "0.9.0", Digest: published, Tampered: moved},
 		{Version: "1.0.0", Digest: "sha256:" + strings.Repeat("10", 32)},
 		{Version: "1.1.0", Digest: "sha256:" + strings.Repeat("11", 32), Yanked: true, YankReason: "leaks the API key; use 1.0.0"},
@@ -125,16 +125,16 @@ func TestShowYankedAndTampered(t *testing.T) {
 			v.Repository = "acme/maps"
 		}
 		v.Tag, v.Name, v.Description, v.ServerType = v.Version, "maps", "Maps", "node"
-		v.Builds = []index.Build{{Platform: "any", ManifestDigest: v.Digest, LayerDigest: v.Digest, Size: 1}}
+		v.Builds = []catalog.Build{{Platform: "any", ManifestDigest: v.Digest, LayerDigest: v.Digest, Size: 1}}
 		must(t, store.PutVersion(t.Context(), &v))
 	}
 	srv := httptest.NewServer(api.New(api.Options{Store: store}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	e := isolate(t, host)
-	e[catalog.EnvIndexURL] = srv.URL
+	e[catalogapi.EnvIndexURL] = srv.URL
 
-	show := decode[catalog.BundleDetail](t, e.ok(t, "bundle", "show", "@acme/maps", "--json"))
+	show := decode[catalogapi.BundleDetail](t, e.ok(t, "bundle", "show", "@acme/maps", "--json"))
 	var marks []string
 	for _, v := range show.Versions {
 		marks = append(marks, fmt.Sprintf("%s:%v:%s:%s", v.Version, v.Yanked, v.YankReason, v.Tampered))
@@ -163,7 +163,7 @@ func TestShowYankedAndTampered(t *testing.T) {
 	}
 
 	// Every version yanked: the latest is, and says so.
-	gone := decode[catalog.BundleDetail](t, e.ok(t, "bundle", "show", "@acme/gone", "--json"))
+	gone := decode[catalogapi.BundleDetail](t, e.ok(t, "bundle", "show", "@acme/gone", "--json"))
 	if gone.Version != "2.0.0" || !gone.Yanked || gone.YankReason != "abandoned" {
 		t.Errorf("show --json of an all-yanked bundle: %s yanked %v %q", gone.Version, gone.Yanked, gone.YankReason)
 	}
@@ -172,7 +172,7 @@ func TestShowYankedAndTampered(t *testing.T) {
 	}
 
 	// A tampered latest: the reference pins the published digest.
-	moved1 := index.Version{Repository: "acme/moved", Version: "1.0.0", Tag: "1.0.0", Digest: published, Tampered: moved,
+	moved1 := catalog.Version{Repository: "acme/moved", Version: "1.0.0", Tag: "1.0.0", Digest: published, Tampered: moved,
 		Name: "moved", Description: "Moved", ServerType: "node"}
 	must(t, store.PutVersion(t.Context(), &moved1))
 	human = e.ok(t, "bundle", "show", "@acme/moved")

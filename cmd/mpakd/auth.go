@@ -13,14 +13,14 @@ import (
 	"syscall"
 
 	"github.com/mpak-oci/mpak/registry/auth"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
 // auth loads the users, policy and token key the flags name, and keeps the
 // files current until ctx ends: on change, and on SIGHUP. Robot tokens log
 // in too, from store. nil without --auth-htpasswd.
-func (f *serveFlags) auth(ctx context.Context, log *slog.Logger, store index.Store) (*server.AuthOptions, error) {
+func (f *serveFlags) auth(ctx context.Context, log *slog.Logger, store catalog.Store) (*server.AuthOptions, error) {
 	if f.oidcFlagsSet() && f.authHtpasswd == "" {
 		return nil, fmt.Errorf("--auth-oidc-* needs --auth-htpasswd: trusted publishing is part of mpakd's authentication")
 	}
@@ -82,7 +82,7 @@ func (f *serveFlags) auth(ctx context.Context, log *slog.Logger, store index.Sto
 // in the PostgreSQL catalog, which every replica shares (with a file
 // each, a token one replica issued would not verify on the next), else a
 // file in --data.
-func (f *serveFlags) tokenKey(ctx context.Context, log *slog.Logger, store index.Store) (*ecdsa.PrivateKey, error) {
+func (f *serveFlags) tokenKey(ctx context.Context, log *slog.Logger, store catalog.Store) (*ecdsa.PrivateKey, error) {
 	if f.authTokenKey != "" {
 		return auth.LoadOrCreateKey(f.authTokenKey)
 	}

@@ -9,13 +9,13 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 )
 
 func pushVersion(t *testing.T, addr, repository, name, version string) {
@@ -29,7 +29,7 @@ func pushVersion(t *testing.T, addr, repository, name, version string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +49,8 @@ func TestPushIsIndexedAndReindexRestores(t *testing.T) {
 	pushVersion(t, addr, "acme/weather", "weather", "1.2.0")
 	pushVersion(t, addr, "acme/clock", "clock", "0.1.0")
 
-	c := &catalog.Client{BaseURL: "http://" + addr}
-	res, err := c.Search(context.Background(), catalog.Query{Text: "weather"})
+	c := &catalogapi.Client{BaseURL: "http://" + addr}
+	res, err := c.Search(context.Background(), catalogapi.Query{Text: "weather"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestPushIsIndexedAndReindexRestores(t *testing.T) {
 	}
 	stop = start(t, "--data", data, "--addr", addr)
 	defer stop()
-	all, err := c.Search(context.Background(), catalog.Query{})
+	all, err := c.Search(context.Background(), catalogapi.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestPullsAreCountedExactly(t *testing.T) {
 	stop := start(t, "--data", data, "--addr", addr)
 	pushVersion(t, addr, "acme/counted", "counted", "1.0.0")
 	r, _ := ref.Parse(addr+"/acme/counted", ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestPullsAreCountedExactly(t *testing.T) {
 
 	stop = start(t, "--data", data, "--addr", addr)
 	defer stop()
-	b, err := (&catalog.Client{BaseURL: "http://" + addr}).Bundle(context.Background(), "acme/counted")
+	b, err := (&catalogapi.Client{BaseURL: "http://" + addr}).Bundle(context.Background(), "acme/counted")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestReferrersAPI(t *testing.T) {
 	defer stop()
 	pushVersion(t, addr, "acme/signed", "signed", "1.0.0")
 	r, _ := ref.Parse(addr+"/acme/signed", ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestReferrersAPI(t *testing.T) {
 		t.Fatalf("referrers = %+v, want the scan report %s", got, desc.Digest)
 	}
 	// The search still shows one version: the fallback index is not a version.
-	res, err := (&catalog.Client{BaseURL: "http://" + addr}).Bundle(ctx, "acme/signed")
+	res, err := (&catalogapi.Client{BaseURL: "http://" + addr}).Bundle(ctx, "acme/signed")
 	if err != nil || len(res.Versions) != 1 {
 		t.Fatalf("bundle after attaching: %+v, %v", res, err)
 	}

@@ -19,8 +19,8 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/searchcache"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/searchcache"
 	"github.com/mpak-oci/mpak/registry/quota"
 	"github.com/mpak-oci/mpak/registry/server"
 	"github.com/mpak-oci/mpak/registry/stats"
@@ -190,7 +190,7 @@ func rootCommand() *cobra.Command {
 }
 
 // options turns the flags into server options.
-func (f *serveFlags) options(store index.Store, log *slog.Logger) (server.Options, error) {
+func (f *serveFlags) options(store catalog.Store, log *slog.Logger) (server.Options, error) {
 	o := server.Options{DataDir: f.data, Store: store, Namespace: f.namespace, PublicHost: f.publicHost,
 		HooksSecret: f.hooksSecret, SearchCacheTTL: f.searchCacheTTL,
 		SyncPrefixes: f.syncPrefixes, SyncInterval: f.syncInterval, AcceptMovedTags: f.acceptRegistry, Logger: log, AccessLog: f.accessLog}

@@ -14,11 +14,11 @@ import (
 	"oras.land/oras-go/v2"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
 
@@ -158,7 +158,7 @@ func deleteTag(t *testing.T, host, repository, tag string) {
 func repoAt(t *testing.T, host, repository string) *orasremote.Repository {
 	t.Helper()
 	r, _ := ref.Parse(host+"/"+repository, ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}

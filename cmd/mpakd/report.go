@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/ingest"
 )
 
 // printReports says what reindex or sync did, repository by repository:
 // every tag not indexed with why, so "indexed 0 versions" is never the
 // whole story.
-func printReports(w io.Writer, reports []*indexer.Report) {
+func printReports(w io.Writer, reports []*ingest.Report) {
 	var indexed, repos int
 	for _, r := range reports {
 		indexed += len(r.Indexed)

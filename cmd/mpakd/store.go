@@ -7,14 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/postgres"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/postgres"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 )
 
 // openStore opens the catalog: PostgreSQL for a postgres:// DSN (several
 // mpakd replicas), else SQLite in the data directory.
-func openStore(ctx context.Context, dsn, dataDir string) (index.Store, error) {
+func openStore(ctx context.Context, dsn, dataDir string) (catalog.Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return postgres.Open(ctx, dsn)
 	}

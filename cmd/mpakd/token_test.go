@@ -19,7 +19,7 @@ import (
 	orasauth "oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/mpak-oci/mpak/registry/auth"
-	"github.com/mpak-oci/mpak/registry/index/postgres/pgtest"
+	"github.com/mpak-oci/mpak/registry/catalog/postgres/pgtest"
 )
 
 // mpakdToken runs an mpakd command and returns its stdout and stderr

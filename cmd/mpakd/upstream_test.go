@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
-	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/embedded"
 )
 
@@ -40,14 +40,14 @@ func TestUpstreamMode(t *testing.T) {
 	// Through mpakd: indexed when the push returns, and counted on pull.
 	pushVersion(t, addr, "acme/proxied", "proxied", "1.0.0")
 	r, _ := ref.Parse(addr+"/acme/proxied", ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bundle.Pull(context.Background(), repo, bundletest.Resolve(t, repo, "1.0.0"), bundle.PullOptions{Output: t.TempDir()}); err != nil {
 		t.Fatalf("pull through the proxy: %v", err)
 	}
-	c := &catalog.Client{BaseURL: "http://" + addr}
+	c := &catalogapi.Client{BaseURL: "http://" + addr}
 	waitFor(t, func() bool {
 		b, err := c.Bundle(context.Background(), "acme/proxied")
 		return err == nil && b.Downloads == 1

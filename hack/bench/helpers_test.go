@@ -23,10 +23,10 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	mremote "github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/embedded"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 )
@@ -169,7 +169,7 @@ func startChildRegistry(dir string) (string, func(), error) {
 var repoSeq atomic.Int64
 
 // freshRepository opens a repository no one has pushed to, so no blob is
-// already linked in it. Both peers get the same client: oci/remote's, as
+// already linked in it. Both peers get the same client: oci/connect's, as
 // the mpak CLI builds it (retrying transport, auth client, plain HTTP on
 // loopback), with an empty credential store instead of the docker config.
 func freshRepository(tb testing.TB, host, prefix string) *remote.Repository {
@@ -184,7 +184,7 @@ func repository(tb testing.TB, host, path string) *remote.Repository {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	repo, err := mremote.Options{Credentials: credentials.NewMemoryStore()}.Repository(r)
+	repo, err := connect.Options{Credentials: credentials.NewMemoryStore()}.Repository(r)
 	if err != nil {
 		tb.Fatal(err)
 	}

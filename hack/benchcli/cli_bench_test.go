@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/internal/testenv"
+	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/embedded"
 )
 
@@ -156,7 +156,7 @@ func setup(b *testing.B) *fixture {
 		b.Fatal(err)
 	}
 	r, _ := ref.Parse(f.host+"/bench/weather", ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,11 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 )
 
 // repository is where the fixture bundle lives, in both registries.
@@ -137,7 +137,7 @@ func publish(tb testing.TB, host, file string) (digest string, size int64) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/catalogapi"
 )
 
 var (
@@ -193,7 +193,7 @@ func settleDownloads(tb testing.TB, addr string, want int64) {
 	if m[counted] != float64(want) {
 		tb.Errorf("%s = %v, want %d", counted, m[counted], want)
 	}
-	c := &catalog.Client{BaseURL: "http://" + addr}
+	c := &catalogapi.Client{BaseURL: "http://" + addr}
 	b, err := c.Bundle(context.Background(), repository)
 	if err != nil {
 		tb.Fatal(err)

@@ -14,15 +14,15 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mpak-oci/mpak/cache"
+	"github.com/mpak-oci/mpak/install"
+	"github.com/mpak-oci/mpak/launch"
+	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
-	"github.com/mpak-oci/mpak/oci/cache"
-	"github.com/mpak-oci/mpak/oci/install"
-	"github.com/mpak-oci/mpak/oci/launch"
-	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/embedded"
 )
 
@@ -120,7 +120,7 @@ func publish(f *fixture, clock, version string, payload int) error {
 	if err != nil {
 		return err
 	}
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func BenchmarkColdStart(b *testing.B) {
 		b.SetBytes(20 << 20)
 	})
 	r, _ := ref.Parse(f.host+"/example/clock", ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/postgres"
-	"github.com/mpak-oci/mpak/registry/index/searchcache"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/postgres"
+	"github.com/mpak-oci/mpak/registry/catalog/searchcache"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 )
 
 var (
@@ -47,9 +47,9 @@ func catalogForBench() *Catalog {
 func BenchmarkSearchHTTP(b *testing.B) {
 	stores := []struct {
 		name string
-		open func(b *testing.B) index.Store
+		open func(b *testing.B) catalog.Store
 	}{
-		{"sqlite", func(b *testing.B) index.Store {
+		{"sqlite", func(b *testing.B) catalog.Store {
 			path := sqliteFixture(b, catalogForBench, *flagRepos, *flagVersions)
 			st, err := sqlite.Open(path)
 			if err != nil {
@@ -57,7 +57,7 @@ func BenchmarkSearchHTTP(b *testing.B) {
 			}
 			return st
 		}},
-		{"postgres", func(b *testing.B) index.Store {
+		{"postgres", func(b *testing.B) catalog.Store {
 			dsn := postgresFixture(b, catalogForBench, *flagRepos, *flagVersions, *flagDrop)
 			st, err := postgres.Open(context.Background(), dsn)
 			if err != nil {
@@ -88,7 +88,7 @@ func BenchmarkSearchHTTP(b *testing.B) {
 
 // benchStore loads one server over st, with mpakd's search cache in front
 // of the store when cached.
-func benchStore(b *testing.B, name string, st index.Store, cached bool) {
+func benchStore(b *testing.B, name string, st catalog.Store, cached bool) {
 	if cached {
 		st = searchcache.New(st, searchcache.Options{})
 	}

@@ -16,9 +16,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/postgres"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/postgres"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 )
 
 // seed is the generator's seed for every fixture.
@@ -33,7 +33,7 @@ const postgresEnv = "MPAK_TEST_POSTGRES"
 func fixtureKey(repos, versionsPer int) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "gen=%d seed=%d repos=%d versions=%d\n", GeneratorVersion, seed, repos, versionsPer)
-	for _, dir := range []string{"../../registry/index/sqlite/migrations", "../../registry/index/postgres/migrations"} {
+	for _, dir := range []string{"../../registry/catalog/sqlite/migrations", "../../registry/catalog/postgres/migrations"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.sql"))
 		for _, f := range files {
 			b, _ := os.ReadFile(f)
@@ -46,7 +46,7 @@ func fixtureKey(repos, versionsPer int) string {
 // load puts the catalog into st: each repository's versions in order, by
 // workers goroutines (repositories split between them), then the
 // downloads in batches.
-func load(ctx context.Context, st index.Store, cat *Catalog, workers int, progress func(done int)) error {
+func load(ctx context.Context, st catalog.Store, cat *Catalog, workers int, progress func(done int)) error {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // GeneratorVersion changes whenever Generate's output for the same
@@ -21,7 +21,7 @@ const GeneratorVersion = 2
 // order they are indexed, and download counts.
 type Catalog struct {
 	Repos     []Repo
-	Downloads []index.Download
+	Downloads []catalog.Download
 	// DF is each word's document frequency over the latest versions: how
 	// many bundles a one-word search for it matches (exactly, not as a
 	// prefix).
@@ -30,7 +30,7 @@ type Catalog struct {
 
 // Repo is one repository's versions.
 type Repo struct {
-	Versions []index.Version
+	Versions []catalog.Version
 	// Latest indexes Versions: the version a search shows.
 	Latest int
 	// Downloads is the repository's total.
@@ -150,10 +150,10 @@ func Generate(seed uint64, repos, versionsPer int) *Catalog {
 		signed := r.IntN(10) < 3
 		topic := words(2)
 		keywords := dedupe(append(topic[:1:1], words(2+r.IntN(4))...))
-		tools := make([]index.Tool, 2+r.IntN(7))
+		tools := make([]catalog.Tool, 2+r.IntN(7))
 		for t := range tools {
 			obj := word()
-			tools[t] = index.Tool{
+			tools[t] = catalog.Tool{
 				Name:        verbs[r.IntN(len(verbs))] + "_" + obj,
 				Description: "Returns the " + obj + " " + strings.Join(words(3+r.IntN(6)), " ") + ".",
 			}
@@ -173,9 +173,9 @@ func Generate(seed uint64, repos, versionsPer int) *Catalog {
 			long := strings.Join(words(20+r.IntN(40)), " ")
 			vtools := tools
 			if v > 0 && r.IntN(3) == 0 {
-				vtools = append(tools[:len(tools):len(tools)], index.Tool{Name: verbs[r.IntN(len(verbs))] + "_" + word()})
+				vtools = append(tools[:len(tools):len(tools)], catalog.Tool{Name: verbs[r.IntN(len(verbs))] + "_" + word()})
 			}
-			ver := index.Version{
+			ver := catalog.Version{
 				Repository:      repository,
 				Version:         version,
 				Tag:             version,
@@ -199,7 +199,7 @@ func Generate(seed uint64, repos, versionsPer int) *Catalog {
 				IndexedAt:       published.Add(time.Minute),
 			}
 			for _, p := range builds {
-				ver.Builds = append(ver.Builds, index.Build{
+				ver.Builds = append(ver.Builds, catalog.Build{
 					Platform:       p,
 					ManifestDigest: digest(repository, version, p, "manifest"),
 					LayerDigest:    digest(repository, version, p, "layer"),
@@ -208,7 +208,7 @@ func Generate(seed uint64, repos, versionsPer int) *Catalog {
 			}
 			ver.Manifest = manifestJSON(&ver)
 			repo.Versions = append(repo.Versions, ver)
-			if !index.IsPrerelease(version) {
+			if !catalog.IsPrerelease(version) {
 				repo.Latest = v
 			}
 			published = published.Add(time.Duration(1+r.IntN(60*24)) * time.Hour)
@@ -223,7 +223,7 @@ func Generate(seed uint64, repos, versionsPer int) *Catalog {
 		for left := total; left > 0; {
 			n := min(left, 1+int64(r.IntN(int(total))))
 			v := repo.Versions[r.IntN(len(repo.Versions))]
-			cat.Downloads = append(cat.Downloads, index.Download{
+			cat.Downloads = append(cat.Downloads, catalog.Download{
 				Repository: repository,
 				Version:    v.Version,
 				Platform:   v.Builds[r.IntN(len(v.Builds))].Platform,
@@ -262,7 +262,7 @@ func serverShape(r *rand.Rand) (string, []string) {
 // repository, display name, description, long description, keywords,
 // tool names and descriptions, split on anything but letters and digits
 // (the generator writes lowercase ASCII only).
-func TextWords(v *index.Version) map[string]bool {
+func TextWords(v *catalog.Version) map[string]bool {
 	set := map[string]bool{}
 	add := func(s string) {
 		for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
@@ -343,7 +343,7 @@ func digest(parts ...string) string {
 
 // manifestJSON is a plausible manifest.json for v, so rows are as wide as
 // real ones (search pages read it).
-func manifestJSON(v *index.Version) []byte {
+func manifestJSON(v *catalog.Version) []byte {
 	type tool struct {
 		Name        string `json:"name"`
 		Description string `json:"description,omitempty"`

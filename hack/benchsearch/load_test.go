@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/registry/api"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // A query class is a kind of search a catalog UI or `mpak bundle search`
@@ -83,7 +83,7 @@ func queries(cat *Catalog) []querySpec {
 
 // serve serves api.New over st on a loopback TCP port with net/http, as
 // mpakd does, and returns its base URL.
-func serve(tb testing.TB, st index.Store) string {
+func serve(tb testing.TB, st catalog.Store) string {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -108,7 +108,7 @@ func newClient(clients int) *http.Client {
 }
 
 // get fetches one search and decodes it.
-func get(c *http.Client, u string) (*catalog.SearchResponse, error) {
+func get(c *http.Client, u string) (*catalogapi.SearchResponse, error) {
 	resp, err := c.Get(u)
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func get(c *http.Client, u string) (*catalog.SearchResponse, error) {
 		b, _ := io.ReadAll(resp.Body)
 		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
 	}
-	var out catalog.SearchResponse
+	var out catalogapi.SearchResponse
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}

@@ -15,10 +15,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/postgres"
-	"github.com/mpak-oci/mpak/registry/index/searchcache"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/postgres"
+	"github.com/mpak-oci/mpak/registry/catalog/searchcache"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 )
 
 // TestSearchHTTP is the quick check `make test` runs: a 1k-version
@@ -69,7 +69,7 @@ func TestSearchHTTP(t *testing.T) {
 	})
 }
 
-func checkStore(t *testing.T, st index.Store, cat *Catalog) {
+func checkStore(t *testing.T, st catalog.Store, cat *Catalog) {
 	ctx := context.Background()
 	start := time.Now()
 	if err := load(ctx, st, cat, 1, nil); err != nil {
@@ -103,7 +103,7 @@ func checkAnswers(t *testing.T, base string, cat *Catalog) {
 		}
 		return p
 	}
-	latest := map[string]*index.Version{}
+	latest := map[string]*catalog.Version{}
 	downloads := map[string]int64{}
 	for i := range cat.Repos {
 		r := &cat.Repos[i]

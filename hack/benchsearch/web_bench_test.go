@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mpak-oci/mpak/registry/index/searchcache"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/searchcache"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/web"
 )
 

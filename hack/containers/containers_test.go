@@ -22,13 +22,13 @@ import (
 	"github.com/ory/dockertest/v3/docker"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/internal/testenv"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 )
 
 const (
@@ -77,7 +77,7 @@ func waitHealthy(t *testing.T, p *dockertest.Pool, addr string) {
 }
 
 // publish pushes acme/weather@version to addr with opts' credentials.
-func publish(t *testing.T, addr, version string, opts remote.Options) {
+func publish(t *testing.T, addr, version string, opts connect.Options) {
 	t.Helper()
 	plan, err := bundle.Prepare([]bundle.File{{Path: mcpbtest.Pack(t, "weather", version, ""), Platform: mediatypes.AnyPlatform}}, bundle.PrepareOptions{})
 	if err != nil {
@@ -93,7 +93,7 @@ func publish(t *testing.T, addr, version string, opts remote.Options) {
 	}
 }
 
-func pull(addr, version string, opts remote.Options, out string) error {
+func pull(addr, version string, opts connect.Options, out string) error {
 	r, _ := ref.Parse(addr+"/acme/weather", ref.Defaults{})
 	repo, err := opts.Repository(r)
 	if err != nil {
@@ -109,7 +109,7 @@ func pull(addr, version string, opts remote.Options, out string) error {
 
 func wantDownloads(t *testing.T, addr string, want int64) {
 	t.Helper()
-	c := &catalog.Client{BaseURL: "http://" + addr}
+	c := &catalogapi.Client{BaseURL: "http://" + addr}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		b, err := c.Bundle(context.Background(), "acme/weather")
@@ -142,14 +142,14 @@ func TestEmbeddedContainer(t *testing.T) {
 	addr := hostPort(mpakd)
 	waitHealthy(t, p, addr)
 
-	publish(t, addr, "1.0.0", remote.Options{})
+	publish(t, addr, "1.0.0", connect.Options{})
 	for range 3 {
-		if err := pull(addr, "1.0.0", remote.Options{}, t.TempDir()); err != nil {
+		if err := pull(addr, "1.0.0", connect.Options{}, t.TempDir()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	wantDownloads(t, addr, 3)
-	res, err := (&catalog.Client{BaseURL: "http://" + addr}).Search(context.Background(), catalog.Query{Text: "weather"})
+	res, err := (&catalogapi.Client{BaseURL: "http://" + addr}).Search(context.Background(), catalogapi.Query{Text: "weather"})
 	if err != nil || res.Total != 1 {
 		t.Fatalf("search: %+v, %v", res, err)
 	}
@@ -164,7 +164,7 @@ func TestEmbeddedContainer(t *testing.T) {
 	addr = hostPort(mpakd)
 	waitHealthy(t, p, addr)
 	wantDownloads(t, addr, 3)
-	if err := pull(addr, "1.0.0", remote.Options{}, t.TempDir()); err != nil {
+	if err := pull(addr, "1.0.0", connect.Options{}, t.TempDir()); err != nil {
 		t.Fatalf("pull after the restart: %v", err)
 	}
 	wantDownloads(t, addr, 4)
@@ -244,10 +244,10 @@ notifications:
 	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 	os.WriteFile(filepath.Join(cfg, "config.json"), []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q},%q:{"auth":%q}}}`, regAddr, auth, mpakdAddr, auth)), 0o600)
 	t.Setenv("DOCKER_CONFIG", cfg)
-	opts := remote.Options{}
+	opts := connect.Options{}
 
 	publish(t, regAddr, "1.0.0", opts) // straight to the registry: indexed from its notification
-	c := &catalog.Client{BaseURL: "http://" + mpakdAddr}
+	c := &catalogapi.Client{BaseURL: "http://" + mpakdAddr}
 	if err := p.Retry(func() error { _, err := c.Version(context.Background(), "acme/weather", "1.0.0"); return err }); err != nil {
 		t.Fatalf("the registry's notification did not index 1.0.0: %v", err)
 	}
@@ -260,7 +260,7 @@ notifications:
 		t.Fatal(err)
 	}
 	wantDownloads(t, mpakdAddr, 3) // 2 through mpakd + 1 reported by the registry, none twice
-	if res, err := c.Search(context.Background(), catalog.Query{Text: "weather"}); err != nil || res.Total != 1 {
+	if res, err := c.Search(context.Background(), catalogapi.Query{Text: "weather"}); err != nil || res.Total != 1 {
 		t.Fatalf("search through the upstream-mode mpakd: %+v, %v", res, err)
 	}
 
@@ -275,7 +275,7 @@ notifications:
 		mpakdAddr = newAddr
 		auths := fmt.Sprintf(`{"auths":{%q:{"auth":%q},%q:{"auth":%q}}}`, regAddr, auth, mpakdAddr, auth)
 		os.WriteFile(filepath.Join(cfg, "config.json"), []byte(auths), 0o600)
-		c = &catalog.Client{BaseURL: "http://" + mpakdAddr}
+		c = &catalogapi.Client{BaseURL: "http://" + mpakdAddr}
 	}
 	waitHealthy(t, p, mpakdAddr)
 	wantDownloads(t, mpakdAddr, 3)

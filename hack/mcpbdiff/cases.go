@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Case is one manifest variant. The test in oci/mcpb reads the same shape.
+// Case is one manifest variant. The test in mcpb reads the same shape.
 type Case struct {
 	Name string `json:"name"`
 	// Manifest is manifest.json exactly as written, numbers included.
@@ -22,7 +22,7 @@ type Case struct {
 
 const pngMarker = "<png>"
 
-// Registry rules, named as in oci/mcpb/DIFFERENCES.md.
+// Registry rules, named as in mcpb/DIFFERENCES.md.
 const (
 	ruleSemver     = "semver-version"
 	ruleEntryPoint = "entry-point-in-bundle"

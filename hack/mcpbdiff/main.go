@@ -1,6 +1,6 @@
 // Command mcpbdiff builds the differential corpus of manifest.json variants
-// in oci/mcpb/testdata/mcpbdiff and records how the reference mcpb CLI
-// judges each one, so that `go test ./oci/mcpb` can hold mpak's validation
+// in mcpb/testdata/mcpbdiff and records how the reference mcpb CLI
+// judges each one, so that `go test ./mcpb` can hold mpak's validation
 // to the CLI's without needing node. See regen.sh for how to run it.
 package main
 
@@ -31,7 +31,7 @@ type Verdict struct {
 var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
 
 func main() {
-	out := flag.String("out", "oci/mcpb/testdata/mcpbdiff", "directory for cases.json and verdicts.json")
+	out := flag.String("out", "mcpb/testdata/mcpbdiff", "directory for cases.json and verdicts.json")
 	cli := flag.String("mcpb", "", "the mcpb CLI's entry point (node_modules/@anthropic-ai/mcpb/dist/cli/cli.js); empty writes cases.json only")
 	version := flag.String("mcpb-version", "", "the CLI's version, recorded in verdicts.json")
 	flag.Parse()

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Regenerates oci/mcpb/testdata/mcpbdiff: the manifest variants (cases.json)
+# Regenerates mcpb/testdata/mcpbdiff: the manifest variants (cases.json)
 # and the reference mcpb CLI's verdict on each (verdicts.json). Needs node and
-# npm; `go test ./oci/mcpb` then checks mpak against the recorded verdicts
+# npm; `go test ./mcpb` then checks mpak against the recorded verdicts
 # without them. Run from the repository root:
 #
 #   hack/mcpbdiff/regen.sh            # MCPB_VERSION=2.1.2 by default
@@ -20,4 +20,4 @@ if [ "$got" != "$version" ]; then
 	exit 1
 fi
 
-go run ./hack/mcpbdiff -mcpb "$pkg" -mcpb-version "$version" -out oci/mcpb/testdata/mcpbdiff
+go run ./hack/mcpbdiff -mcpb "$pkg" -mcpb-version "$version" -out mcpb/testdata/mcpbdiff

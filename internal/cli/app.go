@@ -8,8 +8,8 @@ import (
 	"github.com/mpak-oci/mpak/internal/config"
 	"github.com/mpak-oci/mpak/internal/progress"
 	"github.com/mpak-oci/mpak/oci/bundle"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 )
 
 // App holds what every command shares: streams, global flags and the
@@ -19,7 +19,7 @@ type App struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Quiet          bool
-	Remote         remote.Options
+	Remote         connect.Options
 
 	opts Options
 	// args are the command line Main was given, for the companion binary.

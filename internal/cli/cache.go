@@ -8,7 +8,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
-	"github.com/mpak-oci/mpak/oci/cache"
+	"github.com/mpak-oci/mpak/cache"
 )
 
 type CacheEntryOutput struct {

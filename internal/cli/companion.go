@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mpak-oci/mpak/oci/launch"
+	"github.com/mpak-oci/mpak/launch"
 )
 
 // TrustBinary is the companion binary that holds the commands which

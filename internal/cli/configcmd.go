@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/internal/config"
-	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/mcpb"
 )
 
 func (a *App) configCommand() *cobra.Command {

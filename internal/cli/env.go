@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak"
+	"github.com/mpak-oci/mpak/cache"
 	"github.com/mpak-oci/mpak/internal/config"
-	"github.com/mpak-oci/mpak/oci/cache"
-	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/mcpb"
 )
 
 // Getenv reads a variable of the environment Main was given: the one

@@ -3,7 +3,7 @@ package cli
 import (
 	"fmt"
 
-	"github.com/mpak-oci/mpak/oci/mcpb"
+	"github.com/mpak-oci/mpak/mcpb"
 )
 
 func (a *App) printf(format string, args ...any) { fmt.Fprintf(a.Stdout, format, args...) }

@@ -3,8 +3,8 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/mpak-oci/mpak/oci/install"
-	"github.com/mpak-oci/mpak/oci/lock"
+	"github.com/mpak-oci/mpak/install"
+	"github.com/mpak-oci/mpak/lock"
 )
 
 func (a *App) lockCommand() *cobra.Command {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/connect"
 )
 
 func (a *App) loginCommand() *cobra.Command {
@@ -32,7 +32,7 @@ func (a *App) loginCommand() *cobra.Command {
 			if password == "" {
 				return fmt.Errorf("no password given: use --password-stdin (or -p, which leaves it in shell history)")
 			}
-			if err := remote.Login(cmd.Context(), args[0], username, password, a.Remote); err != nil {
+			if err := connect.Login(cmd.Context(), args[0], username, password, a.Remote); err != nil {
 				return err
 			}
 			a.Infof("Login succeeded for %s", args[0])
@@ -51,7 +51,7 @@ func (a *App) logoutCommand() *cobra.Command {
 		Short: "Remove stored registry credentials",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := remote.Logout(cmd.Context(), args[0], a.Remote); err != nil {
+			if err := connect.Logout(cmd.Context(), args[0], a.Remote); err != nil {
 				return err
 			}
 			a.Infof("Removed credentials for %s", args[0])

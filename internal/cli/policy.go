@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/mpak-oci/mpak/oci/policy"
 	"github.com/mpak-oci/mpak/oci/verify"
+	"github.com/mpak-oci/mpak/policy"
 )
 
 // PolicyFlags are run's and pull's trust requirements.

@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/policy"
-	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/verify"
+	"github.com/mpak-oci/mpak/policy"
 )
 
 // Exit codes beyond 0 and 1, so scripts can tell refusals from failures.
@@ -78,7 +78,7 @@ func Main(ctx context.Context, args []string, s Streams, opts Options) int {
 	if errors.As(err, &exit) {
 		return exit.code // the server (or the companion) spoke for itself on stderr
 	}
-	fmt.Fprintln(s.Stderr, "mpak:", remote.Explain(err))
+	fmt.Fprintln(s.Stderr, "mpak:", connect.Explain(err))
 	switch {
 	case errors.Is(err, bundle.ErrVersionExists):
 		return ExitConflict

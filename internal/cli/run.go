@@ -7,9 +7,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak"
+	"github.com/mpak-oci/mpak/install"
+	"github.com/mpak-oci/mpak/launch"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/install"
-	"github.com/mpak-oci/mpak/oci/launch"
 )
 
 // exitCodeError carries a server's exit code out through cobra.

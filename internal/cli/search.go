@@ -6,15 +6,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/internal/config"
-	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/ref"
 )
 
 // catalogClient reaches the catalog: $MPAK_INDEX_URL, else the default
 // registry itself, which is an mpakd when mpak's own server is in use.
-func (a *App) catalogClient() (*catalog.Client, ref.Defaults, error) {
+func (a *App) catalogClient() (*catalogapi.Client, ref.Defaults, error) {
 	cfg, err := a.Config()
 	if err != nil {
 		return nil, ref.Defaults{}, err
@@ -23,7 +23,7 @@ func (a *App) catalogClient() (*catalog.Client, ref.Defaults, error) {
 	if err != nil {
 		return nil, ref.Defaults{}, err
 	}
-	base := a.Getenv(catalog.EnvIndexURL)
+	base := a.Getenv(catalogapi.EnvIndexURL)
 	if base == "" {
 		scheme := "https://"
 		if a.Remote.UsePlainHTTP(d.Registry) {
@@ -31,11 +31,11 @@ func (a *App) catalogClient() (*catalog.Client, ref.Defaults, error) {
 		}
 		base = scheme + d.Registry
 	}
-	return &catalog.Client{BaseURL: base, UserAgent: "mpak/" + a.version()}, d, nil
+	return &catalogapi.Client{BaseURL: base, UserAgent: "mpak/" + a.version()}, d, nil
 }
 
 func (a *App) searchCommand() *cobra.Command {
-	var q catalog.Query
+	var q catalogapi.Query
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "search [QUERY]",

@@ -6,8 +6,8 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/mcpb"
 )
 
 // versionAnnotations describe a version on its index and on each manifest.

@@ -6,10 +6,10 @@ import (
 
 	"oras.land/oras-go/v2/registry/remote"
 
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/mcpb"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	mremote "github.com/mpak-oci/mpak/oci/remote"
 )
 
 // writeBundle packs a small real bundle and returns its path. extra is
@@ -30,7 +30,7 @@ func repository(t testing.TB, host, path string) *remote.Repository {
 	t.Helper()
 	r, err := ref.Parse(host+"/"+path, ref.Defaults{})
 	must(t, err)
-	repo, err := mremote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	must(t, err)
 	return repo
 }

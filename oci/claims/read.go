@@ -61,7 +61,7 @@ func Read(ctx context.Context, src Source, root ocispec.Descriptor, referrers []
 			continue
 		}
 		if d.Annotations["dev.sigstore.bundle.predicateType"] == mediatypes.ScanPredicate {
-			continue // a scanner's verdict (oci/scanlevel), not the publisher's claim
+			continue // a scanner's verdict (scanlevel), not the publisher's claim
 		}
 		if read++; read > opts.MaxArtifacts {
 			r.fail(fmt.Errorf("more than %d signatures attached to %s: the rest are not read", opts.MaxArtifacts, root.Digest))

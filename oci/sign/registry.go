@@ -10,13 +10,13 @@ import (
 	ggcrremote "github.com/google/go-containerregistry/pkg/v1/remote"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 )
 
 // Open returns the Registry of r's repository with mpak's connection
 // options, and the digest reference of dgst in it, for cosign's libraries.
-func Open(ctx context.Context, r ref.Reference, dgst string, opts remote.Options) (Registry, name.Digest, error) {
+func Open(ctx context.Context, r ref.Reference, dgst string, opts connect.Options) (Registry, name.Digest, error) {
 	repo, err := opts.Repository(r)
 	if err != nil {
 		return Registry{}, name.Digest{}, err

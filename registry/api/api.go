@@ -1,6 +1,6 @@
 // Package api serves mpakd's read-only HTTP APIs over the catalog: the
 // mpak-shaped JSON API under /v1/bundles (what `mpak bundle search` and
-// `mpak bundle show` read, encoded as the oci/catalog types) and the
+// `mpak bundle show` read, encoded as the catalogapi types) and the
 // read-only part of the official MCP Registry API under /v0.1/servers (and
 // its development prefix /v0), so clients of the official registry can
 // consume the catalog.
@@ -25,13 +25,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // Options configures the API.
 type Options struct {
 	// Store is the catalog read from; required.
-	Store index.Store
+	Store catalog.Store
 	// Namespace is the registry path prefix @scope/name references map
 	// under, as in MPAK_REGISTRY=host/namespace; "" maps @scope/name to
 	// the repository scope/name.
@@ -121,8 +121,8 @@ type api struct {
 	// store is the catalog of the client whose request's context each
 	// call is given; all is everything, for what is shared between
 	// clients (the server-name table).
-	store      index.Store
-	all        index.Store
+	store      catalog.Store
+	all        catalog.Store
 	readable   func(*http.Request) func(string) bool
 	names      names
 	publicHost string
@@ -167,7 +167,7 @@ func blobPath(repository, digest string) string {
 // reference is a pullable host/repository:tag, or host/repository@digest
 // (the version as published) when the tag was moved behind mpakd's back:
 // mpakd refuses that tag, and it would name other bytes anyway.
-func reference(host string, v *index.Version) string {
+func reference(host string, v *catalog.Version) string {
 	if v.Tampered != "" {
 		return host + "/" + v.Repository + "@" + v.Digest
 	}

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 )
 
 // testHost is the PublicHost of the fixture API.
@@ -32,27 +32,27 @@ func digestOf(s string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-func builds(repository, version string, platforms ...string) []index.Build {
-	var out []index.Build
+func builds(repository, version string, platforms ...string) []catalog.Build {
+	var out []catalog.Build
 	for i, p := range platforms {
 		seed := repository + "@" + version + "/" + p
-		out = append(out, index.Build{Platform: p, ManifestDigest: digestOf("manifest " + seed),
+		out = append(out, catalog.Build{Platform: p, ManifestDigest: digestOf("manifest " + seed),
 			LayerDigest: digestOf("layer " + seed), Size: int64(1000*(i+1) + len(seed))})
 	}
 	return out
 }
 
 // version builds a realistic catalog entry, as the indexer would.
-func version(repository, v, serverType, description string, platforms ...string) index.Version {
+func version(repository, v, serverType, description string, platforms ...string) catalog.Version {
 	name := repository[strings.LastIndexByte(repository, '/')+1:]
 	manifest := fmt.Sprintf(`{"manifest_version":"0.3","name":%q,"version":%q,"description":%q,"author":{"name":"Acme"},"server":{"type":%q,"entry_point":"server/index.js"}}`,
 		name, v, description, serverType)
-	return index.Version{
+	return catalog.Version{
 		Repository:      repository,
 		Version:         v,
 		Tag:             v,
 		Digest:          digestOf("index " + repository + "@" + v),
-		Prerelease:      index.IsPrerelease(v),
+		Prerelease:      catalog.IsPrerelease(v),
 		Name:            name,
 		DisplayName:     strings.ToUpper(name[:1]) + name[1:],
 		Description:     description,
@@ -63,7 +63,7 @@ func version(repository, v, serverType, description string, platforms ...string)
 		SourceURL:       "https://github.com/acme/" + name,
 		ServerType:      serverType,
 		ManifestVersion: "0.3",
-		Tools:           []index.Tool{{Name: name + "_get", Description: "Get " + name}, {Name: name + "_list"}},
+		Tools:           []catalog.Tool{{Name: name + "_get", Description: "Get " + name}, {Name: name + "_list"}},
 		Prompts:         []string{"summarize"},
 		UserConfigKeys:  []string{"api_key"},
 		Builds:          builds(repository, v, platforms...),
@@ -84,7 +84,7 @@ const longDescription = "Weather forecasts, current conditions and severe weathe
 //     the highest version;
 //   - acme/notes 0.3.0, which declares an official MCP server name;
 //   - org/team/tool 1.0.0, a repository no @-name maps to.
-func fixtureVersions() []index.Version {
+func fixtureVersions() []catalog.Version {
 	w1 := version("acme/weather", "1.0.0", "node", longDescription, "any")
 	w2 := version("acme/weather", "1.1.0", "node", longDescription, "linux/amd64", "darwin/any", "any")
 	w2.Signed, w2.Level = true, 2
@@ -94,14 +94,14 @@ func fixtureVersions() []index.Version {
 	notes := version("acme/notes", "0.3.0", "python", "Take & search notes", "any")
 	notes.Annotations[mediatypes.AnnotationMCPName] = "io.github.acme/notes"
 	tool := version("org/team/tool", "1.0.0", "binary", "A team tool", "linux/arm64")
-	return []index.Version{w1, w2, w3, notes, tool}
+	return []catalog.Version{w1, w2, w3, notes, tool}
 }
 
 // fixtureDownloads: 14 downloads of acme/weather, 4 of them before the
 // 90-day window, and one of acme/notes.
-func fixtureDownloads() []index.Download {
-	day := func(ago int) time.Time { return index.Day(today).AddDate(0, 0, -ago) }
-	return []index.Download{
+func fixtureDownloads() []catalog.Download {
+	day := func(ago int) time.Time { return catalog.Day(today).AddDate(0, 0, -ago) }
+	return []catalog.Download{
 		{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Day: day(0), Count: 5},
 		{Repository: "acme/weather", Version: "1.1.0", Platform: "any", Day: day(1), Count: 2},
 		{Repository: "acme/weather", Version: "1.0.0", Platform: "any", Day: day(10), Count: 3},
@@ -117,7 +117,7 @@ type fixture struct {
 
 // newFixture serves the fixture catalog with opts (Store filled in) and the
 // clock pinned to today.
-func newFixture(t *testing.T, opts Options, versions []index.Version, downloads []index.Download) *fixture {
+func newFixture(t *testing.T, opts Options, versions []catalog.Version, downloads []catalog.Download) *fixture {
 	t.Helper()
 	store, err := sqlite.Open(":memory:")
 	if err != nil {
@@ -200,7 +200,7 @@ func (f *fixture) wantError(t *testing.T, path string, status int, code string, 
 		f.wantProblem(t, path, status, want...) // its own shape, without codes
 		return
 	}
-	var e catalog.Error
+	var e catalogapi.Error
 	f.getJSON(t, path, status, &e)
 	if e.Err.Code != code {
 		t.Errorf("GET %s: code %q, want %q (message %q)", path, e.Err.Code, code, e.Err.Message)

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/oci/claims"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // latestQuery names a bundle's latest version in URLs.
@@ -49,7 +49,7 @@ func (a *api) bundleDetail(w http.ResponseWriter, r *http.Request, repository st
 		return err
 	}
 	latest := latestOf(vs)
-	writeJSON(w, http.StatusOK, &catalog.BundleDetail{
+	writeJSON(w, http.StatusOK, &catalogapi.BundleDetail{
 		VersionDetail:  a.detailOf(a.host(r), latest, stats),
 		Latest:         latest.Version,
 		Versions:       a.summaries(vs, stats),
@@ -68,7 +68,7 @@ func (a *api) versionList(w http.ResponseWriter, r *http.Request, repository str
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, &catalog.VersionsResponse{
+	writeJSON(w, http.StatusOK, &catalogapi.VersionsResponse{
 		Name:     a.names.display(repository),
 		Latest:   latestOf(vs).Version,
 		Versions: a.summaries(vs, stats),
@@ -92,16 +92,16 @@ func (a *api) versionDetail(w http.ResponseWriter, r *http.Request, repository, 
 
 // versions lists a repository's versions, highest first; a repository
 // without any is unknown.
-func (a *api) versions(ctx context.Context, repository string) ([]index.Version, error) {
+func (a *api) versions(ctx context.Context, repository string) ([]catalog.Version, error) {
 	vs, err := a.store.Versions(ctx, repository)
-	if errors.Is(err, index.ErrNotFound) || err == nil && len(vs) == 0 {
+	if errors.Is(err, catalog.ErrNotFound) || err == nil && len(vs) == 0 {
 		return nil, a.bundleNotFound(repository)
 	}
 	return vs, err
 }
 
 // version finds one version, or the latest for "latest".
-func (a *api) version(ctx context.Context, repository, version string) (*index.Version, error) {
+func (a *api) version(ctx context.Context, repository, version string) (*catalog.Version, error) {
 	if version == latestQuery {
 		vs, err := a.versions(ctx, repository)
 		if err != nil {
@@ -110,7 +110,7 @@ func (a *api) version(ctx context.Context, repository, version string) (*index.V
 		return latestOf(vs), nil
 	}
 	v, err := a.store.Version(ctx, repository, version)
-	if !errors.Is(err, index.ErrNotFound) {
+	if !errors.Is(err, catalog.ErrNotFound) {
 		return v, err
 	}
 	// Say what exists, so a typo is fixed in one more request.
@@ -137,10 +137,10 @@ func (a *api) bundleNotFound(repository string) error {
 }
 
 // stats reads a repository's downloads; one never downloaded has none.
-func (a *api) stats(ctx context.Context, repository string) (*index.Stats, error) {
+func (a *api) stats(ctx context.Context, repository string) (*catalog.Stats, error) {
 	s, err := a.store.Stats(ctx, repository)
-	if errors.Is(err, index.ErrNotFound) {
-		return &index.Stats{}, nil
+	if errors.Is(err, catalog.ErrNotFound) {
+		return &catalog.Stats{}, nil
 	}
 	return s, err
 }
@@ -150,7 +150,7 @@ func (a *api) stats(ctx context.Context, repository string) (*index.Stats, error
 // yanked, else the highest prerelease that is not, and only when every
 // version is yanked the highest release, else the highest prerelease. vs
 // is highest first and not empty.
-func latestOf(vs []index.Version) *index.Version {
+func latestOf(vs []catalog.Version) *catalog.Version {
 	for _, yanked := range []bool{false, true} {
 		for _, prerelease := range []bool{false, true} {
 			for i := range vs {
@@ -163,8 +163,8 @@ func latestOf(vs []index.Version) *index.Version {
 	return &vs[0]
 }
 
-func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalog.VersionDetail {
-	d := catalog.VersionDetail{
+func (a *api) detailOf(host string, v *catalog.Version, stats *catalog.Stats) catalogapi.VersionDetail {
+	d := catalogapi.VersionDetail{
 		Name:            a.names.display(v.Repository),
 		Repository:      v.Repository,
 		Reference:       reference(host, v),
@@ -181,10 +181,10 @@ func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalo
 		SourceURL:       v.SourceURL,
 		ServerType:      v.ServerType,
 		ManifestVersion: v.ManifestVersion,
-		Tools:           make([]catalog.Tool, 0, len(v.Tools)),
+		Tools:           make([]catalogapi.Tool, 0, len(v.Tools)),
 		Prompts:         v.Prompts,
 		UserConfigKeys:  v.UserConfigKeys,
-		Builds:          make([]catalog.Build, 0, len(v.Builds)),
+		Builds:          make([]catalogapi.Build, 0, len(v.Builds)),
 		Signed:          v.Signed,
 		Level:           v.Level,
 		LevelVerified:   v.LevelVerified,
@@ -194,14 +194,14 @@ func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalo
 		Tampered:        v.Tampered,
 		PublishedAt:     v.PublishedAt,
 		Downloads:       stats.ByVersion[v.Version],
-		DownloadsDaily:  dailySeries(stats.Of(func(d *index.Download) bool { return d.Version == v.Version }).Daily, a.now()),
+		DownloadsDaily:  dailySeries(stats.Of(func(d *catalog.Download) bool { return d.Version == v.Version }).Daily, a.now()),
 	}
 	for _, t := range v.Tools {
-		d.Tools = append(d.Tools, catalog.Tool{Name: t.Name, Description: t.Description})
+		d.Tools = append(d.Tools, catalogapi.Tool{Name: t.Name, Description: t.Description})
 	}
 	for _, b := range v.Builds {
-		own := stats.Of(func(d *index.Download) bool { return d.Version == v.Version && d.Platform == b.Platform })
-		d.Builds = append(d.Builds, catalog.Build{Platform: b.Platform, ManifestDigest: b.ManifestDigest,
+		own := stats.Of(func(d *catalog.Download) bool { return d.Version == v.Version && d.Platform == b.Platform })
+		d.Builds = append(d.Builds, catalogapi.Build{Platform: b.Platform, ManifestDigest: b.ManifestDigest,
 			BundleDigest: b.LayerDigest, Size: b.Size, Downloads: own.Total, DownloadsDaily: dailySeries(own.Daily, a.now())})
 	}
 	if len(v.ScanReport) > 0 {
@@ -231,11 +231,11 @@ func (a *api) detailOf(host string, v *index.Version, stats *index.Stats) catalo
 	return d
 }
 
-func (a *api) summaries(vs []index.Version, stats *index.Stats) []catalog.VersionSummary {
-	out := make([]catalog.VersionSummary, 0, len(vs))
+func (a *api) summaries(vs []catalog.Version, stats *catalog.Stats) []catalogapi.VersionSummary {
+	out := make([]catalogapi.VersionSummary, 0, len(vs))
 	for i := range vs {
 		v := &vs[i]
-		out = append(out, catalog.VersionSummary{
+		out = append(out, catalogapi.VersionSummary{
 			Version:     v.Version,
 			Digest:      v.Digest,
 			Prerelease:  v.Prerelease,
@@ -250,7 +250,7 @@ func (a *api) summaries(vs []index.Version, stats *index.Stats) []catalog.Versio
 	return out
 }
 
-func platforms(v *index.Version) []string {
+func platforms(v *catalog.Version) []string {
 	out := make([]string, 0, len(v.Builds))
 	for _, b := range v.Builds {
 		out = append(out, b.Platform)

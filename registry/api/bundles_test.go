@@ -6,13 +6,13 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 func TestBundleDetail(t *testing.T) {
 	f := defaultFixture(t)
-	var d catalog.BundleDetail
+	var d catalogapi.BundleDetail
 	f.getJSON(t, "/v1/bundles/@acme/weather", http.StatusOK, &d)
 
 	// The latest is the highest release, not the higher prerelease.
@@ -23,7 +23,7 @@ func TestBundleDetail(t *testing.T) {
 		d.ServerType != "node" || !d.Signed || d.Level != 2 || d.License != "MIT" {
 		t.Errorf("detail fields wrong: %+v", d.VersionDetail)
 	}
-	if len(d.Tools) != 2 || d.Tools[0] != (catalog.Tool{Name: "weather_get", Description: "Get weather"}) {
+	if len(d.Tools) != 2 || d.Tools[0] != (catalogapi.Tool{Name: "weather_get", Description: "Get weather"}) {
 		t.Errorf("tools %+v", d.Tools)
 	}
 	if d.Manifest["name"] != "weather" || d.Manifest["version"] != "1.1.0" {
@@ -91,7 +91,7 @@ func TestBundleDetail(t *testing.T) {
 	}
 
 	// A version's own series: 1.0.0's download 200 days ago is outside it.
-	var v catalog.VersionDetail
+	var v catalogapi.VersionDetail
 	f.getJSON(t, "/v1/bundles/@acme/weather/versions/1.0.0", http.StatusOK, &v)
 	var vsum int64
 	for _, p := range v.DownloadsDaily {
@@ -103,11 +103,11 @@ func TestBundleDetail(t *testing.T) {
 }
 
 func TestBundleOnlyPrereleases(t *testing.T) {
-	f := newFixture(t, Options{PublicHost: testHost}, []index.Version{
+	f := newFixture(t, Options{PublicHost: testHost}, []catalog.Version{
 		version("acme/beta", "0.1.0-alpha.1", "node", "Beta", "any"),
 		version("acme/beta", "0.1.0-alpha.2", "node", "Beta", "any"),
 	}, nil)
-	var d catalog.BundleDetail
+	var d catalogapi.BundleDetail
 	f.getJSON(t, "/v1/bundles/@acme/beta", http.StatusOK, &d)
 	if d.Latest != "0.1.0-alpha.2" || !d.Prerelease {
 		t.Errorf("latest %q, want the highest prerelease when there is no release", d.Latest)
@@ -119,7 +119,7 @@ func TestBundleOnlyPrereleases(t *testing.T) {
 
 func TestVersions(t *testing.T) {
 	f := defaultFixture(t)
-	var vs catalog.VersionsResponse
+	var vs catalogapi.VersionsResponse
 	f.getJSON(t, "/v1/bundles/@acme/weather/versions", http.StatusOK, &vs)
 	if vs.Name != "@acme/weather" || vs.Latest != "1.1.0" || len(vs.Versions) != 3 || vs.Versions[0].Version != "2.0.0-rc.1" {
 		t.Errorf("versions: %+v", vs)
@@ -132,7 +132,7 @@ func TestVersions(t *testing.T) {
 
 func TestVersionDetail(t *testing.T) {
 	f := defaultFixture(t)
-	var d catalog.VersionDetail
+	var d catalogapi.VersionDetail
 	f.getJSON(t, "/v1/bundles/@acme/weather/versions/2.0.0-rc.1", http.StatusOK, &d)
 	if d.Version != "2.0.0-rc.1" || !d.Prerelease || d.ServerType != "binary" || len(d.Builds) != 2 {
 		t.Errorf("2.0.0-rc.1: %+v", d)
@@ -156,7 +156,7 @@ func TestVersionDetail(t *testing.T) {
 func TestBuildDownloads(t *testing.T) {
 	// 1.0.0 has one build: its count is the version's.
 	f := defaultFixture(t)
-	var d catalog.VersionDetail
+	var d catalogapi.VersionDetail
 	f.getJSON(t, "/v1/bundles/@acme/weather/versions/1.0.0", http.StatusOK, &d)
 	if d.Downloads != 7 || len(d.Builds) != 1 || d.Builds[0].Downloads != 7 {
 		t.Errorf("1.0.0: downloads %d, builds %+v; want 7 on its one build", d.Downloads, d.Builds)
@@ -177,17 +177,17 @@ func TestBuildDownloads(t *testing.T) {
 
 func TestRepositoryPaths(t *testing.T) {
 	f := defaultFixture(t)
-	var d catalog.BundleDetail
+	var d catalogapi.BundleDetail
 	f.getJSON(t, "/v1/bundles/org/team/tool", http.StatusOK, &d)
 	if d.Name != "org/team/tool" || d.Reference != testHost+"/org/team/tool:1.0.0" {
 		t.Errorf("org/team/tool: name %q reference %q", d.Name, d.Reference)
 	}
-	var vs catalog.VersionsResponse
+	var vs catalogapi.VersionsResponse
 	f.getJSON(t, "/v1/bundles/org/team/tool/versions", http.StatusOK, &vs)
 	if len(vs.Versions) != 1 || vs.Name != "org/team/tool" {
 		t.Errorf("org/team/tool versions: %+v", vs)
 	}
-	var v catalog.VersionDetail
+	var v catalogapi.VersionDetail
 	f.getJSON(t, "/v1/bundles/org/team/tool/versions/1.0.0", http.StatusOK, &v)
 	// A repository that has an @-name may also be named by its path, and
 	// answers with its @-name; "@" may arrive encoded.
@@ -201,14 +201,14 @@ func TestRepositoryPaths(t *testing.T) {
 // With a namespace, @scope/name lives under it, as MPAK_REGISTRY=host/ns
 // has the client push it; repositories outside keep their paths.
 func TestNamespace(t *testing.T) {
-	store := newFixture(t, Options{}, []index.Version{
+	store := newFixture(t, Options{}, []catalog.Version{
 		version("mcp/acme/weather", "1.0.0", "node", "Weather", "any"),
 		version("other/thing", "1.0.0", "node", "Thing", "any"),
 	}, nil).store
 	srv := httptest.NewServer(New(Options{Store: store, Namespace: "mcp", PublicHost: "ghcr.io"}))
 	defer srv.Close()
 	f := &fixture{srv: srv}
-	var d catalog.BundleDetail
+	var d catalogapi.BundleDetail
 	f.getJSON(t, "/v1/bundles/@acme/weather", http.StatusOK, &d)
 	if d.Name != "@acme/weather" || d.Repository != "mcp/acme/weather" || d.Reference != "ghcr.io/mcp/acme/weather:1.0.0" {
 		t.Errorf("@acme/weather under mcp: name %q repository %q reference %q", d.Name, d.Repository, d.Reference)

@@ -3,8 +3,8 @@ package api
 import (
 	"time"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // seriesDays is how far back a bundle's daily download series reaches.
@@ -13,10 +13,10 @@ const seriesDays = 90
 // dailySeries is the last seriesDays UTC days up to today, oldest first,
 // with a point for every day. The store omits days without downloads;
 // filling them in spares every chart the gap handling.
-func dailySeries(daily []index.DayCount, now time.Time) []catalog.DayCount {
+func dailySeries(daily []catalog.DayCount, now time.Time) []catalogapi.DayCount {
 	y, m, d := now.UTC().Date()
 	first := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1-seriesDays)
-	out := make([]catalog.DayCount, seriesDays)
+	out := make([]catalogapi.DayCount, seriesDays)
 	for i := range out {
 		out[i].Day = first.AddDate(0, 0, i).Format(time.DateOnly)
 	}

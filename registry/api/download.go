@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // download is GET .../versions/{version}/download?os=&arch=. It answers
@@ -49,7 +49,7 @@ func (a *api) download(w http.ResponseWriter, r *http.Request, repository, versi
 		http.Redirect(w, r, blobPath(v.Repository, b.LayerDigest), http.StatusTemporaryRedirect)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, &catalog.Download{
+	writeJSON(w, http.StatusOK, &catalogapi.Download{
 		Name:       a.names.display(repository),
 		Version:    v.Version,
 		Platform:   b.Platform,
@@ -112,7 +112,7 @@ func wantsJSON(r *http.Request) (bool, error) {
 // exact os/arch, then the OS's architecture-independent build, then the
 // platform-independent one. Without os it takes the platform-independent
 // build only: guessing an OS would hand out a binary that cannot run.
-func selectBuild(v *index.Version, os, arch, name string) (*index.Build, error) {
+func selectBuild(v *catalog.Version, os, arch, name string) (*catalog.Build, error) {
 	if arch != "" && os == "" {
 		return nil, badRequest("arch=%q needs os as well, e.g. ?os=linux&arch=%s", arch, arch)
 	}
@@ -127,7 +127,7 @@ func selectBuild(v *index.Version, os, arch, name string) (*index.Build, error) 
 			return nil, badRequest("os=%q arch=%q: %v", os, arch, err)
 		}
 	}
-	var best *index.Build
+	var best *catalog.Build
 	score := 0
 	for i := range v.Builds {
 		p, err := mediatypes.ParsePlatform(v.Builds[i].Platform)

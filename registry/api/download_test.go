@@ -6,19 +6,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 func TestDownloadJSON(t *testing.T) {
 	f := defaultFixture(t)
 	layer := digestOf("layer acme/weather@1.1.0/linux/amd64")
-	want := catalog.Download{
+	want := catalogapi.Download{
 		Name: "@acme/weather", Version: "1.1.0", Platform: "linux/amd64", Digest: layer,
 		Size: builds("acme/weather", "1.1.0", "linux/amd64")[0].Size,
 		URL:  "http://" + testHost + "/v2/acme/weather/blobs/" + layer, Reference: testHost + "/acme/weather:1.1.0",
 	}
-	var d catalog.Download
+	var d catalogapi.Download
 	f.getJSON(t, "/v1/bundles/@acme/weather/versions/1.1.0/download?os=linux&arch=amd64&format=json", http.StatusOK, &d)
 	if d != want {
 		t.Errorf("download\n got %+v\nwant %+v", d, want)
@@ -62,7 +62,7 @@ func TestDownloadPlatformSelection(t *testing.T) {
 		"":                      "any",
 		"os=any":                "any",
 	} {
-		var d catalog.Download
+		var d catalogapi.Download
 		f.getJSON(t, "/v1/bundles/@acme/weather/versions/1.1.0/download?format=json&"+query, http.StatusOK, &d)
 		if d.Platform != want || d.Digest != digestOf("layer acme/weather@1.1.0/"+want) {
 			t.Errorf("%s: platform %s digest %s, want %s", query, d.Platform, d.Digest, want)
@@ -85,7 +85,7 @@ func TestDownloadNoBuild(t *testing.T) {
 }
 
 func TestSelectBuildPrefersFirstOfEqual(t *testing.T) {
-	v := &index.Version{Version: "1.0.0", Builds: []index.Build{{Platform: "any", LayerDigest: "a"}, {Platform: "any", LayerDigest: "b"}}}
+	v := &catalog.Version{Version: "1.0.0", Builds: []catalog.Build{{Platform: "any", LayerDigest: "a"}, {Platform: "any", LayerDigest: "b"}}}
 	b, err := selectBuild(v, "", "", "x")
 	if err != nil || b.LayerDigest != "a" {
 		t.Errorf("selectBuild = %+v, %v; want the first of equal builds", b, err)

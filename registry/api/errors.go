@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
+	"github.com/mpak-oci/mpak/catalogapi"
 )
 
 // Error codes of the {"error":{"code","message"}} body. Clients branch on
@@ -102,7 +102,7 @@ func writeProblem(w http.ResponseWriter, e *apiError) {
 
 // writeError answers e in the mpak JSON API's shape.
 func writeError(w http.ResponseWriter, e *apiError) {
-	var body catalog.Error
+	var body catalogapi.Error
 	body.Err.Code, body.Err.Message = e.code, e.message
 	writeJSON(w, e.status, &body)
 }

@@ -10,7 +10,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/internal/weburl"
 )
 
@@ -21,9 +21,9 @@ import (
 // javascript: or data: value there runs in, or spoofs, their pages. The
 // catalog keeps what was published; only what is served is filtered, so
 // every answer of both APIs goes through here.
-type webLinks struct{ index.Store }
+type webLinks struct{ catalog.Store }
 
-func (s webLinks) Bundle(ctx context.Context, repository string) (*index.Bundle, error) {
+func (s webLinks) Bundle(ctx context.Context, repository string) (*catalog.Bundle, error) {
 	b, err := s.Store.Bundle(ctx, repository)
 	if err != nil {
 		return nil, err
@@ -33,12 +33,12 @@ func (s webLinks) Bundle(ctx context.Context, repository string) (*index.Bundle,
 	return &c, nil
 }
 
-func (s webLinks) Versions(ctx context.Context, repository string) ([]index.Version, error) {
+func (s webLinks) Versions(ctx context.Context, repository string) ([]catalog.Version, error) {
 	vs, err := s.Store.Versions(ctx, repository)
 	return safeAll(vs), err
 }
 
-func (s webLinks) Version(ctx context.Context, repository, version string) (*index.Version, error) {
+func (s webLinks) Version(ctx context.Context, repository, version string) (*catalog.Version, error) {
 	v, err := s.Store.Version(ctx, repository, version)
 	if err != nil {
 		return nil, err
@@ -47,13 +47,13 @@ func (s webLinks) Version(ctx context.Context, repository, version string) (*ind
 	return &c, nil
 }
 
-func (s webLinks) Search(ctx context.Context, q index.Query) (*index.Results, error) {
+func (s webLinks) Search(ctx context.Context, q catalog.Query) (*catalog.Results, error) {
 	r, err := s.Store.Search(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	c := *r
-	c.Bundles = make([]index.Bundle, len(r.Bundles))
+	c.Bundles = make([]catalog.Bundle, len(r.Bundles))
 	for i, b := range r.Bundles {
 		b.Latest = safeLinks(b.Latest)
 		c.Bundles[i] = b
@@ -61,17 +61,17 @@ func (s webLinks) Search(ctx context.Context, q index.Query) (*index.Results, er
 	return &c, nil
 }
 
-func (s webLinks) List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]index.Version, error) {
+func (s webLinks) List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]catalog.Version, error) {
 	vs, err := s.Store.List(ctx, after, since, latestOnly, limit)
 	return safeAll(vs), err
 }
 
 // safeAll filters a copy: the store may share what it returns.
-func safeAll(vs []index.Version) []index.Version {
+func safeAll(vs []catalog.Version) []catalog.Version {
 	if vs == nil {
 		return nil
 	}
-	out := make([]index.Version, len(vs))
+	out := make([]catalog.Version, len(vs))
 	for i, v := range vs {
 		out[i] = safeLinks(v)
 	}
@@ -90,7 +90,7 @@ func isLinkAnnotation(key string) bool {
 
 // safeLinks returns v with its non-web addresses left out; v's maps and
 // slices are not written to.
-func safeLinks(v index.Version) index.Version {
+func safeLinks(v catalog.Version) catalog.Version {
 	v.Homepage = weburl.String(v.Homepage)
 	v.SourceURL = weburl.Source(v.SourceURL)
 	if len(v.Annotations) > 0 {

@@ -14,14 +14,14 @@ import (
 
 	"oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/mcpb"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/embedded"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
-	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/ingest"
 )
 
 // hostileManifest links every address field to script or other non-web
@@ -86,7 +86,7 @@ func TestAPIsPublishOnlyWebLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	if err := (&indexer.Indexer{Store: store, Repos: reg}).Tag(ctx, "acme/hostile", "1.0.0"); err != nil {
+	if err := (&ingest.Indexer{Store: store, Repos: reg}).Tag(ctx, "acme/hostile", "1.0.0"); err != nil {
 		t.Fatal(err)
 	}
 	// The catalog keeps what was published: the filter is in what is served.
@@ -130,7 +130,7 @@ func TestAPIsPublishOnlyWebLinks(t *testing.T) {
 		}
 	}
 
-	var d catalog.VersionDetail
+	var d catalogapi.VersionDetail
 	f.getJSON(t, "/v1/bundles/@acme/hostile/versions/1.0.0", http.StatusOK, &d)
 	if d.Homepage != "" || d.SourceURL != "" {
 		t.Errorf("homepage %q, source_url %q: want both left out", d.Homepage, d.SourceURL)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // Yanked and tampered versions, as the indexer marks them.
@@ -27,7 +27,7 @@ var movedTo = digestOf("someone else's bytes")
 //   - acme/gone: 1.0.0 yanked and tampered (with a reason too long for the
 //     MCP Registry's status message), 1.1.0 yanked: every version is
 //     yanked, so the latest is the highest yanked one.
-func markedVersions() []index.Version {
+func markedVersions() []catalog.Version {
 	m0 := version("acme/maps", "0.9.0", "node", "Maps", "any")
 	m0.Tampered = movedTo
 	m1 := version("acme/maps", "1.0.0", "node", "Maps", "any")
@@ -37,7 +37,7 @@ func markedVersions() []index.Version {
 	g0.Yanked, g0.YankReason, g0.Tampered = true, strings.Repeat("very long reason ", 40), movedTo
 	g1 := version("acme/gone", "1.1.0", "node", "Gone", "any")
 	g1.Yanked, g1.YankReason = true, goneReason
-	return []index.Version{m0, m1, m2, g0, g1}
+	return []catalog.Version{m0, m1, m2, g0, g1}
 }
 
 func markedFixture(t *testing.T) *fixture {
@@ -45,7 +45,7 @@ func markedFixture(t *testing.T) *fixture {
 }
 
 // marks renders a version list as "version[:yanked=reason][:tampered=digest]".
-func marks(vs []catalog.VersionSummary) []string {
+func marks(vs []catalogapi.VersionSummary) []string {
 	var out []string
 	for _, v := range vs {
 		out = append(out, mark(v.Version, v.Yanked, v.YankReason, v.Tampered))
@@ -68,7 +68,7 @@ func TestYankedAndTamperedInJSONAPI(t *testing.T) {
 	f := markedFixture(t)
 	want := []string{"1.1.0:yanked=" + mapsReason, "1.0.0", "0.9.0:tampered=" + movedTo}
 
-	var d catalog.BundleDetail
+	var d catalogapi.BundleDetail
 	f.getJSON(t, "/v1/bundles/@acme/maps", http.StatusOK, &d)
 	if d.Latest != "1.0.0" || d.Version != "1.0.0" || d.Yanked || d.Tampered != "" {
 		t.Errorf("bundle: latest %s, version %s, yanked %v, tampered %q; want 1.0.0, the highest release not yanked", d.Latest, d.Version, d.Yanked, d.Tampered)
@@ -76,7 +76,7 @@ func TestYankedAndTamperedInJSONAPI(t *testing.T) {
 	if got := marks(d.Versions); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("bundle versions\n got %v\nwant %v", got, want)
 	}
-	var l catalog.VersionsResponse
+	var l catalogapi.VersionsResponse
 	f.getJSON(t, "/v1/bundles/@acme/maps/versions", http.StatusOK, &l)
 	if got := marks(l.Versions); l.Latest != "1.0.0" || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("versions: latest %s, %v; want 1.0.0, %v", l.Latest, got, want)
@@ -88,7 +88,7 @@ func TestYankedAndTamperedInJSONAPI(t *testing.T) {
 		"/v1/bundles/@acme/maps/versions/0.9.0":  "0.9.0:tampered=" + movedTo,
 		"/v1/bundles/@acme/gone/versions/latest": "1.1.0:yanked=" + goneReason,
 	} {
-		var v catalog.VersionDetail
+		var v catalogapi.VersionDetail
 		f.getJSON(t, path, http.StatusOK, &v)
 		if got := mark(v.Version, v.Yanked, v.YankReason, v.Tampered); got != want {
 			t.Errorf("%s: %s, want %s", path, got, want)
@@ -97,7 +97,7 @@ func TestYankedAndTamperedInJSONAPI(t *testing.T) {
 
 	// A tampered version's reference pins what was published: its tag is
 	// refused, and names other bytes.
-	var v catalog.VersionDetail
+	var v catalogapi.VersionDetail
 	f.getJSON(t, "/v1/bundles/@acme/maps/versions/0.9.0", http.StatusOK, &v)
 	if want := testHost + "/acme/maps@" + digestOf("index acme/maps@0.9.0"); v.Reference != want || v.Digest != digestOf("index acme/maps@0.9.0") {
 		t.Errorf("tampered reference %s digest %s, want %s and the published digest", v.Reference, v.Digest, want)
@@ -121,7 +121,7 @@ func TestYankedAndTamperedInJSONAPI(t *testing.T) {
 	}
 
 	// Search shows each bundle's latest with its marks.
-	var s catalog.SearchResponse
+	var s catalogapi.SearchResponse
 	f.getJSON(t, "/v1/bundles/search?sort=name", http.StatusOK, &s)
 	hits := map[string]string{}
 	for _, b := range s.Bundles {
@@ -147,7 +147,7 @@ func TestLatestFollowsStore(t *testing.T) {
 		"yanked prerelease skipped":       {[]string{"1.0.0-a", "!1.0.0-b"}, "1.0.0-a"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var vs []index.Version
+			var vs []catalog.Version
 			for _, s := range tc.versions {
 				v := version("acme/x", strings.TrimPrefix(s, "!"), "node", "X", "any")
 				v.Yanked = strings.HasPrefix(s, "!")
@@ -158,11 +158,11 @@ func TestLatestFollowsStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var v catalog.VersionDetail
+			var v catalogapi.VersionDetail
 			f.getJSON(t, "/v1/bundles/@acme/x/versions/latest", http.StatusOK, &v)
-			var d catalog.BundleDetail
+			var d catalogapi.BundleDetail
 			f.getJSON(t, "/v1/bundles/@acme/x", http.StatusOK, &d)
-			var s catalog.SearchResponse
+			var s catalogapi.SearchResponse
 			f.getJSON(t, "/v1/bundles/search?q=x", http.StatusOK, &s)
 			if b.Latest.Version != tc.want || v.Version != tc.want || d.Latest != tc.want || len(s.Bundles) != 1 || s.Bundles[0].Version != tc.want {
 				t.Errorf("store latest %s, /versions/latest %s, bundle latest %s, search %+v; want %s",
@@ -180,7 +180,7 @@ func TestDownloadTampered(t *testing.T) {
 		"/v1/bundles/@acme/maps/versions/0.9.0/download",
 	} {
 		resp, body := f.get(t, path)
-		var e catalog.Error
+		var e catalogapi.Error
 		if err := json.Unmarshal(body, &e); err != nil || resp.StatusCode != http.StatusConflict || resp.Header.Get("Location") != "" {
 			t.Errorf("%s: status %d, Location %q, body %s; want 409 and no redirect", path, resp.StatusCode, resp.Header.Get("Location"), body)
 			continue
@@ -204,7 +204,7 @@ func TestDownloadTampered(t *testing.T) {
 func TestDownloadYanked(t *testing.T) {
 	f := markedFixture(t)
 	warning := `299 - "yanked: ` + mapsReason + `"`
-	var d catalog.Download
+	var d catalogapi.Download
 	resp, body := f.get(t, "/v1/bundles/@acme/maps/versions/1.1.0/download?format=json")
 	if err := json.Unmarshal(body, &d); err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Warning") != warning ||
 		d.Version != "1.1.0" || !d.Yanked || d.YankReason != mapsReason || d.Digest != digestOf("layer acme/maps@1.1.0/any") {

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // MCP Registry API paging, as the official registry has it.
@@ -29,7 +29,7 @@ func (a *api) listServers(w http.ResponseWriter, r *http.Request) error {
 	if c := p.Get("cursor"); c != "" {
 		b, err := base64.RawURLEncoding.DecodeString(c)
 		if err == nil {
-			_, _, _, err = index.ParseCursor(string(b))
+			_, _, _, err = catalog.ParseCursor(string(b))
 		}
 		if err != nil {
 			return badRequest("cursor=%q is not a cursor this server issued: pass metadata.nextCursor of the previous page unchanged", c)
@@ -80,7 +80,7 @@ type filter struct {
 
 func (f filter) none() bool { return f.search == "" && f.version == "" }
 
-func (f filter) match(v *index.Version) bool {
+func (f filter) match(v *catalog.Version) bool {
 	if f.version != "" && v.Version != f.version {
 		return false
 	}
@@ -94,12 +94,12 @@ func (f filter) match(v *index.Version) bool {
 // page reads up to limit matching versions after the cursor, and the
 // cursor of the next page, "" when nothing matches after these: reading
 // one match ahead spares clients the empty last page.
-func (a *api) page(ctx context.Context, after string, since time.Time, latestOnly bool, limit int, f filter) ([]index.Version, string, error) {
+func (a *api) page(ctx context.Context, after string, since time.Time, latestOnly bool, limit int, f filter) ([]catalog.Version, string, error) {
 	batch := limit + 1
 	if !f.none() {
 		batch = max(batch, 4*maxLimit) // most rows may not match
 	}
-	var out []index.Version
+	var out []catalog.Version
 	for {
 		vs, err := a.store.List(ctx, after, since, latestOnly, batch)
 		if err != nil {
@@ -110,14 +110,14 @@ func (a *api) page(ctx context.Context, after string, since time.Time, latestOnl
 				continue
 			}
 			if len(out) == limit {
-				return out, index.Cursor(&out[limit-1]), nil
+				return out, catalog.Cursor(&out[limit-1]), nil
 			}
 			out = append(out, vs[i])
 		}
 		if len(vs) < batch {
 			return out, "", nil
 		}
-		after = index.Cursor(&vs[len(vs)-1])
+		after = catalog.Cursor(&vs[len(vs)-1])
 	}
 }
 
@@ -129,7 +129,7 @@ type latestVersions struct {
 	cache      map[string]string
 }
 
-func (l *latestVersions) is(ctx context.Context, v *index.Version) (bool, error) {
+func (l *latestVersions) is(ctx context.Context, v *catalog.Version) (bool, error) {
 	if l.latestOnly {
 		return true, nil
 	}
@@ -140,7 +140,7 @@ func (l *latestVersions) is(ctx context.Context, v *index.Version) (bool, error)
 	if !ok {
 		b, err := l.a.store.Bundle(ctx, v.Repository)
 		switch {
-		case errors.Is(err, index.ErrNotFound):
+		case errors.Is(err, catalog.ErrNotFound):
 			// Deleted since listed: it is nobody's latest.
 		case err != nil:
 			return false, err

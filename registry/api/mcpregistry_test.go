@@ -21,8 +21,8 @@ import (
 	officialv0 "github.com/modelcontextprotocol/registry/pkg/api/v0"
 	officialmodel "github.com/modelcontextprotocol/registry/pkg/model"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 )
 
 // namePattern is the server name pattern of the official types (and
@@ -263,7 +263,7 @@ func TestServerSchemaFields(t *testing.T) {
 	_, body := f.get(t, "/v0.1/servers")
 	var l officialv0.ServerListResponse
 	decodeOfficial(t, body, &l)
-	byKey := map[string]index.Version{}
+	byKey := map[string]catalog.Version{}
 	for _, v := range append(fixtureVersions(), markedVersions()...) {
 		byKey[v.Repository+":"+v.Version] = v
 	}

@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // The private part of the read-rule fixture: repositories under a-secret/,
@@ -52,8 +52,8 @@ func readRuleFixture(t *testing.T) (f *fixture, calls *atomic.Int64) {
 	for i := range 25 {
 		vs = append(vs, version(fmt.Sprintf("tools/gen-%02d", i), "1.0.0", "node", "Generated", "any"))
 	}
-	downloads := append(fixtureDownloads(), index.Download{Repository: secretPrefix + "weather", Version: "2.0.0",
-		Platform: "any", Day: index.Day(today), Count: 1000})
+	downloads := append(fixtureDownloads(), catalog.Download{Repository: secretPrefix + "weather", Version: "2.0.0",
+		Platform: "any", Day: catalog.Day(today), Count: 1000})
 	calls = new(atomic.Int64)
 	readable := func(r *http.Request) func(string) bool {
 		calls.Add(1)
@@ -73,7 +73,7 @@ func (f *fixture) searchAll(t *testing.T, query string, limit int, headers ...st
 	var names []string
 	total := -1
 	for offset := 0; ; offset += limit {
-		var res catalog.SearchResponse
+		var res catalogapi.SearchResponse
 		f.getJSON(t, fmt.Sprintf("/v1/bundles/search?%s&limit=%d&offset=%d", query, limit, offset), http.StatusOK, &res, headers...)
 		if total >= 0 && res.Total != total {
 			t.Errorf("%s: the total moved from %d to %d at offset %d", query, total, res.Total, offset)
@@ -114,14 +114,14 @@ func TestReadRuleSearch(t *testing.T) {
 	}
 
 	for _, q := range []string{"q=weather", "q=secret", "q=board", "sort=downloads&limit=3", "q=weather&sort=downloads", "type=node&sort=recent"} {
-		var res catalog.SearchResponse
+		var res catalogapi.SearchResponse
 		f.getJSON(t, "/v1/bundles/search?"+q, http.StatusOK, &res)
 		for _, b := range res.Bundles {
 			if strings.HasPrefix(b.Repository, secretPrefix) {
 				t.Errorf("%s: lists %s", q, b.Repository)
 			}
 		}
-		var mine catalog.SearchResponse
+		var mine catalogapi.SearchResponse
 		f.getJSON(t, "/v1/bundles/search?"+q, http.StatusOK, &mine, asAlice)
 		hidden := 0
 		for _, b := range mine.Bundles {
@@ -147,7 +147,7 @@ func TestReadRuleSearch(t *testing.T) {
 	}
 
 	before := calls.Load()
-	f.getJSON(t, "/v1/bundles/search?sort=name&limit=5&offset=20", http.StatusOK, new(catalog.SearchResponse))
+	f.getJSON(t, "/v1/bundles/search?sort=name&limit=5&offset=20", http.StatusOK, new(catalogapi.SearchResponse))
 	if n := calls.Load() - before; n != 1 {
 		t.Errorf("one search called Readable %d times, want once", n)
 	}

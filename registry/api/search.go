@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // Search paging bounds, as mpak's registry has them.
@@ -21,7 +21,7 @@ const (
 
 var (
 	serverTypes = []string{mcpb.ServerNode, mcpb.ServerPython, mcpb.ServerBinary, mcpb.ServerUV}
-	sorts       = []string{string(index.SortRelevance), string(index.SortDownloads), string(index.SortRecent), string(index.SortName)}
+	sorts       = []string{string(catalog.SortRelevance), string(catalog.SortDownloads), string(catalog.SortRecent), string(catalog.SortName)}
 )
 
 // search is GET /v1/bundles/search. Ranking is the store's; this only
@@ -36,10 +36,10 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	host := a.host(r)
-	out := catalog.SearchResponse{
-		Bundles: make([]catalog.Bundle, 0, len(res.Bundles)),
+	out := catalogapi.SearchResponse{
+		Bundles: make([]catalogapi.Bundle, 0, len(res.Bundles)),
 		Total:   res.Total,
-		Pagination: catalog.Pagination{
+		Pagination: catalogapi.Pagination{
 			Limit:   q.Limit,
 			Offset:  q.Offset,
 			HasMore: q.Offset+len(res.Bundles) < res.Total,
@@ -52,13 +52,13 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *api) hit(host string, b *index.Bundle) catalog.Bundle {
+func (a *api) hit(host string, b *catalog.Bundle) catalogapi.Bundle {
 	v := &b.Latest
 	tools := make([]string, 0, len(v.Tools))
 	for _, t := range v.Tools {
 		tools = append(tools, t.Name)
 	}
-	return catalog.Bundle{
+	return catalogapi.Bundle{
 		Name:          a.names.display(b.Repository),
 		Repository:    b.Repository,
 		Reference:     reference(host, v),
@@ -83,10 +83,10 @@ func (a *api) hit(host string, b *index.Bundle) catalog.Bundle {
 // parseSearch reads the query string; an invalid parameter is refused
 // rather than ignored, so a client never mistakes an unfiltered page for a
 // filtered one.
-func parseSearch(p url.Values) (index.Query, error) {
-	q := index.Query{
+func parseSearch(p url.Values) (catalog.Query, error) {
+	q := catalog.Query{
 		Text:  strings.TrimSpace(p.Get("q")),
-		Sort:  index.SortRelevance,
+		Sort:  catalog.SortRelevance,
 		Limit: defaultSearchLimit,
 	}
 	if t := p.Get("type"); t != "" {
@@ -121,7 +121,7 @@ func parseSearch(p url.Values) (index.Query, error) {
 		if !slices.Contains(sorts, s) {
 			return q, badRequest("sort=%q: use one of %s", s, strings.Join(sorts, ", "))
 		}
-		q.Sort = index.Sort(s)
+		q.Sort = catalog.Sort(s)
 	}
 	var err error
 	if q.Limit, err = intParam(p, "limit", defaultSearchLimit, 1, maxLimit); err != nil {

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 func TestSearchValidation(t *testing.T) {
@@ -33,13 +33,13 @@ func TestSearchValidation(t *testing.T) {
 
 func TestSearch(t *testing.T) {
 	f := defaultFixture(t)
-	var res catalog.SearchResponse
+	var res catalogapi.SearchResponse
 	f.getJSON(t, "/v1/bundles/search?q=weather", http.StatusOK, &res)
 	if res.Total != 1 || len(res.Bundles) != 1 {
 		t.Fatalf("q=weather: %d of %d hits, want 1 of 1: %+v", len(res.Bundles), res.Total, res)
 	}
 	b := res.Bundles[0]
-	want := catalog.Bundle{
+	want := catalogapi.Bundle{
 		Name: "@acme/weather", Repository: "acme/weather", Reference: testHost + "/acme/weather:1.1.0",
 		DisplayName: "Weather", Description: longDescription, Version: "1.1.0", ServerType: "node",
 		Platforms: []string{"linux/amd64", "darwin/any", "any"}, Tools: []string{"weather_get", "weather_list"},
@@ -48,7 +48,7 @@ func TestSearch(t *testing.T) {
 	if fmt.Sprint(b) != fmt.Sprint(want) {
 		t.Errorf("hit\n got %+v\nwant %+v", b, want)
 	}
-	if res.Pagination != (catalog.Pagination{Limit: 20, Offset: 0, HasMore: false}) {
+	if res.Pagination != (catalogapi.Pagination{Limit: 20, Offset: 0, HasMore: false}) {
 		t.Errorf("pagination %+v, want the default limit 20 and no more", res.Pagination)
 	}
 
@@ -72,7 +72,7 @@ func TestSearchFilters(t *testing.T) {
 		"sort=name":            {"@acme/notes", "@acme/weather", "org/team/tool"},
 		"sort=downloads":       {"@acme/weather", "@acme/notes", "org/team/tool"},
 	} {
-		var res catalog.SearchResponse
+		var res catalogapi.SearchResponse
 		f.getJSON(t, "/v1/bundles/search?"+query, http.StatusOK, &res)
 		var got []string
 		for _, b := range res.Bundles {
@@ -91,16 +91,16 @@ func TestSearchFilters(t *testing.T) {
 // Pages are the store's ranking, cut where limit and offset say, and
 // has_more is true exactly until the last page.
 func TestSearchPagination(t *testing.T) {
-	var versions []index.Version
-	var downloads []index.Download
+	var versions []catalog.Version
+	var downloads []catalog.Download
 	for i := range 25 {
 		repo := fmt.Sprintf("gen/tool-%02d", i)
 		versions = append(versions, version(repo, "1.0.0", "node", "Generated tool number "+fmt.Sprint(i), "any"))
-		downloads = append(downloads, index.Download{Repository: repo, Version: "1.0.0", Platform: "any", Day: today, Count: int64(1 + (i*7)%25)})
+		downloads = append(downloads, catalog.Download{Repository: repo, Version: "1.0.0", Platform: "any", Day: today, Count: int64(1 + (i*7)%25)})
 	}
 	f := newFixture(t, Options{PublicHost: testHost}, versions, downloads)
 
-	all, err := f.store.Search(context.Background(), index.Query{Text: "tool", Sort: index.SortDownloads, Limit: 100})
+	all, err := f.store.Search(context.Background(), catalog.Query{Text: "tool", Sort: catalog.SortDownloads, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestSearchPagination(t *testing.T) {
 	}
 	var got []string
 	for offset := 0; ; offset += 10 {
-		var res catalog.SearchResponse
+		var res catalogapi.SearchResponse
 		f.getJSON(t, fmt.Sprintf("/v1/bundles/search?q=tool&sort=downloads&limit=10&offset=%d", offset), http.StatusOK, &res)
 		if res.Total != 25 || res.Pagination.Limit != 10 || res.Pagination.Offset != offset {
 			t.Fatalf("offset %d: total %d pagination %+v", offset, res.Total, res.Pagination)
@@ -133,7 +133,7 @@ func TestSearchPagination(t *testing.T) {
 	}
 
 	// Past the end: an empty page, still with the total.
-	var res catalog.SearchResponse
+	var res catalogapi.SearchResponse
 	f.getJSON(t, "/v1/bundles/search?q=tool&offset=40", http.StatusOK, &res)
 	if res.Bundles == nil || len(res.Bundles) != 0 || res.Total != 25 || res.Pagination.HasMore {
 		t.Errorf("offset past the end: %+v, want [] of 25 and no more", res)

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/internal/weburl"
 )
 
@@ -116,7 +116,7 @@ const (
 // moved: clients of this API are told rather than left to find a version
 // missing, and its mcpb packages are blobs by digest with their
 // fileSha256, so what they install is still what was published.
-func statusOf(v *index.Version) (status, message string) {
+func statusOf(v *catalog.Version) (status, message string) {
 	var parts []string
 	if v.Tampered != "" {
 		parts = append(parts, "the registry's tag "+v.Tag+" was moved outside mpakd to "+v.Tampered+
@@ -142,7 +142,7 @@ func statusOf(v *index.Version) (status, message string) {
 // before they run it. No oci package is offered: clients of the official
 // registry run an oci package as a container image (docker run), and a
 // bundle is not one.
-func (a *api) serverOf(r *http.Request, v *index.Version, isLatest bool) serverResponse {
+func (a *api) serverOf(r *http.Request, v *catalog.Version, isLatest bool) serverResponse {
 	base := a.downloadBase(r)
 	d := serverDetail{
 		Schema:      serverSchema,

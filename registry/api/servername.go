@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // serverNamePattern is what the official MCP Registry accepts as a server
@@ -34,7 +34,7 @@ const DefaultServerNamespace = "localhost"
 // registry's namespace and where the bundle lives (see derivedName). An
 // annotation the official registry would refuse is ignored rather than
 // served.
-func serverName(ns string, v *index.Version) string {
+func serverName(ns string, v *catalog.Version) string {
 	if n := v.Annotations[mediatypes.AnnotationMCPName]; serverNamePattern.MatchString(n) {
 		return n
 	}
@@ -127,10 +127,10 @@ func newServerNames(a *api) *serverNames { return &serverNames{a: a} }
 // versions returns the versions (highest first) whose server name is name,
 // and every version of their repository, for telling which is latest.
 // Nothing found is a *apiError 404.
-func (s *serverNames) versions(ctx context.Context, name string) (named, all []index.Version, err error) {
+func (s *serverNames) versions(ctx context.Context, name string) (named, all []catalog.Version, err error) {
 	try := func(repository string) (bool, error) {
 		vs, err := s.a.store.Versions(ctx, repository)
-		if err != nil && !errors.Is(err, index.ErrNotFound) {
+		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
 			return false, err
 		}
 		named = named[:0]
@@ -213,7 +213,7 @@ func (s *serverNames) lookup(ctx context.Context, name string) ([]string, error)
 		if len(vs) < page {
 			break
 		}
-		after = index.Cursor(&vs[len(vs)-1])
+		after = catalog.Cursor(&vs[len(vs)-1])
 	}
 	s.byName, s.scanned = byName, time.Now()
 	if repositories, ok := byName[name]; ok {

@@ -5,18 +5,18 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // Visible is the catalog as a client who may read only the repositories
 // readable accepts sees it: the others do not exist. Lookups of a hidden
-// repository are index.ErrNotFound, exactly as for an unknown one, and
+// repository are catalog.ErrNotFound, exactly as for an unknown one, and
 // Search and List keep their contract over the visible bundles (full
 // pages, totals counted among them), so paging built on them needs no
 // change. A nil readable is the whole catalog.
 //
 // The view is for reading: writes, locks and the generation go to s.
-func Visible(s index.Store, readable func(repository string) bool) index.Store {
+func Visible(s catalog.Store, readable func(repository string) bool) catalog.Store {
 	if readable == nil {
 		return s
 	}
@@ -24,48 +24,48 @@ func Visible(s index.Store, readable func(repository string) bool) index.Store {
 }
 
 type visible struct {
-	index.Store
+	catalog.Store
 	readable func(string) bool
 }
 
-func (v *visible) Bundle(ctx context.Context, repository string) (*index.Bundle, error) {
+func (v *visible) Bundle(ctx context.Context, repository string) (*catalog.Bundle, error) {
 	if !v.readable(repository) {
-		return nil, index.ErrNotFound
+		return nil, catalog.ErrNotFound
 	}
 	return v.Store.Bundle(ctx, repository)
 }
 
-func (v *visible) Versions(ctx context.Context, repository string) ([]index.Version, error) {
+func (v *visible) Versions(ctx context.Context, repository string) ([]catalog.Version, error) {
 	if !v.readable(repository) {
-		return nil, index.ErrNotFound
+		return nil, catalog.ErrNotFound
 	}
 	return v.Store.Versions(ctx, repository)
 }
 
-func (v *visible) Version(ctx context.Context, repository, version string) (*index.Version, error) {
+func (v *visible) Version(ctx context.Context, repository, version string) (*catalog.Version, error) {
 	if !v.readable(repository) {
-		return nil, index.ErrNotFound
+		return nil, catalog.ErrNotFound
 	}
 	return v.Store.Version(ctx, repository, version)
 }
 
-func (v *visible) Stats(ctx context.Context, repository string) (*index.Stats, error) {
+func (v *visible) Stats(ctx context.Context, repository string) (*catalog.Stats, error) {
 	if !v.readable(repository) {
-		return nil, index.ErrNotFound
+		return nil, catalog.ErrNotFound
 	}
 	return v.Store.Stats(ctx, repository)
 }
 
-func (v *visible) Layer(ctx context.Context, repository, digest string) (*index.LayerRef, error) {
+func (v *visible) Layer(ctx context.Context, repository, digest string) (*catalog.LayerRef, error) {
 	if !v.readable(repository) {
-		return nil, index.ErrNotFound
+		return nil, catalog.ErrNotFound
 	}
 	return v.Store.Layer(ctx, repository, digest)
 }
 
-func (v *visible) Manifest(ctx context.Context, repository, digest string) (*index.LayerRef, error) {
+func (v *visible) Manifest(ctx context.Context, repository, digest string) (*catalog.LayerRef, error) {
 	if !v.readable(repository) {
-		return nil, index.ErrNotFound
+		return nil, catalog.ErrNotFound
 	}
 	return v.Store.Manifest(ctx, repository, digest)
 }
@@ -75,14 +75,14 @@ func (v *visible) Manifest(ctx context.Context, repository, digest string) (*ind
 // every match, and the hidden bundles before the requested offset decide
 // where the page starts. Each of those pages is the same query for every
 // client, so a search cache under the view answers them.
-func (v *visible) Search(ctx context.Context, q index.Query) (*index.Results, error) {
+func (v *visible) Search(ctx context.Context, q catalog.Query) (*catalog.Results, error) {
 	nq, err := q.Normalize()
 	if err != nil {
 		return v.Store.Search(ctx, q) // the store words the refusal
 	}
 	batch := nq
-	batch.Offset, batch.Limit = 0, index.MaxLimit
-	out := &index.Results{Bundles: []index.Bundle{}}
+	batch.Offset, batch.Limit = 0, catalog.MaxLimit
+	out := &catalog.Results{Bundles: []catalog.Bundle{}}
 	for {
 		res, err := v.Store.Search(ctx, batch)
 		if err != nil {
@@ -106,9 +106,9 @@ func (v *visible) Search(ctx context.Context, q index.Query) (*index.Results, er
 
 // List reads on past hidden versions until it has limit visible ones or
 // the store has no more, so a short page still means the end.
-func (v *visible) List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]index.Version, error) {
-	limit = index.ListLimit(limit)
-	var out []index.Version
+func (v *visible) List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]catalog.Version, error) {
+	limit = catalog.ListLimit(limit)
+	var out []catalog.Version
 	for {
 		vs, err := v.Store.List(ctx, after, since, latestOnly, limit)
 		if err != nil {
@@ -126,7 +126,7 @@ func (v *visible) List(ctx context.Context, after string, since time.Time, lates
 		if len(vs) < limit {
 			return out, nil
 		}
-		after = index.Cursor(&vs[len(vs)-1])
+		after = catalog.Cursor(&vs[len(vs)-1])
 	}
 }
 
@@ -144,42 +144,42 @@ func readableOf(ctx context.Context) func(string) bool {
 // scoped is the store as the handlers read it: each call sees the catalog
 // of the client whose request's context it is given, so no handler can
 // forget to filter.
-type scoped struct{ index.Store }
+type scoped struct{ catalog.Store }
 
-func (s scoped) view(ctx context.Context) index.Store {
+func (s scoped) view(ctx context.Context) catalog.Store {
 	f, _ := ctx.Value(readableKey{}).(func(string) bool)
 	return Visible(s.Store, f)
 }
 
-func (s scoped) Bundle(ctx context.Context, repository string) (*index.Bundle, error) {
+func (s scoped) Bundle(ctx context.Context, repository string) (*catalog.Bundle, error) {
 	return s.view(ctx).Bundle(ctx, repository)
 }
 
-func (s scoped) Versions(ctx context.Context, repository string) ([]index.Version, error) {
+func (s scoped) Versions(ctx context.Context, repository string) ([]catalog.Version, error) {
 	return s.view(ctx).Versions(ctx, repository)
 }
 
-func (s scoped) Version(ctx context.Context, repository, version string) (*index.Version, error) {
+func (s scoped) Version(ctx context.Context, repository, version string) (*catalog.Version, error) {
 	return s.view(ctx).Version(ctx, repository, version)
 }
 
-func (s scoped) Stats(ctx context.Context, repository string) (*index.Stats, error) {
+func (s scoped) Stats(ctx context.Context, repository string) (*catalog.Stats, error) {
 	return s.view(ctx).Stats(ctx, repository)
 }
 
-func (s scoped) Layer(ctx context.Context, repository, digest string) (*index.LayerRef, error) {
+func (s scoped) Layer(ctx context.Context, repository, digest string) (*catalog.LayerRef, error) {
 	return s.view(ctx).Layer(ctx, repository, digest)
 }
 
-func (s scoped) Manifest(ctx context.Context, repository, digest string) (*index.LayerRef, error) {
+func (s scoped) Manifest(ctx context.Context, repository, digest string) (*catalog.LayerRef, error) {
 	return s.view(ctx).Manifest(ctx, repository, digest)
 }
 
-func (s scoped) Search(ctx context.Context, q index.Query) (*index.Results, error) {
+func (s scoped) Search(ctx context.Context, q catalog.Query) (*catalog.Results, error) {
 	return s.view(ctx).Search(ctx, q)
 }
 
-func (s scoped) List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]index.Version, error) {
+func (s scoped) List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]catalog.Version, error) {
 	return s.view(ctx).List(ctx, after, since, latestOnly, limit)
 }
 

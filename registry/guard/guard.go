@@ -27,7 +27,7 @@ import (
 
 	"oras.land/oras-go/v2/registry"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/internal/ociapi"
 )
 
@@ -38,16 +38,16 @@ type Repositories interface {
 }
 
 // Locker holds a key exclusively among every process that publishes to the
-// registry (index.Store.Lock).
+// registry (catalog.Store.Lock).
 type Locker interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
-// Catalog is what the guard asks the catalog (index.Store): the version
+// Catalog is what the guard asks the catalog (catalog.Store): the version
 // published under a tag, and whether a repository holds bundles.
 type Catalog interface {
-	Version(ctx context.Context, repository, version string) (*index.Version, error)
-	Bundle(ctx context.Context, repository string) (*index.Bundle, error)
+	Version(ctx context.Context, repository, version string) (*catalog.Version, error)
+	Bundle(ctx context.Context, repository string) (*catalog.Bundle, error)
 }
 
 // Options configures Middleware.

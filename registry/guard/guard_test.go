@@ -17,13 +17,13 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/embedded"
 	"github.com/mpak-oci/mpak/registry/guard"
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
 	"github.com/mpak-oci/mpak/registry/internal/keylock"
 )
 
@@ -31,7 +31,7 @@ import (
 // test fills by hand.
 type fixture struct {
 	host    string
-	store   index.Store
+	store   catalog.Store
 	locks   *keylock.Locks
 	publish []string // Published calls, "repo:tag"
 }
@@ -122,7 +122,7 @@ func TestOtherArtifactsAreTheRegistrys(t *testing.T) {
 		t.Errorf("images were indexed: %v", f.publish)
 	}
 
-	if err := f.store.PutVersion(context.Background(), &index.Version{Repository: "acme/hello", Version: "1.0.0", Tag: "1.0.0",
+	if err := f.store.PutVersion(context.Background(), &catalog.Version{Repository: "acme/hello", Version: "1.0.0", Tag: "1.0.0",
 		Digest: digest.FromString("x").String()}); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestOtherArtifactsAreTheRegistrys(t *testing.T) {
 // spent until an operator prunes it.
 func TestVersionNumbersAreNotReused(t *testing.T) {
 	f := newFixture(t, 0)
-	if err := f.store.PutVersion(context.Background(), &index.Version{Repository: "acme/hello", Version: "1.0.0", Tag: "1.0.0",
+	if err := f.store.PutVersion(context.Background(), &catalog.Version{Repository: "acme/hello", Version: "1.0.0", Tag: "1.0.0",
 		Digest: digest.FromString("the lost one").String()}); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestRefusals(t *testing.T) {
 	if resp := put(t, base+"1.0.0", ocispec.MediaTypeImageIndex, bytes.Repeat([]byte(" "), 4<<20+1)); resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("PUT of a 4 MiB manifest: %s, want 413", resp.Status)
 	}
-	unlock, err := f.locks.Lock(ctx, index.VersionLockKey("acme/hello", "1.0.0"))
+	unlock, err := f.locks.Lock(ctx, catalog.VersionLockKey("acme/hello", "1.0.0"))
 	if err != nil {
 		t.Fatal(err)
 	}

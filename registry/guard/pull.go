@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/mpak-oci/mpak/oci/resolve"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/internal/ociapi"
 )
 
@@ -54,7 +54,7 @@ type digestCheck struct {
 	g         *guard
 	r         *http.Request
 	name, ref string
-	published *index.Version
+	published *catalog.Version
 	found     string // the digest the registry answered with, when moved
 	decided   bool
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/resolve"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/internal/ociapi"
 )
 
@@ -73,7 +73,7 @@ func (g *guard) put(w http.ResponseWriter, r *http.Request, name, ref string) {
 	}
 
 	lctx, cancel := context.WithTimeout(ctx, g.opts.LockTimeout)
-	unlock, err := g.opts.Locker.Lock(lctx, index.VersionLockKey(name, ref))
+	unlock, err := g.opts.Locker.Lock(lctx, catalog.VersionLockKey(name, ref))
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
-	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
+	"github.com/mpak-oci/mpak/registry/ingest"
 	"github.com/mpak-oci/mpak/registry/stats"
 )
 
@@ -46,7 +46,7 @@ func TestPullThroughProxyCountsOnce(t *testing.T) {
 	if _, err := bundle.Push(ctx, repository(t, px, name), plan, version, bundle.PushOptions{}); err != nil {
 		t.Fatalf("pushing a bundle through the proxy: %v", err)
 	}
-	ix := &indexer.Indexer{Store: store, Repos: upstreamRepos{t, up}, Log: slog.New(slog.DiscardHandler)}
+	ix := &ingest.Indexer{Store: store, Repos: upstreamRepos{t, up}, Log: slog.New(slog.DiscardHandler)}
 	if err := ix.Tag(ctx, name, version); err != nil {
 		t.Fatalf("indexing from the upstream: %v", err)
 	}

@@ -14,10 +14,10 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	"oras.land/oras-go/v2/registry"
 
+	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/oci/scan"
-	"github.com/mpak-oci/mpak/oci/scanlevel"
+	"github.com/mpak-oci/mpak/scan"
+	"github.com/mpak-oci/mpak/scanlevel"
 )
 
 // Repositories opens a repository of the registry mpakd serves.

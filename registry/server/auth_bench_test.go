@@ -18,14 +18,14 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 	mauth "github.com/mpak-oci/mpak/registry/auth"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -136,7 +136,7 @@ func benchAuthRepo(b *testing.B, host, repository string, authed bool) *orasremo
 	if err != nil {
 		b.Fatal(err)
 	}
-	o := remote.Options{Credentials: credentials.NewMemoryStore()}
+	o := connect.Options{Credentials: credentials.NewMemoryStore()}
 	if authed {
 		if err := o.Credentials.Put(context.Background(), host, auth.Credential{Username: "alice", Password: "alice-pw"}); err != nil {
 			b.Fatal(err)

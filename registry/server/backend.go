@@ -11,8 +11,8 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 	"github.com/mpak-oci/mpak/registry/embedded"
 	"github.com/mpak-oci/mpak/registry/proxy"
 	"github.com/mpak-oci/mpak/registry/referrers"
@@ -57,7 +57,7 @@ func embeddedBackend(ctx context.Context, opts Options, locker referrers.Locker,
 // asSelf is for an mpakd that authenticates its clients itself: clients'
 // credentials are mpakd's, not the upstream's, so the proxy talks to the
 // upstream with o's credentials too. Otherwise it is transparent.
-func upstreamBackend(u *url.URL, o remote.Options, asSelf bool, locker referrers.Locker, log *slog.Logger) (*backend, error) {
+func upstreamBackend(u *url.URL, o connect.Options, asSelf bool, locker referrers.Locker, log *slog.Logger) (*backend, error) {
 	popts := proxy.Options{Logger: log}
 	if asSelf {
 		popts.Credentials = upstreamCredential(o)
@@ -79,7 +79,7 @@ func upstreamBackend(u *url.URL, o remote.Options, asSelf bool, locker referrers
 // credential (first contact, a refused or expired one), as mpakd's own
 // reads do, so a docker login made while mpakd runs is picked up without
 // a restart.
-func upstreamCredential(o remote.Options) auth.CredentialFunc {
+func upstreamCredential(o connect.Options) auth.CredentialFunc {
 	return func(ctx context.Context, hostport string) (auth.Credential, error) {
 		store, err := o.CredentialStore()
 		if err != nil {
@@ -91,7 +91,7 @@ func upstreamCredential(o remote.Options) auth.CredentialFunc {
 
 type upstreamRepos struct {
 	host   string
-	remote remote.Options
+	remote connect.Options
 }
 
 func (u upstreamRepos) Repository(_ context.Context, name string) (registry.Repository, error) {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/ingest"
 )
 
 // errNoCatalog is returned by maintenance commands of a server without a
@@ -20,7 +20,7 @@ var errNoCatalog = errors.New("no catalog store configured")
 // repository the registry lists or the catalog knows is re-read, versions
 // indexed, versions the registry no longer holds pruned, and what could
 // not be indexed reported with why. Download counts are kept.
-func (s *Server) Reindex(ctx context.Context) ([]*indexer.Report, error) {
+func (s *Server) Reindex(ctx context.Context) ([]*ingest.Report, error) {
 	if s.indexer == nil {
 		return nil, fmt.Errorf("reindex: %w", errNoCatalog)
 	}
@@ -37,7 +37,7 @@ func (s *Server) Reindex(ctx context.Context) ([]*indexer.Report, error) {
 
 // Sync indexes the named repositories: for upstreams whose catalog cannot
 // be listed, and to catch up after missed events.
-func (s *Server) Sync(ctx context.Context, repositories []string) ([]*indexer.Report, error) {
+func (s *Server) Sync(ctx context.Context, repositories []string) ([]*ingest.Report, error) {
 	if s.indexer == nil {
 		return nil, fmt.Errorf("sync: %w", errNoCatalog)
 	}
@@ -49,7 +49,7 @@ func (s *Server) Sync(ctx context.Context, repositories []string) ([]*indexer.Re
 // registry's _catalog lists, where it lets us list it, and those already
 // in the catalog, so registries that hide _catalog (GHCR, Docker Hub) are
 // kept current once `mpakd sync REPO` introduced a repository.
-func (s *Server) SyncPrefixes(ctx context.Context, prefixes []string) ([]*indexer.Report, error) {
+func (s *Server) SyncPrefixes(ctx context.Context, prefixes []string) ([]*ingest.Report, error) {
 	if s.indexer == nil {
 		return nil, fmt.Errorf("sync: %w", errNoCatalog)
 	}
@@ -72,7 +72,7 @@ func (s *Server) SyncPrefixes(ctx context.Context, prefixes []string) ([]*indexe
 
 // Fsck compares the catalog with the registry for the named repositories
 // (all of them when none is named) and changes nothing.
-func (s *Server) Fsck(ctx context.Context, repositories []string) ([]indexer.Difference, []indexer.Skip, error) {
+func (s *Server) Fsck(ctx context.Context, repositories []string) ([]ingest.Difference, []ingest.Skip, error) {
 	if s.indexer == nil {
 		return nil, nil, fmt.Errorf("fsck: %w", errNoCatalog)
 	}
@@ -87,8 +87,8 @@ func (s *Server) Fsck(ctx context.Context, repositories []string) ([]indexer.Dif
 		}
 		repositories = union(listed, known)
 	}
-	var diffs []indexer.Difference
-	var skips []indexer.Skip
+	var diffs []ingest.Difference
+	var skips []ingest.Skip
 	for _, repo := range repositories {
 		d, sk, err := s.indexer.Check(ctx, repo)
 		if err != nil {
@@ -103,8 +103,8 @@ func (s *Server) Fsck(ctx context.Context, repositories []string) ([]indexer.Dif
 	return diffs, skips, nil
 }
 
-func (s *Server) sweep(ctx context.Context, repositories []string) ([]*indexer.Report, error) {
-	var reports []*indexer.Report
+func (s *Server) sweep(ctx context.Context, repositories []string) ([]*ingest.Report, error) {
+	var reports []*ingest.Report
 	for _, repo := range repositories {
 		rep, err := s.indexer.Repository(ctx, repo)
 		if rep != nil {
@@ -118,7 +118,7 @@ func (s *Server) sweep(ctx context.Context, repositories []string) ([]*indexer.R
 	return reports, nil
 }
 
-func (s *Server) countReport(rep *indexer.Report) {
+func (s *Server) countReport(rep *ingest.Report) {
 	s.metrics.indexed.WithLabelValues("indexed").Add(float64(len(rep.Indexed)))
 	s.metrics.indexed.WithLabelValues("tampered").Add(float64(len(rep.Tampered)))
 	s.metrics.indexed.WithLabelValues("pruned").Add(float64(len(rep.Pruned)))
@@ -148,7 +148,7 @@ func (s *Server) catalogRepositories(ctx context.Context) ([]string, error) {
 		if len(page) < 1000 {
 			return out, nil
 		}
-		after = index.Cursor(&page[len(page)-1])
+		after = catalog.Cursor(&page[len(page)-1])
 	}
 }
 

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/hooks"
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/ingest"
 	"github.com/mpak-oci/mpak/registry/proxy"
 )
 
@@ -31,8 +31,8 @@ func (s *Server) hooks(secret string) http.Handler {
 			}
 			err := s.indexer.Tag(ctx, repository, tag)
 			s.recordIndexed(repository, tag, err)
-			var tampered *indexer.TamperedError
-			if err == nil || errors.As(err, &tampered) || errors.Is(err, indexer.ErrNotBundle) || errors.Is(err, indexer.ErrUnpublishable) {
+			var tampered *ingest.TamperedError
+			if err == nil || errors.As(err, &tampered) || errors.Is(err, ingest.ErrNotBundle) || errors.Is(err, ingest.ErrUnpublishable) {
 				return nil // a retry cannot change these
 			}
 			return err
@@ -52,7 +52,7 @@ func (s *Server) hooks(secret string) http.Handler {
 			}
 			build, err := s.store.Manifest(ctx, repository, digest)
 			switch {
-			case errors.Is(err, index.ErrNotFound):
+			case errors.Is(err, catalog.ErrNotFound):
 				return // an index, or not a bundle
 			case err != nil:
 				s.log.Warn("a Harbor pull was not counted: looking up its manifest failed", "repository", repository, "digest", digest, "err", err)

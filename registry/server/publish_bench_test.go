@@ -11,12 +11,12 @@ import (
 
 	orasremote "oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/registrytest"
 	"github.com/mpak-oci/mpak/registry/server"
 )
@@ -111,7 +111,7 @@ func benchRepo(b *testing.B, host string) *orasremote.Repository {
 	if err != nil {
 		b.Fatal(err)
 	}
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -25,12 +25,12 @@ import (
 	"oras.land/oras-go/v2/content/memory"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -80,7 +80,7 @@ func pushBundle(t *testing.T, host, repository, name, version string, size int) 
 		t.Fatal(err)
 	}
 	r, _ := ref.Parse(host+"/"+repository, ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestQuotaEndToEnd(t *testing.T) {
 	// Nothing stored is lost: the versions pushed pull, and the catalog
 	// lists them and nothing else.
 	r, _ := ref.Parse(host+"/acme/weather", ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,15 +15,15 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 	mauth "github.com/mpak-oci/mpak/registry/auth"
 	"github.com/mpak-oci/mpak/registry/auth/authtest"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -80,7 +80,7 @@ func pushAs(t *testing.T, host, user, repository, name string) {
 	if err := creds.Put(context.Background(), host, auth.Credential{Username: user, Password: user + "-pw"}); err != nil {
 		t.Fatal(err)
 	}
-	repo, err := remote.Options{Credentials: creds}.Repository(r)
+	repo, err := connect.Options{Credentials: creds}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestReadRuleEndToEnd(t *testing.T) {
 	searchNames := func(authorization string) []string {
 		t.Helper()
 		code, _, body := fetch(t, base, "/v1/bundles/search?q=weather", authorization)
-		var res catalog.SearchResponse
+		var res catalogapi.SearchResponse
 		if code != http.StatusOK || json.Unmarshal([]byte(body), &res) != nil {
 			t.Fatalf("search: %d %s", code, body)
 		}

@@ -18,15 +18,15 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/sigstore/sigstore/pkg/signature"
 
-	"github.com/mpak-oci/mpak/oci/policy"
-	"github.com/mpak-oci/mpak/oci/remote"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/verify"
+	"github.com/mpak-oci/mpak/policy"
 	"github.com/mpak-oci/mpak/registry/api"
 	"github.com/mpak-oci/mpak/registry/auth"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/searchcache"
 	"github.com/mpak-oci/mpak/registry/guard"
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/searchcache"
-	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/ingest"
 	"github.com/mpak-oci/mpak/registry/internal/keylock"
 	"github.com/mpak-oci/mpak/registry/quota"
 	"github.com/mpak-oci/mpak/registry/scanner"
@@ -40,7 +40,7 @@ type Options struct {
 	// DataDir holds the registry's storage; empty keeps it in memory.
 	DataDir string
 	// Store is the catalog; nil serves the registry alone.
-	Store index.Store
+	Store catalog.Store
 	// Namespace is the registry path @scope/name references live under
 	// (as in MPAK_REGISTRY=host/namespace); "" by default.
 	Namespace string
@@ -50,7 +50,7 @@ type Options struct {
 	// Upstream fronts an existing registry instead of the embedded one;
 	// UpstreamRemote holds mpakd's own credentials for reading it (indexing).
 	Upstream       *url.URL
-	UpstreamRemote remote.Options
+	UpstreamRemote connect.Options
 	// HooksSecret enables /hooks/distribution and /hooks/harbor, the
 	// upstream's push and pull events, for this shared secret.
 	HooksSecret string
@@ -119,15 +119,15 @@ type AuthOptions struct {
 // Server is a running mpakd.
 type Server struct {
 	backend *backend
-	store   index.Store
-	indexer *indexer.Indexer
+	store   catalog.Store
+	indexer *ingest.Indexer
 	mux     *http.ServeMux
 	http    *http.Server
 	log     *slog.Logger
 	metrics *metrics
 	counter *stats.Counter
 	// searched is the store behind the search cache, for the API and UI.
-	searched index.Store
+	searched catalog.Store
 	// scanner scans published versions (Options.Scan), nil otherwise.
 	scanner *scanner.Scanner
 	// handler is the mux behind metrics and the request log.
@@ -184,7 +184,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.Store != nil {
 		s.store = opts.Store
-		s.indexer = &indexer.Indexer{Store: opts.Store, Repos: b.repos, Log: log, AcceptMoved: opts.AcceptMovedTags,
+		s.indexer = &ingest.Indexer{Store: opts.Store, Repos: b.repos, Log: log, AcceptMoved: opts.AcceptMovedTags,
 			ScannerKeys: slices.Clone(opts.TrustedScanners)}
 		if opts.ScannerKey != nil {
 			pub, err := opts.ScannerKey.PublicKey()
@@ -346,7 +346,7 @@ func (s *Server) published(ctx context.Context, repository, tag string) {
 
 // recordIndexed counts and logs the outcome of indexing a tag.
 func (s *Server) recordIndexed(repository, tag string, err error) {
-	var tampered *indexer.TamperedError
+	var tampered *ingest.TamperedError
 	switch {
 	case err == nil:
 		s.metrics.indexed.WithLabelValues("indexed").Inc()
@@ -355,12 +355,12 @@ func (s *Server) recordIndexed(repository, tag string, err error) {
 		}
 	case errors.As(err, &tampered):
 		s.metrics.indexed.WithLabelValues("tampered").Inc()
-	case errors.Is(err, indexer.ErrNotBundle):
+	case errors.Is(err, ingest.ErrNotBundle):
 		// A container image or another artifact: a registry holds them
 		// as a matter of course, so this is no fault to report.
 		s.metrics.indexed.WithLabelValues("skipped").Inc()
 		s.log.Debug("not indexed: not an MCP bundle", "repository", repository, "tag", tag, "reason", err)
-	case errors.Is(err, indexer.ErrUnpublishable):
+	case errors.Is(err, ingest.ErrUnpublishable):
 		s.metrics.indexed.WithLabelValues("unpublishable").Inc()
 		s.log.Warn("not indexed: a bundle that cannot be a version where it is", "repository", repository, "tag", tag, "err", err)
 	default:
@@ -375,18 +375,18 @@ func (s *Server) recordIndexed(repository, tag string, err error) {
 func (s *Server) deleted(ctx context.Context, repository, reference string) {
 	vs, err := s.store.Versions(ctx, repository)
 	if err != nil {
-		if !errors.Is(err, index.ErrNotFound) {
+		if !errors.Is(err, catalog.ErrNotFound) {
 			s.log.Warn("following a delete failed; run mpakd sync", "repository", repository, "reference", reference, "err", err)
 		}
 		return
 	}
 	for _, v := range vs {
-		if v.Tag != reference && v.Digest != reference && !slices.ContainsFunc(v.Builds, func(b index.Build) bool { return b.ManifestDigest == reference }) {
+		if v.Tag != reference && v.Digest != reference && !slices.ContainsFunc(v.Builds, func(b catalog.Build) bool { return b.ManifestDigest == reference }) {
 			continue
 		}
 		err := s.indexer.Tag(ctx, repository, v.Tag)
-		if err != nil && !errors.Is(err, indexer.ErrNotBundle) && !errors.Is(err, indexer.ErrUnpublishable) {
-			var tampered *indexer.TamperedError
+		if err != nil && !errors.Is(err, ingest.ErrNotBundle) && !errors.Is(err, ingest.ErrUnpublishable) {
+			var tampered *ingest.TamperedError
 			if !errors.As(err, &tampered) {
 				s.log.Warn("following a delete failed; run mpakd sync", "repository", repository, "version", v.Version, "err", err)
 			}
@@ -403,7 +403,7 @@ func (s *Server) deleted(ctx context.Context, repository, reference string) {
 func (s *Server) indexSubject(ctx context.Context, repository string, subject digest.Digest) {
 	vs, err := s.store.Versions(ctx, repository)
 	if err != nil {
-		if !errors.Is(err, index.ErrNotFound) {
+		if !errors.Is(err, catalog.ErrNotFound) {
 			s.log.Warn("re-reading trust signals failed", "repository", repository, "subject", subject, "err", err)
 		}
 		return

@@ -16,20 +16,20 @@ import (
 	"oras.land/oras-go/v2/content"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/catalog"
 	"github.com/mpak-oci/mpak/oci/claims"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/referrer"
-	"github.com/mpak-oci/mpak/oci/remote"
-	"github.com/mpak-oci/mpak/oci/scan"
-	"github.com/mpak-oci/mpak/oci/scanlevel"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/oci/verify"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
+	"github.com/mpak-oci/mpak/scan"
+	"github.com/mpak-oci/mpak/scanlevel"
 )
 
 // embeddedMpakdWith serves an embedded-mode mpakd with opts (its store, data
@@ -68,7 +68,7 @@ func publish(t *testing.T, host, repository, name, version string) (*orasremote.
 		t.Fatal(err)
 	}
 	r, _ := ref.Parse(host+"/"+repository, ref.Defaults{})
-	repo, err := remote.Options{}.Repository(r)
+	repo, err := connect.Options{}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func signAndAttest(t *testing.T, host string, repo *orasremote.Repository, root 
 		t.Fatal(err)
 	}
 	r, _ := ref.Parse(host+"/"+repo.Reference.Repository, ref.Defaults{})
-	reg, d, err := sign.Open(ctx, r, root.Digest.String(), remote.Options{})
+	reg, d, err := sign.Open(ctx, r, root.Digest.String(), connect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func signAndAttest(t *testing.T, host string, repo *orasremote.Repository, root 
 	return keyID
 }
 
-func search(t *testing.T, c *catalog.Client, q catalog.Query) []string {
+func search(t *testing.T, c *catalogapi.Client, q catalogapi.Query) []string {
 	t.Helper()
 	res, err := c.Search(context.Background(), q)
 	if err != nil {
@@ -159,12 +159,12 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	scanner, _ := sign.LoadPrivateKey(scannerKeys.Private, nil)
 	scannerPub, _ := verify.ParseKey(scannerKeys.Public)
 	host := embeddedMpakdWith(t, server.Options{TrustedScanners: []verify.Key{scannerPub}})
-	c := &catalog.Client{BaseURL: "http://" + host}
+	c := &catalogapi.Client{BaseURL: "http://" + host}
 	weather, wRoot := publish(t, host, "acme/weather", "weather", "1.0.0")
 	clock, cRoot := publish(t, host, "acme/clock", "clock", "1.0.0")
 	plain, pRoot := publish(t, host, "acme/plain", "plain", "1.0.0")
 
-	if got := search(t, c, catalog.Query{Signed: true}); len(got) != 0 {
+	if got := search(t, c, catalogapi.Query{Signed: true}); len(got) != 0 {
 		t.Fatalf("signed bundles before any signature: %v", got)
 	}
 	// Unsigned scan reports, the newer saying L3: claims, not the level.
@@ -193,7 +193,7 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 		t.Errorf("acme/weather with unsigned reports: level %d (verified %v, claimed %d), signed %v; want L0 claiming L3, signed",
 			v.Level, v.LevelVerified, v.ClaimedLevel, v.Signed)
 	}
-	if got := search(t, c, catalog.Query{MinLevel: 1}); len(got) != 0 {
+	if got := search(t, c, catalogapi.Query{MinLevel: 1}); len(got) != 0 {
 		t.Errorf("min_level=1 with only unsigned reports: %v, want none", got)
 	}
 	var report struct {
@@ -227,10 +227,10 @@ func TestTrustSignalsFromReferrers(t *testing.T) {
 	if len(v.Scan) != 0 {
 		t.Errorf("acme/weather's scan report in the API: %s; want none: the trusted verdict names no report, and an unsigned one is not shown as its evidence", v.Scan)
 	}
-	if got := strings.Join(search(t, c, catalog.Query{Signed: true, Sort: "name"}), ","); got != "acme/clock,acme/weather" {
+	if got := strings.Join(search(t, c, catalogapi.Query{Signed: true, Sort: "name"}), ","); got != "acme/clock,acme/weather" {
 		t.Errorf("signed=true: %s, want acme/clock,acme/weather", got)
 	}
-	if got := strings.Join(search(t, c, catalog.Query{MinLevel: 2}), ","); got != "acme/weather" {
+	if got := strings.Join(search(t, c, catalogapi.Query{MinLevel: 2}), ","); got != "acme/weather" {
 		t.Errorf("min_level=2: %s, want acme/weather", got)
 	}
 	if v, err := c.Version(context.Background(), "acme/plain", "1.0.0"); err != nil || v.Signed || v.Level != 0 || v.Provenance != nil {

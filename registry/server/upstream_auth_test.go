@@ -18,15 +18,15 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
 	mauth "github.com/mpak-oci/mpak/registry/auth"
 	"github.com/mpak-oci/mpak/registry/auth/authtest"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -104,7 +104,7 @@ func repoAs(t *testing.T, host, name string, cred *auth.Credential) *orasremote.
 			t.Fatal(err)
 		}
 	}
-	repo, err := remote.Options{Credentials: store}.Repository(r)
+	repo, err := connect.Options{Credentials: store}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestUpstreamWithFrontAuthWrongPassword(t *testing.T) {
 	}
 	front.serve(t, upHost, nil, func(o *server.Options) {
 		o.Auth = authFor(t, frontUsers, frontPolicy)
-		o.UpstreamRemote = remote.Options{Credentials: wrong}
+		o.UpstreamRemote = connect.Options{Credentials: wrong}
 	})
 	resp, err := http.Get((&url.URL{Scheme: "http", Host: front.addr, Path: "/v2/acme/weather/tags/list"}).String())
 	if err != nil {

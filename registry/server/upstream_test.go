@@ -29,17 +29,17 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
-	"github.com/mpak-oci/mpak/oci/catalog"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
+	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/oci/remote"
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/postgres"
-	"github.com/mpak-oci/mpak/registry/index/postgres/pgtest"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/postgres"
+	"github.com/mpak-oci/mpak/registry/catalog/postgres/pgtest"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -106,7 +106,7 @@ notifications:
 type mpakd struct {
 	addr    string
 	ln      net.Listener
-	catalog *catalog.Client
+	catalog *catalogapi.Client
 }
 
 // listen reserves mpakd's address first: the upstream's notification
@@ -118,14 +118,14 @@ func listen(t *testing.T) *mpakd {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	return &mpakd{addr: addr, ln: ln, catalog: &catalog.Client{BaseURL: "http://" + addr}}
+	return &mpakd{addr: addr, ln: ln, catalog: &catalogapi.Client{BaseURL: "http://" + addr}}
 }
 
 func (m *mpakd) hooksURL() string { return "http://" + m.addr + "/hooks/distribution" }
 
 // serve starts mpakd in front of the upstream at upHost, reading it as
 // user, with store as its catalog.
-func (m *mpakd) serve(t *testing.T, upHost string, store index.Store, options ...func(*server.Options)) {
+func (m *mpakd) serve(t *testing.T, upHost string, store catalog.Store, options ...func(*server.Options)) {
 	t.Helper()
 	ctx := context.Background()
 	u, _ := url.Parse("http://" + upHost)
@@ -133,7 +133,7 @@ func (m *mpakd) serve(t *testing.T, upHost string, store index.Store, options ..
 		DataDir:        t.TempDir(),
 		Store:          store,
 		Upstream:       u,
-		UpstreamRemote: remote.Options{Credentials: credentialsFor(t, upHost)},
+		UpstreamRemote: connect.Options{Credentials: credentialsFor(t, upHost)},
 		HooksSecret:    hookSecret,
 		Logger:         slog.New(slog.DiscardHandler),
 	}
@@ -173,7 +173,7 @@ func repository(t *testing.T, host string) *orasremote.Repository {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo, err := remote.Options{Credentials: credentialsFor(t, host)}.Repository(r)
+	repo, err := connect.Options{Credentials: credentialsFor(t, host)}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func tryPull(t *testing.T, host, platform string) error {
 }
 
 // builds is a version's downloads per platform, as the API reports them.
-func builds(t *testing.T, c *catalog.Client) (map[string]int64, error) {
+func builds(t *testing.T, c *catalogapi.Client) (map[string]int64, error) {
 	t.Helper()
 	v, err := c.Version(context.Background(), "acme/weather", "1.0.0")
 	if err != nil {
@@ -253,7 +253,7 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	}
 }
 
-func wantBuilds(t *testing.T, c *catalog.Client, what string, want map[string]int64) {
+func wantBuilds(t *testing.T, c *catalogapi.Client, what string, want map[string]int64) {
 	t.Helper()
 	eventually(t, what, func() (bool, string) {
 		got, err := builds(t, c)
@@ -429,7 +429,7 @@ func TestHarborWebhook(t *testing.T) {
 	if err != nil || len(v.Builds) != 2 {
 		t.Fatalf("after PUSH_ARTIFACT: %+v, %v; want 1.0.0 with 2 builds", v, err)
 	}
-	if res, err := m.catalog.Search(context.Background(), catalog.Query{Text: "weather"}); err != nil || res.Total != 1 {
+	if res, err := m.catalog.Search(context.Background(), catalogapi.Query{Text: "weather"}); err != nil || res.Total != 1 {
 		t.Fatalf("search after PUSH_ARTIFACT: %+v, %v", res, err)
 	}
 
@@ -470,7 +470,7 @@ func TestReplicasSharePostgreSQL(t *testing.T) {
 		m.serve(t, upHost, store)
 	}
 	search := func(m *mpakd) int {
-		res, err := m.catalog.Search(context.Background(), catalog.Query{Text: "weather"})
+		res, err := m.catalog.Search(context.Background(), catalogapi.Query{Text: "weather"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -505,11 +505,11 @@ func TestReplicasSharePostgreSQL(t *testing.T) {
 	want := map[string]int64{"linux/amd64": each, "darwin/arm64": each}
 	wantBuilds(t, a.catalog, "replica a's counts", want)
 	wantBuilds(t, b.catalog, "replica b's counts", want)
-	ra, err := a.catalog.Search(context.Background(), catalog.Query{Text: "weather"})
+	ra, err := a.catalog.Search(context.Background(), catalogapi.Query{Text: "weather"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb, err := b.catalog.Search(context.Background(), catalog.Query{Text: "weather"})
+	rb, err := b.catalog.Search(context.Background(), catalogapi.Query{Text: "weather"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -556,7 +556,7 @@ func pushAt(t *testing.T, upHost, repository, extra string) (*orasremote.Reposit
 		t.Fatal(err)
 	}
 	r, _ := ref.Parse(upHost+"/"+repository, ref.Defaults{})
-	repo, err := remote.Options{Credentials: credentialsFor(t, upHost)}.Repository(r)
+	repo, err := connect.Options{Credentials: credentialsFor(t, upHost)}.Repository(r)
 	if err != nil {
 		t.Fatal(err)
 	}

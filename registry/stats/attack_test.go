@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // The attacks of issue 14, against the real embedded registry: each test
@@ -25,7 +25,7 @@ import (
 // build. It returns the layer's URL and bytes, and a channel that receives
 // a value each time the middleware is done with a request, so that a test
 // can wait for a handler that outlives its client.
-func layerFixture(t *testing.T, c *Counter, store index.Store, size int) (url string, data []byte, served <-chan struct{}) {
+func layerFixture(t *testing.T, c *Counter, store catalog.Store, size int) (url string, data []byte, served <-chan struct{}) {
 	t.Helper()
 	done := make(chan struct{}, 1024)
 	srv, _ := startRegistry(t, func(h http.Handler) http.Handler {

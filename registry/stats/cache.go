@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // layerKey is a blob in a repository.
@@ -23,7 +23,7 @@ type layerCache struct {
 
 type cacheEntry struct {
 	key     layerKey
-	ref     *index.LayerRef
+	ref     *catalog.LayerRef
 	expires time.Time
 }
 
@@ -32,7 +32,7 @@ func newLayerCache(max int, now func() time.Time) *layerCache {
 }
 
 // get returns a live answer; ok is false on a miss.
-func (c *layerCache) get(k layerKey) (ref *index.LayerRef, ok bool) {
+func (c *layerCache) get(k layerKey) (ref *catalog.LayerRef, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[k]
@@ -51,7 +51,7 @@ func (c *layerCache) get(k layerKey) (ref *index.LayerRef, ok bool) {
 
 // put stores an answer for ttl, evicting the least recently used entry when
 // full.
-func (c *layerCache) put(k layerKey, ref *index.LayerRef, ttl time.Duration) {
+func (c *layerCache) put(k layerKey, ref *catalog.LayerRef, ttl time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	expires := c.now().Add(ttl)

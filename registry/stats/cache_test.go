@@ -4,14 +4,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 func TestLayerCache(t *testing.T) {
 	clk := newClock(day1)
 	c := newLayerCache(2, clk.Now)
 	a, b, other := layerKey{"acme/a", "sha256:1"}, layerKey{"acme/b", "sha256:2"}, layerKey{"acme/b", "sha256:3"}
-	ref := &index.LayerRef{Repository: "acme/a", Version: "1.0.0", Platform: "any"}
+	ref := &catalog.LayerRef{Repository: "acme/a", Version: "1.0.0", Platform: "any"}
 
 	c.put(a, ref, time.Minute)
 	c.put(b, nil, time.Second) // negative

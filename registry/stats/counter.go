@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 const (
@@ -32,7 +32,7 @@ const (
 // Options configures a Counter.
 type Options struct {
 	// Store resolves layer digests and receives the counts.
-	Store index.Store
+	Store catalog.Store
 	// WALPath is the write-ahead log, e.g. <data dir>/downloads.wal.
 	// Sealed batches (<WALPath>.batch-*) and a lock (<WALPath>.lock) are
 	// kept next to it. Required.
@@ -56,7 +56,7 @@ type Options struct {
 // Counter counts downloads through a write-ahead log; see the package
 // documentation for what it guarantees.
 type Counter struct {
-	store          index.Store
+	store          catalog.Store
 	trustedProxies []netip.Prefix
 	log            *slog.Logger
 	now            func() time.Time

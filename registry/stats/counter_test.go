@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // TestConcurrentRecords records from 8 goroutines while the flusher seals
@@ -85,7 +85,7 @@ func TestStoreOutage(t *testing.T) {
 	store.down.Store(false)
 	must(t, c.Flush(context.Background()))
 	wantPending(t, c, 0)
-	wantStats(t, store, fixtureRepo, 5, nil, map[string]int64{linux: 2, darwin: 3}, index.DayCount{Day: index.Day(day1), Count: 5})
+	wantStats(t, store, fixtureRepo, 5, nil, map[string]int64{linux: 2, darwin: 3}, catalog.DayCount{Day: catalog.Day(day1), Count: 5})
 }
 
 // TestAmbiguousCommit: AddDownloads committed but reported an error (a

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 )
 
 // The crash tests run the test binary again as a helper process: a real

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // The marker row counts a Counter's batches in the Store (see the package
@@ -124,7 +124,7 @@ func (c *Counter) add(ctx context.Context, b batch) error {
 		c.discard(b, lines)
 		return nil
 	}
-	ds, err := index.MergeDownloads(append(counts, index.Download{
+	ds, err := catalog.MergeDownloads(append(counts, catalog.Download{
 		Repository: markerRepository, Version: c.id, Platform: markerPlatform, Day: markerDay, Count: 1,
 	}), markerDay)
 	if err != nil {
@@ -173,7 +173,7 @@ func (c *Counter) refresh(ctx context.Context) error {
 // markerOf is how many of id's batches the Store holds.
 func (c *Counter) markerOf(ctx context.Context, id string) (int64, error) {
 	st, err := c.store.Stats(ctx, markerRepository)
-	if errors.Is(err, index.ErrNotFound) {
+	if errors.Is(err, catalog.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
@@ -202,7 +202,7 @@ func (c *Counter) checkMarker(ctx context.Context) {
 
 // readBatch sums a sealed batch into download rows, attributing the
 // downloads that Record could not. It returns the batch's line count too.
-func (c *Counter) readBatch(ctx context.Context, path string) ([]index.Download, int64, error) {
+func (c *Counter) readBatch(ctx context.Context, path string) ([]catalog.Download, int64, error) {
 	type key struct{ repository, version, platform, day string }
 	counts := map[key]int64{}
 	unresolved := map[record]int64{}
@@ -241,10 +241,10 @@ func (c *Counter) readBatch(ctx context.Context, path string) ([]index.Download,
 			counts[key{repo, ref.Version, ref.Platform, r.Day}] += n
 		}
 	}
-	out := make([]index.Download, 0, len(counts)+1)
+	out := make([]catalog.Download, 0, len(counts)+1)
 	for k, n := range counts {
 		day, _ := time.Parse(dayLayout, k.day) // checked by parseRecord
-		out = append(out, index.Download{Repository: k.repository, Version: k.version, Platform: k.platform, Day: day, Count: n})
+		out = append(out, catalog.Download{Repository: k.repository, Version: k.version, Platform: k.platform, Day: day, Count: n})
 	}
 	return out, lines, nil
 }

@@ -16,8 +16,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 )
 
 // The fixture: one version with two platform builds, whose layer digests
@@ -57,16 +57,16 @@ func openStore(t testing.TB, path string) *sqlite.Store {
 
 // putVersion indexes repository@version with builds given as platform,
 // layer digest pairs.
-func putVersion(t testing.TB, s index.Store, repository, version string, platformLayers ...string) {
+func putVersion(t testing.TB, s catalog.Store, repository, version string, platformLayers ...string) {
 	t.Helper()
-	v := &index.Version{Repository: repository, Version: version, Tag: version, Name: repository, ServerType: "node"}
+	v := &catalog.Version{Repository: repository, Version: version, Tag: version, Name: repository, ServerType: "node"}
 	for i := 0; i+1 < len(platformLayers); i += 2 {
-		v.Builds = append(v.Builds, index.Build{Platform: platformLayers[i], LayerDigest: platformLayers[i+1]})
+		v.Builds = append(v.Builds, catalog.Build{Platform: platformLayers[i], LayerDigest: platformLayers[i+1]})
 	}
 	must(t, s.PutVersion(context.Background(), v))
 }
 
-func putFixture(t testing.TB, s index.Store) {
+func putFixture(t testing.TB, s catalog.Store) {
 	putVersion(t, s, fixtureRepo, fixtureVersion, linux, linuxLayer, darwin, darwinLayer)
 }
 
@@ -135,10 +135,10 @@ func openCounter(t testing.TB, opts Options) (*Counter, *logBuffer) {
 }
 
 // wantStats checks a repository's counts exactly.
-func wantStats(t testing.TB, s index.Store, repository string, total int64, byVersion, byPlatform map[string]int64, daily ...index.DayCount) {
+func wantStats(t testing.TB, s catalog.Store, repository string, total int64, byVersion, byPlatform map[string]int64, daily ...catalog.DayCount) {
 	t.Helper()
 	st, err := s.Stats(context.Background(), repository)
-	if errors.Is(err, index.ErrNotFound) && total == 0 {
+	if errors.Is(err, catalog.ErrNotFound) && total == 0 {
 		return
 	}
 	must(t, err)
@@ -151,15 +151,15 @@ func wantStats(t testing.TB, s index.Store, repository string, total int64, byVe
 	if byPlatform != nil && !maps.Equal(st.ByPlatform, byPlatform) {
 		t.Errorf("%s: by platform %v, want %v", repository, st.ByPlatform, byPlatform)
 	}
-	if daily != nil && !slices.EqualFunc(st.Daily, daily, func(a, b index.DayCount) bool { return a.Day.Equal(b.Day) && a.Count == b.Count }) {
+	if daily != nil && !slices.EqualFunc(st.Daily, daily, func(a, b catalog.DayCount) bool { return a.Day.Equal(b.Day) && a.Count == b.Count }) {
 		t.Errorf("%s: daily %v, want %v", repository, st.Daily, daily)
 	}
 }
 
-func total(t testing.TB, s index.Store, repository string) int64 {
+func total(t testing.TB, s catalog.Store, repository string) int64 {
 	t.Helper()
 	st, err := s.Stats(context.Background(), repository)
-	if errors.Is(err, index.ErrNotFound) {
+	if errors.Is(err, catalog.ErrNotFound) {
 		return 0
 	}
 	must(t, err)
@@ -191,28 +191,28 @@ func batchFiles(t testing.TB, wal string) []batch {
 // Stats fail while down is set, and AddDownloads reports failure after
 // committing while lying is set (a connection lost after COMMIT).
 type flakyStore struct {
-	index.Store
+	catalog.Store
 	down  atomic.Bool
 	lying atomic.Bool
 }
 
 var errStoreDown = errors.New("store unreachable (injected)")
 
-func (f *flakyStore) Layer(ctx context.Context, repository, digest string) (*index.LayerRef, error) {
+func (f *flakyStore) Layer(ctx context.Context, repository, digest string) (*catalog.LayerRef, error) {
 	if f.down.Load() {
 		return nil, errStoreDown
 	}
 	return f.Store.Layer(ctx, repository, digest)
 }
 
-func (f *flakyStore) Stats(ctx context.Context, repository string) (*index.Stats, error) {
+func (f *flakyStore) Stats(ctx context.Context, repository string) (*catalog.Stats, error) {
 	if f.down.Load() {
 		return nil, errStoreDown
 	}
 	return f.Store.Stats(ctx, repository)
 }
 
-func (f *flakyStore) AddDownloads(ctx context.Context, ds []index.Download) error {
+func (f *flakyStore) AddDownloads(ctx context.Context, ds []catalog.Download) error {
 	if f.down.Load() {
 		return errStoreDown
 	}

@@ -18,8 +18,8 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/embedded"
-	"github.com/mpak-oci/mpak/registry/index"
 )
 
 // startRegistry serves the embedded registry (in memory) behind h's
@@ -141,10 +141,10 @@ func TestMiddlewareCountsDownloads(t *testing.T) {
 	wantStats(t, store, fixtureRepo, 4,
 		map[string]int64{fixtureVersion: 4},
 		map[string]int64{linux: 2, darwin: 2},
-		index.DayCount{Day: index.Day(day1), Count: 2}, index.DayCount{Day: index.Day(day2), Count: 2})
+		catalog.DayCount{Day: catalog.Day(day1), Count: 2}, catalog.DayCount{Day: catalog.Day(day2), Count: 2})
 
 	// The marker row never surfaces as a bundle.
-	res, err := store.Search(context.Background(), index.Query{Sort: index.SortDownloads})
+	res, err := store.Search(context.Background(), catalog.Query{Sort: catalog.SortDownloads})
 	must(t, err)
 	if res.Total != 1 || res.Bundles[0].Repository != fixtureRepo || res.Bundles[0].Downloads != 4 {
 		t.Errorf("Search = %+v, want %s alone with 4 downloads", res, fixtureRepo)

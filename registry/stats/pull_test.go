@@ -8,11 +8,11 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content/memory"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/bundle/bundletest"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
-	"github.com/mpak-oci/mpak/registry/indexer"
+	"github.com/mpak-oci/mpak/registry/ingest"
 )
 
 // TestOnePullOneDownload publishes a real two-platform version with
@@ -34,7 +34,7 @@ func TestOnePullOneDownload(t *testing.T) {
 	must(t, err)
 	_, err = bundle.Push(ctx, repo, plan, fixtureVersion, bundle.PushOptions{})
 	must(t, err)
-	ix := &indexer.Indexer{Store: store, Repos: reg}
+	ix := &ingest.Indexer{Store: store, Repos: reg}
 	must(t, ix.Tag(ctx, fixtureRepo, fixtureVersion))
 	wantPending(t, c, 0) // pushing and indexing download nothing
 

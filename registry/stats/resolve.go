@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 const (
@@ -31,7 +31,7 @@ const (
 
 // resolver attributes layer digests to builds, through the cache.
 type resolver struct {
-	store index.Store
+	store catalog.Store
 	log   *slog.Logger
 	cache *layerCache
 	// calls merges concurrent lookups of one digest: a new release pulled by
@@ -42,14 +42,14 @@ type resolver struct {
 	failedUntil atomic.Int64
 }
 
-func newResolver(store index.Store, log *slog.Logger) *resolver {
+func newResolver(store catalog.Store, log *slog.Logger) *resolver {
 	return &resolver{store: store, log: log, cache: newLayerCache(cacheSize, time.Now)}
 }
 
 // quick answers for Record without ever waiting long: ok is false when the
 // Store could not answer in time, and the caller defers the question to the
 // flush. A nil ref with ok is a blob that is no bundle layer.
-func (r *resolver) quick(ctx context.Context, repository, digest string) (ref *index.LayerRef, ok bool) {
+func (r *resolver) quick(ctx context.Context, repository, digest string) (ref *catalog.LayerRef, ok bool) {
 	k := layerKey{repository, digest}
 	if ref, ok := r.cache.get(k); ok {
 		return ref, true
@@ -70,12 +70,12 @@ func (r *resolver) quick(ctx context.Context, repository, digest string) (ref *i
 		}
 		return nil, false
 	}
-	return v.(*index.LayerRef), true
+	return v.(*catalog.LayerRef), true
 }
 
 // resolve answers for a flush, which can wait: an error leaves the batch
 // in the log for the next flush.
-func (r *resolver) resolve(ctx context.Context, repository, digest string) (*index.LayerRef, error) {
+func (r *resolver) resolve(ctx context.Context, repository, digest string) (*catalog.LayerRef, error) {
 	k := layerKey{repository, digest}
 	if ref, ok := r.cache.get(k); ok {
 		return ref, nil
@@ -84,10 +84,10 @@ func (r *resolver) resolve(ctx context.Context, repository, digest string) (*ind
 }
 
 // lookup asks the Store and caches the answer.
-func (r *resolver) lookup(ctx context.Context, k layerKey) (*index.LayerRef, error) {
+func (r *resolver) lookup(ctx context.Context, k layerKey) (*catalog.LayerRef, error) {
 	ref, err := r.store.Layer(ctx, k.repository, k.digest)
 	switch {
-	case errors.Is(err, index.ErrNotFound):
+	case errors.Is(err, catalog.ErrNotFound):
 		r.cache.put(k, nil, unknownTTL)
 		return nil, nil
 	case err != nil:

@@ -15,8 +15,8 @@ import (
 
 	"github.com/mpak-oci/mpak/internal/testenv"
 	"github.com/mpak-oci/mpak/registry/api"
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/web"
 )
 
@@ -53,7 +53,7 @@ func browserCatalog(t *testing.T) *httptest.Server {
 	t.Cleanup(func() { st.Close() })
 	latest := version("acme/weather", "1.1.0", "Forecasts for any city", evilReadme, 2, true)
 	latest.Provenance, latest.LevelVerified = []byte(ghProvenance), true
-	latest.Builds = append(latest.Builds, index.Build{Platform: "darwin/arm64", LayerDigest: "sha256:" + strings.Repeat("d", 64), Size: 4096})
+	latest.Builds = append(latest.Builds, catalog.Build{Platform: "darwin/arm64", LayerDigest: "sha256:" + strings.Repeat("d", 64), Size: 4096})
 	// The clock was never scanned.
 	clock := version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, true)
 	clock.Provenance, clock.ScanReport = []byte(evilProvenance), nil
@@ -61,17 +61,17 @@ func browserCatalog(t *testing.T) *httptest.Server {
 	yanked.Yanked, yanked.YankReason = true, "leaks the API key in logs; use 1.1.0"
 	tampered := version("acme/weather", "0.9.0", "Forecasts for any city", evilReadme, 1, false)
 	tampered.Tampered = movedTo
-	for _, v := range []*index.Version{version("acme/weather", "1.0.0", "Forecasts for any city", evilReadme, 2, false), latest, clock, yanked, tampered} {
+	for _, v := range []*catalog.Version{version("acme/weather", "1.0.0", "Forecasts for any city", evilReadme, 2, false), latest, clock, yanked, tampered} {
 		if err := st.PutVersion(t.Context(), v); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Three months of downloads, so that the chart has something to draw.
-	var ds []index.Download
-	today := index.Day(time.Now())
+	var ds []catalog.Download
+	today := catalog.Day(time.Now())
 	for i := range 90 {
 		if n := int64((i*37)%23 + i/3); n > 0 {
-			ds = append(ds, index.Download{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Day: today.AddDate(0, 0, -i), Count: n})
+			ds = append(ds, catalog.Download{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Day: today.AddDate(0, 0, -i), Count: n})
 		}
 	}
 	if err := st.AddDownloads(t.Context(), ds); err != nil {

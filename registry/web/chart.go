@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // chartDays is how far back the downloads chart goes: the API's series
@@ -24,11 +24,11 @@ type downloads struct {
 	Total, AllTime int64
 	Days           int
 	// Peak is the busiest day (zero Count: no downloads in the period).
-	Peak index.DayCount
+	Peak catalog.DayCount
 	// From and To are the first and last day drawn.
 	From, To time.Time
 	// Rows are the days with downloads, newest first.
-	Rows []index.DayCount
+	Rows []catalog.DayCount
 }
 
 // The chart's geometry, in CSS pixels. Horizontal positions are
@@ -43,13 +43,13 @@ const (
 )
 
 // downloadsChart draws daily (oldest first, days without downloads
-// omitted, as index.Stats has it) up to now's day. It is drawn on the
+// omitted, as catalog.Stats has it) up to now's day. It is drawn on the
 // server: no script, and readable without CSS.
-func downloadsChart(daily []index.DayCount, allTime int64, now time.Time) downloads {
+func downloadsChart(daily []catalog.DayCount, allTime int64, now time.Time) downloads {
 	counts := make([]int64, chartDays)
-	start := index.Day(now).AddDate(0, 0, 1-chartDays)
+	start := catalog.Day(now).AddDate(0, 0, 1-chartDays)
 	for _, d := range daily {
-		i := int(index.Day(d.Day).Sub(start) / (24 * time.Hour))
+		i := int(catalog.Day(d.Day).Sub(start) / (24 * time.Hour))
 		if i >= 0 && i < chartDays {
 			counts[i] += d.Count
 		}
@@ -59,10 +59,10 @@ func downloadsChart(daily []index.DayCount, allTime int64, now time.Time) downlo
 		day := start.AddDate(0, 0, i)
 		out.Total += c
 		if c > out.Peak.Count {
-			out.Peak = index.DayCount{Day: day, Count: c}
+			out.Peak = catalog.DayCount{Day: day, Count: c}
 		}
 		if c > 0 {
-			out.Rows = append(out.Rows, index.DayCount{Day: day, Count: c})
+			out.Rows = append(out.Rows, catalog.DayCount{Day: day, Count: c})
 		}
 	}
 	slices.Reverse(out.Rows)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/web"
 )
 
@@ -24,8 +24,8 @@ func TestDownloadsChart(t *testing.T) {
 	if err := st.PutVersion(t.Context(), version("acme/weather", "1.1.0", "Forecasts", "Weather.", 0, false)); err != nil {
 		t.Fatal(err)
 	}
-	today := index.Day(time.Now())
-	ds := []index.Download{
+	today := catalog.Day(time.Now())
+	ds := []catalog.Download{
 		{Day: today, Count: 3},
 		{Day: today.AddDate(0, 0, -10), Count: 1234},
 		{Day: today.AddDate(0, 0, -89), Count: 1},   // the first day drawn
@@ -101,13 +101,13 @@ func TestTrustAndFilters(t *testing.T) {
 	claimed.ClaimedLevel = 4
 	unscanned := version("acme/unscanned", "1.0.0", "Unscanned", "U.", 0, false)
 	unscanned.ScanReport = nil
-	unscanned.Builds = []index.Build{{Platform: "windows/arm64", LayerDigest: "sha256:" + strings.Repeat("7", 64)}, {Platform: "any", LayerDigest: "sha256:" + strings.Repeat("8", 64)}}
-	for _, v := range []*index.Version{verified, claimed, unscanned} {
+	unscanned.Builds = []catalog.Build{{Platform: "windows/arm64", LayerDigest: "sha256:" + strings.Repeat("7", 64)}, {Platform: "any", LayerDigest: "sha256:" + strings.Repeat("8", 64)}}
+	for _, v := range []*catalog.Version{verified, claimed, unscanned} {
 		if err := st.PutVersion(t.Context(), v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := st.AddDownloads(t.Context(), []index.Download{{Repository: "acme/claimed", Version: "1.0.0", Platform: "linux/amd64", Count: 1}}); err != nil {
+	if err := st.AddDownloads(t.Context(), []catalog.Download{{Repository: "acme/claimed", Version: "1.0.0", Platform: "linux/amd64", Count: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(web.New(web.Options{Store: st}))

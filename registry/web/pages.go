@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpak-oci/mpak/oci/mcpb"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/mcpb"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // hit is a search result as the pages show it.
@@ -24,7 +24,7 @@ type hit struct {
 	Yanked, Tampered bool
 }
 
-func (u *ui) hits(res *index.Results) []hit {
+func (u *ui) hits(res *catalog.Results) []hit {
 	out := make([]hit, 0, len(res.Bundles))
 	for _, b := range res.Bundles {
 		v := b.Latest
@@ -42,12 +42,12 @@ func (u *ui) hits(res *index.Results) []hit {
 func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	rd := u.reader(w, r)
-	popular, err := rd.store.Search(ctx, index.Query{Sort: index.SortDownloads, Limit: 8})
+	popular, err := rd.store.Search(ctx, catalog.Query{Sort: catalog.SortDownloads, Limit: 8})
 	if err != nil {
 		u.fail(w, r, rd, err)
 		return
 	}
-	recent, err := rd.store.Search(ctx, index.Query{Sort: index.SortRecent, Limit: 8})
+	recent, err := rd.store.Search(ctx, catalog.Query{Sort: catalog.SortRecent, Limit: 8})
 	if err != nil {
 		u.fail(w, r, rd, err)
 		return
@@ -61,7 +61,7 @@ var sorts = []string{"relevance", "downloads", "recent", "name"}
 func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 	rd := u.reader(w, r)
 	q := r.URL.Query()
-	query := index.Query{Text: q.Get("q"), Type: q.Get("type"), OS: q.Get("os"), Arch: q.Get("arch"), Sort: index.Sort(q.Get("sort"))}
+	query := catalog.Query{Text: q.Get("q"), Type: q.Get("type"), OS: q.Get("os"), Arch: q.Get("arch"), Sort: catalog.Sort(q.Get("sort"))}
 	if q.Get("signed") == "on" {
 		signed := true
 		query.Signed = &signed
@@ -111,7 +111,7 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	rd := u.reader(w, r)
 	vs, err := rd.store.Versions(ctx, repository)
-	if errors.Is(err, index.ErrNotFound) || err == nil && len(vs) == 0 {
+	if errors.Is(err, catalog.ErrNotFound) || err == nil && len(vs) == 0 {
 		u.notFound(w, r, rd, name)
 		return
 	}
@@ -127,7 +127,7 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		latestVersion = b.Latest.Version
-	case !errors.Is(err, index.ErrNotFound):
+	case !errors.Is(err, catalog.ErrNotFound):
 		u.fail(w, r, rd, err)
 		return
 	}
@@ -148,12 +148,12 @@ func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stats, err := rd.store.Stats(ctx, repository)
-	if err != nil && !errors.Is(err, index.ErrNotFound) {
+	if err != nil && !errors.Is(err, catalog.ErrNotFound) {
 		u.fail(w, r, rd, err)
 		return
 	}
 	if stats == nil {
-		stats = &index.Stats{}
+		stats = &catalog.Stats{}
 	}
 	display := u.display(repository)
 	readme := v.LongDescription
@@ -202,7 +202,7 @@ func (u *ui) notFound(w http.ResponseWriter, r *http.Request, rd reader, name st
 	}
 	var similar []hit
 	for _, q := range tries {
-		if res, err := rd.store.Search(r.Context(), index.Query{Text: q, Limit: 5}); err == nil && len(res.Bundles) > 0 {
+		if res, err := rd.store.Search(r.Context(), catalog.Query{Text: q, Limit: 5}); err == nil && len(res.Bundles) > 0 {
 			similar = u.hits(res)
 			break
 		}
@@ -224,7 +224,7 @@ type option struct {
 
 // userConfig reads the options from the stored manifest.json, in key
 // order; without one, the indexed keys alone.
-func userConfig(v *index.Version) []option {
+func userConfig(v *catalog.Version) []option {
 	m, _, err := mcpb.ParseManifest(v.Manifest, mcpb.ParseOptions{})
 	if err != nil || m == nil {
 		out := make([]option, 0, len(v.UserConfigKeys))
@@ -258,7 +258,7 @@ type trust struct {
 	Scanned bool
 }
 
-func trustOf(v *index.Version) trust {
+func trustOf(v *catalog.Version) trust {
 	if v.LevelVerified {
 		return trust{Level: "L" + strconv.Itoa(v.Level), Scanned: true}
 	}

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 // platformCache is, for the catalog generation it was read at, the
@@ -49,7 +49,7 @@ func (u *ui) platforms(ctx context.Context, readable func(string) bool) (oses, a
 	return sortedKeys(os), sortedKeys(arch), nil
 }
 
-func (c *platformCache) get(ctx context.Context, st index.Store) (map[string][]string, error) {
+func (c *platformCache) get(ctx context.Context, st catalog.Store) (map[string][]string, error) {
 	gen, err := st.Generation(ctx)
 	if err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func (c *platformCache) get(ctx context.Context, st index.Store) (map[string][]s
 	byRepo := map[string][]string{}
 	after := ""
 	for {
-		vs, err := st.List(ctx, after, time.Time{}, true, index.MaxLimit)
+		vs, err := st.List(ctx, after, time.Time{}, true, catalog.MaxLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -71,10 +71,10 @@ func (c *platformCache) get(ctx context.Context, st index.Store) (map[string][]s
 				byRepo[vs[i].Repository] = append(byRepo[vs[i].Repository], b.Platform)
 			}
 		}
-		if len(vs) < index.MaxLimit {
+		if len(vs) < catalog.MaxLimit {
 			break
 		}
-		after = index.Cursor(&vs[len(vs)-1])
+		after = catalog.Cursor(&vs[len(vs)-1])
 	}
 	c.gen, c.loaded, c.byRepo = gen, true, byRepo
 	return byRepo, nil

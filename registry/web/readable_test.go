@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/web"
 )
 
@@ -31,24 +31,24 @@ func readRuleUI(t *testing.T, withSecret bool) (*httptest.Server, *atomic.Int64)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	vs := []*index.Version{
+	vs := []*catalog.Version{
 		version("acme/weather", "1.1.0", "Forecasts for any city", "Weather.", 2, true),
 		version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, false),
 	}
 	for i := range 25 {
 		vs = append(vs, version(fmt.Sprintf("tools/gen-%02d", i), "1.0.0", "Generated", "Generated.", 0, false))
 	}
-	downloads := []index.Download{{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Count: 7}}
+	downloads := []catalog.Download{{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Count: 7}}
 	if withSecret {
 		secret := version(secretPrefix+"weather", "2.0.0", "Secret weather for the board", "Board only.", 3, true)
 		// A platform only a private bundle is built for: the search
 		// filters must not offer it to those who cannot see the bundle.
-		secret.Builds = append(secret.Builds, index.Build{Platform: "plan9/mips", LayerDigest: "sha256:" + strings.Repeat("9", 64)})
+		secret.Builds = append(secret.Builds, catalog.Build{Platform: "plan9/mips", LayerDigest: "sha256:" + strings.Repeat("9", 64)})
 		vs = append(vs, secret)
 		for i := range 120 {
 			vs = append(vs, version(fmt.Sprintf("%sgen-%03d", secretPrefix, i), "1.0.0", "Generated", "Generated.", 0, false))
 		}
-		downloads = append(downloads, index.Download{Repository: secretPrefix + "weather", Version: "2.0.0", Platform: "linux/amd64", Count: 1000})
+		downloads = append(downloads, catalog.Download{Repository: secretPrefix + "weather", Version: "2.0.0", Platform: "linux/amd64", Count: 1000})
 	}
 	for _, v := range vs {
 		if err := st.PutVersion(t.Context(), v); err != nil {

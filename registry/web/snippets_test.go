@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/mpak-oci/mpak/oci/ref"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/web"
 )
 

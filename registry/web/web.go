@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/mpak-oci/mpak/registry/api"
-	"github.com/mpak-oci/mpak/registry/index"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
 //go:embed templates/*.html
@@ -26,7 +26,7 @@ var static embed.FS
 
 // Options configures the UI.
 type Options struct {
-	Store index.Store
+	Store catalog.Store
 	// Namespace is where @scope/name repositories live (as for the API).
 	Namespace string
 	// PublicHost is the registry host printed in snippets (default: the
@@ -128,7 +128,7 @@ func (u *ui) repository(name string) string {
 // reader is whom a page is for: the catalog they may read, and the user
 // their credentials name ("" when they have none, or wrong ones).
 type reader struct {
-	store index.Store
+	store catalog.Store
 	// readable is the read rule the store is filtered by (nil: all).
 	readable func(repository string) bool
 	user     string

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpak-oci/mpak/registry/index"
-	"github.com/mpak-oci/mpak/registry/index/sqlite"
+	"github.com/mpak-oci/mpak/registry/catalog"
+	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 	"github.com/mpak-oci/mpak/registry/web"
 )
 
@@ -17,14 +17,14 @@ import (
 const evilReadme = "# Weather\n\nForecasts for **any** city.\n\n<script>window.__pwned = true</script>\n\n" +
 	"[click me](javascript:window.__pwned=true)\n\n<img src=x onerror=\"window.__pwned=true\">\n\n| tool | does |\n|---|---|\n| forecast | tells |\n"
 
-func version(repo, v, desc, readme string, level int, signed bool) *index.Version {
+func version(repo, v, desc, readme string, level int, signed bool) *catalog.Version {
 	d := func(s string) string {
 		return "sha256:" + strings.Repeat(string("0123456789abcdef"[len(s)%16]), 64)
 	}
-	return &index.Version{Repository: repo, Version: v, Tag: v, Digest: d(repo + v), Name: repo[strings.LastIndex(repo, "/")+1:],
+	return &catalog.Version{Repository: repo, Version: v, Tag: v, Digest: d(repo + v), Name: repo[strings.LastIndex(repo, "/")+1:],
 		DisplayName: "Weather Station", Description: desc, LongDescription: readme, ServerType: "node", ManifestVersion: "0.3",
-		Tools: []index.Tool{{Name: "forecast", Description: "The forecast for a city"}}, UserConfigKeys: []string{"api_key"},
-		Builds: []index.Build{{Platform: "linux/amd64", ManifestDigest: d("m" + repo + v), LayerDigest: d("l" + repo + v), Size: 2048}},
+		Tools: []catalog.Tool{{Name: "forecast", Description: "The forecast for a city"}}, UserConfigKeys: []string{"api_key"},
+		Builds: []catalog.Build{{Platform: "linux/amd64", ManifestDigest: d("m" + repo + v), LayerDigest: d("l" + repo + v), Size: 2048}},
 		Manifest: []byte(`{"manifest_version":"0.3","name":"weather","version":"` + v + `","description":"d","author":{"name":"a"},
   "server":{"type":"node","entry_point":"s.js","mcp_config":{"command":"node","args":["s.js"]}},
   "user_config":{"api_key":{"type":"string","title":"API key","description":"Your key","required":true,"sensitive":true}}}`),
@@ -57,12 +57,12 @@ func fixture(t testing.TB) *httptest.Server {
 	t.Cleanup(func() { st.Close() })
 	signed := version("acme/weather", "1.1.0", "Forecasts for any city", evilReadme, 2, true)
 	signed.Provenance, signed.LevelVerified = []byte(ghProvenance), true
-	signed.Builds = append(signed.Builds, index.Build{Platform: "darwin/arm64", LayerDigest: "sha256:" + strings.Repeat("d", 64), Size: 4096})
+	signed.Builds = append(signed.Builds, catalog.Build{Platform: "darwin/arm64", LayerDigest: "sha256:" + strings.Repeat("d", 64), Size: 4096})
 	// The clock was never scanned.
 	clock := version("acme/clock", "0.1.0", "Tells the time", "A clock.", 0, true)
 	clock.Provenance, clock.ScanReport = []byte(evilProvenance), nil
 	clock.Builds[0].Platform = "any"
-	for _, v := range []*index.Version{
+	for _, v := range []*catalog.Version{
 		version("acme/weather", "1.0.0", "Forecasts", evilReadme, 1, false),
 		signed,
 		clock,
@@ -71,7 +71,7 @@ func fixture(t testing.TB) *httptest.Server {
 			t.Fatal(err)
 		}
 	}
-	if err := st.AddDownloads(t.Context(), []index.Download{{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Count: 7}}); err != nil {
+	if err := st.AddDownloads(t.Context(), []catalog.Download{{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Count: 7}}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(web.New(web.Options{Store: st}))
@@ -225,7 +225,7 @@ func markedFixture(t *testing.T) *httptest.Server {
 	yanked.Yanked, yanked.YankReason = true, "leaks the <b>API key</b>; use 1.0.0"
 	gone := version("acme/gone", "1.0.0", "Gone", "Gone.", 0, false)
 	gone.Yanked, gone.YankReason = true, "abandoned"
-	for _, v := range []*index.Version{tampered, version("acme/maps", "1.0.0", "Maps", "Maps.", 0, false), yanked, gone} {
+	for _, v := range []*catalog.Version{tampered, version("acme/maps", "1.0.0", "Maps", "Maps.", 0, false), yanked, gone} {
 		if err := st.PutVersion(t.Context(), v); err != nil {
 			t.Fatal(err)
 		}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/scan"
 	"github.com/mpak-oci/mpak/oci/sign"
+	"github.com/mpak-oci/mpak/scan"
 	"github.com/mpak-oci/mpak/trust"
 )
 

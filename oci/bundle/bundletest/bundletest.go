@@ -11,9 +11,9 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry/remote"
 
+	"github.com/mpak-oci/mpak/mcpb/mcpbtest"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/mcpb/mcpbtest"
 )
 
 // Resolve reads the version reference (a tag or a digest) names in src,
