@@ -3,8 +3,10 @@ package mcpb
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,7 +56,7 @@ func (v *validator) checkRules(doc map[string]any, requireSemver bool) {
 
 func (v *validator) checkUserConfig(doc map[string]any) {
 	options, _ := doc["user_config"].(map[string]any)
-	for _, name := range sortedKeys(options) {
+	for _, name := range slices.Sorted(maps.Keys(options)) {
 		opt, _ := options[name].(map[string]any)
 		if opt == nil {
 			continue

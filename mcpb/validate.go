@@ -1,16 +1,12 @@
 package mcpb
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 // Problem is one finding about a manifest.json.
@@ -111,7 +107,8 @@ func (v *validator) checkSchema(doc map[string]any) {
 	}
 	slices.SortStableFunc(found, func(a, b finding) int { return s.compareLocs(a.loc, b.loc) })
 	for _, f := range found {
-		v.report(renderPath(doc, f.loc), f.sev, "%s", f.msg)
+		path, _ := locate(doc, f.loc)
+		v.report(path, f.sev, "%s", f.msg)
 	}
 	for _, f := range found {
 		if f.unknown {
@@ -184,21 +181,13 @@ func (s *schemaSet) findings(version string, doc map[string]any) []finding {
 	if !ok {
 		return []finding{{code: "schema", sev: hard, msg: err.Error()}}
 	}
+	// A schema object stops at its first failing type, enum or format, so
+	// a value of the wrong type yields one finding: the type.
 	var out []finding
 	for _, leaf := range leaves(ve, nil) {
 		out = append(out, s.translate(leaf, doc)...)
 	}
-	// A value of the wrong type fails its enum or format too; the type is
-	// the finding worth reading.
-	wrongType := map[string]bool{}
-	for _, f := range out {
-		if f.code == "type" {
-			wrongType[strings.Join(f.loc, "\x00")] = true
-		}
-	}
-	return slices.DeleteFunc(out, func(f finding) bool {
-		return f.code != "type" && wrongType[strings.Join(f.loc, "\x00")]
-	})
+	return out
 }
 
 func leaves(e *jsonschema.ValidationError, out []*jsonschema.ValidationError) []*jsonschema.ValidationError {
@@ -209,152 +198,6 @@ func leaves(e *jsonschema.ValidationError, out []*jsonschema.ValidationError) []
 		out = leaves(c, out)
 	}
 	return out
-}
-
-var printer = message.NewPrinter(language.English)
-
-// translate turns one schema error into findings with mpak's messages: the
-// JSON path, the offending value and the fix.
-func (s *schemaSet) translate(e *jsonschema.ValidationError, doc map[string]any) []finding {
-	loc := e.InstanceLocation
-	node := s.node(e.SchemaURL)
-	at := func(code string, sev severity, format string, args ...any) []finding {
-		return []finding{{loc: loc, code: code, sev: sev, msg: fmt.Sprintf(format, args...)}}
-	}
-	switch k := e.ErrorKind.(type) {
-	case *kind.Type:
-		msg := fmt.Sprintf("want %s, got %s", typeNames(k.Want, node), jsonTypeName(valueAt(doc, loc)))
-		if why, ok := node["description"].(string); ok {
-			msg += " (" + why + ")"
-		}
-		return at("type", hard, "%s", msg)
-	case *kind.Required:
-		var out []finding
-		for _, name := range k.Missing {
-			sev := soft
-			if p, _ := s.property(e.SchemaURL, name); p["x-mpak-hard"] == true {
-				sev = hard
-			}
-			out = append(out, finding{loc: child(loc, name), code: "required", sev: sev, msg: "required field is missing"})
-		}
-		return out
-	case *kind.AdditionalProperties:
-		allowed := strings.Join(s.order[e.SchemaURL], ", ")
-		var out []finding
-		for _, name := range k.Properties {
-			out = append(out, finding{loc: child(loc, name), code: "unknown", sev: soft, unknown: true,
-				msg: fmt.Sprintf("unknown key %q (allowed: %s; remove it or fix its spelling)", name, allowed)})
-		}
-		return out
-	case *kind.Enum:
-		want := make([]string, len(k.Want))
-		for i, w := range k.Want {
-			want[i] = fmt.Sprint(w)
-		}
-		msg := fmt.Sprintf("%q is not one of: %s", fmt.Sprint(k.Got), strings.Join(want, ", "))
-		if hints, ok := node["x-did-you-mean"].(map[string]any); ok {
-			if hint, ok := hints[strings.ToLower(fmt.Sprint(k.Got))].(string); ok {
-				msg += fmt.Sprintf(" (did you mean %q?)", hint)
-			}
-		}
-		sev := soft
-		if node["x-mpak-hard"] == true {
-			sev = hard
-		}
-		return at("enum", sev, "%s", msg)
-	case *kind.Format:
-		return at("format", soft, "%s", k.Err)
-	case *kind.Pattern:
-		msg := fmt.Sprintf("%q does not match %s", k.Got, k.Want)
-		if what, ok := node["description"].(string); ok {
-			msg = fmt.Sprintf("%q is not %s", k.Got, what)
-			if ex, ok := node["examples"].([]any); ok && len(ex) > 0 {
-				msg += fmt.Sprintf(" (want e.g. %v)", ex[0])
-			}
-		}
-		return at("pattern", soft, "%s", msg)
-	case *kind.MinLength:
-		if k.Want == 1 {
-			return at("minLength", soft, "must not be empty")
-		}
-		return at("minLength", soft, "is %d characters long, want at least %d", k.Got, k.Want)
-	case *linkFinding:
-		return at("link", advice, "%s", checkLink(k.kind, renderPath(doc, loc), k.value))
-	}
-	return at(strings.Join(e.ErrorKind.KeywordPath(), "/"), soft, "%s", e.ErrorKind.LocalizedString(printer))
-}
-
-// typeNames renders a type keyword in the schema's order: "a string", "an
-// array", "a string, number, boolean or array of strings".
-func typeNames(types []string, node map[string]any) string {
-	if list, ok := node["type"].([]any); ok && len(list) == len(types) {
-		for i, t := range list {
-			types[i] = fmt.Sprint(t)
-		}
-	}
-	names := slices.Clone(types)
-	out := names[0]
-	if len(names) > 1 {
-		// In a union, say what the array holds: it is not obvious.
-		if i := slices.Index(names, "array"); i >= 0 {
-			if items, ok := node["items"].(map[string]any); ok {
-				if it, ok := items["type"].(string); ok {
-					names[i] = "array of " + it + "s"
-				}
-			}
-		}
-		out = strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-	}
-	if strings.ContainsAny(out[:1], "aeiou") {
-		return "an " + out
-	}
-	return "a " + out
-}
-
-func child(loc []string, name string) []string {
-	return append(slices.Clip(loc), name)
-}
-
-// valueAt returns the value at an instance location, or nil.
-func valueAt(doc any, loc []string) any {
-	cur := doc
-	for _, tok := range loc {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
-
-// renderPath writes an instance location as a JSON path:
-// server.mcp_config.args[1], user_config["my.key"].type.
-func renderPath(doc any, loc []string) string {
-	p := ""
-	cur := doc
-	for _, tok := range loc {
-		if arr, ok := cur.([]any); ok {
-			i, _ := strconv.Atoi(tok)
-			p = indexPath(p, i)
-			cur = nil
-			if i >= 0 && i < len(arr) {
-				cur = arr[i]
-			}
-			continue
-		}
-		p = joinPath(p, tok)
-		m, _ := cur.(map[string]any)
-		cur = m[tok]
-	}
-	return p
 }
 
 // compareLocs orders findings as the schema orders keys, array items by
@@ -382,48 +225,4 @@ func (s *schemaSet) compareLocs(a, b []string) int {
 		return strings.Compare(a[i], b[i])
 	}
 	return len(a) - len(b)
-}
-
-func jsonTypeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case json.Number, float64:
-		return "a number"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// joinPath appends an object key to a JSON path. Keys that would be
-// ambiguous in dotted form (user_config keys, reverse-DNS _meta keys) are
-// written as ["key"].
-func joinPath(parent, name string) string {
-	if !pathSafeKeyName.MatchString(name) {
-		return parent + "[" + strconv.Quote(name) + "]"
-	}
-	if parent == "" {
-		return name
-	}
-	return parent + "." + name
-}
-
-func indexPath(parent string, i int) string {
-	return parent + "[" + strconv.Itoa(i) + "]"
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
