@@ -6,108 +6,28 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
-// The words of a finding: mpak's messages for the schema library's errors,
-// each naming the JSON path, the offending value and the fix.
+// The words of a finding: each names the JSON path, the offending value
+// and the fix.
 
-var printer = message.NewPrinter(language.English)
-
-// translate turns one schema error into findings with mpak's messages: the
-// JSON path, the offending value and the fix.
-func (s *schemaSet) translate(e *jsonschema.ValidationError, doc map[string]any) []finding {
-	loc := e.InstanceLocation
-	path, _ := locate(doc, loc)
-	node := s.node(e.SchemaURL)
-	at := func(code string, sev severity, format string, args ...any) []finding {
-		return []finding{{loc: loc, code: code, sev: sev, msg: fmt.Sprintf(format, args...)}}
+func typeMessage(n *schemaNode, v any) string {
+	msg := fmt.Sprintf("want %s, got %s", typeNames(n), jsonTypeName(v))
+	if n.Description != "" {
+		msg += " (" + n.Description + ")"
 	}
-	switch k := e.ErrorKind.(type) {
-	case *kind.Type:
-		msg := fmt.Sprintf("want %s, got %s", typeNames(k.Want, node), jsonTypeName(valueAt(doc, loc)))
-		if why, ok := node["description"].(string); ok {
-			msg += " (" + why + ")"
-		}
-		return at("type", hard, "%s", msg)
-	case *kind.Required:
-		var out []finding
-		for _, name := range k.Missing {
-			sev := soft
-			if p, _ := s.property(e.SchemaURL, name); p["x-mpak-hard"] == true {
-				sev = hard
-			}
-			out = append(out, finding{loc: child(loc, name), code: "required", sev: sev, msg: "required field is missing"})
-		}
-		return out
-	case *kind.AdditionalProperties:
-		allowed := strings.Join(s.order[e.SchemaURL], ", ")
-		var out []finding
-		for _, name := range k.Properties {
-			out = append(out, finding{loc: child(loc, name), code: "unknown", sev: soft, unknown: true,
-				msg: fmt.Sprintf("unknown key %q (allowed: %s; remove it or fix its spelling)", name, allowed)})
-		}
-		return out
-	case *kind.Enum:
-		want := make([]string, len(k.Want))
-		for i, w := range k.Want {
-			want[i] = fmt.Sprint(w)
-		}
-		msg := fmt.Sprintf("%q is not one of: %s", fmt.Sprint(k.Got), strings.Join(want, ", "))
-		if hints, ok := node["x-did-you-mean"].(map[string]any); ok {
-			if hint, ok := hints[strings.ToLower(fmt.Sprint(k.Got))].(string); ok {
-				msg += fmt.Sprintf(" (did you mean %q?)", hint)
-			}
-		}
-		sev := soft
-		if node["x-mpak-hard"] == true {
-			sev = hard
-		}
-		return at("enum", sev, "%s", msg)
-	case *kind.Format:
-		return at("format", soft, "%s", k.Err)
-	case *kind.Pattern:
-		msg := fmt.Sprintf("%q does not match %s", k.Got, k.Want)
-		if what, ok := node["description"].(string); ok {
-			msg = fmt.Sprintf("%q is not %s", k.Got, what)
-			if ex, ok := node["examples"].([]any); ok && len(ex) > 0 {
-				msg += fmt.Sprintf(" (want e.g. %v)", ex[0])
-			}
-		}
-		return at("pattern", soft, "%s", msg)
-	case *kind.MinLength:
-		if k.Want == 1 {
-			return at("minLength", soft, "must not be empty")
-		}
-		return at("minLength", soft, "is %d characters long, want at least %d", k.Got, k.Want)
-	case *linkFinding:
-		return at("link", advice, "%s", checkLink(k.kind, path, k.value))
-	}
-	return at(strings.Join(e.ErrorKind.KeywordPath(), "/"), soft, "%s", e.ErrorKind.LocalizedString(printer))
+	return msg
 }
 
 // typeNames renders a type keyword in the schema's order: "a string", "an
 // array", "a string, number, boolean or array of strings".
-func typeNames(types []string, node map[string]any) string {
-	if list, ok := node["type"].([]any); ok && len(list) == len(types) {
-		for i, t := range list {
-			types[i] = fmt.Sprint(t)
-		}
-	}
-	names := slices.Clone(types)
+func typeNames(n *schemaNode) string {
+	names := slices.Clone([]string(n.Type))
 	out := names[0]
 	if len(names) > 1 {
 		// In a union, say what the array holds: it is not obvious.
-		if i := slices.Index(names, "array"); i >= 0 {
-			if items, ok := node["items"].(map[string]any); ok {
-				if it, ok := items["type"].(string); ok {
-					names[i] = "array of " + it + "s"
-				}
-			}
+		if i := slices.Index(names, "array"); i >= 0 && n.Items != nil && len(n.Items.Type) == 1 {
+			names[i] = "array of " + n.Items.Type[0] + "s"
 		}
 		out = strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 	}
@@ -115,6 +35,50 @@ func typeNames(types []string, node map[string]any) string {
 		return "an " + out
 	}
 	return "a " + out
+}
+
+func constMessage(n *schemaNode, v any) string {
+	return fmt.Sprintf("%s is not %q", display(v), *n.Const)
+}
+
+func enumMessage(n *schemaNode, v any) string {
+	msg := fmt.Sprintf("%s is not one of: %s", display(v), strings.Join(n.Enum, ", "))
+	if s, ok := v.(string); ok {
+		if hint, ok := n.DidYouMean[strings.ToLower(s)]; ok {
+			msg += fmt.Sprintf(" (did you mean %q?)", hint)
+		}
+	}
+	return msg
+}
+
+func minLengthMessage(want int) string {
+	if want == 1 {
+		return "must not be empty"
+	}
+	return fmt.Sprintf("must be at least %d characters long", want)
+}
+
+func patternMessage(n *schemaNode, s string) string {
+	if n.Description == "" {
+		return fmt.Sprintf("%q does not match %s", s, n.Pattern)
+	}
+	msg := fmt.Sprintf("%q is not %s", s, n.Description)
+	if len(n.Examples) > 0 {
+		msg += fmt.Sprintf(" (want e.g. %v)", n.Examples[0])
+	}
+	return msg
+}
+
+func unknownKeyMessage(n *schemaNode, name string) string {
+	return fmt.Sprintf("unknown key %q (allowed: %s; remove it or fix its spelling)", name, strings.Join(n.Properties.names, ", "))
+}
+
+// display quotes a string and names any other value's type.
+func display(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return jsonTypeName(v)
 }
 
 func child(loc []string, name string) []string {
@@ -141,6 +105,11 @@ func locate(doc any, loc []string) (path string, value any) {
 		}
 	}
 	return path, value
+}
+
+func pathOf(doc any, loc []string) string {
+	p, _ := locate(doc, loc)
+	return p
 }
 
 func valueAt(doc any, loc []string) any {

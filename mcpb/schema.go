@@ -4,27 +4,23 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"path"
+	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/message"
 )
 
 // The manifest rules live in schema/: one JSON Schema (draft 2020-12) per
 // manifest_version, manifest-0.1.json to manifest-0.4.json, sharing the
 // definitions of defs.json. They are mpak's own schema files, written to
 // state what the mcpb CLI's schemas state (testdata/mcpbdiff holds the two to
-// the same verdicts), and they are hand-kept rather than generated from the
-// Manifest struct: the struct says what a field holds, but not what a
-// version allows, which keys are required, the enums or the string formats,
-// and tags for all of that would be a schema written in a worse language.
+// the same verdicts), and hand-kept rather than generated from the Manifest
+// struct: the struct says what a field holds, but not what a version allows,
+// which keys are required, the enums or the string formats, and struct tags
+// for all of that would be a schema written in a worse language.
 //
 // The schemas are the strict rules, the CLI's. Lenient reading uses the same
 // files and downgrades a finding to a warning unless the schema marks it
@@ -32,57 +28,158 @@ import (
 // the command line). The registry rules mpak adds to the CLI's are a small
 // overlay in Go (rules.go), each named in DIFFERENCES.md.
 //
-// Keywords the library does not know are annotations: x-mpak-hard,
-// x-did-you-mean (wrong enum value → the right one), and a pattern's
-// description and first example, which make its error message. x-link is a
-// keyword with a meaning (linkVocabulary): a non-http(s) address draws a
-// warning. Formats mcpb-url and mcpb-email are the CLI's (formats.go).
+// Keywords beginning with x- are mpak's: x-mpak-hard, x-did-you-mean (wrong
+// enum value → the right one) and x-link (which addresses a string may
+// hold: web, source or path; any but http(s) draws a warning). A pattern's
+// description and first example make its error message; a type's
+// description is added to its message. Formats mcpb-url and mcpb-email are
+// the CLI's URL and email checks (formats.go).
+//
+// Why not a JSON Schema library at run time: the files use a small subset
+// of draft 2020-12, and the well-kept Go validators cost too much for a
+// command line whose every start reads a manifest. Measured on this
+// package's benchmark machine, santhosh-tekuri/jsonschema/v6 adds 2.5 ms to
+// every process start (its init compiles the draft metaschemas: mpak
+// version went from 3.8 to 6.4 ms) and 6-10 ms and 5 MB to compile these
+// files; google/jsonschema-go stops at the first error and reports no
+// instance path. evaluate.go applies the subset, loadSchemas refuses a
+// keyword outside it, and the tests hold it to santhosh-tekuri/jsonschema
+// as the reference implementation: the files validate against the draft
+// 2020-12 metaschema, and both give the same findings on every manifest of
+// the differential corpus.
 
 //go:embed schema/*.json
 var schemaFS embed.FS
 
-// schemaBase is the base URL of the schema files' $id.
-const schemaBase = "https://github.com/mpak-oci/mpak/mcpb/schema/"
+// schemaNode is one schema object of the subset the files use.
+type schemaNode struct {
+	Ref                  string       `json:"$ref"`
+	Type                 typeList     `json:"type"`
+	Enum                 []string     `json:"enum"`
+	Const                *string      `json:"const"`
+	Properties           properties   `json:"properties"`
+	Required             []string     `json:"required"`
+	AdditionalProperties *schemaNode  `json:"additionalProperties"`
+	Items                *schemaNode  `json:"items"`
+	Pattern              string       `json:"pattern"`
+	MinLength            *int         `json:"minLength"`
+	Format               string       `json:"format"`
+	If                   *schemaNode  `json:"if"`
+	Then                 *schemaNode  `json:"then"`
+	Else                 *schemaNode  `json:"else"`
+	Defs                 schemaByName `json:"$defs"`
 
-// schemaSet is the compiled schema of each manifest version, and the
-// decoded files for the annotations the validator reads.
+	// Annotations that make messages.
+	Description string            `json:"description"`
+	Examples    []any             `json:"examples"`
+	Hard        bool              `json:"x-mpak-hard"`
+	DidYouMean  map[string]string `json:"x-did-you-mean"`
+	Link        string            `json:"x-link"`
+
+	// Annotations for readers of the files.
+	Schema  string `json:"$schema"`
+	ID      string `json:"$id"`
+	Comment string `json:"$comment"`
+	Title   string `json:"title"`
+
+	// closed is additionalProperties: false.
+	closed  bool
+	ref     *schemaNode
+	pattern *regexp.Regexp
+	format  func(string) string
+	link    linkKind
+}
+
+type schemaByName map[string]*schemaNode
+
+// typeList is "type": a name or a list of names.
+type typeList []string
+
+func (t *typeList) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*t = typeList{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(t))
+}
+
+// properties keeps the order the file lists them in, for "allowed: ..."
+// in unknown-key messages.
+type properties struct {
+	names []string
+	nodes map[string]*schemaNode
+}
+
+func (p *properties) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	p.nodes = map[string]*schemaNode{}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := k.(string)
+		var n schemaNode
+		if err := decodeNode(dec, &n); err != nil {
+			return fmt.Errorf("properties.%s: %w", name, err)
+		}
+		p.names = append(p.names, name)
+		p.nodes[name] = &n
+	}
+	return nil
+}
+
+func (n *schemaNode) UnmarshalJSON(b []byte) error {
+	if string(b) == "false" {
+		*n = schemaNode{closed: true}
+		return nil
+	}
+	type plain schemaNode
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // a keyword outside the subset is an error, not ignored
+	return dec.Decode((*plain)(n))
+}
+
+func decodeNode(dec *json.Decoder, n *schemaNode) error {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	return n.UnmarshalJSON(raw)
+}
+
+// schemaSet is the schema of each manifest version.
 type schemaSet struct {
-	byVersion map[string]*jsonschema.Schema
-	// files maps a file name to its decoded JSON.
-	files map[string]any
-	// order maps "file#pointer" of an object with properties to their
-	// names in file order, for "allowed: ..." in unknown-key messages.
-	order map[string][]string
+	byVersion map[string]*schemaNode
 	// rank orders property names for sorting findings: the latest
 	// version's top-level keys first, then the others as the files list
 	// them.
 	rank map[string]int
 }
 
-// schemas compiles the embedded files once. They are part of the program,
-// so a broken file is a bug that TestSchemasCompile catches.
+// schemas loads the embedded files once. They are part of the program, so
+// a broken file is a bug that TestSchemasLoad catches.
 var schemas = sync.OnceValue(func() *schemaSet {
-	s, err := compileSchemas()
+	s, err := loadSchemas()
 	if err != nil {
 		panic(fmt.Sprintf("mcpb: embedded manifest schemas: %v", err))
 	}
 	return s
 })
 
-func compileSchemas() (*schemaSet, error) {
-	s := &schemaSet{
-		byVersion: map[string]*jsonschema.Schema{},
-		files:     map[string]any{},
-		order:     map[string][]string{},
-		rank:      map[string]int{},
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	c.RegisterFormat(&jsonschema.Format{Name: "mcpb-url", Validate: stringFormat(checkURL)})
-	c.RegisterFormat(&jsonschema.Format{Name: "mcpb-email", Validate: stringFormat(checkEmail)})
-	c.RegisterVocabulary(linkVocabulary)
-	c.AssertVocabs()
+var stringFormats = map[string]func(string) string{
+	"mcpb-url":   checkURL,
+	"mcpb-email": checkEmail,
+}
+
+var linkKinds = map[string]linkKind{"web": linkURL, "source": linkSource, "path": linkPath}
+
+func loadSchemas() (*schemaSet, error) {
+	files := map[string]*schemaNode{}
 	entries, err := schemaFS.ReadDir("schema")
 	if err != nil {
 		return nil, err
@@ -92,189 +189,98 @@ func compileSchemas() (*schemaSet, error) {
 		if err != nil {
 			return nil, err
 		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		if err != nil {
+		var n schemaNode
+		if err := json.Unmarshal(data, &n); err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name(), err)
 		}
-		if err := c.AddResource(schemaBase+e.Name(), doc); err != nil {
-			return nil, err
-		}
-		s.files[e.Name()] = doc
-		if err := propertyOrder(e.Name(), data, s.order); err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Name(), err)
+		files[e.Name()] = &n
+	}
+	s := &schemaSet{byVersion: map[string]*schemaNode{}, rank: map[string]int{}}
+	for _, file := range slices.Sorted(maps.Keys(files)) {
+		if err := files[file].walk(func(n *schemaNode) error { return n.prepare(file, files) }); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 	}
 	for _, v := range SupportedManifestVersions {
-		sch, err := c.Compile(schemaBase + "manifest-" + v + ".json")
-		if err != nil {
-			return nil, err
+		root := files["manifest-"+v+".json"]
+		if root == nil {
+			return nil, fmt.Errorf("no schema for manifest_version %s", v)
 		}
-		s.byVersion[v] = sch
+		s.byVersion[v] = root
 	}
-	names := slices.Clone(s.order[schemaBase+"manifest-"+LatestManifestVersion+".json#"])
-	for _, keys := range s.order {
-		names = append(names, keys...)
-	}
-	for _, name := range names {
-		if _, ok := s.rank[name]; !ok {
-			s.rank[name] = len(s.rank)
-		}
+	// Rank property names by where they first appear: the latest
+	// version's top level, then the shared definitions.
+	for _, root := range []*schemaNode{s.byVersion[LatestManifestVersion], files["defs.json"]} {
+		_ = root.walk(func(n *schemaNode) error {
+			for _, name := range n.Properties.names {
+				if _, ok := s.rank[name]; !ok {
+					s.rank[name] = len(s.rank)
+				}
+			}
+			return nil
+		})
 	}
 	return s, nil
 }
 
-// stringFormat adapts a check that returns a message into a format.
-func stringFormat(check func(string) string) func(any) error {
-	return func(v any) error {
-		s, ok := v.(string)
-		if !ok {
-			return nil // the type keyword reports it
-		}
-		if msg := check(s); msg != "" {
-			return errors.New(msg)
-		}
+// walk calls fn on n and every schema object below it.
+func (n *schemaNode) walk(fn func(*schemaNode) error) error {
+	if n == nil {
 		return nil
 	}
-}
-
-// node returns the schema object at a location "<base>file#/pointer", or
-// nil.
-func (s *schemaSet) node(loc string) map[string]any {
-	file, ptr, _ := strings.Cut(strings.TrimPrefix(loc, schemaBase), "#")
-	var cur any = s.files[file]
-	for _, tok := range pointerTokens(ptr) {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	m, _ := cur.(map[string]any)
-	return m
-}
-
-// property returns the subschema of property name that applies at loc: in
-// the object at loc or, for a keyword under if/then/else, in the nearest
-// enclosing object that declares it.
-func (s *schemaSet) property(loc, name string) (map[string]any, string) {
-	for {
-		if props, ok := s.node(loc)["properties"].(map[string]any); ok {
-			if p, ok := props[name].(map[string]any); ok {
-				return p, loc
-			}
-		}
-		i := strings.LastIndexByte(loc, '/')
-		if i < 0 || !strings.Contains(loc[:i], "#") {
-			return nil, ""
-		}
-		loc = loc[:i]
-	}
-}
-
-func pointerTokens(ptr string) []string {
-	if ptr == "" || ptr == "/" {
-		return nil
-	}
-	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
-	for i, t := range toks {
-		toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
-	}
-	return toks
-}
-
-// propertyOrder records, for every "properties" object in a schema file,
-// its keys in the order they are written (a decoded map forgets it).
-func propertyOrder(file string, data []byte, out map[string][]string) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var walk func(ptr string) error
-	walk = func(ptr string) error {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'):
-			var keys []string
-			for dec.More() {
-				k, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				key := k.(string)
-				keys = append(keys, key)
-				if err := walk(ptr + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(key)); err != nil {
-					return err
-				}
-			}
-			if strings.HasSuffix(ptr, "/properties") {
-				out[schemaBase+file+"#"+strings.TrimSuffix(ptr, "/properties")] = keys
-			}
-			_, err = dec.Token()
-			return err
-		case json.Delim('['):
-			for i := 0; dec.More(); i++ {
-				if err := walk(ptr + "/" + strconv.Itoa(i)); err != nil {
-					return err
-				}
-			}
-			_, err = dec.Token()
-			return err
-		}
-		return nil
-	}
-	if err := walk(""); err != nil && err != io.EOF {
+	if err := fn(n); err != nil {
 		return err
+	}
+	for _, name := range n.Properties.names {
+		if err := n.Properties.nodes[name].walk(fn); err != nil {
+			return fmt.Errorf("properties.%s: %w", name, err)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(n.Defs)) {
+		if err := n.Defs[name].walk(fn); err != nil {
+			return fmt.Errorf("$defs.%s: %w", name, err)
+		}
+	}
+	for _, c := range []*schemaNode{n.AdditionalProperties, n.Items, n.If, n.Then, n.Else} {
+		if err := c.walk(fn); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// linkVocabulary defines x-link: "web" (an http(s) page), "source" (also
-// npm's git+https) or "path" (a file in the bundle, or an http(s) address).
-// Any other scheme is reported as a linkFinding, which the validator turns
-// into a warning: the CLI's schema allows any URI, but registries do not
-// publish such links and `mpak bundle pack --strict` refuses them.
-var linkVocabulary = &jsonschema.Vocabulary{
-	URL: schemaBase + "vocab/link",
-	Compile: func(_ *jsonschema.CompilerContext, obj map[string]any) (jsonschema.SchemaExt, error) {
-		v, ok := obj["x-link"]
-		if !ok {
-			return nil, nil
+// prepare resolves $ref, compiles the pattern and looks up the format and
+// link kind.
+func (n *schemaNode) prepare(file string, files map[string]*schemaNode) error {
+	if n.Ref != "" {
+		target, ptr, _ := strings.Cut(n.Ref, "#")
+		if target == "" {
+			target = file
 		}
-		switch v {
-		case "web":
-			return linkCheck(linkURL), nil
-		case "source":
-			return linkCheck(linkSource), nil
-		case "path":
-			return linkCheck(linkPath), nil
+		name, ok := strings.CutPrefix(ptr, "/$defs/")
+		if files[target] == nil || !ok || files[target].Defs[name] == nil {
+			return fmt.Errorf("$ref %q: want FILE#/$defs/NAME naming a definition", n.Ref)
 		}
-		return nil, fmt.Errorf("x-link is %v, want web, source or path", v)
-	},
-}
-
-type linkCheck linkKind
-
-func (k linkCheck) Validate(ctx *jsonschema.ValidatorContext, v any) {
-	if s, ok := v.(string); ok && checkLink(linkKind(k), "", s) != "" {
-		ctx.AddError(&linkFinding{kind: linkKind(k), value: s})
+		n.ref = files[target].Defs[name]
 	}
-}
-
-// linkFinding is the error kind of x-link. The message needs the field's
-// JSON path, so the validator writes it (checkLink).
-type linkFinding struct {
-	kind  linkKind
-	value string
-}
-
-func (*linkFinding) KeywordPath() []string { return []string{"x-link"} }
-func (f *linkFinding) LocalizedString(*message.Printer) string {
-	return fmt.Sprintf("%q is not an http(s) address", f.value)
+	if n.Pattern != "" {
+		re, err := regexp.Compile(n.Pattern)
+		if err != nil {
+			return fmt.Errorf("pattern: %w", err)
+		}
+		n.pattern = re
+	}
+	if n.Format != "" {
+		if n.format = stringFormats[n.Format]; n.format == nil {
+			return fmt.Errorf("unknown format %q", n.Format)
+		}
+	}
+	if n.Link != "" {
+		k, ok := linkKinds[n.Link]
+		if !ok {
+			return fmt.Errorf("x-link is %q, want web, source or path", n.Link)
+		}
+		n.link = k
+	}
+	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // Problem is one finding about a manifest.json.
@@ -171,33 +169,12 @@ func ids(fs []finding) map[string]bool {
 	return m
 }
 
-// findings validates doc against one version's schema.
+// findings applies one version's schema to doc.
 func (s *schemaSet) findings(version string, doc map[string]any) []finding {
-	err := s.byVersion[version].Validate(doc)
-	if err == nil {
-		return nil
-	}
-	ve, ok := err.(*jsonschema.ValidationError)
-	if !ok {
-		return []finding{{code: "schema", sev: hard, msg: err.Error()}}
-	}
-	// A schema object stops at its first failing type, enum or format, so
-	// a value of the wrong type yields one finding: the type.
-	var out []finding
-	for _, leaf := range leaves(ve, nil) {
-		out = append(out, s.translate(leaf, doc)...)
-	}
-	return out
-}
-
-func leaves(e *jsonschema.ValidationError, out []*jsonschema.ValidationError) []*jsonschema.ValidationError {
-	if len(e.Causes) == 0 {
-		return append(out, e)
-	}
-	for _, c := range e.Causes {
-		out = leaves(c, out)
-	}
-	return out
+	root := s.byVersion[version]
+	e := &evaluation{doc: doc}
+	e.eval(root, doc, nil, root)
+	return e.found
 }
 
 // compareLocs orders findings as the schema orders keys, array items by
