@@ -2,7 +2,6 @@ package mcpb
 
 import (
 	"encoding/json"
-	"maps"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -12,8 +11,9 @@ import (
 // draft 2020-12 defines the keywords the schema files use, and collects
 // every finding rather than stopping at the first.
 type evaluation struct {
-	doc   map[string]any
-	found []finding
+	schemas *schemaSet
+	doc     map[string]any
+	found   []finding
 	// probe counts the "if" schemas being evaluated: they decide which
 	// branch applies and report nothing themselves.
 	probe int
@@ -99,9 +99,8 @@ func (e *evaluation) eval(n *schemaNode, v any, loc []string, owner *schemaNode)
 
 func (e *evaluation) object(n *schemaNode, obj map[string]any, loc []string, owner *schemaNode) bool {
 	ok := true
-	for _, name := range n.Properties.names {
+	for name, p := range n.Properties {
 		if val, present := obj[name]; present {
-			p := n.Properties.nodes[name]
 			ok = e.eval(p, val, child(loc, name), p) && ok
 		}
 	}
@@ -109,24 +108,24 @@ func (e *evaluation) object(n *schemaNode, obj map[string]any, loc []string, own
 		if _, present := obj[name]; present {
 			continue
 		}
-		p := n.Properties.nodes[name]
+		p := n.Properties[name]
 		if p == nil && owner != nil {
-			p = owner.Properties.nodes[name]
+			p = owner.Properties[name]
 		}
 		e.add(finding{loc: child(loc, name), code: "required", sev: severityOf(p != nil && p.Hard), msg: "required field is missing"})
 		ok = false
 	}
 	if ap := n.AdditionalProperties; ap != nil {
-		for _, name := range slices.Sorted(maps.Keys(obj)) {
-			if _, declared := n.Properties.nodes[name]; declared {
+		for name, val := range obj {
+			if _, declared := n.Properties[name]; declared {
 				continue
 			}
 			if ap.closed {
-				e.add(finding{loc: child(loc, name), code: "unknown", sev: soft, unknown: true, msg: unknownKeyMessage(n, name)})
+				e.add(finding{loc: child(loc, name), code: "unknown", sev: soft, unknown: true, msg: e.schemas.unknownKeyMessage(n, name)})
 				ok = false
 				continue
 			}
-			ok = e.eval(ap, obj[name], child(loc, name), ap) && ok
+			ok = e.eval(ap.schema, val, child(loc, name), ap.schema) && ok
 		}
 	}
 	return ok

@@ -69,8 +69,8 @@ func patternMessage(n *schemaNode, s string) string {
 	return msg
 }
 
-func unknownKeyMessage(n *schemaNode, name string) string {
-	return fmt.Sprintf("unknown key %q (allowed: %s; remove it or fix its spelling)", name, strings.Join(n.Properties.names, ", "))
+func (s *schemaSet) unknownKeyMessage(n *schemaNode, name string) string {
+	return fmt.Sprintf("unknown key %q (allowed: %s; remove it or fix its spelling)", name, strings.Join(s.names(n), ", "))
 }
 
 // display quotes a string and names any other value's type.

@@ -53,21 +53,21 @@ var schemaFS embed.FS
 
 // schemaNode is one schema object of the subset the files use.
 type schemaNode struct {
-	Ref                  string       `json:"$ref"`
-	Type                 typeList     `json:"type"`
-	Enum                 []string     `json:"enum"`
-	Const                *string      `json:"const"`
-	Properties           properties   `json:"properties"`
-	Required             []string     `json:"required"`
-	AdditionalProperties *schemaNode  `json:"additionalProperties"`
-	Items                *schemaNode  `json:"items"`
-	Pattern              string       `json:"pattern"`
-	MinLength            *int         `json:"minLength"`
-	Format               string       `json:"format"`
-	If                   *schemaNode  `json:"if"`
-	Then                 *schemaNode  `json:"then"`
-	Else                 *schemaNode  `json:"else"`
-	Defs                 schemaByName `json:"$defs"`
+	Ref                  string                 `json:"$ref"`
+	Type                 typeList               `json:"type"`
+	Enum                 []string               `json:"enum"`
+	Const                *string                `json:"const"`
+	Properties           map[string]*schemaNode `json:"properties"`
+	Required             []string               `json:"required"`
+	AdditionalProperties *additional            `json:"additionalProperties"`
+	Items                *schemaNode            `json:"items"`
+	Pattern              string                 `json:"pattern"`
+	MinLength            *int                   `json:"minLength"`
+	Format               string                 `json:"format"`
+	If                   *schemaNode            `json:"if"`
+	Then                 *schemaNode            `json:"then"`
+	Else                 *schemaNode            `json:"else"`
+	Defs                 map[string]*schemaNode `json:"$defs"`
 
 	// Annotations that make messages.
 	Description string            `json:"description"`
@@ -82,15 +82,27 @@ type schemaNode struct {
 	Comment string `json:"$comment"`
 	Title   string `json:"title"`
 
-	// closed is additionalProperties: false.
-	closed  bool
+	loc     string // file#/json/pointer, to find the properties' order
 	ref     *schemaNode
 	pattern *regexp.Regexp
 	format  func(string) string
 	link    linkKind
 }
 
-type schemaByName map[string]*schemaNode
+// additional is additionalProperties: false, or a schema for the values.
+type additional struct {
+	closed bool
+	schema *schemaNode
+}
+
+func (a *additional) UnmarshalJSON(b []byte) error {
+	if string(b) == "false" {
+		a.closed = true
+		return nil
+	}
+	a.schema = new(schemaNode)
+	return decodeStrict(b, a.schema)
+}
 
 // typeList is "type": a name or a list of names.
 type typeList []string
@@ -104,61 +116,25 @@ func (t *typeList) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*[]string)(t))
 }
 
-// properties keeps the order the file lists them in, for "allowed: ..."
-// in unknown-key messages.
-type properties struct {
-	names []string
-	nodes map[string]*schemaNode
-}
-
-func (p *properties) UnmarshalJSON(b []byte) error {
+// decodeStrict refuses a keyword outside the subset rather than ignoring
+// it: a rule the evaluator cannot apply must not pass unnoticed.
+func decodeStrict(b []byte, n *schemaNode) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
-	if _, err := dec.Token(); err != nil {
-		return err
-	}
-	p.nodes = map[string]*schemaNode{}
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name, _ := k.(string)
-		var n schemaNode
-		if err := decodeNode(dec, &n); err != nil {
-			return fmt.Errorf("properties.%s: %w", name, err)
-		}
-		p.names = append(p.names, name)
-		p.nodes[name] = &n
-	}
-	return nil
-}
-
-func (n *schemaNode) UnmarshalJSON(b []byte) error {
-	if string(b) == "false" {
-		*n = schemaNode{closed: true}
-		return nil
-	}
-	type plain schemaNode
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields() // a keyword outside the subset is an error, not ignored
-	return dec.Decode((*plain)(n))
-}
-
-func decodeNode(dec *json.Decoder, n *schemaNode) error {
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return err
-	}
-	return n.UnmarshalJSON(raw)
+	dec.DisallowUnknownFields()
+	return dec.Decode(n)
 }
 
 // schemaSet is the schema of each manifest version.
 type schemaSet struct {
 	byVersion map[string]*schemaNode
-	// rank orders property names for sorting findings: the latest
-	// version's top-level keys first, then the others as the files list
-	// them.
-	rank map[string]int
+	files     map[string][]byte
+
+	// The order of properties as the files list them matters only for
+	// messages: "allowed: ..." and the order of findings. It is read from
+	// the files when a manifest first has a finding.
+	orderOnce sync.Once
+	order     map[string][]string // schemaNode.loc → property names
+	rank      map[string]int      // property name → first position
 }
 
 // schemas loads the embedded files once. They are part of the program, so
@@ -179,7 +155,8 @@ var stringFormats = map[string]func(string) string{
 var linkKinds = map[string]linkKind{"web": linkURL, "source": linkSource, "path": linkPath}
 
 func loadSchemas() (*schemaSet, error) {
-	files := map[string]*schemaNode{}
+	s := &schemaSet{byVersion: map[string]*schemaNode{}, files: map[string][]byte{}}
+	nodes := map[string]*schemaNode{}
 	entries, err := schemaFS.ReadDir("schema")
 	if err != nil {
 		return nil, err
@@ -190,59 +167,134 @@ func loadSchemas() (*schemaSet, error) {
 			return nil, err
 		}
 		var n schemaNode
-		if err := json.Unmarshal(data, &n); err != nil {
+		if err := decodeStrict(data, &n); err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name(), err)
 		}
-		files[e.Name()] = &n
+		s.files[e.Name()] = data
+		nodes[e.Name()] = &n
 	}
-	s := &schemaSet{byVersion: map[string]*schemaNode{}, rank: map[string]int{}}
-	for _, file := range slices.Sorted(maps.Keys(files)) {
-		if err := files[file].walk(func(n *schemaNode) error { return n.prepare(file, files) }); err != nil {
+	for _, file := range slices.Sorted(maps.Keys(nodes)) {
+		err := nodes[file].walk(file+"#", func(n *schemaNode, loc string) error {
+			n.loc = loc
+			return n.prepare(file, nodes)
+		})
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 	}
 	for _, v := range SupportedManifestVersions {
-		root := files["manifest-"+v+".json"]
+		root := nodes["manifest-"+v+".json"]
 		if root == nil {
 			return nil, fmt.Errorf("no schema for manifest_version %s", v)
 		}
 		s.byVersion[v] = root
 	}
-	// Rank property names by where they first appear: the latest
-	// version's top level, then the shared definitions.
-	for _, root := range []*schemaNode{s.byVersion[LatestManifestVersion], files["defs.json"]} {
-		_ = root.walk(func(n *schemaNode) error {
-			for _, name := range n.Properties.names {
+	return s, nil
+}
+
+// names returns n's properties in the order the file lists them.
+func (s *schemaSet) names(n *schemaNode) []string {
+	s.loadOrder()
+	return s.order[n.loc]
+}
+
+func (s *schemaSet) loadOrder() {
+	s.orderOnce.Do(func() {
+		s.order = map[string][]string{}
+		for file, data := range s.files {
+			// The files decoded once already; they cannot fail now.
+			_ = propertyOrder(file, data, s.order)
+		}
+		// Rank property names by where they first appear: the latest
+		// version's top level, then the shared definitions.
+		s.rank = map[string]int{}
+		latest := s.byVersion[LatestManifestVersion]
+		var defs []string
+		for loc := range s.order {
+			if strings.HasPrefix(loc, "defs.json#") {
+				defs = append(defs, loc)
+			}
+		}
+		slices.Sort(defs)
+		for _, loc := range append([]string{latest.loc}, defs...) {
+			for _, name := range s.order[loc] {
 				if _, ok := s.rank[name]; !ok {
 					s.rank[name] = len(s.rank)
 				}
 			}
-			return nil
-		})
-	}
-	return s, nil
+		}
+	})
 }
 
-// walk calls fn on n and every schema object below it.
-func (n *schemaNode) walk(fn func(*schemaNode) error) error {
+// propertyOrder records, for every "properties" object in a schema file,
+// its keys in the order they are written (a decoded map forgets it).
+func propertyOrder(file string, data []byte, out map[string][]string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var walk func(ptr string) error
+	walk = func(ptr string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			var keys []string
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				key, _ := k.(string)
+				keys = append(keys, key)
+				if err := walk(ptr + "/" + key); err != nil {
+					return err
+				}
+			}
+			if parent, ok := strings.CutSuffix(ptr, "/properties"); ok {
+				out[file+"#"+parent] = keys
+			}
+			_, err = dec.Token()
+			return err
+		case json.Delim('['):
+			for dec.More() {
+				if err := walk(ptr + "/[]"); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token()
+			return err
+		}
+		return nil
+	}
+	return walk("")
+}
+
+// walk calls fn on n and every schema object below it, with its location
+// (the JSON pointer of its keys, as propertyOrder writes them).
+func (n *schemaNode) walk(loc string, fn func(n *schemaNode, loc string) error) error {
 	if n == nil {
 		return nil
 	}
-	if err := fn(n); err != nil {
+	if err := fn(n, loc); err != nil {
 		return err
 	}
-	for _, name := range n.Properties.names {
-		if err := n.Properties.nodes[name].walk(fn); err != nil {
-			return fmt.Errorf("properties.%s: %w", name, err)
+	for _, name := range slices.Sorted(maps.Keys(n.Properties)) {
+		if err := n.Properties[name].walk(loc+"/properties/"+name, fn); err != nil {
+			return err
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(n.Defs)) {
-		if err := n.Defs[name].walk(fn); err != nil {
-			return fmt.Errorf("$defs.%s: %w", name, err)
+		if err := n.Defs[name].walk(loc+"/$defs/"+name, fn); err != nil {
+			return err
 		}
 	}
-	for _, c := range []*schemaNode{n.AdditionalProperties, n.Items, n.If, n.Then, n.Else} {
-		if err := c.walk(fn); err != nil {
+	if n.AdditionalProperties != nil {
+		if err := n.AdditionalProperties.schema.walk(loc+"/additionalProperties", fn); err != nil {
+			return err
+		}
+	}
+	for i, c := range []*schemaNode{n.Items, n.If, n.Then, n.Else} {
+		if err := c.walk(loc+"/"+[]string{"items", "if", "then", "else"}[i], fn); err != nil {
 			return err
 		}
 	}
@@ -259,26 +311,26 @@ func (n *schemaNode) prepare(file string, files map[string]*schemaNode) error {
 		}
 		name, ok := strings.CutPrefix(ptr, "/$defs/")
 		if files[target] == nil || !ok || files[target].Defs[name] == nil {
-			return fmt.Errorf("$ref %q: want FILE#/$defs/NAME naming a definition", n.Ref)
+			return fmt.Errorf("%s: $ref %q: want FILE#/$defs/NAME naming a definition", n.loc, n.Ref)
 		}
 		n.ref = files[target].Defs[name]
 	}
 	if n.Pattern != "" {
 		re, err := regexp.Compile(n.Pattern)
 		if err != nil {
-			return fmt.Errorf("pattern: %w", err)
+			return fmt.Errorf("%s: pattern: %w", n.loc, err)
 		}
 		n.pattern = re
 	}
 	if n.Format != "" {
 		if n.format = stringFormats[n.Format]; n.format == nil {
-			return fmt.Errorf("unknown format %q", n.Format)
+			return fmt.Errorf("%s: unknown format %q", n.loc, n.Format)
 		}
 	}
 	if n.Link != "" {
 		k, ok := linkKinds[n.Link]
 		if !ok {
-			return fmt.Errorf("x-link is %q, want web, source or path", n.Link)
+			return fmt.Errorf("%s: x-link is %q, want web, source or path", n.loc, n.Link)
 		}
 		n.link = k
 	}

@@ -20,7 +20,7 @@ func TestSchemasLoad(t *testing.T) {
 	// reads a finding that goes away in a later version as a version rule.
 	var prev []string
 	for _, v := range SupportedManifestVersions {
-		keys := s.byVersion[v].Properties.names
+		keys := s.names(s.byVersion[v])
 		for _, k := range prev {
 			if !slices.Contains(keys, k) {
 				t.Errorf("manifest-%s.json drops %q, which the version before it allows", v, k)
@@ -31,10 +31,10 @@ func TestSchemasLoad(t *testing.T) {
 	// Every required key is declared where a message can find whether it
 	// is hard.
 	for v, root := range s.byVersion {
-		err := root.walk(func(n *schemaNode) error {
+		err := root.walk("", func(n *schemaNode, loc string) error {
 			for _, r := range n.Required {
-				if n.Properties.nodes[r] == nil && n.If == nil {
-					t.Errorf("manifest-%s.json: required %q is not among the properties %v", v, r, n.Properties.names)
+				if n.Properties[r] == nil && n.If == nil {
+					t.Errorf("manifest-%s.json%s: required %q is not among the properties %v", v, loc, r, s.names(n))
 				}
 			}
 			return nil
@@ -55,11 +55,11 @@ func TestSchemaSubset(t *testing.T) {
 		`{"type": 7}`,
 	} {
 		var n schemaNode
-		if err := json.Unmarshal([]byte(bad), &n); err == nil {
+		if err := decodeStrict([]byte(bad), &n); err == nil {
 			t.Errorf("%s loaded", bad)
 		}
 	}
-	n := &schemaNode{Format: "uri"}
+	n := &schemaNode{Format: "uri", loc: "x.json#"}
 	if err := n.prepare("x.json", nil); err == nil || !strings.Contains(err.Error(), `unknown format "uri"`) {
 		t.Errorf("format uri: %v", err)
 	}

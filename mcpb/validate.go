@@ -103,7 +103,10 @@ func (v *validator) checkSchema(doc map[string]any) {
 	if len(found) > 0 && v.version != LatestManifestVersion {
 		found = s.versionFindings(v.version, found, doc)
 	}
-	slices.SortStableFunc(found, func(a, b finding) int { return s.compareLocs(a.loc, b.loc) })
+	if len(found) > 1 {
+		s.loadOrder()
+		slices.SortStableFunc(found, func(a, b finding) int { return s.compareLocs(a.loc, b.loc) })
+	}
 	for _, f := range found {
 		path, _ := locate(doc, f.loc)
 		v.report(path, f.sev, "%s", f.msg)
@@ -172,7 +175,7 @@ func ids(fs []finding) map[string]bool {
 // findings applies one version's schema to doc.
 func (s *schemaSet) findings(version string, doc map[string]any) []finding {
 	root := s.byVersion[version]
-	e := &evaluation{doc: doc}
+	e := &evaluation{schemas: s, doc: doc}
 	e.eval(root, doc, nil, root)
 	return e.found
 }

@@ -39,3 +39,14 @@ func BenchmarkParseManifest(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(cases)), "ns/manifest")
 	})
 }
+
+// BenchmarkLoadSchemas is what the first manifest read of a process pays
+// to load the schema files (later reads reuse them).
+func BenchmarkLoadSchemas(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := loadSchemas(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
