@@ -3,7 +3,10 @@ package mcpb
 import (
 	"bytes"
 	"errors"
+	"go/parser"
+	"go/token"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -178,4 +181,30 @@ func FuzzSchemaAgainstReference(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNoSchemaLibraryAtRunTime: the reference implementation stays in the
+// tests. Linked into the package, its init would run at every start of
+// every binary that reads bundles (see schema.go).
+func TestNoSchemaLibraryAtRunTime(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if strings.Contains(imp.Path.Value, "jsonschema") {
+				t.Errorf("%s imports %s: JSON Schema libraries belong in the tests", file, imp.Path.Value)
+			}
+		}
+	}
 }
