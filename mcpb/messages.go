@@ -3,6 +3,7 @@ package mcpb
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,6 +135,9 @@ func jsonTypeName(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// pathSafeKeyName is a key that reads unambiguously in a dotted JSON path.
+var pathSafeKeyName = regexp.MustCompile(`^[A-Za-z0-9_$-]+$`)
 
 // joinPath appends an object key to a JSON path. Keys that would be
 // ambiguous in dotted form (user_config keys, reverse-DNS _meta keys) are

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,6 +117,3 @@ func checkSemver(v string) string {
 }
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
-
-// pathSafeKeyName is a key that reads unambiguously in a dotted JSON path.
-var pathSafeKeyName = regexp.MustCompile(`^[A-Za-z0-9_$-]+$`)
