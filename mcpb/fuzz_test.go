@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -42,7 +43,9 @@ func FuzzParseManifest(f *testing.F) {
 			}
 		}
 		if lenientErr == nil {
-			if !bytes.Equal(lenient.Raw, data) || lenient.Name == "" || lenient.Server.EntryPoint == "" {
+			// A blank name or entry point is only a warning when reading
+			// (the mcpb CLI accepts both); the server type is not.
+			if !bytes.Equal(lenient.Raw, data) || !slices.Contains([]string{ServerNode, ServerPython, ServerBinary, ServerUV}, lenient.Server.Type) {
 				t.Fatalf("accepted manifest lacks essentials: %+v", lenient)
 			}
 			if lenient.Server.Type != ServerUV && lenient.Server.MCPConfig == nil {

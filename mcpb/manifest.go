@@ -11,8 +11,9 @@ import (
 	"slices"
 )
 
-// Manifest versions this package understands. Each one is a strict schema:
-// the MCPB CLI rejects a key that its manifest_version does not define.
+// Manifest versions this package understands. Each one is a strict schema,
+// schema/manifest-<version>.json: the MCPB CLI rejects a key that its
+// manifest_version does not define.
 const (
 	ManifestVersion01 = "0.1"
 	ManifestVersion02 = "0.2"

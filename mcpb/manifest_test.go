@@ -300,7 +300,7 @@ func TestParseManifestRules(t *testing.T) {
 			mutate: func(m map[string]any) {
 				m["localization"] = map[string]any{"resources": "res/en.json", "default_locale": "en_US"}
 			},
-			strict: []string{`localization.resources: "res/en.json" must contain the ${locale} placeholder`, `localization.default_locale: "en_US" is not a BCP 47 locale tag`},
+			strict: []string{`localization.resources: "res/en.json" is not a path with the ${locale} placeholder (want e.g. mcpb-resources/${locale}.json)`, `localization.default_locale: "en_US" is not a BCP 47 locale tag`},
 			warn:   []string{`localization.default_locale: "en_US"`},
 		},
 		{

@@ -72,7 +72,7 @@ func entryPointError(err error) bool {
 	return strings.Contains(err.Error(), "server.entry_point ")
 }
 
-func loadDiffCorpus(t *testing.T) ([]diffCase, map[string]diffVerdict) {
+func loadDiffCorpus(t testing.TB) ([]diffCase, map[string]diffVerdict) {
 	t.Helper()
 	var cases []diffCase
 	var verdicts map[string]diffVerdict

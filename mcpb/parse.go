@@ -50,8 +50,8 @@ func ParseManifest(data []byte, opts ParseOptions) (*Manifest, []Problem, error)
 	if v.version == "" {
 		return nil, v.warns, &ValidationError{Problems: v.errs}
 	}
-	v.check("", manifestSchema, doc)
-	v.checkSemantics(doc, opts.RequireSemver)
+	v.checkSchema(doc)
+	v.checkRules(doc, opts.RequireSemver)
 	if len(v.errs) > 0 {
 		return nil, v.warns, &ValidationError{Problems: v.errs}
 	}
