@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/registry/catalog"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/fulltext"
+	"github.com/mpak-oci/mpak/registry/internal/fulltext"
 )
 
 // Dialect is what differs between the databases a Store runs on: how

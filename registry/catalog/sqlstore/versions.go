@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/registry/catalog"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/fulltext"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/platform"
+	"github.com/mpak-oci/mpak/registry/internal/fulltext"
+	"github.com/mpak-oci/mpak/registry/internal/platform"
 )
 
 // PutVersion inserts or replaces a version with its builds and refreshes
