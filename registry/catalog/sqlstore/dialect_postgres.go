@@ -40,6 +40,24 @@ func (postgresDialect) writeTx() *sql.TxOptions {
 	return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 }
 
+// snapshotTx is repeatable read: every statement sees the snapshot of the
+// transaction's first.
+func (postgresDialect) snapshotTx() *sql.TxOptions {
+	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+}
+
+// ChangeChannel is the channel writers NOTIFY when they commit a change:
+// replicas LISTEN on it to read the change feed at once rather than at
+// their next poll.
+const ChangeChannel = "mpak_catalog_changes"
+
+// notifyChange queues a notification PostgreSQL delivers at commit (and
+// drops on rollback); several in one transaction are delivered once.
+func (postgresDialect) notifyChange(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `NOTIFY `+ChangeChannel)
+	return err
+}
+
 func (postgresDialect) time(t time.Time) any { return t }
 
 func (postgresDialect) nullTime(t time.Time) any {

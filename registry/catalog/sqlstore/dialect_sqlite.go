@@ -24,6 +24,14 @@ func (sqliteDialect) rebind(query string) string { return query }
 // with BEGIN IMMEDIATE, which is what serialises writers.
 func (sqliteDialect) writeTx() *sql.TxOptions { return nil }
 
+// snapshotTx: a read transaction on SQLite (WAL) sees one snapshot from
+// its first read on.
+func (sqliteDialect) snapshotTx() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }
+
+// notifyChange has nothing to do: one process writes an SQLite catalog,
+// and it tells its own engine.
+func (sqliteDialect) notifyChange(context.Context, *sql.Tx) error { return nil }
+
 func (sqliteDialect) time(t time.Time) any { return t.UnixMicro() }
 
 func (d sqliteDialect) nullTime(t time.Time) any {
