@@ -202,12 +202,16 @@ func (e *Engine) apply(seq int64, changes []catalog.Change) {
 func (e *Engine) Run(ctx context.Context) {
 	tick := time.NewTicker(e.opts.PollInterval)
 	defer tick.Stop()
+	wake := e.opts.Wake
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case <-e.opts.Wake:
+		case _, ok := <-wake:
+			if !ok {
+				wake = nil // closed: polling alone from now on
+			}
 		}
 		if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
 			e.opts.Logger.Error("search: reading the catalog's changes", "err", err)

@@ -52,9 +52,10 @@ func (postgresDialect) snapshotTx() *sql.TxOptions {
 const ChangeChannel = "mpak_catalog_changes"
 
 // notifyChange queues a notification PostgreSQL delivers at commit (and
-// drops on rollback); several in one transaction are delivered once.
+// drops on rollback); several in one transaction are delivered once. The
+// payload is the schema, as databases can hold several catalogs.
 func (postgresDialect) notifyChange(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `NOTIFY `+ChangeChannel)
+	_, err := tx.ExecContext(ctx, `SELECT pg_notify('`+ChangeChannel+`', current_schema())`)
 	return err
 }
 
