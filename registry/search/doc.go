@@ -32,10 +32,12 @@ type doc struct {
 
 	serverType string
 	platforms  string // platform.List of the latest version's builds
-	level      int
-	signed     bool
-	downloads  int64
-	updated    time.Time
+	// platformList is platforms split, for facets.
+	platformList []string
+	level        int
+	signed       bool
+	downloads    int64
+	updated      time.Time
 
 	// terms are the distinct words of text, sorted, with each one's score:
 	// prefix matches are checked against them, and postings are removed
@@ -57,6 +59,7 @@ func newDoc(b *catalog.Bundle) *doc {
 		downloads:  b.Downloads,
 		updated:    b.UpdatedAt,
 	}
+	d.platformList = slices.Compact(slices.Sorted(slices.Values(strings.Fields(d.platforms))))
 	d.terms, d.scores = weigh(text)
 	return d
 }
@@ -106,19 +109,29 @@ func (d *doc) prefixScore(prefix string) (float32, bool) {
 	return best, found
 }
 
-// matches is whether d passes q's filters (all but the text).
-func (d *doc) matches(q *catalog.Query, platforms []string) bool {
+// The filters, one bit each: a doc's misses are the filters it fails.
+const (
+	missType = 1 << iota
+	missLevel
+	missSigned
+	missPlatform
+)
+
+// misses tells which of q's filters (all but the text) d fails: none
+// (0) is a match.
+func (d *doc) misses(q *catalog.Query, platforms []string) int {
+	m := 0
 	if q.Type != "" && d.serverType != q.Type {
-		return false
+		m |= missType
 	}
 	if q.MinLevel > 0 && d.level < q.MinLevel {
-		return false
+		m |= missLevel
 	}
 	if q.Signed != nil && d.signed != *q.Signed {
-		return false
+		m |= missSigned
 	}
 	if platforms != nil && !slices.ContainsFunc(platforms, func(sub string) bool { return strings.Contains(d.platforms, sub) }) {
-		return false
+		m |= missPlatform
 	}
-	return true
+	return m
 }

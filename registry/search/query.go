@@ -45,17 +45,43 @@ func (e *Engine) Search(_ context.Context, q catalog.Query) (*catalog.Results, e
 		sc.next()
 		hits = e.match(sc, terms, true)
 	}
-	// Filter in place.
+	res := &catalog.Results{Bundles: []catalog.Bundle{}}
+	if q.Facets {
+		res.Facets = &catalog.Facets{Types: map[string]int{}, Platforms: map[string]int{}, Levels: map[int]int{}}
+	}
+	// Filter in place, counting facets on the way: a doc counts in a
+	// facet when it fails no filter but that facet's own.
 	kept := hits[:0]
 	for _, h := range hits {
-		if e.docs[h.id].matches(&q, platforms) {
+		d := e.docs[h.id]
+		m := d.misses(&q, platforms)
+		if m == 0 {
 			kept = append(kept, h)
+		}
+		if f := res.Facets; f != nil {
+			if m&^missType == 0 {
+				f.Types[d.serverType]++
+			}
+			if m&^missPlatform == 0 {
+				for _, p := range d.platformList {
+					f.Platforms[p]++
+				}
+			}
+			if m&^missLevel == 0 {
+				f.Levels[d.level]++
+			}
+			if m&^missSigned == 0 {
+				if d.signed {
+					f.Signed++
+				} else {
+					f.Unsigned++
+				}
+			}
 		}
 	}
 	hits = kept
 	sc.hits = hits[:0]
-
-	res := &catalog.Results{Bundles: []catalog.Bundle{}, Total: len(hits)}
+	res.Total = len(hits)
 	if q.Offset >= len(hits) {
 		return res, nil
 	}

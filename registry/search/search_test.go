@@ -3,6 +3,7 @@ package search_test
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -183,4 +184,69 @@ func TestFollowsOtherWriters(t *testing.T) {
 func version(repository, v, description string) *catalog.Version {
 	return &catalog.Version{Repository: repository, Version: v, Name: filepath.Base(repository), Description: description,
 		Builds: []catalog.Build{{Platform: "any", LayerDigest: "sha256:" + repository + v}}, IndexedAt: time.Now()}
+}
+
+// Facets count the matches by each filter's values, each facet with
+// every filter but its own applied.
+func TestFacets(t *testing.T) {
+	st, err := sqlite.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := withEngine(t, st)
+	mk := func(repo, typ string, level int, signed bool, platforms ...string) *catalog.Version {
+		v := version(repo, "1.0.0", "Weather tools")
+		v.ServerType, v.Level, v.Signed, v.Builds = typ, level, signed, nil
+		for _, p := range platforms {
+			v.Builds = append(v.Builds, catalog.Build{Platform: p, LayerDigest: "sha256:" + repo + p})
+		}
+		return v
+	}
+	put(t, s,
+		mk("f/a", "node", 0, false, "any"),
+		mk("f/b", "node", 3, true, "linux/amd64", "darwin/arm64"),
+		mk("f/c", "python", 3, true, "linux/amd64"),
+		mk("f/d", "binary", 1, false, "windows/amd64"))
+	other := mk("f/e", "node", 4, true, "any")
+	other.Description = "Maps"
+	put(t, s, other)
+
+	facets := func(q catalog.Query) *catalog.Facets {
+		t.Helper()
+		q.Facets = true
+		res, err := s.Search(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Facets == nil {
+			t.Fatal("no facets")
+		}
+		return res.Facets
+	}
+	got := facets(catalog.Query{Text: "weather"})
+	want := &catalog.Facets{
+		Types:     map[string]int{"node": 2, "python": 1, "binary": 1},
+		Platforms: map[string]int{"any": 1, "linux/amd64": 2, "darwin/arm64": 1, "windows/amd64": 1},
+		Levels:    map[int]int{0: 1, 1: 1, 3: 2},
+		Signed:    2, Unsigned: 2,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("facets of %q:\ngot  %+v\nwant %+v", "weather", got, want)
+	}
+	// With type=node, the type facet still counts every type; the others
+	// count node bundles only.
+	got = facets(catalog.Query{Text: "weather", Type: "node"})
+	want = &catalog.Facets{
+		Types:     map[string]int{"node": 2, "python": 1, "binary": 1},
+		Platforms: map[string]int{"any": 1, "linux/amd64": 1, "darwin/arm64": 1},
+		Levels:    map[int]int{0: 1, 3: 1},
+		Signed:    1, Unsigned: 1,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("facets of %q with type=node:\ngot  %+v\nwant %+v", "weather", got, want)
+	}
+	if res, err := s.Search(t.Context(), catalog.Query{Text: "weather"}); err != nil || res.Facets != nil {
+		t.Errorf("facets not asked for: %+v, %v; want none", res.Facets, err)
+	}
 }
