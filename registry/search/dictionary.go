@@ -35,6 +35,11 @@ func (p *postings) remove(id int32) {
 // by binary search: a query typed so far costs no scan of the vocabulary.
 type dictionary struct {
 	lists map[string]*postings
+	// prefixes holds, for every prefix of maxPrefix bytes or fewer, the
+	// union of its words' postings, each doc with its best score among
+	// them: what a word typed so far (one or two letters) stands for is
+	// thousands of words, too many to merge per query.
+	prefixes map[string]*postings
 	// words are the keys of lists, sorted. Words whose postings empty
 	// stay until the next rebuild: they match nothing.
 	words []string
@@ -43,7 +48,7 @@ type dictionary struct {
 // buildDictionary indexes docs (nil entries are free ids) at once: each
 // postings list is appended to in id order, and the words are sorted once.
 func buildDictionary(docs []*doc) *dictionary {
-	d := &dictionary{lists: map[string]*postings{}}
+	d := &dictionary{lists: map[string]*postings{}, prefixes: map[string]*postings{}}
 	for id, doc := range docs {
 		if doc == nil {
 			continue
@@ -58,9 +63,51 @@ func buildDictionary(docs []*doc) *dictionary {
 			p.docs = append(p.docs, int32(id))
 			p.scores = append(p.scores, doc.scores[i])
 		}
+		doc.eachPrefix(func(prefix string, score float32) {
+			p := d.prefixes[prefix]
+			if p == nil {
+				p = &postings{}
+				d.prefixes[prefix] = p
+			}
+			p.docs = append(p.docs, int32(id))
+			p.scores = append(p.scores, score)
+		})
 	}
 	slices.Sort(d.words)
 	return d
+}
+
+// maxPrefix is the longest prefix (in bytes) with precomputed postings.
+// Longer prefixes stand for few enough words to merge per query.
+const maxPrefix = 2
+
+// eachPrefix calls fn with every prefix of maxPrefix bytes or fewer of
+// d's words, once each, with the best score among the words it starts.
+// d.terms are sorted, so the words of one prefix are adjacent.
+func (d *doc) eachPrefix(fn func(prefix string, score float32)) {
+	for n := 1; n <= maxPrefix; n++ {
+		var (
+			cur  string
+			best float32
+			have bool
+		)
+		for i, w := range d.terms {
+			if len(w) < n {
+				continue
+			}
+			if p := w[:n]; !have || p != cur {
+				if have {
+					fn(cur, best)
+				}
+				cur, best, have = p, d.scores[i], true
+			} else {
+				best = max(best, d.scores[i])
+			}
+		}
+		if have {
+			fn(cur, best)
+		}
+	}
 }
 
 // list returns word's postings, creating them if need be.
@@ -83,11 +130,19 @@ func (d *dictionary) expand(prefix string) []string {
 	return d.words[lo : lo+n]
 }
 
-// add and remove index and unindex a doc's words.
+// add and remove index and unindex a doc's words and prefixes.
 func (d *dictionary) add(id int32, doc *doc) {
 	for i, w := range doc.terms {
 		d.list(w).add(id, doc.scores[i])
 	}
+	doc.eachPrefix(func(prefix string, score float32) {
+		p := d.prefixes[prefix]
+		if p == nil {
+			p = &postings{}
+			d.prefixes[prefix] = p
+		}
+		p.add(id, score)
+	})
 }
 
 func (d *dictionary) remove(id int32, doc *doc) {
@@ -96,4 +151,22 @@ func (d *dictionary) remove(id int32, doc *doc) {
 			p.remove(id)
 		}
 	}
+	doc.eachPrefix(func(prefix string, _ float32) {
+		if p := d.prefixes[prefix]; p != nil {
+			p.remove(id)
+		}
+	})
+}
+
+// prefixList returns the postings of every word starting with prefix,
+// merged, when they are precomputed (prefixes of maxPrefix bytes or fewer).
+func (d *dictionary) prefixList(prefix string) (*postings, bool) {
+	if len(prefix) > maxPrefix {
+		return nil, false
+	}
+	p := d.prefixes[prefix]
+	if p == nil {
+		p = &postings{}
+	}
+	return p, true
 }

@@ -130,28 +130,39 @@ func (e *Engine) match(sc *scratch, terms []string, typos bool) []hit {
 		return hits
 	}
 	exact, last := terms[:len(terms)-1], terms[len(terms)-1]
-	var lastWords []string
-	if typos {
-		lastWords = e.dict.oneEditAway(last)
-	} else {
-		lastWords = e.dict.expand(last)
+	// The last word's postings: one list (a precomputed prefix, or the
+	// one word a prefix stands for), or several to merge.
+	var (
+		lastLists []*postings
+		typoWords []string
+	)
+	switch p, ok := e.dict.prefixList(last); {
+	case typos:
+		typoWords = e.dict.oneEditAway(last)
+		for _, w := range typoWords {
+			lastLists = append(lastLists, e.dict.lists[w])
+		}
+	case ok:
+		lastLists = []*postings{p}
+	default:
+		for _, w := range e.dict.expand(last) {
+			lastLists = append(lastLists, e.dict.lists[w])
+		}
 	}
-	if len(lastWords) == 0 {
+	if len(lastLists) == 0 {
 		return hits
 	}
 
 	if len(exact) == 0 {
-		// The last word alone: the union of the words it stands for, each
-		// doc scored by its best.
-		if len(lastWords) == 1 {
-			p := e.dict.lists[lastWords[0]]
+		if len(lastLists) == 1 {
+			p := lastLists[0]
 			for i, id := range p.docs {
 				hits = append(hits, hit{id: id, score: p.scores[i]})
 			}
 			return hits
 		}
-		for _, w := range lastWords {
-			p := e.dict.lists[w]
+		// The union, each doc scored by its best word.
+		for _, p := range lastLists {
 			for i, id := range p.docs {
 				s := p.scores[i]
 				switch {
@@ -169,9 +180,7 @@ func (e *Engine) match(sc *scratch, terms []string, typos bool) []hit {
 		return hits
 	}
 
-	// Whole words: intersect their postings, rarest first, then keep the
-	// docs that have the last word (checked in each doc's own words: the
-	// candidates are few by then, however many words a prefix stands for).
+	// Whole words: intersect their postings, rarest first.
 	lists := make([]*postings, len(exact))
 	for i, w := range exact {
 		p := e.dict.lists[w]
@@ -190,13 +199,42 @@ func (e *Engine) match(sc *scratch, terms []string, typos bool) []hit {
 			return hits
 		}
 	}
+	if len(lastLists) == 1 {
+		return intersect(hits, lastLists[0])
+	}
+	// Several words for the last: merge their postings into the
+	// candidates' marks when that reads less than checking each
+	// candidate's own words (a binary search of strings each).
+	total := 0
+	for _, p := range lastLists {
+		total += len(p.docs)
+	}
 	kept := hits[:0]
+	if total <= len(hits)*32 {
+		for _, h := range hits {
+			sc.mark[h.id], sc.score[h.id] = sc.epoch, -1
+		}
+		for _, p := range lastLists {
+			for i, id := range p.docs {
+				if sc.mark[id] == sc.epoch && p.scores[i] > sc.score[id] {
+					sc.score[id] = p.scores[i]
+				}
+			}
+		}
+		for _, h := range hits {
+			if s := sc.score[h.id]; s >= 0 {
+				h.score += s
+				kept = append(kept, h)
+			}
+		}
+		return kept
+	}
 	for _, h := range hits {
 		d := e.docs[h.id]
 		var s float32
 		var ok bool
 		if typos {
-			s, ok = d.wordsScore(lastWords)
+			s, ok = d.wordsScore(typoWords)
 		} else {
 			s, ok = d.prefixScore(last)
 		}
