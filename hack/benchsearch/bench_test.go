@@ -114,19 +114,20 @@ func BenchmarkSearchHTTPGenerated(b *testing.B) {
 // changes.
 type generatedFeed struct{ cat *Catalog }
 
-func (f generatedFeed) Listed(context.Context) (int64, []catalog.Bundle, error) {
-	bundles := make([]catalog.Bundle, len(f.cat.Repos))
+func (f generatedFeed) Listed(_ context.Context, each func(*catalog.Bundle) error) (int64, error) {
 	for i := range f.cat.Repos {
 		r := &f.cat.Repos[i]
-		b := catalog.Bundle{Repository: r.Versions[0].Repository, Latest: r.Versions[r.Latest], Versions: len(r.Versions), Downloads: r.Downloads}
+		b := &catalog.Bundle{Repository: r.Versions[0].Repository, Latest: r.Versions[r.Latest], Versions: len(r.Versions), Downloads: r.Downloads}
 		for _, v := range r.Versions {
 			if v.PublishedAt.After(b.UpdatedAt) {
 				b.UpdatedAt = v.PublishedAt
 			}
 		}
-		bundles[i] = b
+		if err := each(b); err != nil {
+			return 0, err
+		}
 	}
-	return 1, bundles, nil
+	return 1, nil
 }
 
 func (f generatedFeed) Changes(_ context.Context, after int64, _ int) (int64, []catalog.Change, error) {

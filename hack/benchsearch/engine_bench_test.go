@@ -43,3 +43,19 @@ func BenchmarkEngine(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEngineBuild measures loading the search engine from the SQLite
+// fixture: what mpakd's start-up spends on search.
+func BenchmarkEngineBuild(b *testing.B) {
+	path := sqliteFixture(b, catalogForBench, *flagRepos, *flagVersions)
+	st, err := sqlite.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	for b.Loop() {
+		if _, err := search.New(context.Background(), st, search.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -24,10 +24,11 @@ type Change struct {
 // changed after it, in commit order, whichever process wrote them. Both
 // SQL stores implement it; the engine checks for it with a type assertion.
 type ChangeFeed interface {
-	// Listed returns every listed bundle (one with a latest version) and
-	// the change sequence number they are current to, read from one
-	// snapshot of the store.
-	Listed(ctx context.Context) (seq int64, bundles []Bundle, err error)
+	// Listed calls each with every listed bundle (one with a latest
+	// version), in turn, and returns the change sequence number they are
+	// current to, all read from one snapshot of the store. each owns the
+	// bundle it is given; an error from it ends the reading.
+	Listed(ctx context.Context, each func(*Bundle) error) (seq int64, err error)
 	// Changes returns what the transactions numbered after+1 to
 	// after+limit changed (each repository once, as it is now), read from
 	// one snapshot, and the

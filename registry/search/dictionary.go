@@ -9,6 +9,9 @@ import (
 // postings are the docs a word occurs in, by ascending doc id, with the
 // word's score in each.
 type postings struct {
+	// word is the dictionary's copy of the word (or prefix), which docs'
+	// words point to.
+	word   string
 	docs   []int32
 	scores []float32
 }
@@ -56,18 +59,21 @@ func buildDictionary(docs []*doc) *dictionary {
 		for i, w := range doc.terms {
 			p := d.lists[w]
 			if p == nil {
-				p = &postings{}
-				d.lists[w] = p
-				d.words = append(d.words, w)
+				// A copy: w is a slice of a document's text, which it
+				// would keep in memory.
+				p = &postings{word: strings.Clone(w)}
+				d.lists[p.word] = p
+				d.words = append(d.words, p.word)
 			}
+			doc.terms[i] = p.word
 			p.docs = append(p.docs, int32(id))
 			p.scores = append(p.scores, doc.scores[i])
 		}
 		doc.eachPrefix(func(prefix string, score float32) {
 			p := d.prefixes[prefix]
 			if p == nil {
-				p = &postings{}
-				d.prefixes[prefix] = p
+				p = &postings{word: strings.Clone(prefix)}
+				d.prefixes[p.word] = p
 			}
 			p.docs = append(p.docs, int32(id))
 			p.scores = append(p.scores, score)
@@ -110,16 +116,19 @@ func (d *doc) eachPrefix(fn func(prefix string, score float32)) {
 	}
 }
 
-// list returns word's postings, creating them if need be.
-func (d *dictionary) list(word string) *postings {
-	p := d.lists[word]
-	if p == nil {
-		p = &postings{}
-		d.lists[word] = p
-		i, _ := slices.BinarySearch(d.words, word)
-		d.words = slices.Insert(d.words, i, word)
+// list returns word's postings, creating them if need be, and the
+// dictionary's own copy of word.
+func (d *dictionary) list(word string) (*postings, string) {
+	if p := d.lists[word]; p != nil {
+		return p, p.word
 	}
-	return p
+	// A copy: word is a slice of a document's text, which it would keep
+	// in memory.
+	p := &postings{word: strings.Clone(word)}
+	d.lists[p.word] = p
+	i, _ := slices.BinarySearch(d.words, p.word)
+	d.words = slices.Insert(d.words, i, p.word)
+	return p, p.word
 }
 
 // expand returns the words that start with prefix: a range of d.words.
@@ -130,16 +139,19 @@ func (d *dictionary) expand(prefix string) []string {
 	return d.words[lo : lo+n]
 }
 
-// add and remove index and unindex a doc's words and prefixes.
+// add and remove index and unindex a doc's words and prefixes. add makes
+// the doc's words the dictionary's strings.
 func (d *dictionary) add(id int32, doc *doc) {
 	for i, w := range doc.terms {
-		d.list(w).add(id, doc.scores[i])
+		p, word := d.list(w)
+		p.add(id, doc.scores[i])
+		doc.terms[i] = word
 	}
 	doc.eachPrefix(func(prefix string, score float32) {
 		p := d.prefixes[prefix]
 		if p == nil {
-			p = &postings{}
-			d.prefixes[prefix] = p
+			p = &postings{word: strings.Clone(prefix)}
+			d.prefixes[p.word] = p
 		}
 		p.add(id, score)
 	})

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
@@ -27,8 +28,13 @@ var fieldWeights = [...]float32{
 // results return, what the filters and sorts read, and its words. A doc
 // is never changed once built; a change replaces it.
 type doc struct {
+	// bundle is what a search returns: the store's, without the latest
+	// version's manifest.json, provenance and long description, which no
+	// search result shows and which would be most of the engine's memory.
 	bundle catalog.Bundle
-	text   fulltext.Document
+	// textHash identifies the words: a change that keeps them keeps the
+	// postings.
+	textHash uint64
 
 	serverType string
 	platforms  string // platform.List of the latest version's builds
@@ -51,7 +57,7 @@ func newDoc(b *catalog.Bundle) *doc {
 	text := fulltext.New(&b.Latest)
 	d := &doc{
 		bundle:     *b,
-		text:       text,
+		textHash:   hashText(text),
 		serverType: b.Latest.ServerType,
 		platforms:  platform.List(b.Latest.Builds),
 		level:      b.Latest.Level,
@@ -61,7 +67,18 @@ func newDoc(b *catalog.Bundle) *doc {
 	}
 	d.platformList = slices.Compact(slices.Sorted(slices.Values(strings.Fields(d.platforms))))
 	d.terms, d.scores = weigh(text)
+	d.bundle.Latest.Manifest, d.bundle.Latest.Provenance, d.bundle.Latest.LongDescription = nil, nil, ""
 	return d
+}
+
+// hashText is a hash of a document's fields.
+func hashText(text fulltext.Document) uint64 {
+	h := fnv.New64a()
+	for _, f := range [...]string{text.Name, text.DisplayName, text.Tools, text.Keywords, text.Description, text.Details} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
 }
 
 // weigh scores each word of a document: per field its weight, growing

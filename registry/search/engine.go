@@ -92,27 +92,50 @@ func New(ctx context.Context, feed catalog.ChangeFeed, opts Options) (*Engine, e
 	return e, nil
 }
 
-// reload replaces everything with a new snapshot.
+// reload replaces everything with a new snapshot. The bundles are turned
+// into docs while the store is still reading: splitting and weighing
+// text is most of the work, and every core takes a share.
 func (e *Engine) reload(ctx context.Context) error {
-	seq, bundles, err := e.feed.Listed(ctx)
+	type job struct {
+		i int
+		b *catalog.Bundle
+		d *doc
+	}
+	jobs, built := make(chan job, 256), make(chan job, 256)
+	var workers sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		workers.Go(func() {
+			for j := range jobs {
+				j.d, j.b = newDoc(j.b), nil
+				built <- j
+			}
+		})
+	}
+	var docs []*doc
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		for j := range built {
+			if j.i >= len(docs) {
+				docs = append(docs, make([]*doc, j.i+1-len(docs))...)
+			}
+			docs[j.i] = j.d
+		}
+	}()
+	n := 0
+	seq, err := e.feed.Listed(ctx, func(b *catalog.Bundle) error {
+		jobs <- job{i: n, b: b}
+		n++
+		return nil
+	})
+	close(jobs)
+	workers.Wait()
+	close(built)
+	<-collected
 	if err != nil {
 		return fmt.Errorf("loading the search engine: %w", err)
 	}
-	docs := make([]*doc, len(bundles))
-	// Splitting and weighing the text is most of the work: every core
-	// takes a share.
-	var wg sync.WaitGroup
-	workers := runtime.GOMAXPROCS(0)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(bundles); i += workers {
-				docs[i] = newDoc(&bundles[i])
-			}
-		}()
-	}
-	wg.Wait()
+	docs = docs[:n:n]
 	ids := make(map[string]int32, len(docs))
 	for i, d := range docs {
 		ids[d.bundle.Repository] = int32(i)
@@ -174,7 +197,7 @@ func (e *Engine) apply(seq int64, changes []catalog.Change) {
 			e.docs[id] = nil
 			e.listed--
 		case nd == nil:
-		case old != nil && old.text == nd.text:
+		case old != nil && old.textHash == nd.textHash:
 			// Counts or metadata changed, the words did not: the postings
 			// stand.
 			e.docs[id] = nd

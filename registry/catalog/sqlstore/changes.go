@@ -51,24 +51,33 @@ func (s *Store) bundleQuery() string {
 }
 
 // Listed reads every listed bundle and the change sequence number in one
-// read-only snapshot.
-func (s *Store) Listed(ctx context.Context) (int64, []catalog.Bundle, error) {
-	var (
-		seq     int64
-		bundles []catalog.Bundle
-	)
+// read-only snapshot, handing each bundle over as it is read.
+func (s *Store) Listed(ctx context.Context, each func(*catalog.Bundle) error) (int64, error) {
+	var seq int64
 	err := s.snapshot(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT change_seq FROM catalog_generation`).Scan(&seq); err != nil {
 			return err
 		}
-		var err error
-		bundles, err = s.queryBundles(ctx, tx, s.bundleQuery()+` ORDER BY bu.id`)
-		return err
+		rows, err := s.query(ctx, tx, s.bundleQuery()+` ORDER BY bu.id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			b, err := scanBundle(rows)
+			if err != nil {
+				return err
+			}
+			if err := each(b); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
 	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("reading the listed bundles: %w", err)
+		return 0, fmt.Errorf("reading the listed bundles: %w", err)
 	}
-	return seq, bundles, nil
+	return seq, nil
 }
 
 // Changes reads the log after after and the changed repositories' bundles

@@ -17,7 +17,15 @@ func testChangeFeed(t *testing.T, s catalog.Store) {
 		t.Skip("the store has no change feed")
 	}
 	put(t, s, bundle("feed/before", "1.0.0"))
-	seq, listed, err := feed.Listed(ctx(t))
+	listedOf := func() (int64, []catalog.Bundle, error) {
+		var bs []catalog.Bundle
+		seq, err := feed.Listed(ctx(t), func(b *catalog.Bundle) error {
+			bs = append(bs, *b)
+			return nil
+		})
+		return seq, bs, err
+	}
+	seq, listed, err := listedOf()
 	if err != nil {
 		t.Fatalf("Listed: %v", err)
 	}
@@ -91,7 +99,7 @@ func testChangeFeed(t *testing.T, s catalog.Store) {
 	if n, got := changes(next, 0); n != next || len(got) != 0 {
 		t.Errorf("Changes after a refused write: seq %d, %v; want %d, none", n, got, next)
 	}
-	seq, listed, err = feed.Listed(ctx(t))
+	seq, listed, err = listedOf()
 	if err != nil || seq != next || len(listed) != 2 {
 		t.Errorf("Listed at the end: seq %d, %d bundles, %v; want %d, 2 (feed/before, feed/b)", seq, len(listed), err, next)
 	}
