@@ -43,6 +43,7 @@ type serveFlags struct {
 	namespace      string
 	publicHost     string
 	searchCacheTTL time.Duration
+	sqlSearch      bool
 	syncPrefixes   []string
 	syncInterval   time.Duration
 	upstream       string
@@ -95,7 +96,8 @@ func rootCommand() *cobra.Command {
 		addStoreFlags(c)
 		c.Flags().StringVar(&f.hooksSecret, "hooks-secret", os.Getenv("MPAKD_HOOKS_SECRET"), "shared secret for /hooks/distribution and /hooks/harbor (default $MPAKD_HOOKS_SECRET; empty disables them)")
 		c.Flags().StringVar(&f.namespace, "namespace", "", "registry path @scope/name references live under (as in MPAK_REGISTRY=host/namespace)")
-		c.Flags().DurationVar(&f.searchCacheTTL, "search-cache-ttl", searchcache.DefaultTTL, "how long a cached search page may show old download counts (new versions show at once); 0 disables the cache")
+		c.Flags().DurationVar(&f.searchCacheTTL, "search-cache-ttl", 0, "cache search pages for this long (they may show download counts that old); 0: no cache, the in-memory search engine answers every query (with --sql-search, "+searchcache.DefaultTTL.String()+" is what the database needs)")
+		c.Flags().BoolVar(&f.sqlSearch, "sql-search", false, "answer searches with the database's full-text search instead of mpakd's in-memory search engine")
 		c.Flags().StringSliceVar(&f.syncPrefixes, "sync-prefix", nil, "re-read the repositories under this path (repeatable; e.g. acme/mcp) every --sync-interval: those the upstream's _catalog lists, and those already indexed")
 		c.Flags().DurationVar(&f.syncInterval, "sync-interval", 10*time.Minute, "how often --sync-prefix repositories are re-read")
 		c.Flags().StringVar(&f.publicHost, "public-host", "", "host[:port] clients reach this server at, for printed references (default: the request's Host)")
@@ -192,7 +194,7 @@ func rootCommand() *cobra.Command {
 // options turns the flags into server options.
 func (f *serveFlags) options(store catalog.Store, log *slog.Logger) (server.Options, error) {
 	o := server.Options{DataDir: f.data, Store: store, Namespace: f.namespace, PublicHost: f.publicHost,
-		HooksSecret: f.hooksSecret, SearchCacheTTL: f.searchCacheTTL,
+		HooksSecret: f.hooksSecret, SearchCacheTTL: f.searchCacheTTL, SQLSearch: f.sqlSearch,
 		SyncPrefixes: f.syncPrefixes, SyncInterval: f.syncInterval, AcceptMovedTags: f.acceptRegistry, Logger: log, AccessLog: f.accessLog}
 	if f.searchCacheTTL == 0 {
 		o.SearchCacheTTL = -1

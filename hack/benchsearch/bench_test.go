@@ -3,8 +3,11 @@ package benchsearch
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os/exec"
 	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +18,7 @@ import (
 	"github.com/mpak-oci/mpak/registry/catalog/postgres"
 	"github.com/mpak-oci/mpak/registry/catalog/searchcache"
 	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
+	"github.com/mpak-oci/mpak/registry/search"
 )
 
 var (
@@ -26,7 +30,9 @@ var (
 	flagWarmup   = flag.Duration("benchsearch.warmup", time.Second, "unmeasured load before each measurement")
 	flagWrk      = flag.Duration("benchsearch.wrk", 5*time.Second, "duration of the wrk cross-check, when wrk is installed (0: skip)")
 	flagDrop     = flag.Bool("benchsearch.drop", false, "drop the PostgreSQL fixture schema afterwards instead of keeping it for the next run")
-	flagCache    = flag.String("benchsearch.cache", "both", "search result cache: off (the store alone), on (as mpakd serves) or both")
+	flagModes    = flag.String("benchsearch.modes", "engine,engine-cached", "what answers searches, comma-separated: engine (mpakd's in-memory search engine, no cache), engine-cached (the result cache in front of it), sql (the store's SQL, no cache), sql-cached")
+	flagQueries  = flag.String("benchsearch.queries", "distinct", "distinct (seeded, never repeated within a run: selective, broad, prefix) or fixed (the earlier 52 queries of six classes, which repeat)")
+	flagDistinct = flag.Int("benchsearch.distinct", 200000, "distinct queries generated per class")
 )
 
 var (
@@ -66,40 +72,140 @@ func BenchmarkSearchHTTP(b *testing.B) {
 			return st
 		}},
 	}
-	var modes []string
-	switch *flagCache {
-	case "both":
-		modes = []string{"cache-off", "cache-on"}
-	case "on", "off":
-		modes = []string{"cache-" + *flagCache}
-	default:
-		b.Fatalf("-benchsearch.cache=%s: want on, off or both", *flagCache)
+	modes := strings.Split(*flagModes, ",")
+	for _, m := range modes {
+		if !slices.Contains([]string{"engine", "engine-cached", "sql", "sql-cached"}, m) {
+			b.Fatalf("-benchsearch.modes: %q: want engine, engine-cached, sql or sql-cached", m)
+		}
 	}
 	for _, s := range stores {
 		b.Run(s.name, func(b *testing.B) {
 			st := s.open(b)
 			b.Cleanup(func() { st.Close() }) // after the servers' cleanups, which run first
+			var engine *search.Engine
 			for _, mode := range modes {
-				b.Run(mode, func(b *testing.B) { benchStore(b, s.name+" "+mode, st, mode == "cache-on") })
+				view := st
+				if strings.HasPrefix(mode, "engine") {
+					if engine == nil {
+						engine = loadEngine(b, st)
+					}
+					view = engine.Store(st)
+				}
+				if strings.HasSuffix(mode, "-cached") {
+					view = searchcache.New(view, searchcache.Options{})
+				}
+				b.Run(mode, func(b *testing.B) { benchStore(b, s.name+" "+mode, view) })
 			}
 		})
 	}
 }
 
-// benchStore loads one server over st, with mpakd's search cache in front
-// of the store when cached.
-func benchStore(b *testing.B, name string, st catalog.Store, cached bool) {
-	if cached {
-		st = searchcache.New(st, searchcache.Options{})
+// BenchmarkSearchHTTPGenerated is BenchmarkSearchHTTP with the engine
+// loaded straight from the generator, no database: for catalogs too big
+// to load into a store in reasonable time (-benchsearch.repos=200000 is
+// 1M versions). Only searches are served.
+func BenchmarkSearchHTTPGenerated(b *testing.B) {
+	cat := catalogForBench()
+	e := loadEngine(b, generatedFeed{cat})
+	benchStore(b, fmt.Sprintf("generated %dk engine", cat.Versions()/1000), e.Store(nil))
+}
+
+// generatedFeed is a change feed over a generated catalog that never
+// changes.
+type generatedFeed struct{ cat *Catalog }
+
+func (f generatedFeed) Listed(_ context.Context, each func(*catalog.Bundle) error) (int64, error) {
+	for i := range f.cat.Repos {
+		r := &f.cat.Repos[i]
+		b := &catalog.Bundle{Repository: r.Versions[0].Repository, Latest: r.Versions[r.Latest], Versions: len(r.Versions), Downloads: r.Downloads}
+		for _, v := range r.Versions {
+			if v.PublishedAt.After(b.UpdatedAt) {
+				b.UpdatedAt = v.PublishedAt
+			}
+		}
+		if err := each(b); err != nil {
+			return 0, err
+		}
 	}
+	return 1, nil
+}
+
+func (f generatedFeed) Changes(_ context.Context, after int64, _ int) (int64, []catalog.Change, error) {
+	return after, nil, nil
+}
+
+// loadEngine builds mpakd's search engine over st and reports how long
+// that took and the heap it holds.
+func loadEngine(b *testing.B, st any) *search.Engine {
+	b.Helper()
+	feed, ok := st.(catalog.ChangeFeed)
+	if !ok {
+		b.Fatalf("%T has no change feed", st)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	e, err := search.New(context.Background(), feed, search.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	es := e.Stats()
+	fmt.Printf("engine built in %v: %d bundles, %d words, %d postings; heap %.0f MB (Go heap in use after GC, engine included: +%.0f MB)\n",
+		took.Round(time.Millisecond), es.Bundles, es.Words, es.Postings,
+		float64(after.HeapInuse)/1e6, (float64(after.HeapInuse)-float64(before.HeapInuse))/1e6)
+	return e
+}
+
+// benchStore loads one server over st: the mix, then each class alone.
+// With distinct queries every request of the run (warm-ups included) is a
+// query not sent before.
+func benchStore(b *testing.B, name string, st catalog.Store) {
 	base := serve(b, st)
 	c := newClient(*flagClients)
-	qs := queries(catalogForBench())
-	matches := classMatches(b, base, qs)
+	var (
+		mix      picker
+		alone    = map[string]picker{}
+		names    []string
+		matches  map[string]string
+		wrkPaths = map[string]string{}
+		streams  map[string]*stream
+	)
+	switch *flagQueries {
+	case "distinct":
+		gen := distinctQueries(catalogForBench(), *flagDistinct, seed)
+		streams = map[string]*stream{}
+		var samples []querySpec
+		for _, cl := range distinctClasses {
+			qs := gen[cl]
+			// The match counts come from queries past any run's reach, so
+			// a cache never sees them first.
+			samples = append(samples, qs[len(qs)-100:]...)
+			streams[cl] = &stream{qs: qs[:len(qs)-100]}
+			alone[cl] = distinct(streams, cl)
+		}
+		names, mix = distinctClasses, distinct(streams, distinctClasses...)
+		matches = classMatches(b, base, samples)
+	case "fixed":
+		qs := queries(catalogForBench())
+		names, mix = classes, uniform(qs)
+		for _, cl := range classes {
+			alone[cl] = uniform(only(qs, cl))
+		}
+		for _, cl := range []string{classSelective, classBroad} {
+			wrkPaths[cl] = only(qs, cl)[0].path
+		}
+		matches = classMatches(b, base, qs)
+	default:
+		b.Fatalf("-benchsearch.queries=%s: want distinct or fixed", *flagQueries)
+	}
 
-	measure := func(b *testing.B, class string, qs []querySpec, d time.Duration) {
-		runLoad(context.Background(), c, base, qs, *flagClients, *flagWarmup)
-		r := runLoad(context.Background(), c, base, qs, *flagClients, d)
+	measure := func(b *testing.B, class string, pick picker, d time.Duration) {
+		runLoad(context.Background(), c, base, pick, *flagClients, *flagWarmup)
+		r := runLoad(context.Background(), c, base, pick, *flagClients, d)
 		if r.errors > 0 {
 			b.Fatalf("%d failed requests, the first: %v", r.errors, r.firstErr)
 		}
@@ -108,22 +214,29 @@ func benchStore(b *testing.B, name string, st catalog.Store, cached bool) {
 			percentile(r.all, .5), percentile(r.all, .95), percentile(r.all, .99), percentile(r.all, 1),
 			r.rate(), matches[class])
 		if class == "mix" {
-			for _, cl := range classes {
+			for _, cl := range names {
 				l := r.byClass[cl]
 				b.Logf("| %s | mix: %s | %.2f | %.2f | %.2f | %.2f | (%d requests) | %s |", name, cl,
 					percentile(l, .5), percentile(l, .95), percentile(l, .99), percentile(l, 1), len(l), matches[cl])
 			}
 		}
 	}
-	b.Run("mix", func(b *testing.B) { measure(b, "mix", qs, *flagDuration) })
+	b.Run("mix", func(b *testing.B) { measure(b, "mix", mix, *flagDuration) })
 	if *flagClassDur > 0 {
-		for _, cl := range classes {
-			b.Run(cl, func(b *testing.B) { measure(b, cl, only(qs, cl), *flagClassDur) })
+		for _, cl := range names {
+			b.Run(cl, func(b *testing.B) { measure(b, cl, alone[cl], *flagClassDur) })
+		}
+	}
+	for cl, s := range streams {
+		if n := s.wrapped.Load(); n > 0 {
+			b.Errorf("%s: %d queries were sent a second time: raise -benchsearch.distinct above %d", cl, n, len(s.qs))
+		} else {
+			b.Logf("%s: %d of %d distinct queries sent, none twice", cl, s.next.Load(), len(s.qs))
 		}
 	}
 	if *flagWrk > 0 {
-		for _, cl := range []string{classSelective, classBroad} {
-			b.Run("wrk-"+cl, func(b *testing.B) { runWrk(b, base+only(qs, cl)[0].path) })
+		for cl, path := range wrkPaths {
+			b.Run("wrk-"+cl, func(b *testing.B) { runWrk(b, base+path) })
 		}
 	}
 }

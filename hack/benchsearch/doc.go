@@ -12,7 +12,12 @@
 // `go test ./hack/benchsearch/` (what `make test` runs) runs only a quick
 // test on a 1k-version catalog; the benchmarks are
 //
-//	go test ./hack/benchsearch/ -run '^$' -bench SearchHTTP -benchtime 1x -timeout 30m
+//	go test ./hack/benchsearch/ -run '^$' -bench 'SearchHTTP$' -benchtime 1x -timeout 60m
+//
+// sending queries that never repeat within a run (distinct_test.go) to
+// mpakd's search engine, with and without the result cache, and to the
+// stores' SQL (-benchsearch.modes). ./seed fills a catalog that mpakd
+// serves, for load tests with other tools.
 //
 // with MPAK_TEST_POSTGRES set for the PostgreSQL half. Method and results
 // are in BENCHMARKS.md at the repository root.

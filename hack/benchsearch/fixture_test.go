@@ -10,13 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/catalog/postgres"
 	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
 )
@@ -41,62 +39,6 @@ func fixtureKey(repos, versionsPer int) string {
 		}
 	}
 	return fmt.Sprintf("%dx%d-%s", repos, versionsPer, hex.EncodeToString(h.Sum(nil))[:12])
-}
-
-// load puts the catalog into st: each repository's versions in order, by
-// workers goroutines (repositories split between them), then the
-// downloads in batches.
-func load(ctx context.Context, st catalog.Store, cat *Catalog, workers int, progress func(done int)) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		done  int
-	)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(cat.Repos); i += workers {
-				for j := range cat.Repos[i].Versions {
-					if err := st.PutVersion(ctx, &cat.Repos[i].Versions[j]); err != nil {
-						mu.Lock()
-						first = cmpErr(first, err)
-						mu.Unlock()
-						return
-					}
-				}
-				mu.Lock()
-				done++
-				if progress != nil && done%2000 == 0 {
-					progress(done)
-				}
-				stop := first != nil
-				mu.Unlock()
-				if stop {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	const batch = 2000
-	for i := 0; i < len(cat.Downloads); i += batch {
-		if err := st.AddDownloads(ctx, cat.Downloads[i:min(i+batch, len(cat.Downloads))]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // sqliteFixture returns the path of a SQLite database holding the catalog,
@@ -129,7 +71,7 @@ func sqliteFixture(tb testing.TB, cat func() *Catalog, repos, versionsPer int) s
 	c := cat()
 	start := time.Now()
 	tb.Logf("sqlite: building %s (%d versions) in %s", path, c.Versions(), tmp)
-	err = load(context.Background(), st, c, 1, func(done int) {
+	err = Load(context.Background(), st, c, 1, func(done int) {
 		tb.Logf("sqlite: %d/%d repositories, %s", done, len(c.Repos), time.Since(start).Round(time.Second))
 	})
 	if cerr := st.Close(); err == nil {
@@ -224,7 +166,7 @@ func postgresFixture(tb testing.TB, cat func() *Catalog, repos, versionsPer int,
 	c := cat()
 	start := time.Now()
 	tb.Logf("postgres: building schema %s (%d versions)", schema, c.Versions())
-	err = load(ctx, st, c, 4, func(done int) {
+	err = Load(ctx, st, c, 4, func(done int) {
 		tb.Logf("postgres: %d/%d repositories, %s", done, len(c.Repos), time.Since(start).Round(time.Second))
 	})
 	st.Close()

@@ -134,11 +134,12 @@ type loadResult struct {
 	firstErr error
 }
 
-// runLoad runs clients closed-loop clients for d: each sends a request,
-// reads the whole response, and sends the next, picking a class uniformly
-// and then a query of it uniformly (seeded, so runs send the same
-// sequence). Every latency is recorded.
-func runLoad(ctx context.Context, c *http.Client, base string, qs []querySpec, clients int, d time.Duration) *loadResult {
+// picker chooses a client's next query.
+type picker func(r *rand.Rand) querySpec
+
+// uniform picks a class uniformly, then a query of it uniformly: the fixed
+// query sets, which repeat.
+func uniform(qs []querySpec) picker {
 	byClass := map[string][]querySpec{}
 	var names []string
 	for _, q := range qs {
@@ -147,6 +148,22 @@ func runLoad(ctx context.Context, c *http.Client, base string, qs []querySpec, c
 		}
 		byClass[q.class] = append(byClass[q.class], q)
 	}
+	return func(r *rand.Rand) querySpec {
+		cl := byClass[names[r.IntN(len(names))]]
+		return cl[r.IntN(len(cl))]
+	}
+}
+
+// distinct picks a class uniformly, then the class's next query: no query
+// is sent twice while the streams last.
+func distinct(streams map[string]*stream, classes ...string) picker {
+	return func(r *rand.Rand) querySpec { return streams[classes[r.IntN(len(classes))]].take() }
+}
+
+// runLoad runs clients closed-loop clients for d: each sends a request
+// pick chooses (seeded per client), reads the whole response, and sends
+// the next. Every latency is recorded.
+func runLoad(ctx context.Context, c *http.Client, base string, pick picker, clients int, d time.Duration) *loadResult {
 	type sample struct {
 		class string
 		lat   time.Duration
@@ -166,8 +183,7 @@ func runLoad(ctx context.Context, c *http.Client, base string, qs []querySpec, c
 			cr.samples = make([]sample, 0, 1<<14)
 			buf := make([]byte, 32<<10)
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				cl := byClass[names[r.IntN(len(names))]]
-				q := cl[r.IntN(len(cl))]
+				q := pick(r)
 				t0 := time.Now()
 				resp, err := c.Get(base + q.path)
 				if err == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/mpak-oci/mpak/registry/catalog/postgres"
 	"github.com/mpak-oci/mpak/registry/catalog/searchcache"
 	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
+	"github.com/mpak-oci/mpak/registry/search"
 )
 
 // TestSearchHTTP is the quick check `make test` runs: a 1k-version
@@ -72,11 +73,44 @@ func TestSearchHTTP(t *testing.T) {
 func checkStore(t *testing.T, st catalog.Store, cat *Catalog) {
 	ctx := context.Background()
 	start := time.Now()
-	if err := load(ctx, st, cat, 1, nil); err != nil {
+	if err := Load(ctx, st, cat, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("loaded %d versions in %s", cat.Versions(), time.Since(start).Round(time.Millisecond))
 	t.Run("store", func(t *testing.T) { checkAnswers(t, serve(t, st), cat) })
+	// Through mpakd's search engine, loaded from the store.
+	t.Run("engine", func(t *testing.T) {
+		e, err := search.New(ctx, st.(catalog.ChangeFeed), search.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := serve(t, e.Store(st))
+		checkAnswers(t, srv, cat)
+		// The distinct queries are distinct, of every class, and answer.
+		gen := distinctQueries(cat, 300, seed)
+		seen := map[string]bool{}
+		c := newClient(1)
+		for _, cl := range distinctClasses {
+			if len(gen[cl]) != 300 {
+				t.Errorf("%d distinct %s queries, want 300", len(gen[cl]), cl)
+			}
+			for i, q := range gen[cl] {
+				if seen[q.path] {
+					t.Errorf("%s repeats", q.path)
+				}
+				seen[q.path] = true
+				if i < 20 {
+					res, err := get(c, srv+q.path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if cl != distinctBroad && res.Total == 0 {
+						t.Errorf("%s %s matches nothing, but its words are one bundle's", cl, q.path)
+					}
+				}
+			}
+		}
+	})
 	// Through mpakd's search cache: the first round fills it, the second
 	// is answered from it, and both must be right.
 	cached := serve(t, searchcache.New(st, searchcache.Options{}))

@@ -18,6 +18,7 @@ import (
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
+	"github.com/mpak-oci/mpak/registry/search"
 )
 
 // testHost is the PublicHost of the fixture API.
@@ -111,12 +112,13 @@ func fixtureDownloads() []catalog.Download {
 }
 
 type fixture struct {
-	store *sqlite.Store
+	store catalog.Store
 	srv   *httptest.Server
 }
 
 // newFixture serves the fixture catalog with opts (Store filled in) and the
-// clock pinned to today.
+// clock pinned to today. Searches are answered by the search engine, as
+// mpakd answers them.
 func newFixture(t *testing.T, opts Options, versions []catalog.Version, downloads []catalog.Download) *fixture {
 	t.Helper()
 	store, err := sqlite.Open(":memory:")
@@ -135,12 +137,16 @@ func newFixture(t *testing.T, opts Options, versions []catalog.Version, download
 			t.Fatal(err)
 		}
 	}
-	opts.Store = store
+	engine, err := search.New(ctx, store, search.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Store = engine.Store(store)
 	a := newAPI(opts)
 	a.now = func() time.Time { return today }
 	srv := httptest.NewServer(a.routes())
 	t.Cleanup(srv.Close)
-	return &fixture{store: store, srv: srv}
+	return &fixture{store: opts.Store, srv: srv}
 }
 
 func defaultFixture(t *testing.T) *fixture {

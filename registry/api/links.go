@@ -55,6 +55,10 @@ func (s webLinks) Search(ctx context.Context, q catalog.Query) (*catalog.Results
 	c := *r
 	c.Bundles = make([]catalog.Bundle, len(r.Bundles))
 	for i, b := range r.Bundles {
+		// A search hit shows no manifest.json, and filtering one is a
+		// JSON decode per hit (most of what a search cost mpakd): hits
+		// leave it out instead.
+		b.Latest.Manifest = nil
 		b.Latest = safeLinks(b.Latest)
 		c.Bundles[i] = b
 	}

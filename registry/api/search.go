@@ -36,7 +36,7 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	host := a.host(r)
-	out := catalogapi.SearchResponse{
+	out := searchResponse{SearchResponse: catalogapi.SearchResponse{
 		Bundles: make([]catalogapi.Bundle, 0, len(res.Bundles)),
 		Total:   res.Total,
 		Pagination: catalogapi.Pagination{
@@ -44,12 +44,20 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 			Offset:  q.Offset,
 			HasMore: q.Offset+len(res.Bundles) < res.Total,
 		},
-	}
+	}, Facets: res.Facets}
 	for i := range res.Bundles {
 		out.Bundles = append(out.Bundles, a.hit(host, &res.Bundles[i]))
 	}
 	writeJSON(w, http.StatusOK, &out)
 	return nil
+}
+
+// searchResponse is a search page with its facets, when asked for
+// (facets=true) and counted: the search engine counts them, and not under
+// a read rule, where they would count hidden bundles.
+type searchResponse struct {
+	catalogapi.SearchResponse
+	Facets *catalog.Facets `json:"facets,omitempty"`
 }
 
 func (a *api) hit(host string, b *catalog.Bundle) catalogapi.Bundle {
@@ -116,6 +124,13 @@ func parseSearch(p url.Values) (catalog.Query, error) {
 			return q, badRequest("signed=%q: use true or false", s)
 		}
 		q.Signed = &b
+	}
+	if s := p.Get("facets"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return q, badRequest("facets=%q: use true or false", s)
+		}
+		q.Facets = b
 	}
 	if s := p.Get("sort"); s != "" {
 		if !slices.Contains(sorts, s) {

@@ -144,3 +144,43 @@ func TestSearchPagination(t *testing.T) {
 		t.Errorf(`q="number 7": %+v, want gen/tool-07`, res.Bundles)
 	}
 }
+
+// facets=true adds the engine's counts by type, platform, level and
+// signature; without it, or under a read rule (they would count hidden
+// bundles), there are none.
+func TestSearchFacets(t *testing.T) {
+	f := defaultFixture(t)
+	type page struct {
+		Total  int             `json:"total"`
+		Facets *catalog.Facets `json:"facets"`
+	}
+	var res page
+	f.getJSON(t, "/v1/bundles/search?facets=true", http.StatusOK, &res)
+	if res.Facets == nil {
+		t.Fatal("facets=true: no facets")
+	}
+	types := 0
+	for _, n := range res.Facets.Types {
+		types += n
+	}
+	if types != res.Total || res.Facets.Signed+res.Facets.Unsigned != res.Total || res.Facets.Types["node"] == 0 {
+		t.Errorf("facets %+v of %d bundles: every bundle counts once by type and by signature", res.Facets, res.Total)
+	}
+	f.getJSON(t, "/v1/bundles/search?facets=true&type=python", http.StatusOK, &res)
+	if res.Facets == nil || res.Facets.Types["node"] == 0 {
+		t.Errorf("facets with type=python: %+v; want the type facet to count node bundles still", res.Facets)
+	}
+	res = page{}
+	f.getJSON(t, "/v1/bundles/search", http.StatusOK, &res)
+	if res.Facets != nil {
+		t.Errorf("no facets asked for: %+v", res.Facets)
+	}
+	f.wantError(t, "/v1/bundles/search?facets=maybe", http.StatusBadRequest, codeBadRequest, "true or false")
+
+	hidden, _ := readRuleFixture(t)
+	res = page{}
+	hidden.getJSON(t, "/v1/bundles/search?facets=true", http.StatusOK, &res)
+	if res.Facets != nil {
+		t.Errorf("facets under a read rule: %+v, want none", res.Facets)
+	}
+}

@@ -82,6 +82,9 @@ func (v *visible) Search(ctx context.Context, q catalog.Query) (*catalog.Results
 	}
 	batch := nq
 	batch.Offset, batch.Limit = 0, catalog.MaxLimit
+	// The store's facets would count hidden bundles: under a read rule
+	// there are none.
+	batch.Facets = false
 	out := &catalog.Results{Bundles: []catalog.Bundle{}}
 	for {
 		res, err := v.Store.Search(ctx, batch)

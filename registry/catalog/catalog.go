@@ -151,12 +151,36 @@ type Query struct {
 	Sort     Sort // default relevance
 	Limit    int  // default 20, at most 100
 	Offset   int
+	// Facets asks for Results.Facets, where the store can count them
+	// (the search engine, registry/search, does; the SQL stores do not).
+	Facets bool
 }
 
 // Results is a page of bundles (their latest versions) and the total match count.
 type Results struct {
 	Bundles []Bundle `json:"bundles"`
 	Total   int      `json:"total"`
+	// Facets counts the matches by each filter's values, when asked for
+	// and counted (nil otherwise).
+	Facets *Facets `json:"facets,omitempty"`
+}
+
+// Facets count a search's matches by server type, platform, level and
+// signature. Each facet counts the matches of the text and of every
+// filter but its own, so it shows what choosing another value of it would
+// find: with type=node, Types still counts python and the rest.
+type Facets struct {
+	// Types counts by server type.
+	Types map[string]int `json:"type"`
+	// Platforms counts by build platform ("os/arch", "os/any" or "any"):
+	// a bundle counts once for each platform its latest version builds.
+	Platforms map[string]int `json:"platform"`
+	// Levels counts by certification level, 0 to 4 (a bundle counts at
+	// its level only; min_level=n finds the sum from n up).
+	Levels map[int]int `json:"level"`
+	// Signed and Unsigned count by signature.
+	Signed   int `json:"signed"`
+	Unsigned int `json:"unsigned"`
 }
 
 // Download is a count of downloads of one build on one day (UTC).

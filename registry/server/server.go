@@ -30,6 +30,7 @@ import (
 	"github.com/mpak-oci/mpak/registry/internal/keylock"
 	"github.com/mpak-oci/mpak/registry/quota"
 	"github.com/mpak-oci/mpak/registry/scanner"
+	"github.com/mpak-oci/mpak/registry/search"
 	"github.com/mpak-oci/mpak/registry/stats"
 	"github.com/mpak-oci/mpak/registry/web"
 )
@@ -55,9 +56,20 @@ type Options struct {
 	// upstream's push and pull events, for this shared secret.
 	HooksSecret string
 	// SearchCacheTTL bounds how stale a download count in a cached search
-	// page may be (0: searchcache.DefaultTTL; negative: no cache). A new
-	// or deleted version is visible at once either way.
+	// page may be. With the search engine (the default), searches are
+	// cached only when it is positive; with SQLSearch, 0 is
+	// searchcache.DefaultTTL and a negative TTL turns the cache off. A
+	// new or deleted version is visible at once either way.
 	SearchCacheTTL time.Duration
+	// SQLSearch answers searches with the store's SQL instead of the
+	// in-memory search engine (registry/search), which is used whenever
+	// the store has a change feed (both SQL stores do).
+	SQLSearch bool
+	// SearchPollInterval is how often the search engine reads the
+	// catalog's change feed (0: search.DefaultPollInterval): the most a
+	// version another replica indexes takes to be searchable here.
+	// PostgreSQL's notifications wake it sooner.
+	SearchPollInterval time.Duration
 	// SyncPrefixes are re-read every SyncInterval (default 10m) while the
 	// server runs, to catch pushes whose events were missed: see
 	// SyncPrefixes.
@@ -136,6 +148,12 @@ type Server struct {
 	// has.
 	stopSync context.CancelFunc
 	syncDone chan struct{}
+	// engine answers searches (nil: the store's SQL does); stopEngine
+	// ends its following of the change feed, engineDone is closed when
+	// it has.
+	engine     *search.Engine
+	stopEngine context.CancelFunc
+	engineDone chan struct{}
 }
 
 // New builds the server and its registry: the embedded one, or a proxy to
@@ -155,6 +173,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	// sharing it take turns, else within this process.
 	var locker guard.Locker = &keylock.Locks{}
 	if opts.Store != nil {
+		if err := s.startEngine(ctx, &opts); err != nil {
+			return nil, err
+		}
+		// A server that fails to start stops its engine.
+		defer func() {
+			if s.handler == nil {
+				s.stopEngineLoop()
+			}
+		}()
 		opts.Store = meteredStore{Store: opts.Store, m: s.metrics}
 		locker = opts.Store
 	}
@@ -237,7 +264,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 			s.mux.Handle("/hooks/", s.hooks(opts.HooksSecret))
 		}
 		s.searched = opts.Store
-		if opts.SearchCacheTTL >= 0 {
+		if s.engine == nil && opts.SearchCacheTTL >= 0 || s.engine != nil && opts.SearchCacheTTL > 0 {
 			cache := searchcache.New(opts.Store, searchcache.Options{TTL: opts.SearchCacheTTL})
 			s.metrics.searchCache(cache.Counts)
 			s.searched = cache
@@ -436,6 +463,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.stopSync()
 		<-s.syncDone
 	}
+	s.stopEngineLoop()
 	err := s.http.Shutdown(ctx)
 	if s.scanner != nil {
 		s.scanner.Close()

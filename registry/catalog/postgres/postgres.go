@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -28,6 +29,8 @@ type Store struct {
 	// locks holds the sessions of Lock's advisory locks; schema keys them.
 	locks  *pgxpool.Pool
 	schema string
+	// listenConfig connects ChangeNotifications' own connection.
+	listenConfig *pgx.ConnConfig
 }
 
 var _ catalog.Store = (*Store)(nil)
@@ -68,7 +71,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	// database/sql over the pool keeps the DSN's pool settings, and pgx's
 	// statement cache: each query text is prepared once per connection.
 	db := stdlib.OpenDBFromPool(pool)
-	return &Store{Store: sqlstore.New(db, db, sqlstore.Postgres), pool: pool, locks: locks, schema: schema}, nil
+	return &Store{Store: sqlstore.New(db, db, sqlstore.Postgres), pool: pool, locks: locks, schema: schema,
+		listenConfig: cfg.ConnConfig.Copy()}, nil
 }
 
 // Close closes the connections.

@@ -276,7 +276,7 @@ func TestMigrateFirstSeen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := conn.Exec(t.Context(), `DELETE FROM schema_migrations WHERE version >= 9`); err != nil {
+	if _, err := conn.Exec(t.Context(), `DELETE FROM schema_migrations WHERE version = 9`); err != nil {
 		t.Fatal(err)
 	}
 	conn.Close(t.Context())

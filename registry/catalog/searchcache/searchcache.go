@@ -24,7 +24,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/mpak-oci/mpak/registry/catalog"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/fulltext"
+	"github.com/mpak-oci/mpak/registry/internal/fulltext"
 )
 
 // Defaults of Options.

@@ -159,7 +159,7 @@ func TestMigrateFirstSeen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE version >= 9`); err != nil {
+	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE version = 9`); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

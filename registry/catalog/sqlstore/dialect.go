@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/registry/catalog"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/fulltext"
+	"github.com/mpak-oci/mpak/registry/internal/fulltext"
 )
 
 // Dialect is what differs between the databases a Store runs on: how
@@ -24,6 +24,12 @@ type Dialect interface {
 	// Times read back through timeValue, which takes either encoding.
 	time(t time.Time) any
 	nullTime(t time.Time) any
+	// snapshotTx is the options of a read-only transaction whose
+	// statements all see one snapshot.
+	snapshotTx() *sql.TxOptions
+	// notifyChange wakes the change feed's followers when tx commits,
+	// where the database can (PostgreSQL: NOTIFY on ChangeChannel).
+	notifyChange(ctx context.Context, tx *sql.Tx) error
 	// json stores a JSON document.
 	json(doc []byte) any
 	// forUpdate locks the rows a SELECT reads until the transaction ends,

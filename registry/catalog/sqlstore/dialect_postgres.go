@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/registry/catalog"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/fulltext"
+	"github.com/mpak-oci/mpak/registry/internal/fulltext"
 )
 
 // Postgres is the dialect of PostgreSQL through pgx's database/sql driver
@@ -38,6 +38,25 @@ var rebound sync.Map
 // a bundles row lock then read the versions the previous holder wrote.
 func (postgresDialect) writeTx() *sql.TxOptions {
 	return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+}
+
+// snapshotTx is repeatable read: every statement sees the snapshot of the
+// transaction's first.
+func (postgresDialect) snapshotTx() *sql.TxOptions {
+	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+}
+
+// ChangeChannel is the channel writers NOTIFY when they commit a change:
+// replicas LISTEN on it to read the change feed at once rather than at
+// their next poll.
+const ChangeChannel = "mpak_catalog_changes"
+
+// notifyChange queues a notification PostgreSQL delivers at commit (and
+// drops on rollback); several in one transaction are delivered once. The
+// payload is the schema, as databases can hold several catalogs.
+func (postgresDialect) notifyChange(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_notify('`+ChangeChannel+`', current_schema())`)
+	return err
 }
 
 func (postgresDialect) time(t time.Time) any { return t }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/registry/catalog"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/fulltext"
+	"github.com/mpak-oci/mpak/registry/internal/fulltext"
 )
 
 // SQLite is the dialect of modernc.org/sqlite, on the schema of
@@ -23,6 +23,14 @@ func (sqliteDialect) rebind(query string) string { return query }
 // writeTx is the driver's default: the connection opens its transactions
 // with BEGIN IMMEDIATE, which is what serialises writers.
 func (sqliteDialect) writeTx() *sql.TxOptions { return nil }
+
+// snapshotTx: a read transaction on SQLite (WAL) sees one snapshot from
+// its first read on.
+func (sqliteDialect) snapshotTx() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }
+
+// notifyChange has nothing to do: one process writes an SQLite catalog,
+// and it tells its own engine.
+func (sqliteDialect) notifyChange(context.Context, *sql.Tx) error { return nil }
 
 func (sqliteDialect) time(t time.Time) any { return t.UnixMicro() }
 

@@ -21,7 +21,15 @@ func (s *Store) AddDownloads(ctx context.Context, ds []catalog.Download) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error { return s.d.addDownloads(ctx, tx, ds) })
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.d.addDownloads(ctx, tx, ds); err != nil {
+			return err
+		}
+		// Counts order searches and show in their results: the change
+		// feed carries them too (the generation does not move).
+		repositories, _ := repositoryTotals(ds)
+		return s.logChange(ctx, tx, repositories...)
+	})
 	if err != nil {
 		return fmt.Errorf("counting %d downloads: %w", len(ds), err)
 	}

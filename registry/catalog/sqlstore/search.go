@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/mpak-oci/mpak/registry/catalog"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/fulltext"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/platform"
+	"github.com/mpak-oci/mpak/registry/internal/fulltext"
+	"github.com/mpak-oci/mpak/registry/internal/platform"
 )
 
 // Search ranks bundles by their latest version. Every order ends with the

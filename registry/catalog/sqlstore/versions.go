@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/mpak-oci/mpak/registry/catalog"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/fulltext"
-	"github.com/mpak-oci/mpak/registry/catalog/internal/platform"
+	"github.com/mpak-oci/mpak/registry/internal/fulltext"
+	"github.com/mpak-oci/mpak/registry/internal/platform"
 )
 
 // PutVersion inserts or replaces a version with its builds and refreshes
@@ -188,7 +188,10 @@ func (s *Store) refreshBundle(ctx context.Context, tx *sql.Tx, bundleID int64, r
 			signed = NULL, platforms = NULL, versions = 0, updated_at = NULL WHERE id = ?`, bundleID); err != nil {
 			return err
 		}
-		return bumpGeneration(ctx, tx)
+		if err := bumpGeneration(ctx, tx); err != nil {
+			return err
+		}
+		return s.logChange(ctx, tx, repository)
 	}
 	if err != nil {
 		return err
@@ -205,7 +208,10 @@ func (s *Store) refreshBundle(ctx context.Context, tx *sql.Tx, bundleID int64, r
 	if err := s.d.setDocument(ctx, tx, bundleID, &doc); err != nil {
 		return err
 	}
-	return bumpGeneration(ctx, tx)
+	if err := bumpGeneration(ctx, tx); err != nil {
+		return err
+	}
+	return s.logChange(ctx, tx, repository)
 }
 
 // bumpGeneration marks the catalog changed, last in a writer's transaction

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Store) {
 		{"Layer", testLayer},
 		{"Manifest", testManifest},
 		{"Generation", testGeneration},
+		{"ChangeFeed", testChangeFeed},
 		{"SearchRanking", testSearchRanking},
 		{"SearchFields", testSearchFields},
 		{"SearchLatestVersionOnly", testSearchLatestVersionOnly},

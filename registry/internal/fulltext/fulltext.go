@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -116,11 +117,14 @@ var folds = sync.Pool{New: func() any {
 // PascalCase word also yields its parts, so "forecast" finds the tool
 // getForecast.
 func split(s string, parts bool) []string {
-	fold := folds.Get().(transform.Transformer)
-	if folded, _, err := transform.String(fold, s); err == nil {
-		s = folded
+	// ASCII has nothing to fold, and is nearly all the text there is.
+	if !isASCII(s) {
+		fold := folds.Get().(transform.Transformer)
+		if folded, _, err := transform.String(fold, s); err == nil {
+			s = folded
+		}
+		folds.Put(fold)
 	}
-	folds.Put(fold)
 	var words []string
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }) {
 		if len(w) > maxWord {
@@ -130,6 +134,9 @@ func split(s string, parts bool) []string {
 		if !parts {
 			continue
 		}
+		if !hasInnerUpper(w) {
+			continue
+		}
 		if ps := camelParts(w); len(ps) > 1 {
 			for _, p := range ps {
 				words = append(words, strings.ToLower(p))
@@ -137,6 +144,26 @@ func split(s string, parts bool) []string {
 		}
 	}
 	return words
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// hasInnerUpper is whether an upper-case letter follows the first rune:
+// only such words have camelCase parts.
+func hasInnerUpper(w string) bool {
+	for i, r := range w {
+		if i > 0 && unicode.IsUpper(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // camelParts splits getForecast into get, Forecast and HTTPServer into
