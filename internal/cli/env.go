@@ -8,6 +8,7 @@ import (
 
 	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/cache"
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/internal/config"
 	"github.com/mpak-oci/mpak/mcpb"
 )
@@ -125,7 +126,7 @@ func (a *App) PlainClient(withCache bool) (*mpak.Client, error) {
 }
 
 func (a *App) clientOptions(withCache bool) (mpak.Options, error) {
-	opts := mpak.Options{Remote: a.Remote, Environ: a.Environ()}
+	opts := mpak.Options{Remote: a.Remote, Environ: a.Environ(), CatalogURL: a.Getenv(catalogapi.EnvIndexURL)}
 	cfg, err := a.Config()
 	if err != nil {
 		return opts, err

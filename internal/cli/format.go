@@ -3,10 +3,36 @@ package cli
 import (
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mpak-oci/mpak/mcpb"
+	"github.com/mpak-oci/mpak/mediatypes"
 )
 
 func (a *App) printf(format string, args ...any) { fmt.Fprintf(a.Stdout, format, args...) }
+
+// jsonFlag adds --json to cmd.
+func jsonFlag(cmd *cobra.Command, jsonOut *bool) {
+	cmd.Flags().BoolVar(jsonOut, "json", false, "print the result as JSON")
+}
+
+// emit prints v as JSON under --json, else calls human.
+func (a *App) emit(jsonOut bool, v any, human func()) error {
+	if jsonOut {
+		return a.PrintJSON(v)
+	}
+	human()
+	return nil
+}
+
+// platformArg reads a --platform, os/arch; empty is the zero platform,
+// which the library reads as its default.
+func platformArg(s string) (mediatypes.Platform, error) {
+	if s == "" {
+		return mediatypes.Platform{}, nil
+	}
+	return mediatypes.ParsePlatform(s)
+}
 
 func problems(ps []mcpb.Problem) []string {
 	var out []string

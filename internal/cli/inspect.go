@@ -59,15 +59,11 @@ func (a *App) inspectCommand() *cobra.Command {
 			"and downloads the selected build (verified) to list its files.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := mediatypes.Host()
-			if platform != "" {
-				var err error
-				if p, err = mediatypes.ParsePlatform(platform); err != nil {
-					return err
-				}
+			p, err := platformArg(platform)
+			if err != nil {
+				return err
 			}
 			var o *InspectOutput
-			var err error
 			if _, statErr := os.Stat(args[0]); statErr == nil {
 				o, err = a.inspectFile(args[0])
 			} else {
@@ -76,15 +72,11 @@ func (a *App) inspectCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if jsonOut {
-				return a.PrintJSON(o)
-			}
-			a.printInspect(o)
-			return nil
+			return a.emit(jsonOut, o, func() { a.printInspect(o) })
 		},
 	}
 	cmd.Flags().StringVar(&platform, "platform", "", "build to list files of, os/arch (default: this machine)")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	jsonFlag(cmd, &jsonOut)
 	return cmd
 }
 

@@ -58,25 +58,23 @@ func (a *App) outdatedCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if jsonOut {
-				if st == nil {
-					st = []install.Status{}
+			if st == nil {
+				st = []install.Status{}
+			}
+			return a.emit(jsonOut, st, func() {
+				if len(st) == 0 {
+					a.Infof("everything is up to date")
+					return
 				}
-				return a.PrintJSON(st)
-			}
-			if len(st) == 0 {
-				a.Infof("everything is up to date")
-				return nil
-			}
-			a.printf("%-40s %-12s %-12s %-12s %s\n", "BUNDLE", "CURRENT", "WANTED", "LATEST", "FROM")
-			for _, s := range st {
-				a.printf("%-40s %-12s %-12s %-12s %s\n", s.Key, s.Current, s.Wanted, s.Latest, s.Source)
-			}
-			return nil
+				a.printf("%-40s %-12s %-12s %-12s %s\n", "BUNDLE", "CURRENT", "WANTED", "LATEST", "FROM")
+				for _, s := range st {
+					a.printf("%-40s %-12s %-12s %-12s %s\n", s.Key, s.Current, s.Wanted, s.Latest, s.Source)
+				}
+			})
 		},
 	}
 	cmd.Flags().StringVar(&lockFile, "lock", lock.DefaultFile, "lock file to check (if it exists)")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	jsonFlag(cmd, &jsonOut)
 	return cmd
 }
 

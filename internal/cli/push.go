@@ -81,27 +81,25 @@ func (a *App) pushCommand() *cobra.Command {
 					o.Warnings = append(o.Warnings, b.File.Path+": "+w)
 				}
 			}
-			if jsonOut {
-				return a.PrintJSON(o)
-			}
-			for _, w := range o.Warnings {
-				a.Infof("warning: %s", w)
-			}
-			if res.Unchanged {
-				a.Infof("%s already holds exactly these files: nothing to do", o.Reference)
-			}
-			a.printf("%s@%s\n", o.Reference, o.Digest)
-			for _, b := range o.Builds {
-				a.Infof("  %-14s %s  %s", b.Platform, b.Manifest, humanSize(b.Size))
-			}
-			return nil
+			return a.emit(jsonOut, o, func() {
+				for _, w := range o.Warnings {
+					a.Infof("warning: %s", w)
+				}
+				if res.Unchanged {
+					a.Infof("%s already holds exactly these files: nothing to do", o.Reference)
+				}
+				a.printf("%s@%s\n", o.Reference, o.Digest)
+				for _, b := range o.Builds {
+					a.Infof("  %-14s %s  %s", b.Platform, b.Manifest, humanSize(b.Size))
+				}
+			})
 		},
 	}
 	cmd.Flags().StringVar(&platform, "platform", "", "platform of a single FILE given without :os/arch")
 	cmd.Flags().StringVar(&revision, "revision", "", "source revision (org.opencontainers.image.revision), e.g. a git commit")
 	cmd.Flags().StringVar(&mcpName, "mcp-name", "", "official MCP Registry server name (io.github.owner/name)")
 	cmd.Flags().StringArrayVarP(&annotations, "annotation", "a", nil, "extra annotation KEY=VALUE on the index and manifests (repeatable)")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	jsonFlag(cmd, &jsonOut)
 	return cmd
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/install"
 	"github.com/mpak-oci/mpak/launch"
-	"github.com/mpak-oci/mpak/mediatypes"
 )
 
 // exitCodeError carries a server's exit code out through cobra.
@@ -79,10 +78,8 @@ func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		return err
 	}
 	opts := mpak.InstallOptions{Offline: f.offline, Update: f.update, LockFile: f.lockFile}
-	if f.platform != "" {
-		if opts.Platform, err = mediatypes.ParsePlatform(f.platform); err != nil {
-			return err
-		}
+	if opts.Platform, err = platformArg(f.platform); err != nil {
+		return err
 	}
 	var (
 		res       *install.Result

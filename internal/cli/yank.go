@@ -46,25 +46,23 @@ func (a *App) yankCommand() *cobra.Command {
 			if r.Digest != "" {
 				o.Reference = r.RepositoryRef() + "@" + r.Digest
 			}
-			if jsonOut {
-				return a.PrintJSON(o)
-			}
-			line := "yanked " + o.Reference
-			if r.Digest == "" {
-				line += " (" + o.Digest + ")"
-			}
-			if undo {
-				line = "un" + line
-			}
-			if o.Reason != "" {
-				line += ": " + o.Reason
-			}
-			a.printf("%s\n", line)
-			return nil
+			return a.emit(jsonOut, o, func() {
+				line := "yanked " + o.Reference
+				if r.Digest == "" {
+					line += " (" + o.Digest + ")"
+				}
+				if undo {
+					line = "un" + line
+				}
+				if o.Reason != "" {
+					line += ": " + o.Reason
+				}
+				a.printf("%s\n", line)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, shown to everyone who pins the version (required unless --undo; at most 500 characters)")
 	cmd.Flags().BoolVar(&undo, "undo", false, "un-yank: latest and ranges may select the version again")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	jsonFlag(cmd, &jsonOut)
 	return cmd
 }
