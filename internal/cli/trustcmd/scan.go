@@ -11,7 +11,6 @@ import (
 
 	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/scan"
 	"github.com/mpak-oci/mpak/trust"
 )
@@ -59,11 +58,7 @@ func (a *app) scanCommand() *cobra.Command {
 					}
 				}
 				if key != "" {
-					pem, err := os.ReadFile(key)
-					if err != nil {
-						return err
-					}
-					if opts.Key, err = sign.LoadPublicKey(pem); err != nil {
+					if opts.Key, err = loadPublicKey(key); err != nil {
 						return err
 					}
 				}

@@ -2,7 +2,6 @@ package trustcmd
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -33,11 +32,8 @@ func (a *app) verifyCommand() *cobra.Command {
 			var opts trust.VerifyOptions
 			switch {
 			case key != "":
-				pem, err := os.ReadFile(key)
-				if err != nil {
-					return err
-				}
-				if opts.Key, err = sign.LoadPublicKey(pem); err != nil {
+				var err error
+				if opts.Key, err = loadPublicKey(key); err != nil {
 					return err
 				}
 				opts.Platforms = platforms
