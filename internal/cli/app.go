@@ -9,7 +9,6 @@ import (
 	"github.com/mpak-oci/mpak/internal/progress"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/connect"
-	"github.com/mpak-oci/mpak/oci/ref"
 )
 
 // App holds what every command shares: streams, global flags and the
@@ -25,19 +24,6 @@ type App struct {
 	// args are the command line Main was given, for the companion binary.
 	args []string
 	cfg  *config.Config // read once, by Config
-}
-
-// ParseRef reads a reference with the configured default registry.
-func (a *App) ParseRef(s string) (ref.Reference, error) {
-	cfg, err := a.Config()
-	if err != nil {
-		return ref.Reference{}, err
-	}
-	d, err := cfg.Defaults(a.Getenv(config.EnvRegistry))
-	if err != nil {
-		return ref.Reference{}, err
-	}
-	return ref.Parse(s, d)
 }
 
 // Infof prints a human message to stderr unless --quiet; stdout is kept for

@@ -120,7 +120,11 @@ func (a *App) configTarget(arg string) (string, *config.Config, error) {
 	if strings.HasPrefix(arg, "local/") {
 		return arg, cfg, nil
 	}
-	r, err := a.ParseRef(arg)
+	c, err := a.PlainClient(false)
+	if err != nil {
+		return "", nil, err
+	}
+	r, err := c.Parse(arg)
 	if err != nil {
 		return "", nil, err
 	}

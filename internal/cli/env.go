@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -143,15 +142,4 @@ func (a *App) clientOptions(withCache bool) (mpak.Options, error) {
 		}
 	}
 	return opts, nil
-}
-
-// Resolve resolves s once with the library facade (no policy: commands
-// that only read or copy a version), returning what every later step of
-// the command must use.
-func (a *App) Resolve(ctx context.Context, s string) (*mpak.Resolved, error) {
-	c, err := a.PlainClient(false)
-	if err != nil {
-		return nil, err
-	}
-	return c.Resolve(ctx, s)
 }

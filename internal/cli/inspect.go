@@ -122,14 +122,14 @@ func summarize(source string, arc *mcpb.Archive) *InspectOutput {
 // inspectRef lists the builds from the registry, then downloads the selected
 // one to a temporary file to read its manifest and files.
 func (a *App) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (*InspectOutput, error) {
-	if _, err := a.ParseRef(s); err != nil {
+	c, err := a.PlainClient(false)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Parse(s); err != nil {
 		if strings.HasSuffix(s, ".mcpb") {
 			return nil, fmt.Errorf("%s: no such file", s)
 		}
-		return nil, err
-	}
-	c, err := a.PlainClient(false)
-	if err != nil {
 		return nil, err
 	}
 	in, err := c.Inspect(ctx, s, p)
