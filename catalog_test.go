@@ -1,6 +1,7 @@
 package mpak_test
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
+	"github.com/mpak-oci/mpak/registry/registrytest"
 	"github.com/mpak-oci/mpak/registry/server"
 )
 
@@ -73,8 +75,15 @@ func TestSearchShowVersions(t *testing.T) {
 	if res, err := elsewhere.Search(ctx, catalogapi.Query{}); err != nil || res.Total != 1 {
 		t.Errorf("search through CatalogURL: %+v, %v", res, err)
 	}
-	if _, err := newClient(t, "localhost:1", mpak.Options{}).Search(ctx, catalogapi.Query{}); err == nil {
-		t.Error("search with no catalog at the default registry succeeded")
+	var unreachable *catalogapi.UnreachableError
+	if _, err := newClient(t, "localhost:1", mpak.Options{}).Search(ctx, catalogapi.Query{}); !errors.As(err, &unreachable) ||
+		unreachable.BaseURL != "http://localhost:1" {
+		t.Errorf("search with nothing at the default registry: %v, want an UnreachableError naming http://localhost:1", err)
+	}
+	// A registry that is no mpakd answers 404 without the API's error body.
+	var notCatalog *catalogapi.NotCatalogError
+	if _, err := newClient(t, registrytest.Distribution(t), mpak.Options{}).Show(ctx, "@acme/tool"); !errors.As(err, &notCatalog) {
+		t.Errorf("show from a plain registry: %v, want a NotCatalogError", err)
 	}
 
 	v, err := c.Versions(ctx, "@acme/tool")

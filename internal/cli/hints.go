@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/mpak-oci/mpak"
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/oci/connect"
 )
 
@@ -13,11 +14,17 @@ import (
 func explain(err error) string {
 	msg := connect.Explain(err).Error()
 	var (
-		notCached *mpak.NotCachedError
-		ambiguous *mpak.AmbiguousError
-		warnings  *mpak.WarningsError
+		notCached   *mpak.NotCachedError
+		ambiguous   *mpak.AmbiguousError
+		warnings    *mpak.WarningsError
+		unreachable *catalogapi.UnreachableError
+		notCatalog  *catalogapi.NotCatalogError
 	)
 	switch {
+	case errors.As(err, &unreachable):
+		msg += " (is an mpakd serving there? set " + catalogapi.EnvIndexURL + " to its URL)"
+	case errors.As(err, &notCatalog):
+		msg += " (set " + catalogapi.EnvIndexURL + " to one)"
 	case errors.As(err, &notCached):
 		msg += " (see mpak cache ls)"
 	case errors.As(err, &ambiguous):
