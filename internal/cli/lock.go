@@ -17,24 +17,16 @@ func (a *App) lockCommand() *cobra.Command {
 		Example: "  mpak lock @acme/weather@^1.2 @acme/files\n  mpak run --lock mpak.lock @acme/weather@^1.2",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lf, err := lock.Load(file)
-			if err != nil {
-				return err
-			}
 			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}
-			for _, arg := range args {
-				e, warning, err := c.Pin(cmd.Context(), arg)
-				if err != nil {
-					return err
-				}
-				a.Warn(warning)
-				lf.Set(arg, e)
-				a.printf("%s → %s %s\n", arg, e.Version, e.Digest)
+			locked, err := c.Lock(cmd.Context(), file, args)
+			for _, l := range locked {
+				a.Warn(l.Warning)
+				a.printf("%s → %s %s\n", l.Ref, l.Entry.Version, l.Entry.Digest)
 			}
-			return lf.Save(file)
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", lock.DefaultFile, "lock file")

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"strings"
-
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 )
 
@@ -40,9 +37,9 @@ func (a *App) yankCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, reference, root, rec := y.Ref, y.Reference, y.Root, y.Record
-			o := YankOutput{Reference: r.RepositoryRef() + ":" + reference, Digest: root.Digest.String(), Yanked: !undo,
-				Reason: strings.Join(strings.Fields(reason), " "), Time: rec.Annotations[ocispec.AnnotationCreated], Record: rec.Digest.String()}
+			r := y.Ref
+			o := YankOutput{Reference: r.RepositoryRef() + ":" + y.Reference, Digest: y.Root.Digest.String(), Yanked: !undo,
+				Reason: y.Reason, Time: y.Time, Record: y.Record.Digest.String()}
 			if r.Digest != "" {
 				o.Reference = r.RepositoryRef() + "@" + r.Digest
 			}
