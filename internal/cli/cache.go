@@ -47,7 +47,7 @@ func (a *App) cacheCommand() *cobra.Command {
 				out = append(out, CacheEntryOutput{Digest: e.Digest.String(), Repository: e.Meta.Repository, Version: e.Meta.Tag,
 					Platform: e.Meta.Platform, Source: e.Meta.Source, Size: e.Meta.Size, Dir: e.Dir, LastUsed: e.LastUsed})
 			}
-			return a.emit(jsonOut, out, func() {
+			return a.Emit(jsonOut, out, func() {
 				for _, e := range out {
 					a.printf("%s  %-40s %-12s %-12s %10s  used %s\n", shortDigest(e.Digest), cmp.Or(e.Repository, e.Source), e.Version, e.Platform,
 						humanSize(e.Size), e.LastUsed.Format(time.DateOnly))
@@ -55,7 +55,7 @@ func (a *App) cacheCommand() *cobra.Command {
 			})
 		},
 	}
-	jsonFlag(ls, &jsonOut)
+	JSONFlag(ls, &jsonOut)
 
 	rm := &cobra.Command{
 		Use:   "rm DIGEST|REPOSITORY...",

@@ -60,14 +60,14 @@ func (a *App) configCommand() *cobra.Command {
 			if only != "" && len(out) == 0 {
 				return fmt.Errorf("no value saved for %s %s", key, only)
 			}
-			return a.emit(jsonOut, out, func() {
+			return a.Emit(jsonOut, out, func() {
 				for _, k := range slices.Sorted(maps.Keys(out)) {
 					a.printf("%s=%s\n", k, out[k])
 				}
 			})
 		},
 	}
-	jsonFlag(get, &jsonOut)
+	JSONFlag(get, &jsonOut)
 	var listJSON bool
 	list := &cobra.Command{
 		Use:   "list",
@@ -79,14 +79,14 @@ func (a *App) configCommand() *cobra.Command {
 				return err
 			}
 			out := cfg.Saved()
-			return a.emit(listJSON, out, func() {
+			return a.Emit(listJSON, out, func() {
 				for _, b := range slices.Sorted(maps.Keys(out)) {
 					a.printf("%s: %s\n", b, strings.Join(out[b], ", "))
 				}
 			})
 		},
 	}
-	jsonFlag(list, &listJSON)
+	JSONFlag(list, &listJSON)
 	clear := &cobra.Command{
 		Use:   "clear REF [KEY]",
 		Short: "Remove one saved value, or all of a bundle's",

@@ -44,12 +44,12 @@ func (a *App) copyCommand() *cobra.Command {
 			sr, dr := res.Source.Ref, res.Destination
 			o := CopyOutput{Source: sr.RepositoryRef() + "@" + res.Root.Digest.String(), Destination: dr.RepositoryRef() + ":" + res.Tag,
 				Digest: res.Root.Digest.String(), Tag: res.Tag, Referrers: res.Referrers, Legacy: res.Legacy}
-			return a.emit(jsonOut, o, func() {
+			return a.Emit(jsonOut, o, func() {
 				a.Infof("copied %s with %d referrers and %d legacy cosign tags", o.Source, o.Referrers, len(o.Legacy))
 				a.printf("%s@%s\n", o.Destination, o.Digest)
 			})
 		},
 	}
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }

@@ -12,12 +12,12 @@ import (
 func (a *App) printf(format string, args ...any) { fmt.Fprintf(a.Stdout, format, args...) }
 
 // jsonFlag adds --json to cmd.
-func jsonFlag(cmd *cobra.Command, jsonOut *bool) {
+func JSONFlag(cmd *cobra.Command, jsonOut *bool) {
 	cmd.Flags().BoolVar(jsonOut, "json", false, "print the result as JSON")
 }
 
-// emit prints v as JSON under --json, else calls human.
-func (a *App) emit(jsonOut bool, v any, human func()) error {
+// Emit prints v as JSON under --json, else calls human.
+func (a *App) Emit(jsonOut bool, v any, human func()) error {
 	if jsonOut {
 		return a.PrintJSON(v)
 	}
@@ -25,9 +25,9 @@ func (a *App) emit(jsonOut bool, v any, human func()) error {
 	return nil
 }
 
-// platformArg reads a --platform, os/arch; empty is the zero platform,
+// PlatformArg reads a --platform, os/arch; empty is the zero platform,
 // which the library reads as its default.
-func platformArg(s string) (mediatypes.Platform, error) {
+func PlatformArg(s string) (mediatypes.Platform, error) {
 	if s == "" {
 		return mediatypes.Platform{}, nil
 	}

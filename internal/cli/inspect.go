@@ -59,7 +59,7 @@ func (a *App) inspectCommand() *cobra.Command {
 			"and downloads the selected build (verified) to list its files.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := platformArg(platform)
+			p, err := PlatformArg(platform)
 			if err != nil {
 				return err
 			}
@@ -72,11 +72,11 @@ func (a *App) inspectCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.emit(jsonOut, o, func() { a.printInspect(o) })
+			return a.Emit(jsonOut, o, func() { a.printInspect(o) })
 		},
 	}
 	cmd.Flags().StringVar(&platform, "platform", "", "build to list files of, os/arch (default: this machine)")
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }
 

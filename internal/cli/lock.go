@@ -53,7 +53,7 @@ func (a *App) outdatedCommand() *cobra.Command {
 			if st == nil {
 				st = []install.Status{}
 			}
-			return a.emit(jsonOut, st, func() {
+			return a.Emit(jsonOut, st, func() {
 				if len(st) == 0 {
 					a.Infof("everything is up to date")
 					return
@@ -66,7 +66,7 @@ func (a *App) outdatedCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&lockFile, "lock", lock.DefaultFile, "lock file to check (if it exists)")
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }
 

@@ -31,7 +31,7 @@ func (a *App) packCommand() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Platform, err = platformArg(platform); err != nil {
+			if opts.Platform, err = PlatformArg(platform); err != nil {
 				return err
 			}
 			if opts.ModTime, err = a.sourceDate(); err != nil {
@@ -43,7 +43,7 @@ func (a *App) packCommand() *cobra.Command {
 			}
 			o := PackOutput{Path: res.Path, Name: res.Manifest.Name, Version: res.Manifest.Version, Platform: res.Platform.String(),
 				Files: res.Files, Size: res.Size, SHA256: res.SHA256, Warnings: problems(res.Warnings)}
-			return a.emit(jsonOut, o, func() {
+			return a.Emit(jsonOut, o, func() {
 				for _, w := range o.Warnings {
 					a.Infof("warning: %s", w)
 				}
@@ -55,6 +55,6 @@ func (a *App) packCommand() *cobra.Command {
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output file (default <name>-<version>[-<os>-<arch>].mcpb)")
 	cmd.Flags().StringVar(&platform, "platform", "", "platform the bundle is built for, os/arch (checked against compatibility.platforms)")
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "refuse to pack on any warning (for CI and publishing)")
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }

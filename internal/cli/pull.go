@@ -31,7 +31,7 @@ func (a *App) pullCommand() *cobra.Command {
 			"layer title); an existing file is kept unless --force.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := platformArg(platform)
+			p, err := PlatformArg(platform)
 			if err != nil {
 				return err
 			}
@@ -63,7 +63,7 @@ func (a *App) pullCommand() *cobra.Command {
 				Size:      res.Artifact.Layer.Size,
 				Path:      res.Path,
 			}
-			return a.emit(jsonOut, o, func() {
+			return a.Emit(jsonOut, o, func() {
 				a.Infof("resolved %s to %s (%s)", args[0], o.Reference, o.Platform)
 				a.printf("%s\n", o.Path)
 			})
@@ -72,7 +72,7 @@ func (a *App) pullCommand() *cobra.Command {
 	cmd.Flags().StringVar(&platform, "platform", "", "platform to select, os/arch (default: this machine)")
 	cmd.Flags().StringVarP(&out, "output", "o", ".", "directory to write <name>-<version>[-<os>-<arch>].mcpb into, or the file path itself, ending in .mcpb")
 	cmd.Flags().BoolVar(&force, "force", false, "replace the output file if it exists")
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	pf.Add(cmd.Flags())
 	return cmd
 }

@@ -81,7 +81,7 @@ func (a *App) pushCommand() *cobra.Command {
 					o.Warnings = append(o.Warnings, b.File.Path+": "+w)
 				}
 			}
-			return a.emit(jsonOut, o, func() {
+			return a.Emit(jsonOut, o, func() {
 				for _, w := range o.Warnings {
 					a.Infof("warning: %s", w)
 				}
@@ -99,7 +99,7 @@ func (a *App) pushCommand() *cobra.Command {
 	cmd.Flags().StringVar(&revision, "revision", "", "source revision (org.opencontainers.image.revision), e.g. a git commit")
 	cmd.Flags().StringVar(&mcpName, "mcp-name", "", "official MCP Registry server name (io.github.owner/name)")
 	cmd.Flags().StringArrayVarP(&annotations, "annotation", "a", nil, "extra annotation KEY=VALUE on the index and manifests (repeatable)")
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }
 

@@ -74,7 +74,7 @@ func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		return err
 	}
 	opts := mpak.InstallOptions{Offline: f.offline, Update: f.update, LockFile: f.lockFile}
-	if opts.Platform, err = platformArg(f.platform); err != nil {
+	if opts.Platform, err = PlatformArg(f.platform); err != nil {
 		return err
 	}
 	var (

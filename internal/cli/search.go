@@ -30,7 +30,7 @@ func (a *App) searchCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.emit(jsonOut, res, func() { a.printSearch(res) })
+			return a.Emit(jsonOut, res, func() { a.printSearch(res) })
 		},
 	}
 	f := cmd.Flags()
@@ -42,7 +42,7 @@ func (a *App) searchCommand() *cobra.Command {
 	f.StringVar(&q.Sort, "sort", "", "relevance, downloads, recent or name")
 	f.IntVar(&q.Limit, "limit", 20, "results per page (at most 100)")
 	f.IntVar(&q.Offset, "offset", 0, "results to skip")
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }
 
@@ -88,10 +88,10 @@ func (a *App) showCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.emit(jsonOut, b, func() { a.printShow(b) })
+			return a.Emit(jsonOut, b, func() { a.printShow(b) })
 		},
 	}
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }
 

@@ -24,13 +24,13 @@ func (a *App) tagsCommand() *cobra.Command {
 			if versions == nil {
 				versions = []string{}
 			}
-			return a.emit(jsonOut, map[string]any{"repository": v.Ref.RepositoryRef(), "versions": versions}, func() {
+			return a.Emit(jsonOut, map[string]any{"repository": v.Ref.RepositoryRef(), "versions": versions}, func() {
 				for _, v := range versions {
 					a.printf("%s\n", v)
 				}
 			})
 		},
 	}
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }

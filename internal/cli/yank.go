@@ -43,7 +43,7 @@ func (a *App) yankCommand() *cobra.Command {
 			if r.Digest != "" {
 				o.Reference = r.RepositoryRef() + "@" + r.Digest
 			}
-			return a.emit(jsonOut, o, func() {
+			return a.Emit(jsonOut, o, func() {
 				line := "yanked " + o.Reference
 				if r.Digest == "" {
 					line += " (" + o.Digest + ")"
@@ -60,6 +60,6 @@ func (a *App) yankCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, shown to everyone who pins the version (required unless --undo; at most 500 characters)")
 	cmd.Flags().BoolVar(&undo, "undo", false, "un-yank: latest and ranges may select the version again")
-	jsonFlag(cmd, &jsonOut)
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }

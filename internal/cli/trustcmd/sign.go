@@ -127,6 +127,6 @@ func (a *app) signCommand() *cobra.Command {
 	cmd.Flags().StringVar(&kl.IdentityToken, "identity-token", "", "OIDC token for --keyless (default $SIGSTORE_ID_TOKEN)")
 	cmd.Flags().StringVar(&kl.FulcioURL, "fulcio-url", sign.DefaultFulcio, "Fulcio for --keyless")
 	cmd.Flags().StringVar(&kl.RekorURL, "rekor-url", sign.DefaultRekor, "Rekor for --keyless")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	cli.JSONFlag(cmd, &jsonOut)
 	return cmd
 }
