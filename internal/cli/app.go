@@ -34,11 +34,13 @@ func (a *App) Infof(format string, args ...any) {
 	}
 }
 
-// Warn prints a warning, such as that a pinned version is yanked, to
-// stderr unless --quiet; nothing when w is empty.
-func (a *App) Warn(w string) {
-	if w != "" {
-		a.Infof("warning: %s", w)
+// Warn prints warnings, such as that a pinned version is yanked, to
+// stderr unless --quiet; empty ones are skipped.
+func (a *App) Warn(warnings ...string) {
+	for _, w := range warnings {
+		if w != "" {
+			a.Infof("warning: %s", w)
+		}
 	}
 }
 

@@ -34,6 +34,14 @@ func PlatformArg(s string) (mediatypes.Platform, error) {
 	return mediatypes.ParsePlatform(s)
 }
 
+// title is a bundle's display name with its name, or the name alone.
+func title(name, displayName string) string {
+	if displayName == "" {
+		return name
+	}
+	return displayName + " (" + name + ")"
+}
+
 func problems(ps []mcpb.Problem) []string {
 	var out []string
 	for _, p := range ps {

@@ -148,11 +148,7 @@ func (a *App) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (
 }
 
 func (a *App) printInspect(o *InspectOutput) {
-	title := o.Name
-	if o.DisplayName != "" {
-		title = o.DisplayName + " (" + o.Name + ")"
-	}
-	a.printf("%s %s\n", title, o.Version)
+	a.printf("%s %s\n", title(o.Name, o.DisplayName), o.Version)
 	if o.Description != "" {
 		a.printf("  %s\n", o.Description)
 	}
@@ -210,7 +206,5 @@ func (a *App) printInspect(o *InspectOutput) {
 	for _, f := range files {
 		a.printf("  %s %10d  %s\n", f.Mode, f.Size, f.Path)
 	}
-	for _, w := range o.Warnings {
-		a.Infof("warning: %s", w)
-	}
+	a.Warn(o.Warnings...)
 }

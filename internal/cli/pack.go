@@ -44,9 +44,7 @@ func (a *App) packCommand() *cobra.Command {
 			o := PackOutput{Path: res.Path, Name: res.Manifest.Name, Version: res.Manifest.Version, Platform: res.Platform.String(),
 				Files: res.Files, Size: res.Size, SHA256: res.SHA256, Warnings: problems(res.Warnings)}
 			return a.Emit(jsonOut, o, func() {
-				for _, w := range o.Warnings {
-					a.Infof("warning: %s", w)
-				}
+				a.Warn(o.Warnings...)
 				a.printf("%s\n  name:     %s\n  version:  %s\n  platform: %s\n  files:    %d\n  size:     %s\n  sha256:   %s\n",
 					o.Path, o.Name, o.Version, o.Platform, o.Files, humanSize(o.Size), o.SHA256)
 			})

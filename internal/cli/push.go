@@ -82,9 +82,7 @@ func (a *App) pushCommand() *cobra.Command {
 				}
 			}
 			return a.Emit(jsonOut, o, func() {
-				for _, w := range o.Warnings {
-					a.Infof("warning: %s", w)
-				}
+				a.Warn(o.Warnings...)
 				if res.Unchanged {
 					a.Infof("%s already holds exactly these files: nothing to do", o.Reference)
 				}

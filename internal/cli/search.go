@@ -96,11 +96,7 @@ func (a *App) showCommand() *cobra.Command {
 }
 
 func (a *App) printShow(b *catalogapi.BundleDetail) {
-	title := b.Name
-	if b.DisplayName != "" {
-		title = b.DisplayName + " (" + b.Name + ")"
-	}
-	a.printf("%s %s\n  %s\n", title, b.Version, b.Description)
+	a.printf("%s %s\n  %s\n", title(b.Name, b.DisplayName), b.Version, b.Description)
 	// The latest is yanked only when every version is.
 	if b.Yanked {
 		a.printf("  yanked: %s\n", yankReason(b.YankReason))

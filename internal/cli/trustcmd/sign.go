@@ -107,9 +107,7 @@ func (a *app) signCommand() *cobra.Command {
 				}
 				a.Infof("signed %s@%s %s", r.RepositoryRef(), s.Digest, by)
 			}
-			for _, w := range res.Warnings {
-				a.Warn(w)
-			}
+			a.Warn(res.Warnings...)
 			if jsonOut {
 				return a.PrintJSON(out)
 			}
