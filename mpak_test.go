@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/cache"
@@ -258,11 +261,22 @@ func TestPush(t *testing.T) {
 		return []bundle.File{{Path: mcpbtest.Pack(t, "weather", "1.2.0", extra), Platform: mediatypes.AnyPlatform}}
 	}
 	first := file("a")
-	p, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{})
+	p, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{Revision: "abc123", MCPName: "io.github.acme/weather",
+		Annotations: map[string]string{ocispec.AnnotationRevision: "overridden", "com.example.team": "tools"}})
 	if err != nil || p.Tag != "1.2.0" || p.Unchanged {
 		t.Fatalf("push: %+v, %v", p, err)
 	}
-	if again, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{}); err != nil || !again.Unchanged {
+	var index ocispec.Index
+	if err := json.Unmarshal(p.Plan.IndexJSON, &index); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{ocispec.AnnotationRevision: "abc123", mediatypes.AnnotationMCPName: "io.github.acme/weather", "com.example.team": "tools"} {
+		if got := index.Annotations[k]; got != want {
+			t.Errorf("index annotation %s = %q, want %q", k, got, want)
+		}
+	}
+	if again, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{Revision: "abc123", MCPName: "io.github.acme/weather",
+		Annotations: map[string]string{"com.example.team": "tools"}}); err != nil || !again.Unchanged {
 		t.Errorf("the same files again: %+v, %v; want unchanged", again, err)
 	}
 	if _, err := c.Push(ctx, "@acme/weather", file("b"), mpak.PushOptions{}); !errors.Is(err, bundle.ErrVersionExists) {

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak"
@@ -48,26 +47,21 @@ func (a *App) pushCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			extra, err := parseAnnotations(annotations)
+			values, _, err := KeyValues("annotation", annotations)
 			if err != nil {
 				return err
 			}
-			if revision != "" {
-				extra[ocispec.AnnotationRevision] = revision
-			}
-			if mcpName != "" {
-				extra[mediatypes.AnnotationMCPName] = mcpName
-			}
-			created, err := a.sourceDate()
-			if err != nil {
+			opts := mpak.PushOptions{Annotations: Last(values), Revision: revision, MCPName: mcpName}
+			if opts.Created, err = a.sourceDate(); err != nil {
 				return err
 			}
 			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}
-			prog, done := a.bars(jsonOut)
-			res, err := c.Push(cmd.Context(), args[0], files, mpak.PushOptions{Annotations: extra, Created: created, Progress: prog})
+			var done func()
+			opts.Progress, done = a.bars(jsonOut)
+			res, err := c.Push(cmd.Context(), args[0], files, opts)
 			done()
 			if err != nil {
 				return err
@@ -119,12 +113,4 @@ func fileArgs(args []string, platform string) ([]bundle.File, error) {
 		files = append(files, f)
 	}
 	return files, nil
-}
-
-func parseAnnotations(kvs []string) (map[string]string, error) {
-	values, _, err := KeyValues("annotation", kvs)
-	if err != nil {
-		return nil, err
-	}
-	return Last(values), nil
 }
