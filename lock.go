@@ -30,6 +30,35 @@ func (c *Client) Pin(ctx context.Context, s string) (e lock.Entry, warning strin
 	return e, res.Warning(), nil
 }
 
+// Locked is a reference Lock pinned.
+type Locked struct {
+	Ref   string
+	Entry lock.Entry
+	// Warning is set when Ref names a yanked version exactly.
+	Warning string
+}
+
+// Lock pins each of refs, as written, to the version and root digest it
+// resolves to now (Pin), in lockFile, which is created if missing. The
+// file is written only when every reference resolved; what was pinned
+// before a failure is returned with it.
+func (c *Client) Lock(ctx context.Context, lockFile string, refs []string) ([]Locked, error) {
+	lf, err := lock.Load(lockFile)
+	if err != nil {
+		return nil, err
+	}
+	var out []Locked
+	for _, s := range refs {
+		e, warning, err := c.Pin(ctx, s)
+		if err != nil {
+			return out, err
+		}
+		lf.Set(s, e)
+		out = append(out, Locked{Ref: s, Entry: e, Warning: warning})
+	}
+	return out, lf.Save(lockFile)
+}
+
 // Pins lists what is pinned: the references locked in lockFile (when it
 // exists) and, per repository, the newest version in the cache; only,
 // when set, keeps the pins of that reference.

@@ -39,6 +39,10 @@ type Options struct {
 	// Environ is the environment servers inherit and user_config
 	// values are read from (KEY=VALUE, as from os.Environ); nil is none.
 	Environ []string
+	// CatalogURL is where Search and Show find mpakd's JSON API (empty:
+	// the default registry, which is an mpakd when mpak's own server is
+	// in use).
+	CatalogURL string
 }
 
 // Client does what the mpak command does, as a library.

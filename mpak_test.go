@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/cache"
@@ -196,8 +199,9 @@ func TestInstallAndCommand(t *testing.T) {
 	}
 }
 
-// TestLockOutdatedUpdate: a pin stays until Update moves it, and Update
-// installs under the policy like any install.
+// TestLockOutdatedUpdate: Lock writes every pin or none, a pin stays
+// until Update moves it, and Update installs under the policy like any
+// install.
 func TestLockOutdatedUpdate(t *testing.T) {
 	t.Parallel()
 	host := registrytest.Distribution(t)
@@ -208,14 +212,19 @@ func TestLockOutdatedUpdate(t *testing.T) {
 	}
 	lockFile := filepath.Join(t.TempDir(), "mpak.lock")
 	c := newClient(t, host, mpak.Options{Cache: cc})
-	e, _, err := c.Pin(ctx, "@acme/tool@^1")
-	if err != nil || e.Version != "1.0.0" {
-		t.Fatalf("pin: %+v, %v", e, err)
+	// One reference that does not resolve: nothing is written.
+	if locked, err := c.Lock(ctx, lockFile, []string{"@acme/tool@^1", "@acme/tool@^7"}); err == nil || len(locked) != 1 {
+		t.Fatalf("lock with a range nothing satisfies: %+v, %v; want the first pinned and an error", locked, err)
 	}
-	lf, _ := lock.Load(lockFile)
-	lf.Set("@acme/tool@^1", e)
-	if err := lf.Save(lockFile); err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(lockFile); !os.IsNotExist(err) {
+		t.Fatalf("a failed lock wrote %s (%v)", lockFile, err)
+	}
+	locked, err := c.Lock(ctx, lockFile, []string{"@acme/tool@^1"})
+	if err != nil || len(locked) != 1 || locked[0].Entry.Version != "1.0.0" || locked[0].Ref != "@acme/tool@^1" {
+		t.Fatalf("lock: %+v, %v", locked, err)
+	}
+	if lf, err := lock.Load(lockFile); err != nil || lf.Bundles["@acme/tool@^1"] != locked[0].Entry {
+		t.Fatalf("lock file after lock: %+v, %v; want %+v", lf, err, locked[0].Entry)
 	}
 	publish(t, host, "1.1.0")
 	st, err := c.Outdated(ctx, lockFile)
@@ -252,11 +261,22 @@ func TestPush(t *testing.T) {
 		return []bundle.File{{Path: mcpbtest.Pack(t, "weather", "1.2.0", extra), Platform: mediatypes.AnyPlatform}}
 	}
 	first := file("a")
-	p, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{})
+	p, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{Revision: "abc123", MCPName: "io.github.acme/weather",
+		Annotations: map[string]string{ocispec.AnnotationRevision: "overridden", "com.example.team": "tools"}})
 	if err != nil || p.Tag != "1.2.0" || p.Unchanged {
 		t.Fatalf("push: %+v, %v", p, err)
 	}
-	if again, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{}); err != nil || !again.Unchanged {
+	var index ocispec.Index
+	if err := json.Unmarshal(p.Plan.IndexJSON, &index); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{ocispec.AnnotationRevision: "abc123", mediatypes.AnnotationMCPName: "io.github.acme/weather", "com.example.team": "tools"} {
+		if got := index.Annotations[k]; got != want {
+			t.Errorf("index annotation %s = %q, want %q", k, got, want)
+		}
+	}
+	if again, err := c.Push(ctx, "@acme/weather", first, mpak.PushOptions{Revision: "abc123", MCPName: "io.github.acme/weather",
+		Annotations: map[string]string{"com.example.team": "tools"}}); err != nil || !again.Unchanged {
 		t.Errorf("the same files again: %+v, %v; want unchanged", again, err)
 	}
 	if _, err := c.Push(ctx, "@acme/weather", file("b"), mpak.PushOptions{}); !errors.Is(err, bundle.ErrVersionExists) {
@@ -285,9 +305,12 @@ func TestYankAndCopy(t *testing.T) {
 	if _, err := c.Yank(ctx, "@acme/tool@1.1.0", true, " "); err == nil || !strings.Contains(err.Error(), "--reason") {
 		t.Errorf("yank without a reason: %v", err)
 	}
-	y, err := c.Yank(ctx, "@acme/tool@1.1.0", true, "leaks the key; use 1.0.0")
+	y, err := c.Yank(ctx, "@acme/tool@1.1.0", true, "leaks the key;\n  use 1.0.0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if y.Reason != "leaks the key; use 1.0.0" || y.Time == "" {
+		t.Errorf("yanked: reason %q at %q; want the reason folded to one line, and the time of the mark", y.Reason, y.Time)
 	}
 	if r, err := c.Resolve(ctx, "@acme/tool"); err != nil || r.Version.Reference != "1.0.0" {
 		t.Errorf("latest after yanking 1.1.0: %+v, %v; want 1.0.0", r, err)

@@ -3,8 +3,12 @@ package mpak
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/ref"
 	"github.com/mpak-oci/mpak/oci/resolve"
@@ -12,9 +16,12 @@ import (
 
 // PushOptions tune Push.
 type PushOptions struct {
-	// Annotations are added to the index and every manifest
-	// (org.opencontainers.image.revision, the MCP Registry name, ...).
+	// Annotations are added to the index and every manifest.
 	Annotations map[string]string
+	// Revision is the source revision (a git commit), and MCPName the
+	// official MCP Registry server name (io.github.owner/name): their
+	// annotations, set over Annotations'.
+	Revision, MCPName string
 	// Created is the created annotation (zero: the newest file time in
 	// the bundle; never "now", so that a push is reproducible).
 	Created  time.Time
@@ -40,7 +47,15 @@ func (c *Client) Push(ctx context.Context, s string, files []bundle.File, opts P
 	if err != nil {
 		return nil, err
 	}
-	plan, err := bundle.Prepare(files, bundle.PrepareOptions{Annotations: opts.Annotations, Created: opts.Created, Limits: c.opts.Limits})
+	ann := map[string]string{}
+	maps.Copy(ann, opts.Annotations)
+	if opts.Revision != "" {
+		ann[ocispec.AnnotationRevision] = opts.Revision
+	}
+	if opts.MCPName != "" {
+		ann[mediatypes.AnnotationMCPName] = opts.MCPName
+	}
+	plan, err := bundle.Prepare(files, bundle.PrepareOptions{Annotations: ann, Created: opts.Created, Limits: c.opts.Limits})
 	if err != nil {
 		return nil, err
 	}

@@ -20,9 +20,13 @@ type Yanked struct {
 	// version it marked.
 	Reference string
 	Root      ocispec.Descriptor
-	// Record is the yank record's manifest (its created annotation is the
-	// time of the mark).
+	// Record is the yank record's manifest; Time its created annotation,
+	// the time of the mark.
 	Record ocispec.Descriptor
+	Time   string
+	// Reason is the reason as recorded, whitespace folded to single
+	// spaces.
+	Reason string
 }
 
 // Yank marks the version s names exactly (an exact version or a digest,
@@ -50,9 +54,10 @@ func (c *Client) Yank(ctx context.Context, s string, yanked bool, reason string)
 	if err != nil {
 		return nil, err
 	}
-	out := &Yanked{Ref: r, Reference: res.Reference, Root: root}
+	out := &Yanked{Ref: r, Reference: res.Reference, Root: root, Reason: strings.Join(strings.Fields(reason), " ")}
 	if out.Record, err = yank.Mark(ctx, repo, out.Root, yanked, reason, yank.Options{}); err != nil {
 		return nil, err
 	}
+	out.Time = out.Record.Annotations[ocispec.AnnotationCreated]
 	return out, nil
 }

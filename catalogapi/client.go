@@ -11,7 +11,10 @@ import (
 	"strings"
 )
 
-// EnvIndexURL overrides where the catalog API is reached.
+// EnvIndexURL names the variable in which mpak's users say where the
+// catalog API is, when it is not the default registry (the name is from
+// when the catalog was called the index). This package does not read it;
+// its errors are typed, and the command line names it as the fix.
 const EnvIndexURL = "MPAK_INDEX_URL"
 
 // Client reads an mpakd catalog.
@@ -89,6 +92,23 @@ func escapePath(p string) string {
 	return strings.Join(parts, "/")
 }
 
+// UnreachableError: no answer from BaseURL at all.
+type UnreachableError struct {
+	BaseURL string
+	Err     error
+}
+
+func (e *UnreachableError) Error() string { return fmt.Sprintf("catalog %s: %v", e.BaseURL, e.Err) }
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// NotCatalogError: BaseURL answers, but not the catalog API (a 404
+// without an API error body): it is no mpakd.
+type NotCatalogError struct{ BaseURL, Path string }
+
+func (e *NotCatalogError) Error() string {
+	return fmt.Sprintf("catalog %s: %s answers 404: it is not an mpakd with a catalog", e.BaseURL, e.Path)
+}
+
 func (c *Client) get(ctx context.Context, path string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.BaseURL, "/")+path, nil)
 	if err != nil {
@@ -104,7 +124,7 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("catalog %s: %w (is an mpakd serving there? set %s to its URL)", c.BaseURL, err, EnvIndexURL)
+		return &UnreachableError{BaseURL: c.BaseURL, Err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
@@ -117,7 +137,7 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 			return fmt.Errorf("catalog %s: %w", c.BaseURL, &e)
 		}
 		if resp.StatusCode == http.StatusNotFound {
-			return fmt.Errorf("catalog %s: %s answers 404: it is not an mpakd with a catalog (set %s to one)", c.BaseURL, path, EnvIndexURL)
+			return &NotCatalogError{BaseURL: c.BaseURL, Path: path}
 		}
 		return fmt.Errorf("catalog %s: %s: %s", c.BaseURL, resp.Status, strings.TrimSpace(string(body)))
 	}

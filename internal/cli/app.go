@@ -9,7 +9,6 @@ import (
 	"github.com/mpak-oci/mpak/internal/progress"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/oci/connect"
-	"github.com/mpak-oci/mpak/oci/ref"
 )
 
 // App holds what every command shares: streams, global flags and the
@@ -27,19 +26,6 @@ type App struct {
 	cfg  *config.Config // read once, by Config
 }
 
-// ParseRef reads a reference with the configured default registry.
-func (a *App) ParseRef(s string) (ref.Reference, error) {
-	cfg, err := a.Config()
-	if err != nil {
-		return ref.Reference{}, err
-	}
-	d, err := cfg.Defaults(a.Getenv(config.EnvRegistry))
-	if err != nil {
-		return ref.Reference{}, err
-	}
-	return ref.Parse(s, d)
-}
-
 // Infof prints a human message to stderr unless --quiet; stdout is kept for
 // results so they can be piped.
 func (a *App) Infof(format string, args ...any) {
@@ -48,11 +34,13 @@ func (a *App) Infof(format string, args ...any) {
 	}
 }
 
-// Warn prints a warning, such as that a pinned version is yanked, to
-// stderr unless --quiet; nothing when w is empty.
-func (a *App) Warn(w string) {
-	if w != "" {
-		a.Infof("warning: %s", w)
+// Warn prints warnings, such as that a pinned version is yanked, to
+// stderr unless --quiet; empty ones are skipped.
+func (a *App) Warn(warnings ...string) {
+	for _, w := range warnings {
+		if w != "" {
+			a.Infof("warning: %s", w)
+		}
 	}
 }
 

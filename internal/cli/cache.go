@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -22,11 +22,6 @@ type CacheEntryOutput struct {
 	LastUsed   time.Time `json:"last_used"`
 }
 
-func entryOutput(e cache.Entry) CacheEntryOutput {
-	return CacheEntryOutput{Digest: e.Digest.String(), Repository: e.Meta.Repository, Version: e.Meta.Tag,
-		Platform: e.Meta.Platform, Source: e.Meta.Source, Size: e.Meta.Size, Dir: e.Dir, LastUsed: e.LastUsed}
-}
-
 func (a *App) cacheCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cache",
@@ -39,49 +34,45 @@ func (a *App) cacheCommand() *cobra.Command {
 		Short: "List cached bundles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, entries, err := a.cacheEntries()
+			c, err := a.OpenCache()
+			if err != nil {
+				return err
+			}
+			entries, err := c.List()
 			if err != nil {
 				return err
 			}
 			out := []CacheEntryOutput{}
 			for _, e := range entries {
-				out = append(out, entryOutput(e))
+				out = append(out, CacheEntryOutput{Digest: e.Digest.String(), Repository: e.Meta.Repository, Version: e.Meta.Tag,
+					Platform: e.Meta.Platform, Source: e.Meta.Source, Size: e.Meta.Size, Dir: e.Dir, LastUsed: e.LastUsed})
 			}
-			if jsonOut {
-				return a.PrintJSON(out)
-			}
-			for _, e := range out {
-				name := e.Repository
-				if name == "" {
-					name = e.Source
+			return a.Emit(jsonOut, out, func() {
+				for _, e := range out {
+					a.printf("%s  %-40s %-12s %-12s %10s  used %s\n", shortDigest(e.Digest), cmp.Or(e.Repository, e.Source), e.Version, e.Platform,
+						humanSize(e.Size), e.LastUsed.Format(time.DateOnly))
 				}
-				a.printf("%s  %-40s %-12s %-12s %10s  used %s\n", shortDigest(e.Digest), name, e.Version, e.Platform,
-					humanSize(e.Size), e.LastUsed.Format(time.DateOnly))
-			}
-			return nil
+			})
 		},
 	}
-	ls.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(ls, &jsonOut)
 
 	rm := &cobra.Command{
 		Use:   "rm DIGEST|REPOSITORY...",
 		Short: "Remove cached bundles by digest (a unique prefix is enough) or every build of a repository",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, entries, err := a.cacheEntries()
+			c, err := a.PlainClient(true)
 			if err != nil {
 				return err
 			}
 			for _, arg := range args {
-				matched, err := a.matchEntries(entries, arg)
+				removed, err := c.Uncache(arg)
+				for _, e := range removed {
+					a.Infof("removed %s %s", shortDigest(e.Digest.String()), e.Meta.Repository)
+				}
 				if err != nil {
 					return err
-				}
-				for _, e := range matched {
-					if err := c.Remove(e.Digest); err != nil {
-						return err
-					}
-					a.Infof("removed %s %s", shortDigest(e.Digest.String()), e.Meta.Repository)
 				}
 			}
 			return nil
@@ -132,64 +123,12 @@ func (a *App) cacheCommand() *cobra.Command {
 	return cmd
 }
 
-// cacheEntries opens the cache and lists what it holds.
-func (a *App) cacheEntries() (*cache.Cache, []cache.Entry, error) {
-	c, err := a.OpenCache()
-	if err != nil {
-		return nil, nil, err
-	}
-	entries, err := c.List()
-	return c, entries, err
-}
-
-// matchEntries finds cache entries by digest prefix or repository.
-func (a *App) matchEntries(entries []cache.Entry, arg string) ([]cache.Entry, error) {
-	var out []cache.Entry
-	if strings.HasPrefix(arg, "sha256:") || isHexPrefix(arg) {
-		prefix := strings.TrimPrefix(arg, "sha256:")
-		for _, e := range entries {
-			if strings.HasPrefix(e.Digest.Encoded(), prefix) {
-				out = append(out, e)
-			}
-		}
-		if len(out) > 1 {
-			return nil, fmt.Errorf("%s matches %d cached bundles: give more digits", arg, len(out))
-		}
-	} else {
-		r, err := a.ParseRef(arg)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			if e.Meta.Repository == r.RepositoryRef() {
-				out = append(out, e)
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("nothing cached matches %s (see mpak cache ls)", arg)
-	}
-	return out, nil
-}
-
 // countNoun is "1 bundle", "2 bundles".
 func countNoun(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-func isHexPrefix(s string) bool {
-	if len(s) < 6 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func shortDigest(d string) string {

@@ -45,18 +45,7 @@ func Companion() func(*App) []*cobra.Command {
 					if err != nil {
 						return fmt.Errorf("%s %w", cmd.CommandPath(), err)
 					}
-					lc := &launch.Command{Path: path, Args: a.args, Env: a.Environ()}
-					if a.opts.ExecServer {
-						return launch.Exec(lc)
-					}
-					code, err := launch.Run(cmd.Context(), lc, a.Stdin, a.Stdout, a.Stderr)
-					if err != nil {
-						return err
-					}
-					if code != 0 {
-						return exitCodeError{code}
-					}
-					return nil
+					return a.exec(cmd.Context(), &launch.Command{Path: path, Args: a.args, Env: a.Environ()})
 				},
 			})
 		}

@@ -1,18 +1,14 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/internal/config"
-	"github.com/mpak-oci/mpak/mcpb"
 )
 
 func (a *App) configCommand() *cobra.Command {
@@ -34,14 +30,7 @@ func (a *App) configCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, k := range order {
-				v := values[k][0]
-				if len(values[k]) > 1 {
-					b, _ := json.Marshal(values[k])
-					v = string(b)
-				}
-				cfg.SetValue(key, k, v)
-			}
+			cfg.Set(key, values, order)
 			if err := cfg.Save(); err != nil {
 				return err
 			}
@@ -59,28 +48,26 @@ func (a *App) configCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			values := cfg.Values(key)
-			sensitive := a.sensitiveKeys(key)
-			out := map[string]string{}
-			for k, v := range values {
-				if len(args) == 2 && k != args[1] {
-					continue
+			only := ""
+			if len(args) == 2 {
+				only = args[1]
+			}
+			var sensitive map[string]bool
+			if c, err := a.PlainClient(true); err == nil {
+				sensitive = c.SensitiveKeys(key)
+			}
+			out := cfg.Masked(key, only, sensitive)
+			if only != "" && len(out) == 0 {
+				return fmt.Errorf("no value saved for %s %s", key, only)
+			}
+			return a.Emit(jsonOut, out, func() {
+				for _, k := range slices.Sorted(maps.Keys(out)) {
+					a.printf("%s=%s\n", k, out[k])
 				}
-				out[k] = mask(k, v, sensitive)
-			}
-			if len(args) == 2 && len(out) == 0 {
-				return fmt.Errorf("no value saved for %s %s", key, args[1])
-			}
-			if jsonOut {
-				return a.PrintJSON(out)
-			}
-			for _, k := range sortedKeys(out) {
-				a.printf("%s=%s\n", k, out[k])
-			}
-			return nil
+			})
 		},
 	}
-	get.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(get, &jsonOut)
 	var listJSON bool
 	list := &cobra.Command{
 		Use:   "list",
@@ -91,20 +78,15 @@ func (a *App) configCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := map[string][]string{}
-			for b, kv := range cfg.Bundles {
-				out[b] = sortedKeys(kv)
-			}
-			if listJSON {
-				return a.PrintJSON(out)
-			}
-			for _, b := range sortedKeys(out) {
-				a.printf("%s: %s\n", b, strings.Join(out[b], ", "))
-			}
-			return nil
+			out := cfg.Saved()
+			return a.Emit(listJSON, out, func() {
+				for _, b := range slices.Sorted(maps.Keys(out)) {
+					a.printf("%s: %s\n", b, strings.Join(out[b], ", "))
+				}
+			})
 		},
 	}
-	list.Flags().BoolVar(&listJSON, "json", false, "print the result as JSON")
+	JSONFlag(list, &listJSON)
 	clear := &cobra.Command{
 		Use:   "clear REF [KEY]",
 		Short: "Remove one saved value, or all of a bundle's",
@@ -138,58 +120,13 @@ func (a *App) configTarget(arg string) (string, *config.Config, error) {
 	if strings.HasPrefix(arg, "local/") {
 		return arg, cfg, nil
 	}
-	r, err := a.ParseRef(arg)
+	c, err := a.PlainClient(false)
+	if err != nil {
+		return "", nil, err
+	}
+	r, err := c.Parse(arg)
 	if err != nil {
 		return "", nil, err
 	}
 	return r.RepositoryRef(), cfg, nil
-}
-
-var secretName = regexp.MustCompile(`(?i)(token|secret|password|passwd|api[_-]?key|credential|private)`)
-
-// sensitiveKeys reads the sensitive flags of a cached build of the bundle.
-func (a *App) sensitiveKeys(repository string) map[string]bool {
-	out := map[string]bool{}
-	_, entries, err := a.cacheEntries()
-	if err != nil {
-		return out
-	}
-	for _, e := range entries {
-		if e.Meta.Repository != repository && "local/"+e.Meta.Name != repository {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(e.Dir, mcpb.ManifestFile))
-		if err != nil {
-			continue
-		}
-		m, _, err := mcpb.ParseManifest(b, mcpb.ParseOptions{})
-		if err != nil {
-			continue
-		}
-		for k, o := range m.UserConfig {
-			out[k] = out[k] || o.Sensitive
-		}
-	}
-	return out
-}
-
-// mask hides a sensitive value but its first characters, so a user can tell
-// which token is saved without the file's secrets reaching a screen share.
-func mask(key, value string, sensitive map[string]bool) string {
-	if !sensitive[key] && !secretName.MatchString(key) {
-		return value
-	}
-	if len(value) <= 8 {
-		return strings.Repeat("*", 8)
-	}
-	return value[:4] + strings.Repeat("*", 8)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

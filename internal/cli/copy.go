@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -46,14 +44,12 @@ func (a *App) copyCommand() *cobra.Command {
 			sr, dr := res.Source.Ref, res.Destination
 			o := CopyOutput{Source: sr.RepositoryRef() + "@" + res.Root.Digest.String(), Destination: dr.RepositoryRef() + ":" + res.Tag,
 				Digest: res.Root.Digest.String(), Tag: res.Tag, Referrers: res.Referrers, Legacy: res.Legacy}
-			if jsonOut {
-				return a.PrintJSON(o)
-			}
-			a.Infof("copied %s with %d referrers and %d legacy cosign tags", o.Source, o.Referrers, len(o.Legacy))
-			fmt.Fprintln(a.Stdout, o.Destination+"@"+o.Digest)
-			return nil
+			return a.Emit(jsonOut, o, func() {
+				a.Infof("copied %s with %d referrers and %d legacy cosign tags", o.Source, o.Referrers, len(o.Legacy))
+				a.printf("%s@%s\n", o.Destination, o.Digest)
+			})
 		},
 	}
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }

@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/cache"
+	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/internal/config"
 	"github.com/mpak-oci/mpak/mcpb"
 )
@@ -125,7 +125,7 @@ func (a *App) PlainClient(withCache bool) (*mpak.Client, error) {
 }
 
 func (a *App) clientOptions(withCache bool) (mpak.Options, error) {
-	opts := mpak.Options{Remote: a.Remote, Environ: a.Environ()}
+	opts := mpak.Options{Remote: a.Remote, Environ: a.Environ(), CatalogURL: a.Getenv(catalogapi.EnvIndexURL)}
 	cfg, err := a.Config()
 	if err != nil {
 		return opts, err
@@ -142,15 +142,4 @@ func (a *App) clientOptions(withCache bool) (mpak.Options, error) {
 		}
 	}
 	return opts, nil
-}
-
-// Resolve resolves s once with the library facade (no policy: commands
-// that only read or copy a version), returning what every later step of
-// the command must use.
-func (a *App) Resolve(ctx context.Context, s string) (*mpak.Resolved, error) {
-	c, err := a.PlainClient(false)
-	if err != nil {
-		return nil, err
-	}
-	return c.Resolve(ctx, s)
 }

@@ -59,15 +59,11 @@ func (a *App) inspectCommand() *cobra.Command {
 			"and downloads the selected build (verified) to list its files.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := mediatypes.Host()
-			if platform != "" {
-				var err error
-				if p, err = mediatypes.ParsePlatform(platform); err != nil {
-					return err
-				}
+			p, err := PlatformArg(platform)
+			if err != nil {
+				return err
 			}
 			var o *InspectOutput
-			var err error
 			if _, statErr := os.Stat(args[0]); statErr == nil {
 				o, err = a.inspectFile(args[0])
 			} else {
@@ -76,15 +72,11 @@ func (a *App) inspectCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if jsonOut {
-				return a.PrintJSON(o)
-			}
-			a.printInspect(o)
-			return nil
+			return a.Emit(jsonOut, o, func() { a.printInspect(o) })
 		},
 	}
 	cmd.Flags().StringVar(&platform, "platform", "", "build to list files of, os/arch (default: this machine)")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }
 
@@ -130,14 +122,14 @@ func summarize(source string, arc *mcpb.Archive) *InspectOutput {
 // inspectRef lists the builds from the registry, then downloads the selected
 // one to a temporary file to read its manifest and files.
 func (a *App) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (*InspectOutput, error) {
-	if _, err := a.ParseRef(s); err != nil {
+	c, err := a.PlainClient(false)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Parse(s); err != nil {
 		if strings.HasSuffix(s, ".mcpb") {
 			return nil, fmt.Errorf("%s: no such file", s)
 		}
-		return nil, err
-	}
-	c, err := a.PlainClient(false)
-	if err != nil {
 		return nil, err
 	}
 	in, err := c.Inspect(ctx, s, p)
@@ -156,11 +148,7 @@ func (a *App) inspectRef(ctx context.Context, s string, p mediatypes.Platform) (
 }
 
 func (a *App) printInspect(o *InspectOutput) {
-	title := o.Name
-	if o.DisplayName != "" {
-		title = o.DisplayName + " (" + o.Name + ")"
-	}
-	a.printf("%s %s\n", title, o.Version)
+	a.printf("%s %s\n", title(o.Name, o.DisplayName), o.Version)
 	if o.Description != "" {
 		a.printf("  %s\n", o.Description)
 	}
@@ -218,7 +206,5 @@ func (a *App) printInspect(o *InspectOutput) {
 	for _, f := range files {
 		a.printf("  %s %10d  %s\n", f.Mode, f.Size, f.Path)
 	}
-	for _, w := range o.Warnings {
-		a.Infof("warning: %s", w)
-	}
+	a.Warn(o.Warnings...)
 }

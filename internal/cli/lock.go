@@ -17,24 +17,16 @@ func (a *App) lockCommand() *cobra.Command {
 		Example: "  mpak lock @acme/weather@^1.2 @acme/files\n  mpak run --lock mpak.lock @acme/weather@^1.2",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lf, err := lock.Load(file)
-			if err != nil {
-				return err
-			}
 			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}
-			for _, arg := range args {
-				e, warning, err := c.Pin(cmd.Context(), arg)
-				if err != nil {
-					return err
-				}
-				a.Warn(warning)
-				lf.Set(arg, e)
-				a.printf("%s → %s %s\n", arg, e.Version, e.Digest)
+			locked, err := c.Lock(cmd.Context(), file, args)
+			for _, l := range locked {
+				a.Warn(l.Warning)
+				a.printf("%s → %s %s\n", l.Ref, l.Entry.Version, l.Entry.Digest)
 			}
-			return lf.Save(file)
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", lock.DefaultFile, "lock file")
@@ -58,25 +50,23 @@ func (a *App) outdatedCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if jsonOut {
-				if st == nil {
-					st = []install.Status{}
+			if st == nil {
+				st = []install.Status{}
+			}
+			return a.Emit(jsonOut, st, func() {
+				if len(st) == 0 {
+					a.Infof("everything is up to date")
+					return
 				}
-				return a.PrintJSON(st)
-			}
-			if len(st) == 0 {
-				a.Infof("everything is up to date")
-				return nil
-			}
-			a.printf("%-40s %-12s %-12s %-12s %s\n", "BUNDLE", "CURRENT", "WANTED", "LATEST", "FROM")
-			for _, s := range st {
-				a.printf("%-40s %-12s %-12s %-12s %s\n", s.Key, s.Current, s.Wanted, s.Latest, s.Source)
-			}
-			return nil
+				a.printf("%-40s %-12s %-12s %-12s %s\n", "BUNDLE", "CURRENT", "WANTED", "LATEST", "FROM")
+				for _, s := range st {
+					a.printf("%-40s %-12s %-12s %-12s %s\n", s.Key, s.Current, s.Wanted, s.Latest, s.Source)
+				}
+			})
 		},
 	}
 	cmd.Flags().StringVar(&lockFile, "lock", lock.DefaultFile, "lock file to check (if it exists)")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }
 

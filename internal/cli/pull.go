@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak"
-	"github.com/mpak-oci/mpak/mediatypes"
 )
 
 type PullOutput struct {
@@ -32,12 +31,9 @@ func (a *App) pullCommand() *cobra.Command {
 			"layer title); an existing file is kept unless --force.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var p mediatypes.Platform
-			if platform != "" {
-				var err error
-				if p, err = mediatypes.ParsePlatform(platform); err != nil {
-					return err
-				}
+			p, err := PlatformArg(platform)
+			if err != nil {
+				return err
 			}
 			c, err := a.Client(pf)
 			if err != nil {
@@ -67,18 +63,16 @@ func (a *App) pullCommand() *cobra.Command {
 				Size:      res.Artifact.Layer.Size,
 				Path:      res.Path,
 			}
-			if jsonOut {
-				return a.PrintJSON(o)
-			}
-			a.Infof("resolved %s to %s (%s)", args[0], o.Reference, o.Platform)
-			a.printf("%s\n", o.Path)
-			return nil
+			return a.Emit(jsonOut, o, func() {
+				a.Infof("resolved %s to %s (%s)", args[0], o.Reference, o.Platform)
+				a.printf("%s\n", o.Path)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&platform, "platform", "", "platform to select, os/arch (default: this machine)")
 	cmd.Flags().StringVarP(&out, "output", "o", ".", "directory to write <name>-<version>[-<os>-<arch>].mcpb into, or the file path itself, ending in .mcpb")
 	cmd.Flags().BoolVar(&force, "force", false, "replace the output file if it exists")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(cmd, &jsonOut)
 	pf.Add(cmd.Flags())
 	return cmd
 }

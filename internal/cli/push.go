@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak"
@@ -48,26 +47,21 @@ func (a *App) pushCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			extra, err := parseAnnotations(annotations)
+			values, _, err := KeyValues("annotation", annotations)
 			if err != nil {
 				return err
 			}
-			if revision != "" {
-				extra[ocispec.AnnotationRevision] = revision
-			}
-			if mcpName != "" {
-				extra[mediatypes.AnnotationMCPName] = mcpName
-			}
-			created, err := a.sourceDate()
-			if err != nil {
+			opts := mpak.PushOptions{Annotations: Last(values), Revision: revision, MCPName: mcpName}
+			if opts.Created, err = a.sourceDate(); err != nil {
 				return err
 			}
 			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}
-			prog, done := a.bars(jsonOut)
-			res, err := c.Push(cmd.Context(), args[0], files, mpak.PushOptions{Annotations: extra, Created: created, Progress: prog})
+			var done func()
+			opts.Progress, done = a.bars(jsonOut)
+			res, err := c.Push(cmd.Context(), args[0], files, opts)
 			done()
 			if err != nil {
 				return err
@@ -81,27 +75,23 @@ func (a *App) pushCommand() *cobra.Command {
 					o.Warnings = append(o.Warnings, b.File.Path+": "+w)
 				}
 			}
-			if jsonOut {
-				return a.PrintJSON(o)
-			}
-			for _, w := range o.Warnings {
-				a.Infof("warning: %s", w)
-			}
-			if res.Unchanged {
-				a.Infof("%s already holds exactly these files: nothing to do", o.Reference)
-			}
-			a.printf("%s@%s\n", o.Reference, o.Digest)
-			for _, b := range o.Builds {
-				a.Infof("  %-14s %s  %s", b.Platform, b.Manifest, humanSize(b.Size))
-			}
-			return nil
+			return a.Emit(jsonOut, o, func() {
+				a.Warn(o.Warnings...)
+				if res.Unchanged {
+					a.Infof("%s already holds exactly these files: nothing to do", o.Reference)
+				}
+				a.printf("%s@%s\n", o.Reference, o.Digest)
+				for _, b := range o.Builds {
+					a.Infof("  %-14s %s  %s", b.Platform, b.Manifest, humanSize(b.Size))
+				}
+			})
 		},
 	}
 	cmd.Flags().StringVar(&platform, "platform", "", "platform of a single FILE given without :os/arch")
 	cmd.Flags().StringVar(&revision, "revision", "", "source revision (org.opencontainers.image.revision), e.g. a git commit")
 	cmd.Flags().StringVar(&mcpName, "mcp-name", "", "official MCP Registry server name (io.github.owner/name)")
 	cmd.Flags().StringArrayVarP(&annotations, "annotation", "a", nil, "extra annotation KEY=VALUE on the index and manifests (repeatable)")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }
 
@@ -123,12 +113,4 @@ func fileArgs(args []string, platform string) ([]bundle.File, error) {
 		files = append(files, f)
 	}
 	return files, nil
-}
-
-func parseAnnotations(kvs []string) (map[string]string, error) {
-	values, _, err := KeyValues("annotation", kvs)
-	if err != nil {
-		return nil, err
-	}
-	return Last(values), nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/oci/bundle"
-	"github.com/mpak-oci/mpak/oci/connect"
 	"github.com/mpak-oci/mpak/oci/verify"
 	"github.com/mpak-oci/mpak/policy"
 )
@@ -78,7 +77,7 @@ func Main(ctx context.Context, args []string, s Streams, opts Options) int {
 	if errors.As(err, &exit) {
 		return exit.code // the server (or the companion) spoke for itself on stderr
 	}
-	fmt.Fprintln(s.Stderr, "mpak:", connect.Explain(err))
+	fmt.Fprintln(s.Stderr, "mpak:", explain(err))
 	switch {
 	case errors.Is(err, bundle.ErrVersionExists):
 		return ExitConflict

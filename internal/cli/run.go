@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -9,13 +10,7 @@ import (
 	"github.com/mpak-oci/mpak"
 	"github.com/mpak-oci/mpak/install"
 	"github.com/mpak-oci/mpak/launch"
-	"github.com/mpak-oci/mpak/mediatypes"
 )
-
-// exitCodeError carries a server's exit code out through cobra.
-type exitCodeError struct{ code int }
-
-func (e exitCodeError) Error() string { return fmt.Sprintf("server exited with code %d", e.code) }
 
 type runFlags struct {
 	local    string
@@ -79,10 +74,8 @@ func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 		return err
 	}
 	opts := mpak.InstallOptions{Offline: f.offline, Update: f.update, LockFile: f.lockFile}
-	if f.platform != "" {
-		if opts.Platform, err = mediatypes.ParsePlatform(f.platform); err != nil {
-			return err
-		}
+	if opts.Platform, err = PlatformArg(f.platform); err != nil {
+		return err
 	}
 	var (
 		res       *install.Result
@@ -134,10 +127,22 @@ func (a *App) runBundle(cmd *cobra.Command, f *runFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	return a.exec(ctx, cmdLine)
+}
+
+// exitCodeError carries a child's exit code out through cobra.
+type exitCodeError struct{ code int }
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("server exited with code %d", e.code) }
+
+// exec hands the process over to lc (a server, or the companion): it
+// replaces mpak when Options.ExecServer says so, else it runs as a child
+// on mpak's streams. Either way its exit code becomes mpak's.
+func (a *App) exec(ctx context.Context, lc *launch.Command) error {
 	if a.opts.ExecServer {
-		return launch.Exec(cmdLine)
+		return launch.Exec(lc)
 	}
-	code, err := launch.Run(ctx, cmdLine, a.Stdin, a.Stdout, a.Stderr)
+	code, err := launch.Run(ctx, lc, a.Stdin, a.Stdout, a.Stderr)
 	if err != nil {
 		return err
 	}

@@ -7,32 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/catalogapi"
-	"github.com/mpak-oci/mpak/internal/config"
 	"github.com/mpak-oci/mpak/oci/claims"
-	"github.com/mpak-oci/mpak/oci/ref"
 )
-
-// catalogClient reaches the catalog: $MPAK_INDEX_URL, else the default
-// registry itself, which is an mpakd when mpak's own server is in use.
-func (a *App) catalogClient() (*catalogapi.Client, ref.Defaults, error) {
-	cfg, err := a.Config()
-	if err != nil {
-		return nil, ref.Defaults{}, err
-	}
-	d, err := cfg.Defaults(a.Getenv(config.EnvRegistry))
-	if err != nil {
-		return nil, ref.Defaults{}, err
-	}
-	base := a.Getenv(catalogapi.EnvIndexURL)
-	if base == "" {
-		scheme := "https://"
-		if a.Remote.UsePlainHTTP(d.Registry) {
-			scheme = "http://"
-		}
-		base = scheme + d.Registry
-	}
-	return &catalogapi.Client{BaseURL: base, UserAgent: "mpak/" + a.version()}, d, nil
-}
 
 func (a *App) searchCommand() *cobra.Command {
 	var q catalogapi.Query
@@ -45,7 +21,7 @@ func (a *App) searchCommand() *cobra.Command {
 		Example: "  mpak bundle search weather\n  mpak bundle search --type python --os linux --sort downloads",
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, err := a.catalogClient()
+			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}
@@ -54,31 +30,7 @@ func (a *App) searchCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if jsonOut {
-				return a.PrintJSON(res)
-			}
-			if len(res.Bundles) == 0 {
-				a.Infof("no bundles match")
-				return nil
-			}
-			a.printf("%-32s %-12s %-8s %9s  %-5s %s\n", "NAME", "VERSION", "TYPE", "DOWNLOADS", "TRUST", "DESCRIPTION")
-			for _, b := range res.Bundles {
-				trust := "-"
-				switch {
-				case b.Level > 0:
-					trust = fmt.Sprintf("L%d", b.Level)
-				case b.ClaimedLevel > 0:
-					trust = "L?" // only unsigned reports claim a level
-				}
-				if b.Signed {
-					trust += "✓"
-				}
-				a.printf("%-32s %-12s %-8s %9d  %-5s %s\n", b.Name, b.Version, b.ServerType, b.Downloads, trust, truncate(b.Description, 60))
-			}
-			if res.Pagination.HasMore {
-				a.Infof("%d of %d shown; --offset %d for more", len(res.Bundles), res.Total, res.Pagination.Offset+len(res.Bundles))
-			}
-			return nil
+			return a.Emit(jsonOut, res, func() { a.printSearch(res) })
 		},
 	}
 	f := cmd.Flags()
@@ -90,8 +42,32 @@ func (a *App) searchCommand() *cobra.Command {
 	f.StringVar(&q.Sort, "sort", "", "relevance, downloads, recent or name")
 	f.IntVar(&q.Limit, "limit", 20, "results per page (at most 100)")
 	f.IntVar(&q.Offset, "offset", 0, "results to skip")
-	f.BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(cmd, &jsonOut)
 	return cmd
+}
+
+func (a *App) printSearch(res *catalogapi.SearchResponse) {
+	if len(res.Bundles) == 0 {
+		a.Infof("no bundles match")
+		return
+	}
+	a.printf("%-32s %-12s %-8s %9s  %-5s %s\n", "NAME", "VERSION", "TYPE", "DOWNLOADS", "TRUST", "DESCRIPTION")
+	for _, b := range res.Bundles {
+		trust := "-"
+		switch {
+		case b.Level > 0:
+			trust = fmt.Sprintf("L%d", b.Level)
+		case b.ClaimedLevel > 0:
+			trust = "L?" // only unsigned reports claim a level
+		}
+		if b.Signed {
+			trust += "✓"
+		}
+		a.printf("%-32s %-12s %-8s %9d  %-5s %s\n", b.Name, b.Version, b.ServerType, b.Downloads, trust, truncate(b.Description, 60))
+	}
+	if res.Pagination.HasMore {
+		a.Infof("%d of %d shown; --offset %d for more", len(res.Bundles), res.Total, res.Pagination.Offset+len(res.Bundles))
+	}
 }
 
 func (a *App) showCommand() *cobra.Command {
@@ -104,67 +80,59 @@ func (a *App) showCommand() *cobra.Command {
 			"(tampered) gets a warning and the digest it was published with, which is how mpakd still serves it.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, d, err := a.catalogClient()
+			c, err := a.PlainClient(false)
 			if err != nil {
 				return err
 			}
-			r, err := ref.Parse(args[0], d)
+			b, err := c.Show(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			b, err := c.Bundle(cmd.Context(), r.Repository)
-			if err != nil {
-				return err
-			}
-			if jsonOut {
-				return a.PrintJSON(b)
-			}
-			title := b.Name
-			if b.DisplayName != "" {
-				title = b.DisplayName + " (" + b.Name + ")"
-			}
-			a.printf("%s %s\n  %s\n", title, b.Version, b.Description)
-			// The latest is yanked only when every version is.
-			if b.Yanked {
-				a.printf("  yanked: %s\n", yankReason(b.YankReason))
-			}
-			if b.Tampered != "" {
-				a.printf("  warning: %s\n", tamperedWarning(b.Version, b.Digest, b.Tampered))
-			}
-			a.printf("  type: %s   license: %s   author: %s\n", b.ServerType, b.License, b.Author)
-			a.printf("  downloads: %d   registry signature: %s   level: %s\n", b.Downloads, yesNo(b.Signed), levelText(b.Level, b.LevelVerified, b.ClaimedLevel))
-			if b.SourceURL != "" {
-				a.printf("  source: %s\n", b.SourceURL)
-			}
-			a.printf("  pull: mpak bundle pull %s\n", b.Reference)
-			a.printClaims(b.Provenance)
-			a.printf("Tools (%d):\n", len(b.Tools))
-			for _, t := range b.Tools {
-				a.printf("  %-24s %s\n", t.Name, t.Description)
-			}
-			a.printf("Builds:\n")
-			for _, bl := range b.Builds {
-				a.printf("  %-14s %s  %s\n", bl.Platform, bl.BundleDigest, humanSize(bl.Size))
-			}
-			a.printf("Versions:\n")
-			for i, v := range b.Versions {
-				if i == 10 {
-					a.printf("  … %d more\n", len(b.Versions)-10)
-					break
-				}
-				a.printf("  %-14s %s  %6d downloads  %s\n", v.Version, v.PublishedAt.Format("2006-01-02"), v.Downloads, strings.Join(v.Platforms, ", "))
-				if v.Yanked {
-					a.printf("  %-14s yanked: %s\n", "", yankReason(v.YankReason))
-				}
-				if v.Tampered != "" {
-					a.printf("  %-14s warning: %s\n", "", tamperedWarning(v.Version, v.Digest, v.Tampered))
-				}
-			}
-			return nil
+			return a.Emit(jsonOut, b, func() { a.printShow(b) })
 		},
 	}
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(cmd, &jsonOut)
 	return cmd
+}
+
+func (a *App) printShow(b *catalogapi.BundleDetail) {
+	a.printf("%s %s\n  %s\n", title(b.Name, b.DisplayName), b.Version, b.Description)
+	// The latest is yanked only when every version is.
+	if b.Yanked {
+		a.printf("  yanked: %s\n", yankReason(b.YankReason))
+	}
+	if b.Tampered != "" {
+		a.printf("  warning: %s\n", tamperedWarning(b.Version, b.Digest, b.Tampered))
+	}
+	a.printf("  type: %s   license: %s   author: %s\n", b.ServerType, b.License, b.Author)
+	a.printf("  downloads: %d   registry signature: %s   level: %s\n", b.Downloads, yesNo(b.Signed), levelText(b.Level, b.LevelVerified, b.ClaimedLevel))
+	if b.SourceURL != "" {
+		a.printf("  source: %s\n", b.SourceURL)
+	}
+	a.printf("  pull: mpak bundle pull %s\n", b.Reference)
+	a.printClaims(b.Provenance)
+	a.printf("Tools (%d):\n", len(b.Tools))
+	for _, t := range b.Tools {
+		a.printf("  %-24s %s\n", t.Name, t.Description)
+	}
+	a.printf("Builds:\n")
+	for _, bl := range b.Builds {
+		a.printf("  %-14s %s  %s\n", bl.Platform, bl.BundleDigest, humanSize(bl.Size))
+	}
+	a.printf("Versions:\n")
+	for i, v := range b.Versions {
+		if i == 10 {
+			a.printf("  … %d more\n", len(b.Versions)-10)
+			break
+		}
+		a.printf("  %-14s %s  %6d downloads  %s\n", v.Version, v.PublishedAt.Format("2006-01-02"), v.Downloads, strings.Join(v.Platforms, ", "))
+		if v.Yanked {
+			a.printf("  %-14s yanked: %s\n", "", yankReason(v.YankReason))
+		}
+		if v.Tampered != "" {
+			a.printf("  %-14s warning: %s\n", "", tamperedWarning(v.Version, v.Digest, v.Tampered))
+		}
+	}
 }
 
 func yankReason(reason string) string {

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"strings"
-
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 )
 
@@ -40,31 +37,29 @@ func (a *App) yankCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, reference, root, rec := y.Ref, y.Reference, y.Root, y.Record
-			o := YankOutput{Reference: r.RepositoryRef() + ":" + reference, Digest: root.Digest.String(), Yanked: !undo,
-				Reason: strings.Join(strings.Fields(reason), " "), Time: rec.Annotations[ocispec.AnnotationCreated], Record: rec.Digest.String()}
+			r := y.Ref
+			o := YankOutput{Reference: r.RepositoryRef() + ":" + y.Reference, Digest: y.Root.Digest.String(), Yanked: !undo,
+				Reason: y.Reason, Time: y.Time, Record: y.Record.Digest.String()}
 			if r.Digest != "" {
 				o.Reference = r.RepositoryRef() + "@" + r.Digest
 			}
-			if jsonOut {
-				return a.PrintJSON(o)
-			}
-			line := "yanked " + o.Reference
-			if r.Digest == "" {
-				line += " (" + o.Digest + ")"
-			}
-			if undo {
-				line = "un" + line
-			}
-			if o.Reason != "" {
-				line += ": " + o.Reason
-			}
-			a.printf("%s\n", line)
-			return nil
+			return a.Emit(jsonOut, o, func() {
+				line := "yanked " + o.Reference
+				if r.Digest == "" {
+					line += " (" + o.Digest + ")"
+				}
+				if undo {
+					line = "un" + line
+				}
+				if o.Reason != "" {
+					line += ": " + o.Reason
+				}
+				a.printf("%s\n", line)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, shown to everyone who pins the version (required unless --undo; at most 500 characters)")
 	cmd.Flags().BoolVar(&undo, "undo", false, "un-yank: latest and ranges may select the version again")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	JSONFlag(cmd, &jsonOut)
 	return cmd
 }

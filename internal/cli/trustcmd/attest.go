@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/oci/claims"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/trust"
@@ -81,6 +82,6 @@ func (a *app) attestCommand() *cobra.Command {
 	cmd.Flags().StringVar(&predicateFile, "predicate", "", "file with a predicate to attest instead")
 	cmd.Flags().StringVar(&predicateType, "type", "", "predicate type URI for --predicate")
 	cmd.Flags().BoolVar(&legacyOnly, "legacy-only", false, "write only cosign's .att image, no sigstore bundle referrer")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	cli.JSONFlag(cmd, &jsonOut)
 	return cmd
 }

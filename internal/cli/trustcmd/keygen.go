@@ -57,6 +57,15 @@ func (a *app) loadSigner(key string) (signature.SignerVerifier, error) {
 	return sign.LoadPrivateKey(pem, pw)
 }
 
+// loadPublicKey reads a cosign public key file.
+func loadPublicKey(path string) (signature.Verifier, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return sign.LoadPublicKey(pem)
+}
+
 func (a *app) keygenCommand() *cobra.Command {
 	var prefix string
 	var force bool

@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mpak-oci/mpak/internal/cli"
-	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/scan"
 	"github.com/mpak-oci/mpak/trust"
 )
@@ -53,17 +51,11 @@ func (a *app) scanCommand() *cobra.Command {
 					return err
 				}
 			} else {
-				if platform != "" {
-					if opts.Platform, err = mediatypes.ParsePlatform(platform); err != nil {
-						return err
-					}
+				if opts.Platform, err = cli.PlatformArg(platform); err != nil {
+					return err
 				}
 				if key != "" {
-					pem, err := os.ReadFile(key)
-					if err != nil {
-						return err
-					}
-					if opts.Key, err = sign.LoadPublicKey(pem); err != nil {
+					if opts.Key, err = loadPublicKey(key); err != nil {
 						return err
 					}
 				}
@@ -85,12 +77,8 @@ func (a *app) scanCommand() *cobra.Command {
 					a.Infof("attached the scan report (L%d, risk %s) and the SBOM to %s", report.Level, report.Risk, res.Resolved.Version.Root.Digest)
 				}
 			}
-			if jsonOut {
-				if err := a.PrintJSON(report); err != nil {
-					return err
-				}
-			} else {
-				a.printReport(report)
+			if err := a.Emit(jsonOut, report, func() { a.printReport(report) }); err != nil {
+				return err
 			}
 			if level > 0 && report.Level < level {
 				return fmt.Errorf("%s %s: reached L%d: %w L%d", report.Bundle.Name, report.Bundle.Version, report.Level, cli.ErrBelowLevel, level)

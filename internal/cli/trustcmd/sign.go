@@ -107,9 +107,7 @@ func (a *app) signCommand() *cobra.Command {
 				}
 				a.Infof("signed %s@%s %s", r.RepositoryRef(), s.Digest, by)
 			}
-			for _, w := range res.Warnings {
-				a.Warn(w)
-			}
+			a.Warn(res.Warnings...)
 			if jsonOut {
 				return a.PrintJSON(out)
 			}
@@ -127,6 +125,6 @@ func (a *app) signCommand() *cobra.Command {
 	cmd.Flags().StringVar(&kl.IdentityToken, "identity-token", "", "OIDC token for --keyless (default $SIGSTORE_ID_TOKEN)")
 	cmd.Flags().StringVar(&kl.FulcioURL, "fulcio-url", sign.DefaultFulcio, "Fulcio for --keyless")
 	cmd.Flags().StringVar(&kl.RekorURL, "rekor-url", sign.DefaultRekor, "Rekor for --keyless")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	cli.JSONFlag(cmd, &jsonOut)
 	return cmd
 }

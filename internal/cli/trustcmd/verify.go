@@ -2,10 +2,10 @@ package trustcmd
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpak-oci/mpak/internal/cli"
 	"github.com/mpak-oci/mpak/oci/sign"
 	"github.com/mpak-oci/mpak/trust"
 )
@@ -33,11 +33,8 @@ func (a *app) verifyCommand() *cobra.Command {
 			var opts trust.VerifyOptions
 			switch {
 			case key != "":
-				pem, err := os.ReadFile(key)
-				if err != nil {
-					return err
-				}
-				if opts.Key, err = sign.LoadPublicKey(pem); err != nil {
+				var err error
+				if opts.Key, err = loadPublicKey(key); err != nil {
 					return err
 				}
 				opts.Platforms = platforms
@@ -53,11 +50,7 @@ func (a *app) verifyCommand() *cobra.Command {
 				return failed
 			}
 			out := VerifyOutput{Reference: res.Resolved.Name(), Verified: res.Results, Problems: res.Problems}
-			if jsonOut {
-				if err := a.PrintJSON(out); err != nil {
-					return err
-				}
-			} else {
+			if err := a.Emit(jsonOut, out, func() {
 				for _, r := range out.Verified {
 					line := fmt.Sprintf("%s %s (%s) by key %s", r.Digest, r.Kind, r.Format, r.KeyID)
 					if opts.Identity != nil {
@@ -71,6 +64,8 @@ func (a *app) verifyCommand() *cobra.Command {
 					}
 					fmt.Fprintln(a.Stdout, line)
 				}
+			}); err != nil {
+				return err
 			}
 			return failed
 		},
@@ -80,6 +75,6 @@ func (a *app) verifyCommand() *cobra.Command {
 	cmd.Flags().StringVar(&id.Subject, "identity", "", "keyless: the signer's certificate identity (an email or a workflow URI)")
 	cmd.Flags().StringVar(&id.Issuer, "issuer", "", "keyless: the OIDC issuer of --identity")
 	cmd.Flags().StringVar(&id.TrustedRoot, "trusted-root", "", "keyless: Sigstore trusted_root.json (default: the public instance's, fetched through TUF)")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	cli.JSONFlag(cmd, &jsonOut)
 	return cmd
 }
