@@ -113,5 +113,6 @@ func (a *App) rootCommand() *cobra.Command {
 	}
 	root.AddCommand(bundleCmd, a.runCommand("run"), a.cacheCommand(), a.configCommand(), a.lockCommand(),
 		a.outdatedCommand(), a.updateCommand(), a.loginCommand(), a.logoutCommand(), a.versionCommand())
+	root.AddCommand(a.installCommand(), a.uninstallCommand(), a.installedCommand()) // clients.go
 	return root
 }

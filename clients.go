@@ -1,0 +1,168 @@
+package mpak
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/Masterminds/semver/v3"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/mpak-oci/mpak/launch"
+	"github.com/mpak-oci/mpak/mcpb"
+	"github.com/mpak-oci/mpak/mediatypes"
+	"github.com/mpak-oci/mpak/oci/bundle"
+)
+
+// ForClient is a version ready to be wired into an MCP client's
+// configuration: resolved once, allowed by the policy, its manifest read
+// (for user_config) from the registry without downloading the bundle.
+type ForClient struct {
+	Resolved *Resolved
+	Manifest *mcpb.Manifest
+	// Version is the version the reference resolved to.
+	Version string
+	// Ref is what the client's entry runs, fully qualified: the reference
+	// as asked (a range stays a range, so `mpak run` follows it), or the
+	// digest when pinned.
+	Ref string
+}
+
+// ForClientOptions tune PrepareForClient.
+type ForClientOptions struct {
+	// Pin writes the resolved digest instead of the reference asked.
+	Pin bool
+	// Platform is the build whose manifest is read (default: this machine).
+	Platform mediatypes.Platform
+}
+
+// PrepareForClient resolves s, asks the policy about that version (so a
+// bundle the user's policy refuses is never wired into a client) and
+// reads its manifest.
+func (c *Client) PrepareForClient(ctx context.Context, s string, opts ForClientOptions) (*ForClient, error) {
+	r, err := c.Resolve(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Check(ctx, r); err != nil {
+		return nil, err
+	}
+	m, err := c.manifest(ctx, r, opts.Platform)
+	if err != nil {
+		return nil, err
+	}
+	fc := &ForClient{Resolved: r, Manifest: m, Version: versionOf(r), Ref: r.Ref.String()}
+	if opts.Pin {
+		fc.Ref = r.Name()
+	}
+	return fc, nil
+}
+
+// manifest reads manifest.json of the build for platform: the platform
+// manifest's config, a small blob.
+func (c *Client) manifest(ctx context.Context, r *Resolved, platform mediatypes.Platform) (*mcpb.Manifest, error) {
+	if platform == (mediatypes.Platform{}) {
+		platform = mediatypes.Host()
+	}
+	e, err := r.Version.Select(platform)
+	if err != nil {
+		return nil, err
+	}
+	art, err := bundle.Fetch(ctx, r.Repository, e)
+	if err != nil {
+		return nil, err
+	}
+	m, _, err := mcpb.ParseManifest(art.Config, mcpb.ParseOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: manifest.json: %w", r.Name(), err)
+	}
+	return m, nil
+}
+
+// versionOf is the version a resolved index declares, else its tag.
+func versionOf(r *Resolved) string {
+	if r.Version.Index != nil {
+		if v := r.Version.Index.Annotations[ocispec.AnnotationVersion]; v != "" {
+			return v
+		}
+	}
+	return r.Version.Reference
+}
+
+// ClientConfig is where the user_config values given for a client entry
+// go: Args (--config KEY=VALUE for `mpak run`, in the client's file) for
+// ordinary values, Secrets (to be saved in mpak's owner-only
+// configuration) for the ones the bundle marks sensitive, which never go
+// into a client's file.
+type ClientConfig struct {
+	Args    []string
+	Secrets map[string]string
+}
+
+// SplitUserConfig checks the values given for a bundle's user_config
+// (as `mpak run` would: types, ranges, paths made absolute) and sorts
+// them into a ClientConfig. A required key that has neither a given, a
+// stored nor a default value is a *launch.MissingError: the caller asks
+// for it. The environment is not consulted: the client that starts the
+// server will not have this shell's. dirs expand ~ in paths (nil: none).
+func SplitUserConfig(m *mcpb.Manifest, given map[string][]string, stored map[string]string, dirs *launch.SystemDirs) (*ClientConfig, error) {
+	if dirs == nil {
+		dirs = &launch.SystemDirs{}
+	}
+	values, err := launch.ResolveUserConfig(m, launch.Sources{Flags: given, Stored: stored, SystemDirs: dirs})
+	if err != nil {
+		return nil, err
+	}
+	out := &ClientConfig{Secrets: map[string]string{}}
+	for _, key := range m.UserConfigKeys() {
+		if _, ok := given[key]; !ok {
+			continue
+		}
+		v := values[key]
+		if m.UserConfig[key].Sensitive {
+			s := ""
+			if v.Multiple {
+				b, err := json.Marshal(v.List)
+				if err != nil {
+					return nil, err
+				}
+				s = string(b)
+			} else if len(v.List) > 0 {
+				s = v.List[0]
+			}
+			out.Secrets[key] = s
+			continue
+		}
+		for _, one := range v.List {
+			out.Args = append(out.Args, "--config", key+"="+one)
+		}
+	}
+	return out, nil
+}
+
+// Currency is what an installed reference means now.
+type Currency struct {
+	// Current is the version the reference resolves to now; Latest the
+	// repository's highest release.
+	Current, Latest string
+	// UpdateAvailable: Latest is newer than Current (the reference is
+	// pinned or a range that excludes it).
+	UpdateAvailable bool
+}
+
+// Currency resolves s and the latest release of its repository.
+func (c *Client) Currency(ctx context.Context, s string) (*Currency, error) {
+	r, err := c.Resolve(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := c.ResolveRef(ctx, r.Ref.WithVersion(""))
+	if err != nil {
+		return nil, err
+	}
+	cur := &Currency{Current: versionOf(r), Latest: versionOf(latest)}
+	a, errA := semver.NewVersion(cur.Current)
+	b, errB := semver.NewVersion(cur.Latest)
+	cur.UpdateAvailable = errA == nil && errB == nil && b.GreaterThan(a)
+	return cur, nil
+}

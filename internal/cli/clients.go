@@ -1,0 +1,428 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/mpak-oci/mpak"
+	"github.com/mpak-oci/mpak/internal/config"
+	"github.com/mpak-oci/mpak/launch"
+	"github.com/mpak-oci/mpak/mcpclients"
+)
+
+// The commands that wire bundles into MCP clients' configuration files:
+// install, uninstall and installed. The editing is package mcpclients';
+// resolving, the policy and user_config are the facade's.
+
+type clientFlags struct {
+	client string
+	scope  string
+	file   string
+}
+
+func (f *clientFlags) add(cmd *cobra.Command, required bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.client, "client", "", "MCP client: "+strings.Join(mcpclients.Names(), ", "))
+	fl.StringVar(&f.scope, "scope", "user", "user (the client's own file) or project (a file in this directory, for clients that have one)")
+	fl.StringVar(&f.file, "config", "", "the client's configuration file (default: where the client keeps it)")
+	if required {
+		_ = cmd.MarkFlagRequired("client")
+	}
+}
+
+// dirs are the directories client files live under, from this
+// environment.
+func (a *App) clientDirs() mcpclients.Dirs {
+	home := a.Getenv("HOME")
+	if runtime.GOOS == "windows" && a.Getenv("USERPROFILE") != "" {
+		home = a.Getenv("USERPROFILE")
+	}
+	wd, _ := os.Getwd()
+	return mcpclients.Dirs{GOOS: runtime.GOOS, Home: home, AppData: a.Getenv("APPDATA"),
+		XDGConfigHome: a.Getenv("XDG_CONFIG_HOME"), CodexHome: a.Getenv("CODEX_HOME"), Project: wd}
+}
+
+// target is the client and the file the flags name.
+func (a *App) target(f clientFlags) (*mcpclients.Client, string, error) {
+	c, err := mcpclients.Lookup(f.client)
+	if err != nil {
+		return nil, "", err
+	}
+	if f.file != "" {
+		return c, f.file, nil
+	}
+	p, err := c.Path(mcpclients.Scope(f.scope), a.clientDirs())
+	return c, p, err
+}
+
+// clientRecord is the record of what mpak wired where, beside the
+// configuration file.
+func (a *App) clientRecord() (*mcpclients.Record, error) {
+	p, err := config.Path(a.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return mcpclients.LoadRecord(filepath.Join(filepath.Dir(p), "clients.json"))
+}
+
+// InstallResult is `mpak install --json`.
+type InstallResult struct {
+	Client  string `json:"client"`
+	File    string `json:"file"`
+	Name    string `json:"name"`
+	Ref     string `json:"ref"`
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
+	// Change is added, replaced or unchanged.
+	Change string `json:"change"`
+	// Saved lists the sensitive user_config keys saved in mpak's config.
+	Saved []string `json:"saved,omitempty"`
+}
+
+func (a *App) installCommand() *cobra.Command {
+	var (
+		cf      clientFlags
+		name    string
+		sets    []string
+		pin     bool
+		force   bool
+		jsonOut bool
+		pf      PolicyFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "install REF --client NAME",
+		Short: "Add a bundle to an MCP client's configuration (Claude Desktop, Cursor, VS Code, ...)",
+		Long: "Writes an entry that runs `mpak run <fully qualified REF>` into the client's configuration file,\n" +
+			"keeping everything else in it (other servers, settings, comments, formatting). The file is backed up\n" +
+			"(FILE.mpak.bak) and replaced atomically; installing the same thing again changes nothing.\n\n" +
+			"The bundle must pass your trust policy. Required user_config values are asked for on a terminal or\n" +
+			"given with --set KEY=VALUE; values the bundle marks sensitive are saved in mpak's own configuration\n" +
+			"(readable only by you), never in the client's file. An entry of the same name that mpak did not\n" +
+			"write is left alone unless --force.",
+		Example: "  mpak install @acme/weather --client claude-desktop\n" +
+			"  mpak install @acme/weather@^1.2 --client vscode --scope project --set units=metric\n" +
+			"  mpak install @acme/weather --client codex --pin",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			client, file, err := a.target(cf)
+			if err != nil {
+				return err
+			}
+			c, err := a.Client(pf)
+			if err != nil {
+				return err
+			}
+			prep, err := c.PrepareForClient(ctx, args[0], mpak.ForClientOptions{Pin: pin})
+			if err != nil {
+				return err
+			}
+			a.Warn(prep.Resolved.Version.Warning)
+			given, _, err := KeyValues("--set", sets)
+			if err != nil {
+				return err
+			}
+			cfg, err := a.Config()
+			if err != nil {
+				return err
+			}
+			bundleKey := prep.Resolved.Ref.RepositoryRef()
+			dirs := launch.DefaultSystemDirs(a.Environ())
+			split, err := mpak.SplitUserConfig(prep.Manifest, given, cfg.Values(bundleKey), dirs)
+			var missing *launch.MissingError
+			if errors.As(err, &missing) {
+				if err = a.askUserConfig(missing, given); err == nil {
+					split, err = mpak.SplitUserConfig(prep.Manifest, given, cfg.Values(bundleKey), dirs)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("finding mpak's own path for the entry: %w", err)
+			}
+			entry := mcpclients.Entry{Command: exe, Args: append([]string{"run", prep.Ref}, split.Args...)}
+			// The client starts mpak with its own environment: where this
+			// mpak keeps its settings and cache goes along when it is not
+			// the default.
+			for _, k := range []string{config.EnvPath, "MPAK_CACHE", "DOCKER_CONFIG"} {
+				if v := a.Getenv(k); v != "" {
+					if entry.Env == nil {
+						entry.Env = map[string]string{}
+					}
+					entry.Env[k] = v
+				}
+			}
+			if name == "" {
+				name = prep.Resolved.Ref.Name
+				if name == "" {
+					name = path.Base(prep.Resolved.Ref.Repository)
+				}
+			}
+			rec, err := a.clientRecord()
+			if err != nil {
+				return err
+			}
+			plan, err := mcpclients.Add(rec, client, mcpclients.Wiring{
+				Scope: mcpclients.Scope(cf.scope), File: file, Name: name, Ref: prep.Ref,
+				Repository: bundleKey, Version: prep.Version, Digest: prep.Resolved.Version.Root.Digest.String(), Entry: entry,
+			}, force)
+			if err != nil {
+				return err
+			}
+			// Secrets first: if saving them fails, the client's file still
+			// holds no entry that would start without them.
+			var saved []string
+			for _, k := range prep.Manifest.UserConfigKeys() {
+				if v, ok := split.Secrets[k]; ok {
+					cfg.SetValue(bundleKey, k, v)
+					saved = append(saved, k)
+				}
+			}
+			if len(saved) > 0 {
+				if err := cfg.Save(); err != nil {
+					return fmt.Errorf("saving the sensitive config values: %w (nothing was installed)", err)
+				}
+			}
+			if err := plan.Apply(); err != nil {
+				return err
+			}
+			w := plan.Wiring
+			if jsonOut {
+				return a.PrintJSON(InstallResult{Client: w.Client, File: w.File, Name: w.Name, Ref: w.Ref, Version: w.Version,
+					Digest: w.Digest, Change: string(plan.Change), Saved: saved})
+			}
+			if len(saved) > 0 {
+				a.Infof("saved %s in mpak's configuration (sensitive: not written to %s)", strings.Join(saved, ", "), client.Title)
+			}
+			switch plan.Change {
+			case mcpclients.Unchanged:
+				a.Infof("%s already runs %s as %q in %s: nothing to change", client.Title, w.Ref, w.Name, w.File)
+			default:
+				a.Infof("%s %q (%s %s) in %s; restart %s to load it", plan.Change, w.Name, w.Ref, w.Version, w.File, client.Title)
+			}
+			return nil
+		},
+	}
+	cf.add(cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&name, "name", "", "name of the entry in the client (default: the bundle's name)")
+	fl.StringArrayVar(&sets, "set", nil, "user_config value KEY=VALUE (repeat a key for multiple values)")
+	fl.BoolVar(&pin, "pin", false, "write the resolved digest, so the client always runs these exact bytes")
+	fl.BoolVar(&force, "force", false, "replace an entry of the same name that mpak did not write")
+	fl.BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	pf.Add(fl)
+	return cmd
+}
+
+// askUserConfig asks on the terminal for the required keys missing,
+// adding the answers to given; without a terminal it says how to pass
+// them.
+func (a *App) askUserConfig(missing *launch.MissingError, given map[string][]string) error {
+	in, ok := a.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		var lines []string
+		for _, k := range missing.Keys {
+			lines = append(lines, fmt.Sprintf("missing required config %q: pass --set %s=VALUE", k.Key, k.Key))
+		}
+		return errors.New(strings.Join(lines, "\n"))
+	}
+	r := bufio.NewReader(in)
+	for _, k := range missing.Keys {
+		label := k.Key
+		if k.Title != "" && k.Title != k.Key {
+			label += " (" + k.Title + ")"
+		}
+		if k.Description != "" {
+			fmt.Fprintf(a.Stderr, "%s: %s\n", label, k.Description)
+		}
+		fmt.Fprintf(a.Stderr, "%s: ", label)
+		var v string
+		if k.Sensitive {
+			b, err := term.ReadPassword(int(in.Fd()))
+			fmt.Fprintln(a.Stderr)
+			if err != nil {
+				return err
+			}
+			v = string(b)
+		} else {
+			line, err := r.ReadString('\n')
+			if err != nil && line == "" {
+				return fmt.Errorf("reading %s: %w", k.Key, err)
+			}
+			v = strings.TrimRight(line, "\r\n")
+		}
+		if v == "" {
+			return fmt.Errorf("missing required config %q", k.Key)
+		}
+		given[k.Key] = []string{v}
+	}
+	return nil
+}
+
+func (a *App) uninstallCommand() *cobra.Command {
+	var (
+		cf      clientFlags
+		name    string
+		force   bool
+		jsonOut bool
+	)
+	cmd := &cobra.Command{
+		Use:   "uninstall REF --client NAME",
+		Short: "Remove a bundle mpak installed from an MCP client's configuration",
+		Long: "Removes exactly the entry `mpak install` wrote for REF (any version) from the client's file, keeping\n" +
+			"everything else, with a backup (FILE.mpak.bak). An entry mpak did not write is left alone unless --force.",
+		Example: "  mpak uninstall @acme/weather --client claude-desktop",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, file, err := a.target(cf)
+			if err != nil {
+				return err
+			}
+			abs, err := filepath.Abs(file)
+			if err != nil {
+				return err
+			}
+			rec, err := a.clientRecord()
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				if name, err = a.wiredName(rec, client.Name, abs, args[0]); err != nil {
+					return err
+				}
+			}
+			plan, err := mcpclients.Remove(rec, client, abs, name, force)
+			if err != nil {
+				return err
+			}
+			if err := plan.Apply(); err != nil {
+				return err
+			}
+			if jsonOut {
+				return a.PrintJSON(InstallResult{Client: client.Name, File: abs, Name: name, Ref: plan.Wiring.Ref, Change: string(plan.Change)})
+			}
+			if plan.Change == mcpclients.Unchanged {
+				a.Infof("%q was already gone from %s; forgot it", name, abs)
+			} else {
+				a.Infof("removed %q from %s; restart %s to unload it", name, abs, client.Title)
+			}
+			return nil
+		},
+	}
+	cf.add(cmd, true)
+	cmd.Flags().StringVar(&name, "name", "", "name of the entry (default: the one mpak installed REF as)")
+	cmd.Flags().BoolVar(&force, "force", false, "remove the entry even if mpak did not write it")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// wiredName finds the entry mpak wrote into file for the bundle s.
+func (a *App) wiredName(rec *mcpclients.Record, client, file, s string) (string, error) {
+	r, err := a.ParseRef(s)
+	if err != nil {
+		return "", err
+	}
+	for _, w := range rec.List(client) {
+		if w.File == file && w.Repository == r.RepositoryRef() {
+			return w.Name, nil
+		}
+	}
+	fallback := r.Name
+	if fallback == "" {
+		fallback = path.Base(r.Repository)
+	}
+	return fallback, nil
+}
+
+// Installed is one line of `mpak installed --json`.
+type Installed struct {
+	mcpclients.Wiring
+	// Current is the version Ref resolves to now, Latest the highest
+	// release; Error says why they could not be found.
+	Current         string `json:"current,omitempty"`
+	Latest          string `json:"latest,omitempty"`
+	UpdateAvailable bool   `json:"update_available"`
+	Error           string `json:"error,omitempty"`
+}
+
+func (a *App) installedCommand() *cobra.Command {
+	var (
+		client  string
+		offline bool
+		jsonOut bool
+	)
+	cmd := &cobra.Command{
+		Use:   "installed",
+		Short: "List the bundles mpak installed into MCP clients, and whether updates are available",
+		Long: "CURRENT is the version each entry's reference resolves to now, LATEST the highest release of the\n" +
+			"bundle; an entry pinned to a version or digest has an update when they differ.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if client != "" {
+				if _, err := mcpclients.Lookup(client); err != nil {
+					return err
+				}
+			}
+			rec, err := a.clientRecord()
+			if err != nil {
+				return err
+			}
+			c, err := a.PlainClient(false)
+			if err != nil {
+				return err
+			}
+			out := []Installed{}
+			for _, w := range rec.List(client) {
+				in := Installed{Wiring: w}
+				if !offline {
+					if cur, err := c.Currency(cmd.Context(), w.Ref); err != nil {
+						in.Error = err.Error()
+					} else {
+						in.Current, in.Latest, in.UpdateAvailable = cur.Current, cur.Latest, cur.UpdateAvailable
+					}
+				}
+				out = append(out, in)
+			}
+			if jsonOut {
+				return a.PrintJSON(out)
+			}
+			if len(out) == 0 {
+				a.Infof("mpak has installed nothing into a client yet (mpak install REF --client NAME)")
+				return nil
+			}
+			a.printf("%-15s %-20s %-12s %-12s %-8s %s\n", "CLIENT", "NAME", "CURRENT", "LATEST", "UPDATE", "REF")
+			for _, in := range out {
+				cur, latest, upd := in.Current, in.Latest, ""
+				if in.UpdateAvailable {
+					upd = "yes"
+				}
+				if in.Error != "" {
+					cur, latest = "?", "?"
+				}
+				if offline {
+					cur, latest = in.Version, "-"
+				}
+				a.printf("%-15s %-20s %-12s %-12s %-8s %s\n", in.Client, in.Name, cur, latest, upd, in.Ref)
+				if in.Error != "" {
+					a.Infof("  %s: %s", in.Name, in.Error)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&client, "client", "", "only this client")
+	cmd.Flags().BoolVar(&offline, "offline", false, "do not ask the registries what the references resolve to now")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
