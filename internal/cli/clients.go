@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -113,103 +114,30 @@ func (a *App) installCommand() *cobra.Command {
 			"  mpak install @acme/weather --client codex --pin",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			client, file, err := a.target(cf)
-			if err != nil {
-				return err
-			}
-			c, err := a.Client(pf)
-			if err != nil {
-				return err
-			}
-			prep, err := c.PrepareForClient(ctx, args[0], mpak.ForClientOptions{Pin: pin})
-			if err != nil {
-				return err
-			}
-			a.Warn(prep.Resolved.Version.Warning)
 			given, _, err := KeyValues("--set", sets)
 			if err != nil {
 				return err
 			}
-			cfg, err := a.Config()
+			res, err := a.installInto(cmd.Context(), installRequest{ref: args[0], target: cf, name: name, given: given,
+				pin: pin, force: force, policy: pf, ask: true})
 			if err != nil {
 				return err
 			}
-			bundleKey := prep.Resolved.Ref.RepositoryRef()
-			dirs := launch.DefaultSystemDirs(a.Environ())
-			split, err := mpak.SplitUserConfig(prep.Manifest, given, cfg.Values(bundleKey), dirs)
-			var missing *launch.MissingError
-			if errors.As(err, &missing) {
-				if err = a.askUserConfig(missing, given); err == nil {
-					split, err = mpak.SplitUserConfig(prep.Manifest, given, cfg.Values(bundleKey), dirs)
-				}
-			}
-			if err != nil {
-				return err
-			}
-			exe, err := os.Executable()
-			if err != nil {
-				return fmt.Errorf("finding mpak's own path for the entry: %w", err)
-			}
-			entry := mcpclients.Entry{Command: exe, Args: append([]string{"run", prep.Ref}, split.Args...)}
-			// The client starts mpak with its own environment: where this
-			// mpak keeps its settings and cache goes along when it is not
-			// the default.
-			for _, k := range []string{config.EnvPath, "MPAK_CACHE", "DOCKER_CONFIG"} {
-				if v := a.Getenv(k); v != "" {
-					if entry.Env == nil {
-						entry.Env = map[string]string{}
-					}
-					entry.Env[k] = v
-				}
-			}
-			if name == "" {
-				name = prep.Resolved.Ref.Name
-				if name == "" {
-					name = path.Base(prep.Resolved.Ref.Repository)
-				}
-			}
-			rec, err := a.clientRecord()
-			if err != nil {
-				return err
-			}
-			plan, err := mcpclients.Add(rec, client, mcpclients.Wiring{
-				Scope: mcpclients.Scope(cf.scope), File: file, Name: name, Ref: prep.Ref,
-				Repository: bundleKey, Version: prep.Version, Digest: prep.Resolved.Version.Root.Digest.String(), Entry: entry,
-			}, force)
-			if err != nil {
-				return err
-			}
-			// Secrets first: if saving them fails, the client's file still
-			// holds no entry that would start without them.
-			var saved []string
-			for _, k := range prep.Manifest.UserConfigKeys() {
-				if v, ok := split.Secrets[k]; ok {
-					cfg.SetValue(bundleKey, k, v)
-					saved = append(saved, k)
-				}
-			}
-			if len(saved) > 0 {
-				if err := cfg.Save(); err != nil {
-					return fmt.Errorf("saving the sensitive config values: %w (nothing was installed)", err)
-				}
-			}
-			if err := plan.Apply(); err != nil {
-				return err
-			}
-			w := plan.Wiring
 			if jsonOut {
-				return a.PrintJSON(InstallResult{Client: w.Client, File: w.File, Name: w.Name, Ref: w.Ref, Version: w.Version,
-					Digest: w.Digest, Change: string(plan.Change), Saved: saved})
+				return a.PrintJSON(res)
 			}
-			if len(saved) > 0 {
-				a.Infof("saved %s in mpak's configuration (sensitive: not written to %s)", strings.Join(saved, ", "), client.Title)
+			title := res.Client
+			if c, err := mcpclients.Lookup(res.Client); err == nil {
+				title = c.Title
 			}
-			switch plan.Change {
+			if len(res.Saved) > 0 {
+				a.Infof("saved %s in mpak's configuration (sensitive: not written to %s)", strings.Join(res.Saved, ", "), title)
+			}
+			switch mcpclients.Change(res.Change) {
 			case mcpclients.Unchanged:
-				a.Infof("%s already runs %s as %q in %s: nothing to change", client.Title, w.Ref, w.Name, w.File)
+				a.Infof("%s already runs %s as %q in %s: nothing to change", title, res.Ref, res.Name, res.File)
 			default:
-				a.Infof("%s %q (%s %s) in %s; restart %s to load it", plan.Change, w.Name, w.Ref, w.Version, w.File, client.Title)
+				a.Infof("%s %q (%s %s) in %s; restart %s to load it", res.Change, res.Name, res.Ref, res.Version, res.File, title)
 			}
 			return nil
 		},
@@ -225,12 +153,117 @@ func (a *App) installCommand() *cobra.Command {
 	return cmd
 }
 
+// installRequest is one install, from the command line or an agent.
+type installRequest struct {
+	ref    string
+	target clientFlags
+	name   string
+	given  map[string][]string
+	pin    bool
+	force  bool
+	policy PolicyFlags
+	// ask prompts on a terminal for missing required values.
+	ask bool
+}
+
+// installInto resolves the bundle, checks it against the policy, sorts
+// its user_config and writes the client's entry: the steps of `mpak
+// install`, shared with the install_bundle tool of `mpak mcp`. Nothing
+// is written when any step refuses.
+func (a *App) installInto(ctx context.Context, req installRequest) (*InstallResult, error) {
+	client, file, err := a.target(req.target)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.Client(req.policy)
+	if err != nil {
+		return nil, err
+	}
+	prep, err := c.PrepareForClient(ctx, req.ref, mpak.ForClientOptions{Pin: req.pin})
+	if err != nil {
+		return nil, err
+	}
+	a.Warn(prep.Resolved.Version.Warning)
+	if req.given == nil {
+		req.given = map[string][]string{}
+	}
+	cfg, err := a.Config()
+	if err != nil {
+		return nil, err
+	}
+	bundleKey := prep.Resolved.Ref.RepositoryRef()
+	dirs := launch.DefaultSystemDirs(a.Environ())
+	split, err := mpak.SplitUserConfig(prep.Manifest, req.given, cfg.Values(bundleKey), dirs)
+	var missing *launch.MissingError
+	if errors.As(err, &missing) {
+		if err = a.askUserConfig(missing, req.given, req.ask); err == nil {
+			split, err = mpak.SplitUserConfig(prep.Manifest, req.given, cfg.Values(bundleKey), dirs)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding mpak's own path for the entry: %w", err)
+	}
+	entry := mcpclients.Entry{Command: exe, Args: append([]string{"run", prep.Ref}, split.Args...)}
+	// The client starts mpak with its own environment: where this mpak
+	// keeps its settings and cache goes along when it is not the default.
+	for _, k := range []string{config.EnvPath, "MPAK_CACHE", "DOCKER_CONFIG"} {
+		if v := a.Getenv(k); v != "" {
+			if entry.Env == nil {
+				entry.Env = map[string]string{}
+			}
+			entry.Env[k] = v
+		}
+	}
+	name := req.name
+	if name == "" {
+		name = prep.Resolved.Ref.Name
+		if name == "" {
+			name = path.Base(prep.Resolved.Ref.Repository)
+		}
+	}
+	rec, err := a.clientRecord()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := mcpclients.Add(rec, client, mcpclients.Wiring{
+		Scope: mcpclients.Scope(req.target.scope), File: file, Name: name, Ref: prep.Ref,
+		Repository: bundleKey, Version: prep.Version, Digest: prep.Resolved.Version.Root.Digest.String(), Entry: entry,
+	}, req.force)
+	if err != nil {
+		return nil, err
+	}
+	// Secrets first: if saving them fails, the client's file still holds
+	// no entry that would start without them.
+	var saved []string
+	for _, k := range prep.Manifest.UserConfigKeys() {
+		if v, ok := split.Secrets[k]; ok {
+			cfg.SetValue(bundleKey, k, v)
+			saved = append(saved, k)
+		}
+	}
+	if len(saved) > 0 {
+		if err := cfg.Save(); err != nil {
+			return nil, fmt.Errorf("saving the sensitive config values: %w (nothing was installed)", err)
+		}
+	}
+	if err := plan.Apply(); err != nil {
+		return nil, err
+	}
+	w := plan.Wiring
+	return &InstallResult{Client: w.Client, File: w.File, Name: w.Name, Ref: w.Ref, Version: w.Version,
+		Digest: w.Digest, Change: string(plan.Change), Saved: saved}, nil
+}
+
 // askUserConfig asks on the terminal for the required keys missing,
-// adding the answers to given; without a terminal it says how to pass
-// them.
-func (a *App) askUserConfig(missing *launch.MissingError, given map[string][]string) error {
+// adding the answers to given; without a terminal (or when it may not
+// ask) it says how to pass them.
+func (a *App) askUserConfig(missing *launch.MissingError, given map[string][]string, ask bool) error {
 	in, ok := a.Stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(in.Fd())) {
+	if !ask || !ok || !term.IsTerminal(int(in.Fd())) {
 		var lines []string
 		for _, k := range missing.Keys {
 			lines = append(lines, fmt.Sprintf("missing required config %q: pass --set %s=VALUE", k.Key, k.Key))
@@ -285,37 +318,17 @@ func (a *App) uninstallCommand() *cobra.Command {
 		Example: "  mpak uninstall @acme/weather --client claude-desktop",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			client, file, err := a.target(cf)
+			res, err := a.uninstallFrom(args[0], cf, name, force)
 			if err != nil {
-				return err
-			}
-			abs, err := filepath.Abs(file)
-			if err != nil {
-				return err
-			}
-			rec, err := a.clientRecord()
-			if err != nil {
-				return err
-			}
-			if name == "" {
-				if name, err = a.wiredName(rec, client.Name, abs, args[0]); err != nil {
-					return err
-				}
-			}
-			plan, err := mcpclients.Remove(rec, client, abs, name, force)
-			if err != nil {
-				return err
-			}
-			if err := plan.Apply(); err != nil {
 				return err
 			}
 			if jsonOut {
-				return a.PrintJSON(InstallResult{Client: client.Name, File: abs, Name: name, Ref: plan.Wiring.Ref, Change: string(plan.Change)})
+				return a.PrintJSON(res)
 			}
-			if plan.Change == mcpclients.Unchanged {
-				a.Infof("%q was already gone from %s; forgot it", name, abs)
+			if mcpclients.Change(res.Change) == mcpclients.Unchanged {
+				a.Infof("%q was already gone from %s; forgot it", res.Name, res.File)
 			} else {
-				a.Infof("removed %q from %s; restart %s to unload it", name, abs, client.Title)
+				a.Infof("removed %q from %s; restart the client to unload it", res.Name, res.File)
 			}
 			return nil
 		},
@@ -325,6 +338,38 @@ func (a *App) uninstallCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&force, "force", false, "remove the entry even if mpak did not write it")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// uninstallFrom removes the entry mpak wrote for the bundle s from the
+// client's file (by name when given): `mpak uninstall` and the
+// uninstall_bundle tool.
+func (a *App) uninstallFrom(s string, target clientFlags, name string, force bool) (*InstallResult, error) {
+	client, file, err := a.target(target)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := a.clientRecord()
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		if name, err = a.wiredName(rec, client.Name, abs, s); err != nil {
+			return nil, err
+		}
+	}
+	plan, err := mcpclients.Remove(rec, client, abs, name, force)
+	if err != nil {
+		return nil, err
+	}
+	if err := plan.Apply(); err != nil {
+		return nil, err
+	}
+	return &InstallResult{Client: client.Name, File: abs, Name: name, Ref: plan.Wiring.Ref, Version: plan.Wiring.Version,
+		Digest: plan.Wiring.Digest, Change: string(plan.Change)}, nil
 }
 
 // wiredName finds the entry mpak wrote into file for the bundle s.
@@ -369,30 +414,9 @@ func (a *App) installedCommand() *cobra.Command {
 			"bundle; an entry pinned to a version or digest has an update when they differ.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if client != "" {
-				if _, err := mcpclients.Lookup(client); err != nil {
-					return err
-				}
-			}
-			rec, err := a.clientRecord()
+			out, err := a.listInstalled(cmd.Context(), client, offline)
 			if err != nil {
 				return err
-			}
-			c, err := a.PlainClient(false)
-			if err != nil {
-				return err
-			}
-			out := []Installed{}
-			for _, w := range rec.List(client) {
-				in := Installed{Wiring: w}
-				if !offline {
-					if cur, err := c.Currency(cmd.Context(), w.Ref); err != nil {
-						in.Error = err.Error()
-					} else {
-						in.Current, in.Latest, in.UpdateAvailable = cur.Current, cur.Latest, cur.UpdateAvailable
-					}
-				}
-				out = append(out, in)
 			}
 			if jsonOut {
 				return a.PrintJSON(out)
@@ -425,4 +449,36 @@ func (a *App) installedCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&offline, "offline", false, "do not ask the registries what the references resolve to now")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// listInstalled is what mpak wired into client ("" every client), with
+// what each reference resolves to now unless offline: `mpak installed`
+// and the list_installed tool.
+func (a *App) listInstalled(ctx context.Context, client string, offline bool) ([]Installed, error) {
+	if client != "" {
+		if _, err := mcpclients.Lookup(client); err != nil {
+			return nil, err
+		}
+	}
+	rec, err := a.clientRecord()
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.PlainClient(false)
+	if err != nil {
+		return nil, err
+	}
+	out := []Installed{}
+	for _, w := range rec.List(client) {
+		in := Installed{Wiring: w}
+		if !offline {
+			if cur, err := c.Currency(ctx, w.Ref); err != nil {
+				in.Error = err.Error()
+			} else {
+				in.Current, in.Latest, in.UpdateAvailable = cur.Current, cur.Latest, cur.UpdateAvailable
+			}
+		}
+		out = append(out, in)
+	}
+	return out, nil
 }
