@@ -62,13 +62,13 @@ func (c *Client) PrepareForClient(ctx context.Context, s string, opts ForClientO
 // manifest's config, a small blob.
 func (c *Client) manifest(ctx context.Context, r *Resolved, platform mediatypes.Platform) (*mcpb.Manifest, error) {
 	if platform == (mediatypes.Platform{}) {
-		platform = mediatypes.Host()
+		platform = hostPlatform()
 	}
 	e, err := r.Version.Select(platform)
 	if err != nil {
 		return nil, err
 	}
-	art, err := bundle.Fetch(ctx, r.Repository, e)
+	art, err := fetchArtifact(ctx, r, e)
 	if err != nil {
 		return nil, err
 	}
@@ -165,4 +165,11 @@ func (c *Client) Currency(ctx context.Context, s string) (*Currency, error) {
 	b, errB := semver.NewVersion(cur.Latest)
 	cur.UpdateAvailable = errA == nil && errB == nil && b.GreaterThan(a)
 	return cur, nil
+}
+
+func hostPlatform() mediatypes.Platform { return mediatypes.Host() }
+
+// fetchArtifact reads a build's manifest and config (manifest.json).
+func fetchArtifact(ctx context.Context, r *Resolved, e bundle.Entry) (*bundle.Artifact, error) {
+	return bundle.Fetch(ctx, r.Repository, e)
 }
