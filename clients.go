@@ -3,7 +3,6 @@ package mpak
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/Masterminds/semver/v3"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -11,7 +10,6 @@ import (
 	"github.com/mpak-oci/mpak/launch"
 	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
-	"github.com/mpak-oci/mpak/oci/bundle"
 )
 
 // ForClient is a version ready to be wired into an MCP client's
@@ -56,27 +54,6 @@ func (c *Client) PrepareForClient(ctx context.Context, s string, opts ForClientO
 		fc.Ref = r.Name()
 	}
 	return fc, nil
-}
-
-// manifest reads manifest.json of the build for platform: the platform
-// manifest's config, a small blob.
-func (c *Client) manifest(ctx context.Context, r *Resolved, platform mediatypes.Platform) (*mcpb.Manifest, error) {
-	if platform == (mediatypes.Platform{}) {
-		platform = hostPlatform()
-	}
-	e, err := r.Version.Select(platform)
-	if err != nil {
-		return nil, err
-	}
-	art, err := fetchArtifact(ctx, r, e)
-	if err != nil {
-		return nil, err
-	}
-	m, _, err := mcpb.ParseManifest(art.Config, mcpb.ParseOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("%s: manifest.json: %w", r.Name(), err)
-	}
-	return m, nil
 }
 
 // versionOf is the version a resolved index declares, else its tag.
@@ -165,11 +142,4 @@ func (c *Client) Currency(ctx context.Context, s string) (*Currency, error) {
 	b, errB := semver.NewVersion(cur.Latest)
 	cur.UpdateAvailable = errA == nil && errB == nil && b.GreaterThan(a)
 	return cur, nil
-}
-
-func hostPlatform() mediatypes.Platform { return mediatypes.Host() }
-
-// fetchArtifact reads a build's manifest and config (manifest.json).
-func fetchArtifact(ctx context.Context, r *Resolved, e bundle.Entry) (*bundle.Artifact, error) {
-	return bundle.Fetch(ctx, r.Repository, e)
 }

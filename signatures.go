@@ -44,21 +44,3 @@ func (c *Client) VerifySignatures(ctx context.Context, s string) (*SignatureChec
 	out.Refusal = c.Check(ctx, r)
 	return out, nil
 }
-
-// ManifestJSON resolves s and returns manifest.json of its build for
-// this machine as published, without downloading the bundle.
-func (c *Client) ManifestJSON(ctx context.Context, s string) (*Resolved, []byte, error) {
-	r, err := c.Resolve(ctx, s)
-	if err != nil {
-		return nil, nil, err
-	}
-	e, err := r.Version.Select(hostPlatform())
-	if err != nil {
-		return nil, nil, err
-	}
-	art, err := fetchArtifact(ctx, r, e)
-	if err != nil {
-		return nil, nil, err
-	}
-	return r, art.Config, nil
-}

@@ -85,7 +85,9 @@ func (f *File) withEntry(name string, e Entry) ([]byte, error) {
 	if f.toml != nil {
 		return f.toml.set(name, e)
 	}
-	doc, err := parseJSON(f.data, f.Client.ServersKey) // a fresh tree: set mutates it
+	// A fresh tree, since set mutates it. Not hujson's Clone: it loses
+	// the empty-but-present extras that mark a trailing comma.
+	doc, err := parseJSON(f.data, f.Client.ServersKey)
 	if err != nil {
 		return nil, err
 	}
