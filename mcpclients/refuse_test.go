@@ -96,3 +96,28 @@ func TestEmptyAndMissingFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestCodexInlineEntry: a server written as an inline table is refused
+// rather than rewritten, and a new server is still added after it.
+func TestCodexInlineEntry(t *testing.T) {
+	c, _ := Lookup("codex")
+	path := filepath.Join(t.TempDir(), "config.toml")
+	orig := "[mcp_servers]\nweather = { command = \"old\" }\n"
+	must(t, os.WriteFile(path, []byte(orig), 0o600))
+	rec, _ := LoadRecord(filepath.Join(t.TempDir(), "clients.json"))
+	if _, err := Add(rec, c, Wiring{File: path, Name: "weather", Entry: testEntry}, true); err == nil || !strings.Contains(err.Error(), "inline") {
+		t.Errorf("inline entry: err = %v", err)
+	}
+	p, err := Add(rec, c, Wiring{File: path, Name: "clock", Entry: testEntry}, false)
+	must(t, err)
+	must(t, p.Apply())
+	b, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(b), orig) {
+		t.Errorf("the file's start changed:\n%s", b)
+	}
+	f, err := Open(c, path)
+	must(t, err)
+	if names := f.Names(); strings.Join(names, ",") != "clock,weather" {
+		t.Errorf("servers = %v\n%s", names, b)
+	}
+}

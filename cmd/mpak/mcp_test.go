@@ -105,6 +105,15 @@ func TestMpakMCP(t *testing.T) {
 		t.Errorf("show_bundle: %v", out)
 	}
 
+	out, _ = callTool(t, s, "bundle_versions", map[string]any{"name": "@example/clock"}, false)
+	if vs := out["versions"].([]any); len(vs) != 1 || vs[0].(map[string]any)["version"] != "1.0.0" {
+		t.Errorf("bundle_versions: %v", out)
+	}
+	out, _ = callTool(t, s, "trust_summary", map[string]any{"name": "@example/clock", "version": "1.0.0"}, false)
+	if out["signed"] != true || out["provenance"] == nil {
+		t.Errorf("trust_summary: %v", out)
+	}
+
 	out, _ = callTool(t, s, "verify_bundle", map[string]any{"ref": "@example/clock"}, false)
 	if sigs := out["signatures"].([]any); len(sigs) == 0 || out["allowed"] != true {
 		t.Errorf("verify_bundle of the signed bundle: %v", out)
@@ -151,6 +160,13 @@ func TestMpakMCP(t *testing.T) {
 	// refused when the config requires signatures, and nothing is written.
 	writePolicy(map[string]any{"keys": []string{filepath.Join(keys, "cosign.pub")}, "require_signature": true})
 	s2 := e.mcpSession(t)
+	// A required value the agent did not give: it is told how to give it.
+	writePolicy(map[string]any{})
+	s3 := e.mcpSession(t)
+	e.publish(t, secretClockDir(t, "2.0.0"), "clock")
+	if _, msg := callTool(t, s3, "install_bundle", map[string]any{"ref": "@example/clock@2.0.0", "client": "windsurf"}, true); !strings.Contains(msg, `"config": {"token": ...}`) {
+		t.Errorf("missing value: %s", msg)
+	}
 	_, msg := callTool(t, s2, "install_bundle", map[string]any{"ref": "@example/hello", "client": "windsurf"}, true)
 	if !strings.Contains(msg, "signature") {
 		t.Errorf("refusal: %s", msg)

@@ -164,6 +164,9 @@ type installRequest struct {
 	policy PolicyFlags
 	// ask prompts on a terminal for missing required values.
 	ask bool
+	// agent: the request comes from an MCP tool, whose arguments (not
+	// flags) give the values.
+	agent bool
 }
 
 // installInto resolves the bundle, checks it against the policy, sorts
@@ -196,7 +199,7 @@ func (a *App) installInto(ctx context.Context, req installRequest) (*InstallResu
 	split, err := mpak.SplitUserConfig(prep.Manifest, req.given, cfg.Values(bundleKey), dirs)
 	var missing *launch.MissingError
 	if errors.As(err, &missing) {
-		if err = a.askUserConfig(missing, req.given, req.ask); err == nil {
+		if err = a.askUserConfig(missing, req.given, req.ask, req.agent); err == nil {
 			split, err = mpak.SplitUserConfig(prep.Manifest, req.given, cfg.Values(bundleKey), dirs)
 		}
 	}
@@ -261,12 +264,20 @@ func (a *App) installInto(ctx context.Context, req installRequest) (*InstallResu
 // askUserConfig asks on the terminal for the required keys missing,
 // adding the answers to given; without a terminal (or when it may not
 // ask) it says how to pass them.
-func (a *App) askUserConfig(missing *launch.MissingError, given map[string][]string, ask bool) error {
+func (a *App) askUserConfig(missing *launch.MissingError, given map[string][]string, ask, agent bool) error {
 	in, ok := a.Stdin.(*os.File)
 	if !ask || !ok || !term.IsTerminal(int(in.Fd())) {
 		var lines []string
 		for _, k := range missing.Keys {
-			lines = append(lines, fmt.Sprintf("missing required config %q: pass --set %s=VALUE", k.Key, k.Key))
+			how := fmt.Sprintf("pass --set %s=VALUE", k.Key)
+			if agent {
+				how = fmt.Sprintf(`pass "config": {%q: ...}`, k.Key)
+			}
+			what := k.Key
+			if k.Description != "" {
+				what += " (" + k.Description + ")"
+			}
+			lines = append(lines, fmt.Sprintf("missing required config %s: %s", what, how))
 		}
 		return errors.New(strings.Join(lines, "\n"))
 	}

@@ -217,7 +217,7 @@ func (a *App) mcpInstall(ctx context.Context, _ *mcp.CallToolRequest, in Install
 		scope = string(mcpclients.User)
 	}
 	res, err := a.installInto(ctx, installRequest{ref: in.Ref, target: clientFlags{client: in.Client, scope: scope}, name: in.Name,
-		given: given, pin: in.Pin})
+		given: given, pin: in.Pin, agent: true})
 	if err != nil {
 		return nil, InstallResult{}, err
 	}
