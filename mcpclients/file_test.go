@@ -184,3 +184,33 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestCRLFKept: a file with Windows line endings keeps them, in the
+// lines mpak adds too, and uninstalling gives it back byte for byte.
+func TestCRLFKept(t *testing.T) {
+	for _, name := range Names() {
+		c, _ := Lookup(name)
+		path, lf := fixture(t, c)
+		orig := bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))
+		must(t, os.WriteFile(path, orig, 0o600))
+		rec, _ := LoadRecord(filepath.Join(t.TempDir(), "clients.json"))
+		p, err := Add(rec, c, Wiring{File: path, Name: "weather", Entry: testEntry}, false)
+		must(t, err)
+		must(t, p.Apply())
+		after, _ := os.ReadFile(path)
+		if n, crlf := bytes.Count(after, []byte("\n")), bytes.Count(after, []byte("\r\n")); n != crlf || bytes.Contains(after, []byte("\r\r")) {
+			t.Errorf("%s: %d line ends, %d of them CRLF:\n%q", name, n, crlf, after)
+		}
+		f, err := Open(c, path)
+		must(t, err)
+		if e, ok, _ := f.Entry("weather"); !ok || !e.Equal(testEntry) {
+			t.Errorf("%s: entry %+v", name, e)
+		}
+		p, err = Remove(rec, c, path, "weather", false)
+		must(t, err)
+		must(t, p.Apply())
+		if removed, _ := os.ReadFile(path); name != "windsurf" && !bytes.Equal(removed, orig) {
+			t.Errorf("%s: after uninstall:\n%q\nwant\n%q", name, removed, orig)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 type jsonDoc struct {
 	root hujson.Value
 	key  string
+	nl   string // the file's line ending: "\r\n" when it uses them
 }
 
 func parseJSON(data []byte, key string) (*jsonDoc, error) {
@@ -31,7 +32,7 @@ func parseJSON(data []byte, key string) (*jsonDoc, error) {
 	if _, ok := v.Value.(*hujson.Object); !ok {
 		return nil, fmt.Errorf("not a JSON object at the top level")
 	}
-	d := &jsonDoc{root: v, key: key}
+	d := &jsonDoc{root: v, key: key, nl: lineEnding(data)}
 	if m := d.member(d.rootObject(), key); m != nil {
 		if _, ok := m.Value.Value.(*hujson.Object); !ok {
 			return nil, fmt.Errorf("%q is not a JSON object", key)
@@ -102,7 +103,7 @@ func (d *jsonDoc) set(name string, value any) error {
 	rootInd := memberIndent(root, "", unit)
 	if s := d.servers(); s != nil {
 		ind := memberIndent(s, rootInd, unit)
-		rendered, err := renderJSON(value, ind, unit)
+		rendered, err := renderJSON(value, ind, unit, d.nl)
 		if err != nil {
 			return err
 		}
@@ -110,14 +111,14 @@ func (d *jsonDoc) set(name string, value any) error {
 			m.Value.Value = rendered
 			return nil
 		}
-		appendMember(s, name, rendered, ind, rootInd)
+		appendMember(s, name, rendered, ind, rootInd, d.nl)
 		return nil
 	}
-	rendered, err := renderJSON(map[string]any{name: value}, rootInd, unit)
+	rendered, err := renderJSON(map[string]any{name: value}, rootInd, unit, d.nl)
 	if err != nil {
 		return err
 	}
-	appendMember(root, d.key, rendered, rootInd, "")
+	appendMember(root, d.key, rendered, rootInd, "", d.nl)
 	return nil
 }
 
@@ -138,8 +139,8 @@ func (d *jsonDoc) remove(name string) bool {
 			// The new last member keeps the file's trailing-comma habit,
 			// and gets back the comment that ended its line.
 			s.Members[i-1].Value.AfterExtra = removed.Value.AfterExtra
-			if before := removed.Name.BeforeExtra; bytes.IndexByte(before, '\n') > 0 {
-				head := before[:bytes.IndexByte(before, '\n')]
+			if before := removed.Name.BeforeExtra; bytes.Index(before, []byte(d.nl)) > 0 {
+				head := before[:bytes.Index(before, []byte(d.nl))]
 				s.AfterExtra = append(append(hujson.Extra{}, head...), s.AfterExtra...)
 			}
 		}
@@ -195,12 +196,14 @@ func memberIndent(obj *hujson.Object, parent, unit string) string {
 	return parent + unit
 }
 
-// renderJSON formats value as it would appear at indentation ind.
-func renderJSON(value any, ind, unit string) (hujson.ValueTrimmed, error) {
+// renderJSON formats value as it would appear at indentation ind, with
+// the file's line endings (JSON strings hold no raw newline to confuse).
+func renderJSON(value any, ind, unit, nl string) (hujson.ValueTrimmed, error) {
 	b, err := json.MarshalIndent(value, ind, unit)
 	if err != nil {
 		return nil, err
 	}
+	b = bytes.ReplaceAll(b, []byte("\n"), []byte(nl))
 	v, err := hujson.Parse(b)
 	if err != nil {
 		return nil, err
@@ -212,19 +215,19 @@ func renderJSON(value any, ind, unit string) (hujson.ValueTrimmed, error) {
 // its own at indentation ind. A comment that ended the previous last
 // member's line stays on that line. An object that was empty ({}) is
 // opened onto lines, closing at indentation closing.
-func appendMember(obj *hujson.Object, name string, value hujson.ValueTrimmed, ind, closing string) {
+func appendMember(obj *hujson.Object, name string, value hujson.ValueTrimmed, ind, closing, nl string) {
 	after := obj.AfterExtra
 	var head, tail hujson.Extra
-	switch i := bytes.IndexByte(after, '\n'); {
+	switch i := bytes.Index(after, []byte(nl)); {
 	case len(obj.Members) == 0 && i < 0:
-		tail = hujson.Extra("\n" + closing)
+		tail = hujson.Extra(nl + closing)
 	case i < 0:
 		tail = after // the object closes on its last member's line; so it does still
 	default:
 		head, tail = after[:i], after[i:]
 	}
 	m := hujson.ObjectMember{
-		Name:  hujson.Value{BeforeExtra: append(append(hujson.Extra{}, head...), "\n"+ind...), Value: hujson.String(name)},
+		Name:  hujson.Value{BeforeExtra: append(append(hujson.Extra{}, head...), nl+ind...), Value: hujson.String(name)},
 		Value: hujson.Value{BeforeExtra: hujson.Extra(" "), Value: value},
 	}
 	if n := len(obj.Members); n > 0 && obj.Members[n-1].Value.AfterExtra != nil {
@@ -232,4 +235,12 @@ func appendMember(obj *hujson.Object, name string, value hujson.ValueTrimmed, in
 	}
 	obj.Members = append(obj.Members, m)
 	obj.AfterExtra = tail
+}
+
+// lineEnding is "\r\n" for a file whose lines end so, else "\n".
+func lineEnding(data []byte) string {
+	if i := bytes.IndexByte(data, '\n'); i > 0 && data[i-1] == '\r' {
+		return "\r\n"
+	}
+	return "\n"
 }

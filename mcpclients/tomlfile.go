@@ -17,6 +17,7 @@ type tomlDoc struct {
 	key     string
 	servers map[string]any
 	headers []tomlHeader
+	nl      string // the file's line ending
 }
 
 type tomlHeader struct {
@@ -29,7 +30,7 @@ func parseTOML(data []byte, key string) (*tomlDoc, error) {
 	if err := toml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("not valid TOML: %w", err)
 	}
-	d := &tomlDoc{data: data, key: key}
+	d := &tomlDoc{data: data, key: key, nl: lineEnding(data)}
 	if s, ok := doc[key]; ok {
 		m, ok := s.(map[string]any)
 		if !ok {
@@ -139,7 +140,7 @@ func (d *tomlDoc) render(name string, e Entry) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "[%s.%s]\n", d.key, quoted)
 	b.Write(body)
-	return b.Bytes(), nil
+	return bytes.ReplaceAll(b.Bytes(), []byte("\n"), []byte(d.nl)), nil
 }
 
 // set returns the file with [key.name] replaced by the entry, or the
@@ -164,10 +165,10 @@ func (d *tomlDoc) set(name string, e Entry) ([]byte, error) {
 	}
 	out = append(out, d.data...)
 	if len(out) > 0 && out[len(out)-1] != '\n' {
-		out = append(out, '\n')
+		out = append(out, d.nl...)
 	}
 	if len(bytes.TrimSpace(out)) > 0 {
-		out = append(out, '\n')
+		out = append(out, d.nl...)
 	}
 	return append(out, block...), nil
 }
@@ -185,8 +186,8 @@ func (d *tomlDoc) remove(name string) ([]byte, bool, error) {
 	rest := d.data[end:]
 	// Drop the blank line that separated the block from what came
 	// before, when one follows it too or nothing does.
-	if bytes.HasSuffix(out, []byte("\n\n")) && (len(rest) == 0 || rest[0] == '\n' || rest[0] == '\r') {
-		out = out[:len(out)-1]
+	if blank := []byte(d.nl + d.nl); bytes.HasSuffix(out, blank) && (len(rest) == 0 || rest[0] == '\n' || rest[0] == '\r') {
+		out = out[:len(out)-len(d.nl)]
 	}
 	return append(out, rest...), true, nil
 }
