@@ -153,12 +153,26 @@ func TestInstallIntoEveryClient(t *testing.T) {
 		if in.Client == "codex" {
 			wantCurrent, wantUpdate = "1.0.0", true
 		}
-		if in.Current != wantCurrent || in.Latest != "1.1.0" || in.UpdateAvailable != wantUpdate || in.Version != "1.0.0" || in.Error != "" {
+		if in.Current != wantCurrent || in.Latest != "1.1.0" || in.UpdateAvailable != wantUpdate || in.Version != "1.0.0" || in.Error != "" || in.State != "ok" {
 			t.Errorf("installed %s: %+v", in.Client, in)
 		}
 	}
 	if only := decode[[]cli.Installed](t, e.ok(t, "installed", "--client", "vscode", "--json")); len(only) != 1 || only[0].Client != "vscode" {
 		t.Errorf("installed --client vscode: %+v", only)
+	}
+
+	// An entry removed or changed by hand shows as such.
+	must(t, os.WriteFile(files["windsurf"], originals["windsurf"], 0o600))
+	b, _ := os.ReadFile(files["cursor"])
+	must(t, os.WriteFile(files["cursor"], bytes.Replace(b, []byte(`"run",`), []byte(`"run", "--offline",`), 1), 0o600))
+	for _, in := range decode[[]cli.Installed](t, e.ok(t, "installed", "--json", "--offline")) {
+		want := map[string]string{"windsurf": "missing", "cursor": "edited"}[in.Client]
+		if want == "" {
+			want = "ok"
+		}
+		if in.State != want {
+			t.Errorf("%s: state %q, want %q", in.Client, in.State, want)
+		}
 	}
 
 	// Uninstall gives the original file back.

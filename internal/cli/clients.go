@@ -410,6 +410,10 @@ type Installed struct {
 	Latest          string `json:"latest,omitempty"`
 	UpdateAvailable bool   `json:"update_available"`
 	Error           string `json:"error,omitempty"`
+	// State is the entry in the client's file now: "ok", "missing"
+	// (removed by hand, or the file is gone), "edited" (changed since mpak
+	// wrote it: install again to restore it) or "unreadable".
+	State string `json:"state"`
 }
 
 func (a *App) installedCommand() *cobra.Command {
@@ -436,7 +440,7 @@ func (a *App) installedCommand() *cobra.Command {
 				a.Infof("mpak has installed nothing into a client yet (mpak install REF --client NAME)")
 				return nil
 			}
-			a.printf("%-15s %-20s %-12s %-12s %-8s %s\n", "CLIENT", "NAME", "CURRENT", "LATEST", "UPDATE", "REF")
+			a.printf("%-15s %-20s %-12s %-12s %-8s %-10s %s\n", "CLIENT", "NAME", "CURRENT", "LATEST", "UPDATE", "ENTRY", "REF")
 			for _, in := range out {
 				cur, latest, upd := in.Current, in.Latest, ""
 				if in.UpdateAvailable {
@@ -448,7 +452,7 @@ func (a *App) installedCommand() *cobra.Command {
 				if offline {
 					cur, latest = in.Version, "-"
 				}
-				a.printf("%-15s %-20s %-12s %-12s %-8s %s\n", in.Client, in.Name, cur, latest, upd, in.Ref)
+				a.printf("%-15s %-20s %-12s %-12s %-8s %-10s %s\n", in.Client, in.Name, cur, latest, upd, in.State, in.Ref)
 				if in.Error != "" {
 					a.Infof("  %s: %s", in.Name, in.Error)
 				}
@@ -481,7 +485,7 @@ func (a *App) listInstalled(ctx context.Context, client string, offline bool) ([
 	}
 	out := []Installed{}
 	for _, w := range rec.List(client) {
-		in := Installed{Wiring: w}
+		in := Installed{Wiring: w, State: entryState(w)}
 		if !offline {
 			if cur, err := c.Currency(ctx, w.Ref); err != nil {
 				in.Error = err.Error()
@@ -492,4 +496,25 @@ func (a *App) listInstalled(ctx context.Context, client string, offline bool) ([
 		out = append(out, in)
 	}
 	return out, nil
+}
+
+// entryState compares the entry in the client's file with what mpak
+// wrote there.
+func entryState(w mcpclients.Wiring) string {
+	c, err := mcpclients.Lookup(w.Client)
+	if err != nil {
+		return "unreadable"
+	}
+	f, err := mcpclients.Open(c, w.File)
+	if err != nil {
+		return "unreadable"
+	}
+	e, ok, err := f.Entry(w.Name)
+	switch {
+	case !ok:
+		return "missing"
+	case err != nil || !e.Equal(w.Entry):
+		return "edited"
+	}
+	return "ok"
 }
