@@ -3,12 +3,14 @@ package mpak
 import (
 	"context"
 	"encoding/json"
+	"path"
 
 	"github.com/Masterminds/semver/v3"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/mpak-oci/mpak/launch"
 	"github.com/mpak-oci/mpak/mcpb"
+	"github.com/mpak-oci/mpak/mcpclients"
 	"github.com/mpak-oci/mpak/mediatypes"
 )
 
@@ -54,6 +56,34 @@ func (c *Client) PrepareForClient(ctx context.Context, s string, opts ForClientO
 		fc.Ref = r.Name()
 	}
 	return fc, nil
+}
+
+// EntryName is the name the client's entry gets unless the user picks
+// one: the bundle's name (weather for @acme/weather).
+func (f *ForClient) EntryName() string {
+	if f.Resolved.Ref.Name != "" {
+		return f.Resolved.Ref.Name
+	}
+	return path.Base(f.Resolved.Ref.Repository)
+}
+
+// Entry is the client's entry for this version: mpak (at exe, absolute,
+// since clients started from a desktop do not have the shell's PATH)
+// running Ref with the ordinary user_config values as --config
+// arguments, and env, the settings mpak itself needs to find where it
+// keeps them when they are not the default.
+func (f *ForClient) Entry(exe string, cfg *ClientConfig, env map[string]string) mcpclients.Entry {
+	e := mcpclients.Entry{Command: exe, Args: append([]string{"run", f.Ref}, cfg.Args...)}
+	if len(env) > 0 {
+		e.Env = env
+	}
+	return e
+}
+
+// Wiring is the record of this version wired into file under name.
+func (f *ForClient) Wiring(scope mcpclients.Scope, file, name string, e mcpclients.Entry) mcpclients.Wiring {
+	return mcpclients.Wiring{Scope: scope, File: file, Name: name, Ref: f.Ref, Repository: f.Resolved.Ref.RepositoryRef(),
+		Version: f.Version, Digest: f.Resolved.Version.Root.Digest.String(), Entry: e}
 }
 
 // versionOf is the version a resolved index declares, else its tag.

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 package main
 
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/mpak-oci/mpak/mcpclients"
 	"github.com/mpak-oci/mpak/registry/registrytest"
@@ -44,6 +45,11 @@ func TestInstallAsksOnTerminal(t *testing.T) {
 			}
 			seen.WriteByte(b)
 			if strings.HasSuffix(seen.String(), "token (Token): ") && strings.Count(seen.String(), "token (Token)") == 2 {
+				// Type only once mpak has turned echo off, as a person
+				// would be typing into a prompt that is ready.
+				for deadline := time.Now().Add(10 * time.Second); echoOn(tty) && time.Now().Before(deadline); {
+					time.Sleep(5 * time.Millisecond)
+				}
 				io.WriteString(tty, "s3cret\n")
 			}
 		}
@@ -80,4 +86,11 @@ func TestInstallAsksOnTerminal(t *testing.T) {
 	} else {
 		t.Error("no entry written")
 	}
+}
+
+// echoOn reports whether the terminal echoes what is typed (the master
+// side reads the terminal's settings).
+func echoOn(tty *os.File) bool {
+	t, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	return err != nil || t.Lflag&unix.ECHO != 0
 }

@@ -210,32 +210,23 @@ func (a *App) installInto(ctx context.Context, req installRequest) (*InstallResu
 	if err != nil {
 		return nil, fmt.Errorf("finding mpak's own path for the entry: %w", err)
 	}
-	entry := mcpclients.Entry{Command: exe, Args: append([]string{"run", prep.Ref}, split.Args...)}
 	// The client starts mpak with its own environment: where this mpak
-	// keeps its settings and cache goes along when it is not the default.
+	// keeps its settings, cache and credentials goes along when set.
+	env := map[string]string{}
 	for _, k := range []string{config.EnvPath, "MPAK_CACHE", "DOCKER_CONFIG"} {
 		if v := a.Getenv(k); v != "" {
-			if entry.Env == nil {
-				entry.Env = map[string]string{}
-			}
-			entry.Env[k] = v
+			env[k] = v
 		}
 	}
 	name := req.name
 	if name == "" {
-		name = prep.Resolved.Ref.Name
-		if name == "" {
-			name = path.Base(prep.Resolved.Ref.Repository)
-		}
+		name = prep.EntryName()
 	}
 	rec, err := a.clientRecord()
 	if err != nil {
 		return nil, err
 	}
-	plan, err := mcpclients.Add(rec, client, mcpclients.Wiring{
-		Scope: mcpclients.Scope(req.target.scope), File: file, Name: name, Ref: prep.Ref,
-		Repository: bundleKey, Version: prep.Version, Digest: prep.Resolved.Version.Root.Digest.String(), Entry: entry,
-	}, req.force)
+	plan, err := mcpclients.Add(rec, client, prep.Wiring(mcpclients.Scope(req.target.scope), file, name, prep.Entry(exe, split, env)), req.force)
 	if err != nil {
 		return nil, err
 	}
