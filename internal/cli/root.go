@@ -112,5 +112,6 @@ func (a *App) rootCommand() *cobra.Command {
 	}
 	root.AddCommand(bundleCmd, a.runCommand("run"), a.cacheCommand(), a.configCommand(), a.lockCommand(),
 		a.outdatedCommand(), a.updateCommand(), a.loginCommand(), a.logoutCommand(), a.versionCommand())
+	root.AddCommand(a.installCommand(), a.uninstallCommand(), a.installedCommand(), a.mcpCommand()) // clients.go, mcpserver.go
 	return root
 }

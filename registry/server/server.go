@@ -28,6 +28,7 @@ import (
 	"github.com/mpak-oci/mpak/registry/guard"
 	"github.com/mpak-oci/mpak/registry/ingest"
 	"github.com/mpak-oci/mpak/registry/internal/keylock"
+	"github.com/mpak-oci/mpak/registry/mcphttp"
 	"github.com/mpak-oci/mpak/registry/quota"
 	"github.com/mpak-oci/mpak/registry/scanner"
 	"github.com/mpak-oci/mpak/registry/search"
@@ -273,6 +274,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		for _, prefix := range []string{"/v1/", "/v0.1/", "/v0/"} {
 			s.mux.Handle(prefix, catalog)
 		}
+		s.mux.Handle("/mcp", mcphttp.New(mcphttp.Options{API: catalog})) // the same catalog to agents, under the same read rules
 	}
 	if opts.Scan {
 		if opts.ScannerKey == nil || s.indexer == nil {
