@@ -12,10 +12,10 @@ import (
 	"github.com/mpak-oci/mpak/oci/resolve"
 )
 
-// catalog is the client of mpakd's JSON API: Options.CatalogURL, else the
+// Catalog is the client of mpakd's JSON API: Options.CatalogURL, else the
 // default registry itself, which is an mpakd when mpak's own server is in
 // use.
-func (c *Client) catalog() *catalogapi.Client {
+func (c *Client) Catalog() *catalogapi.Client {
 	base := c.opts.CatalogURL
 	if base == "" {
 		scheme := "https://"
@@ -30,7 +30,7 @@ func (c *Client) catalog() *catalogapi.Client {
 // Search asks the catalog for bundles matching q: each with its latest
 // version, ranked by relevance unless q.Sort says otherwise.
 func (c *Client) Search(ctx context.Context, q catalogapi.Query) (*catalogapi.SearchResponse, error) {
-	return c.catalog().Search(ctx, q)
+	return c.Catalog().Search(ctx, q)
 }
 
 // Show asks the catalog about the bundle s names (any version in s is
@@ -40,7 +40,7 @@ func (c *Client) Show(ctx context.Context, s string) (*catalogapi.BundleDetail, 
 	if err != nil {
 		return nil, err
 	}
-	return c.catalog().Bundle(ctx, r.Repository)
+	return c.Catalog().Bundle(ctx, r.Repository)
 }
 
 // Versions are the versions published in a repository, as its tags say,

@@ -376,7 +376,11 @@ func (a *App) uninstallFrom(s string, target clientFlags, name string, force boo
 
 // wiredName finds the entry mpak wrote into file for the bundle s.
 func (a *App) wiredName(rec *mcpclients.Record, client, file, s string) (string, error) {
-	r, err := a.ParseRef(s)
+	c, err := a.PlainClient(false)
+	if err != nil {
+		return "", err
+	}
+	r, err := c.Parse(s)
 	if err != nil {
 		return "", err
 	}

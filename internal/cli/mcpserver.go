@@ -56,10 +56,11 @@ type nopWriteCloser struct{ io.Writer }
 func (nopWriteCloser) Close() error { return nil }
 
 func (a *App) mcpServer() (*mcp.Server, error) {
-	cat, _, err := a.catalogClient()
+	c, err := a.PlainClient(false)
 	if err != nil {
 		return nil, err
 	}
+	cat := c.Catalog()
 	s := mcp.NewServer(&mcp.Implementation{Name: "mpak", Title: "mpak", Version: a.version()}, &mcp.ServerOptions{
 		Instructions: "Find MCP servers (bundles) in the user's registry, check their trust, and install them into the " +
 			"user's MCP clients. Installing refuses what the user's trust policy refuses; say why instead of retrying.",
