@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -75,19 +74,8 @@ func (a *App) clientRecord() (*mcpclients.Record, error) {
 	return mcpclients.LoadRecord(filepath.Join(filepath.Dir(p), "clients.json"))
 }
 
-// InstallResult is `mpak install --json`.
-type InstallResult struct {
-	Client  string `json:"client"`
-	File    string `json:"file"`
-	Name    string `json:"name"`
-	Ref     string `json:"ref"`
-	Version string `json:"version"`
-	Digest  string `json:"digest"`
-	// Change is added, replaced or unchanged.
-	Change string `json:"change"`
-	// Saved lists the sensitive user_config keys saved in mpak's config.
-	Saved []string `json:"saved,omitempty"`
-}
+// InstallResult is `mpak install --json` (and uninstall's).
+type InstallResult = mpak.ClientInstall
 
 func (a *App) installCommand() *cobra.Command {
 	var (
@@ -169,10 +157,9 @@ type installRequest struct {
 	agent bool
 }
 
-// installInto resolves the bundle, checks it against the policy, sorts
-// its user_config and writes the client's entry: the steps of `mpak
-// install`, shared with the install_bundle tool of `mpak mcp`. Nothing
-// is written when any step refuses.
+// installInto is `mpak install` and the install_bundle tool of `mpak
+// mcp`: the facade's InstallInto, with the file, the record, the
+// secrets and the environment this command line keeps.
 func (a *App) installInto(ctx context.Context, req installRequest) (*InstallResult, error) {
 	client, file, err := a.target(req.target)
 	if err != nil {
@@ -182,27 +169,11 @@ func (a *App) installInto(ctx context.Context, req installRequest) (*InstallResu
 	if err != nil {
 		return nil, err
 	}
-	prep, err := c.PrepareForClient(ctx, req.ref, mpak.ForClientOptions{Pin: req.pin})
-	if err != nil {
-		return nil, err
-	}
-	a.Warn(prep.Resolved.Version.Warning)
-	if req.given == nil {
-		req.given = map[string][]string{}
-	}
 	cfg, err := a.Config()
 	if err != nil {
 		return nil, err
 	}
-	bundleKey := prep.Resolved.Ref.RepositoryRef()
-	dirs := launch.DefaultSystemDirs(a.Environ())
-	split, err := mpak.SplitUserConfig(prep.Manifest, req.given, cfg.Values(bundleKey), dirs)
-	var missing *launch.MissingError
-	if errors.As(err, &missing) {
-		if err = a.askUserConfig(missing, req.given, req.ask, req.agent); err == nil {
-			split, err = mpak.SplitUserConfig(prep.Manifest, req.given, cfg.Values(bundleKey), dirs)
-		}
-	}
+	rec, err := a.clientRecord()
 	if err != nil {
 		return nil, err
 	}
@@ -218,44 +189,21 @@ func (a *App) installInto(ctx context.Context, req installRequest) (*InstallResu
 			env[k] = v
 		}
 	}
-	name := req.name
-	if name == "" {
-		name = prep.EntryName()
-	}
-	rec, err := a.clientRecord()
-	if err != nil {
-		return nil, err
-	}
-	plan, err := mcpclients.Add(rec, client, prep.Wiring(mcpclients.Scope(req.target.scope), file, name, prep.Entry(exe, split, env)), req.force)
-	if err != nil {
-		return nil, err
-	}
-	// Secrets first: if saving them fails, the client's file still holds
-	// no entry that would start without them.
-	var saved []string
-	for _, k := range prep.Manifest.UserConfigKeys() {
-		if v, ok := split.Secrets[k]; ok {
-			cfg.SetValue(bundleKey, k, v)
-			saved = append(saved, k)
-		}
-	}
-	if len(saved) > 0 {
-		if err := cfg.Save(); err != nil {
-			return nil, fmt.Errorf("saving the sensitive config values: %w (nothing was installed)", err)
-		}
-	}
-	if err := plan.Apply(); err != nil {
-		return nil, err
-	}
-	w := plan.Wiring
-	return &InstallResult{Client: w.Client, File: w.File, Name: w.Name, Ref: w.Ref, Version: w.Version,
-		Digest: w.Digest, Change: string(plan.Change), Saved: saved}, nil
+	return c.InstallInto(ctx, mpak.ClientInstallOptions{
+		Ref: req.ref, Client: client, Scope: mcpclients.Scope(req.target.scope), File: file, Record: rec,
+		Executable: exe, Env: env, Given: req.given, Name: req.name, Pin: req.pin, Force: req.force,
+		Secrets: cfg, SystemDirs: launch.DefaultSystemDirs(a.Environ()),
+		Ask: func(m *launch.MissingError) (map[string][]string, error) {
+			return a.askUserConfig(m, req.ask, req.agent)
+		},
+		Warn: func(w string) { a.Warn(w) },
+	})
 }
 
-// askUserConfig asks on the terminal for the required keys missing,
-// adding the answers to given; without a terminal (or when it may not
-// ask) it says how to pass them.
-func (a *App) askUserConfig(missing *launch.MissingError, given map[string][]string, ask, agent bool) error {
+// askUserConfig asks on the terminal for the required keys missing and
+// returns the answers; without a terminal (or when it may not ask) it
+// says how to pass them.
+func (a *App) askUserConfig(missing *launch.MissingError, ask, agent bool) (map[string][]string, error) {
 	in, ok := a.Stdin.(*os.File)
 	if !ask || !ok || !term.IsTerminal(int(in.Fd())) {
 		var lines []string
@@ -270,9 +218,10 @@ func (a *App) askUserConfig(missing *launch.MissingError, given map[string][]str
 			}
 			lines = append(lines, fmt.Sprintf("missing required config %s: %s", what, how))
 		}
-		return errors.New(strings.Join(lines, "\n"))
+		return nil, errors.New(strings.Join(lines, "\n"))
 	}
 	r := bufio.NewReader(in)
+	given := map[string][]string{}
 	for _, k := range missing.Keys {
 		label := k.Key
 		if k.Title != "" && k.Title != k.Key {
@@ -287,22 +236,22 @@ func (a *App) askUserConfig(missing *launch.MissingError, given map[string][]str
 			b, err := term.ReadPassword(int(in.Fd()))
 			fmt.Fprintln(a.Stderr)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			v = string(b)
 		} else {
 			line, err := r.ReadString('\n')
 			if err != nil && line == "" {
-				return fmt.Errorf("reading %s: %w", k.Key, err)
+				return nil, fmt.Errorf("reading %s: %w", k.Key, err)
 			}
 			v = strings.TrimRight(line, "\r\n")
 		}
 		if v == "" {
-			return fmt.Errorf("missing required config %q", k.Key)
+			return nil, fmt.Errorf("missing required config %q", k.Key)
 		}
 		given[k.Key] = []string{v}
 	}
-	return nil
+	return given, nil
 }
 
 func (a *App) uninstallCommand() *cobra.Command {
@@ -320,7 +269,7 @@ func (a *App) uninstallCommand() *cobra.Command {
 		Example: "  mpak uninstall @acme/weather --client claude-desktop",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := a.uninstallFrom(args[0], cf, name, force)
+			res, err := a.uninstallFrom(cmd.Context(), args[0], cf, name, force)
 			if err != nil {
 				return err
 			}
@@ -342,15 +291,10 @@ func (a *App) uninstallCommand() *cobra.Command {
 	return cmd
 }
 
-// uninstallFrom removes the entry mpak wrote for the bundle s from the
-// client's file (by name when given): `mpak uninstall` and the
-// uninstall_bundle tool.
-func (a *App) uninstallFrom(s string, target clientFlags, name string, force bool) (*InstallResult, error) {
+// uninstallFrom is `mpak uninstall` and the uninstall_bundle tool: the
+// facade's UninstallFrom on the file and record this command line keeps.
+func (a *App) uninstallFrom(ctx context.Context, s string, target clientFlags, name string, force bool) (*InstallResult, error) {
 	client, file, err := a.target(target)
-	if err != nil {
-		return nil, err
-	}
-	abs, err := filepath.Abs(file)
 	if err != nil {
 		return nil, err
 	}
@@ -358,58 +302,15 @@ func (a *App) uninstallFrom(s string, target clientFlags, name string, force boo
 	if err != nil {
 		return nil, err
 	}
-	if name == "" {
-		if name, err = a.wiredName(rec, client.Name, abs, s); err != nil {
-			return nil, err
-		}
-	}
-	plan, err := mcpclients.Remove(rec, client, abs, name, force)
-	if err != nil {
-		return nil, err
-	}
-	if err := plan.Apply(); err != nil {
-		return nil, err
-	}
-	return &InstallResult{Client: client.Name, File: abs, Name: name, Ref: plan.Wiring.Ref, Version: plan.Wiring.Version,
-		Digest: plan.Wiring.Digest, Change: string(plan.Change)}, nil
-}
-
-// wiredName finds the entry mpak wrote into file for the bundle s.
-func (a *App) wiredName(rec *mcpclients.Record, client, file, s string) (string, error) {
 	c, err := a.PlainClient(false)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	r, err := c.Parse(s)
-	if err != nil {
-		return "", err
-	}
-	for _, w := range rec.List(client) {
-		if w.File == file && w.Repository == r.RepositoryRef() {
-			return w.Name, nil
-		}
-	}
-	fallback := r.Name
-	if fallback == "" {
-		fallback = path.Base(r.Repository)
-	}
-	return fallback, nil
+	return c.UninstallFrom(ctx, mpak.ClientUninstallOptions{Ref: s, Client: client, File: file, Record: rec, Name: name, Force: force})
 }
 
 // Installed is one line of `mpak installed --json`.
-type Installed struct {
-	mcpclients.Wiring
-	// Current is the version Ref resolves to now, Latest the highest
-	// release; Error says why they could not be found.
-	Current         string `json:"current,omitempty"`
-	Latest          string `json:"latest,omitempty"`
-	UpdateAvailable bool   `json:"update_available"`
-	Error           string `json:"error,omitempty"`
-	// State is the entry in the client's file now: "ok", "missing"
-	// (removed by hand, or the file is gone), "edited" (changed since mpak
-	// wrote it: install again to restore it) or "unreadable".
-	State string `json:"state"`
-}
+type Installed = mpak.Installed
 
 func (a *App) installedCommand() *cobra.Command {
 	var (
@@ -461,15 +362,9 @@ func (a *App) installedCommand() *cobra.Command {
 	return cmd
 }
 
-// listInstalled is what mpak wired into client ("" every client), with
-// what each reference resolves to now unless offline: `mpak installed`
-// and the list_installed tool.
+// listInstalled is `mpak installed` and the list_installed tool: the
+// facade's Installed over the record this command line keeps.
 func (a *App) listInstalled(ctx context.Context, client string, offline bool) ([]Installed, error) {
-	if client != "" {
-		if _, err := mcpclients.Lookup(client); err != nil {
-			return nil, err
-		}
-	}
 	rec, err := a.clientRecord()
 	if err != nil {
 		return nil, err
@@ -478,38 +373,5 @@ func (a *App) listInstalled(ctx context.Context, client string, offline bool) ([
 	if err != nil {
 		return nil, err
 	}
-	out := []Installed{}
-	for _, w := range rec.List(client) {
-		in := Installed{Wiring: w, State: entryState(w)}
-		if !offline {
-			if cur, err := c.Currency(ctx, w.Ref); err != nil {
-				in.Error = err.Error()
-			} else {
-				in.Current, in.Latest, in.UpdateAvailable = cur.Current, cur.Latest, cur.UpdateAvailable
-			}
-		}
-		out = append(out, in)
-	}
-	return out, nil
-}
-
-// entryState compares the entry in the client's file with what mpak
-// wrote there.
-func entryState(w mcpclients.Wiring) string {
-	c, err := mcpclients.Lookup(w.Client)
-	if err != nil {
-		return "unreadable"
-	}
-	f, err := mcpclients.Open(c, w.File)
-	if err != nil {
-		return "unreadable"
-	}
-	e, ok, err := f.Entry(w.Name)
-	switch {
-	case !ok:
-		return "missing"
-	case err != nil || !e.Equal(w.Entry):
-		return "edited"
-	}
-	return "ok"
+	return c.Installed(ctx, mpak.InstalledOptions{Record: rec, Client: client, Offline: offline})
 }

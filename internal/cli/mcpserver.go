@@ -232,12 +232,12 @@ type UninstallInput struct {
 	Scope  string `json:"scope,omitempty" jsonschema:"user (default) or project"`
 }
 
-func (a *App) mcpUninstall(_ context.Context, _ *mcp.CallToolRequest, in UninstallInput) (*mcp.CallToolResult, InstallResult, error) {
+func (a *App) mcpUninstall(ctx context.Context, _ *mcp.CallToolRequest, in UninstallInput) (*mcp.CallToolResult, InstallResult, error) {
 	scope := in.Scope
 	if scope == "" {
 		scope = string(mcpclients.User)
 	}
-	res, err := a.uninstallFrom(in.Ref, clientFlags{client: in.Client, scope: scope}, "", false)
+	res, err := a.uninstallFrom(ctx, in.Ref, clientFlags{client: in.Client, scope: scope}, "", false)
 	if err != nil {
 		return nil, InstallResult{}, err
 	}
