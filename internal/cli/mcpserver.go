@@ -21,8 +21,9 @@ import (
 
 // `mpak mcp`: mpak as an MCP server over stdio, so an agent can find,
 // vet and install bundles. The catalog tools are package catalogmcp's,
-// as mpakd serves them at /mcp; the others run the command line's own
-// steps (installInto, ...). Everything reads the user's configuration
+// as mpakd serves them at /mcp; install, uninstall and list call the
+// facade (mpak.Client.InstallInto, ...) through the same helpers as the
+// command line (installInto, ...). Everything reads the user's configuration
 // exactly as the command line does, and no argument can widen the trust
 // policy: there is no key, level or skip to pass.
 //
