@@ -79,7 +79,7 @@ func browserCatalog(t *testing.T) *httptest.Server {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api.New(api.Options{Store: st}))
-	mux.Handle("/", web.New(web.Options{Store: st}))
+	mux.Handle("/", web.New(web.Options{Store: searched(t, st)}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv

@@ -70,6 +70,7 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 1)
 	query.Limit, query.Offset = 20, (page-1)*20
+	query.Facets = true
 	res, err := rd.store.Search(r.Context(), query)
 	if err != nil {
 		u.render(w, r, rd, http.StatusBadRequest, "error", map[string]any{"Title": "Bad search", "Message": err.Error()})
@@ -84,7 +85,9 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 	if query.Offset+len(res.Bundles) < res.Total {
 		v := url.Values{}
 		for k, vs := range q {
-			v[k] = vs
+			if k != "partial" {
+				v[k] = vs
+			}
 		}
 		v.Set("page", strconv.Itoa(page+1))
 		next = "/search?" + v.Encode()
@@ -92,7 +95,10 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, rd, http.StatusOK, "search", map[string]any{"Title": "Search: " + query.Text, "Q": query.Text, "Type": query.Type,
 		"OS": query.OS, "Arch": query.Arch,
 		"OSes": choices(oses, query.OS), "Arches": choices(arches, query.Arch), "Sort": string(query.Sort), "MinLevel": query.MinLevel, "Signed": query.Signed != nil,
-		"Sorts": sorts, "Hits": u.hits(res), "Total": res.Total, "Page": page, "Next": next})
+		"Sorts": sorts, "Hits": u.hits(res), "Total": res.Total, "Page": page, "Next": next,
+		"Facets": facetGroups(res.Facets, q), "Script": u.searchJS,
+		// partial=1 is search.js asking for the results region alone.
+		"Partial": q.Get("partial") == "1"})
 }
 
 func (u *ui) bundle(w http.ResponseWriter, r *http.Request) {

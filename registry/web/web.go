@@ -1,7 +1,9 @@
 // Package web is mpakd's server-rendered web UI: a home page, search and
 // bundle pages over the catalog, on the same port as the APIs. It uses
-// html/template with embedded templates and styles, needs no JavaScript and
-// loads nothing from elsewhere. READMEs are rendered with goldmark (GFM) and
+// html/template with embedded templates and styles, works without JavaScript and
+// loads nothing from elsewhere. The search page loads one small script of
+// its own (static/search.js) to search as you type; without it the forms
+// submit as before. READMEs are rendered with goldmark (GFM) and
 // sanitised with bluemonday, so a bundle's text cannot run script.
 package web
 
@@ -53,6 +55,8 @@ type ui struct {
 	pages         map[string]*template.Template
 	log           *slog.Logger
 	platformCache platformCache
+	// searchJS is the search page's script.
+	searchJS script
 }
 
 // New returns the UI handler: GET /, /search, /@scope/name[/v/version]
@@ -66,8 +70,9 @@ func New(opts Options) http.Handler {
 		u.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html"))
 	}
 	sub, _ := fs.Sub(static, "static")
+	u.searchJS = newScript(sub, "search.js")
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(sub))))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(u.searchJS, http.FileServerFS(sub))))
 	mux.HandleFunc("GET /{$}", u.home)
 	mux.HandleFunc("GET /search", u.search)
 	if opts.SignIn {
@@ -75,13 +80,6 @@ func New(opts Options) http.Handler {
 	}
 	mux.HandleFunc("GET /{path...}", u.bundle)
 	return mux
-}
-
-func cacheFor(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		next.ServeHTTP(w, r)
-	})
 }
 
 func (u *ui) host(r *http.Request) string {
@@ -170,10 +168,16 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, rd reader, status in
 	}
 	data["Session"] = session{SignIn: u.opts.SignIn, User: rd.user, Login: login}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'")
+	// Script only from our own files (search.js, whose SRI hash the page
+	// names): nothing inline, no eval, so a README still cannot run any.
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	if err := u.pages[page].Execute(w, data); err != nil {
+	tmpl := "layout.html"
+	if data["Partial"] == true {
+		tmpl = "partial"
+	}
+	if err := u.pages[page].ExecuteTemplate(w, tmpl, data); err != nil {
 		u.log.Error("rendering a page failed", "page", page, "err", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mpak-oci/mpak/registry/catalog"
 	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
+	"github.com/mpak-oci/mpak/registry/search"
 	"github.com/mpak-oci/mpak/registry/web"
 )
 
@@ -74,9 +75,24 @@ func fixture(t testing.TB) *httptest.Server {
 	if err := st.AddDownloads(t.Context(), []catalog.Download{{Repository: "acme/weather", Version: "1.1.0", Platform: "linux/amd64", Count: 7}}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(web.Options{Store: st}))
+	srv := httptest.NewServer(web.New(web.Options{Store: searched(t, st)}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// searched is st with searches answered by the in-memory engine, as mpakd
+// serves them (prefixes, typos and facet counts).
+func searched(t testing.TB, st catalog.Store) catalog.Store {
+	t.Helper()
+	feed, ok := st.(catalog.ChangeFeed)
+	if !ok {
+		t.Fatalf("%T has no change feed for the search engine", st)
+	}
+	engine, err := search.New(t.Context(), feed, search.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.Store(st)
 }
 
 func get(t *testing.T, url string) (int, http.Header, string) {
@@ -97,7 +113,7 @@ func TestPages(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `href="/@acme/weather"`) || !strings.Contains(body, "2 bundles") {
 		t.Errorf("home: %d\n%s", code, body)
 	}
-	if !strings.Contains(h.Get("Content-Security-Policy"), "script-src 'none'") {
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
 		t.Errorf("home CSP %q", h.Get("Content-Security-Policy"))
 	}
 	_, _, body = get(t, srv.URL+"/search?q=time&sort=name")
