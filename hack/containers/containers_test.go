@@ -234,6 +234,9 @@ notifications:
 		p.Purge(mpakd)
 		p.Client.RemoveVolume(volume)
 	})
+	// Cleanups run last-in first-out: the logs are read before the
+	// containers go.
+	logsOnFailure(t, p, registry, mpakd)
 	regAddr, mpakdAddr := hostPort(registry), hostPort(mpakd)
 	waitHealthy(t, p, regAddr)
 	waitHealthy(t, p, mpakdAddr)
@@ -298,4 +301,20 @@ notifications:
 		t.Fatalf("pull after the registry came back: %v", err)
 	}
 	wantDownloads(t, mpakdAddr, 4)
+}
+
+// logsOnFailure prints the containers' logs when t fails: a failure
+// across two containers and a notification is otherwise a guess.
+func logsOnFailure(t *testing.T, p *dockertest.Pool, rs ...*dockertest.Resource) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, r := range rs {
+			var out strings.Builder
+			err := p.Client.Logs(docker.LogsOptions{Container: r.Container.ID, OutputStream: &out, ErrorStream: &out,
+				Stdout: true, Stderr: true, Tail: "200"})
+			t.Logf("logs of %s (err %v):\n%s", r.Container.Name, err, out.String())
+		}
+	})
 }
