@@ -72,9 +72,14 @@ func distributionAction(e distributionEvent) (event, bool, error) {
 	case e.Action == "":
 		return ev, false, errors.New(`no "action"`)
 	case e.Action == "push" && isManifest && e.Target.Tag != "":
-		ev = event{id: e.ID, push: true, repository: e.Target.Repository, ref: e.Target.Tag, at: e.Timestamp}
+		ev = event{id: e.ID, push: true, repository: e.Target.Repository, ref: e.Target.Tag, digest: e.Target.Digest, at: e.Timestamp}
 		if err := checkTag(e.Target.Tag); err != nil {
 			return ev, false, err
+		}
+		if e.Target.Digest != "" {
+			if err := checkDigest(e.Target.Digest); err != nil {
+				return ev, false, err
+			}
 		}
 	case e.Action == "delete" && (e.Target.Tag != "" || isManifest || e.Target.MediaType == ""):
 		// distribution reports a tag delete with the tag, a manifest delete

@@ -95,7 +95,7 @@ func parseHarbor(body []byte) ([]event, error) {
 			if err := checkTag(r.Tag); err != nil {
 				return nil, fmt.Errorf("%s payload, resource %d: %w", p.Type, i, err)
 			}
-			out = append(out, event{id: id, push: true, repository: repo, ref: r.Tag, at: at})
+			out = append(out, event{id: id, push: true, repository: repo, ref: r.Tag, digest: r.Digest, at: at})
 		default:
 			if err := checkDigest(r.Digest); err != nil {
 				return nil, fmt.Errorf("%s payload, resource %d: %w", p.Type, i, err)

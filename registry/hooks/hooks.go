@@ -24,7 +24,10 @@
 // rest of the delivery was processed, so that the retry indexes it once the
 // cause is fixed. To keep the retry from counting its pulls again, events
 // are remembered by their id (distribution's event id, a CloudEvent's id)
-// and an event seen before is skipped. Harbor's default payload has no id,
+// and an event seen before is skipped. A delivery's work outlives a sender
+// that stops waiting (distribution re-sends after its endpoint timeout);
+// the re-sent delivery waits for an event the first is still processing,
+// and is answered 200 only once it is done. Harbor's default payload has no id,
 // but it also carries one event type only, so a failed push never shares a
 // delivery with a pull.
 package hooks
@@ -45,18 +48,24 @@ import (
 // envelope and Harbor sends one, each well under a kilobyte.
 const maxBody = 1 << 20
 
+// workTimeout bounds a delivery's work once its sender stopped waiting
+// (distribution's endpoint timeout is often 1-2 s, shorter than indexing a
+// version on a busy upstream).
+const workTimeout = 2 * time.Minute
+
 // Options configures the hooks.
 type Options struct {
 	// Secret is the shared secret senders present. Required: without it
 	// every delivery is refused.
 	Secret string
-	// OnPush is called for a manifest pushed under a tag; mpakd indexes the
-	// tag. Return an error only when retrying can succeed (the store or the
+	// OnPush is called for a manifest pushed under a tag, with the digest
+	// the sender says it was pushed with (empty when it does not say);
+	// mpakd indexes the tag. Return an error only when retrying can succeed (the store or the
 	// upstream is unreachable): the delivery is answered 500 and re-sent,
 	// and distribution holds the endpoint's later events, pulls included,
 	// until it goes through. What a retry cannot fix (not a bundle, an
 	// invalid manifest.json) should be logged and return nil.
-	OnPush func(ctx context.Context, repository, tag string) error
+	OnPush func(ctx context.Context, repository, tag, digest string) error
 	// OnDelete is called for a manifest or tag the registry deleted
 	// (reference is the tag, or the digest); mpakd drops the versions the
 	// registry no longer holds. Errors are retried as OnPush's are.
@@ -134,7 +143,9 @@ func (h *hooks) endpoint(sender string, parse func([]byte) ([]event, error)) htt
 			writeError(w, http.StatusBadRequest, "BAD_REQUEST", err.Error())
 			return
 		}
-		res := h.process(r.Context(), sender, events)
+		work, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), workTimeout)
+		defer cancel()
+		res := h.process(r.Context(), work, sender, events)
 		if len(res.failed) > 0 {
 			writeError(w, http.StatusInternalServerError, "INTERNAL", fmt.Sprintf("%d of %d pushes and deletes could not be followed (%s); the sender will retry the delivery",
 				len(res.failed), res.Pushed+res.Deleted+len(res.failed), strings.Join(res.failed, "; ")))

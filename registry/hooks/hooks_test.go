@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mpak-oci/mpak/registry/hooks"
 )
@@ -30,7 +31,7 @@ type calls struct {
 func (c *calls) options() hooks.Options {
 	return hooks.Options{
 		Secret: secret,
-		OnPush: func(_ context.Context, repository, tag string) error {
+		OnPush: func(_ context.Context, repository, tag, _ string) error {
 			c.add("push " + repository + ":" + tag)
 			if c.pushErr != nil {
 				return c.pushErr(repository, tag)
@@ -298,4 +299,81 @@ func TestFailedPushIsRetriedWithoutRecounting(t *testing.T) {
 		t.Fatalf("retry: status %d %s, want 200", code, body)
 	}
 	c.want(t, "push acme/weather:1.2.3", "pull acme/weather@"+layerDigest, "push acme/weather:1.2.3")
+}
+
+// TestResentWhileProcessing: distribution gives up waiting after its
+// endpoint timeout and re-sends the delivery while mpakd is still indexing
+// the first one. The first must run to its end although its sender left,
+// and the re-sent delivery is answered 200 only once the push is indexed:
+// a 200 for a push that was then abandoned loses it for good, since
+// distribution never sends an answered event again.
+func TestResentWhileProcessing(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 2)
+	var mu sync.Mutex
+	indexed := 0
+	opts := hooks.Options{
+		Secret: secret,
+		OnPush: func(ctx context.Context, _, _, _ string) error {
+			entered <- struct{}{}
+			<-release // an indexer busy with the upstream, noticing ctx only at its next step
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			mu.Lock()
+			indexed++
+			mu.Unlock()
+			return nil
+		},
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	srv := httptest.NewServer(hooks.New(opts))
+	defer srv.Close()
+	send := func(timeout time.Duration) (int, string, error) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/hooks/distribution", strings.NewReader(fixture(t, "distribution-events.json")))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("Content-Type", distributionType)
+		resp, err := (&http.Client{Timeout: timeout}).Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), nil
+	}
+
+	if _, _, err := send(300 * time.Millisecond); err == nil {
+		t.Fatal("the first delivery was answered, want the sender to time out while the push is indexed")
+	}
+	<-entered
+	type answer struct {
+		code int
+		body string
+		err  error
+	}
+	resent := make(chan answer, 1)
+	go func() {
+		code, body, err := send(10 * time.Second)
+		resent <- answer{code, body, err}
+	}()
+	select {
+	case a := <-resent:
+		// Answered before the first finished: acceptable only as a
+		// refusal the sender retries.
+		if a.code == http.StatusOK {
+			close(release)
+			t.Fatalf("the re-sent delivery was answered 200 (%s) while the push was still being indexed", a.body)
+		}
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(release)
+	a := <-resent
+	if a.err != nil || a.code != http.StatusOK {
+		t.Fatalf("re-sent delivery: %d %s %v, want 200 once the first indexed the push", a.code, a.body, a.err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if indexed != 1 {
+		t.Fatalf("the push was indexed %d times, want once: the first delivery's work must outlive its sender", indexed)
+	}
 }

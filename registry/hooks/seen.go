@@ -1,6 +1,9 @@
 package hooks
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // seenCapacity bounds the remembered event ids: enough for the deliveries a
 // sender retries (distribution re-sends within its backoff, Harbor within
@@ -12,40 +15,67 @@ const seenCapacity = 1 << 16
 // processed again.
 type seenSet struct {
 	mu    sync.Mutex
-	ids   map[string]struct{}
+	ids   map[string]*claim
 	order []string // ring of ids in claim order
 	next  int
 }
 
+// claim is one delivery's hold on an event id, from claimed until done.
+type claim struct {
+	id     string
+	done   chan struct{} // closed when the holder finished
+	failed bool          // set before done closes: the id was released
+}
+
 func newSeenSet(capacity int) *seenSet {
-	return &seenSet{ids: make(map[string]struct{}, capacity), order: make([]string, capacity)}
+	return &seenSet{ids: make(map[string]*claim, capacity), order: make([]string, capacity)}
 }
 
-// claim records id and reports whether it was new. A delivery re-sent while
-// the first is still being processed (the sender timed out) thus skips the
-// events the first has taken.
-func (s *seenSet) claim(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.ids[id]; ok {
-		return false
+// take claims id for processing, or returns nil when it was processed
+// before. A delivery re-sent while the first is still being processed (the
+// sender timed out waiting) waits for that one instead of answering at
+// once: a 200 for an event the first then fails to process would lose it,
+// since the sender never sends an answered event again. If the first
+// fails, the id is taken for this one. The error is ctx's, when it ends
+// the wait.
+func (s *seenSet) take(ctx context.Context, id string) (*claim, error) {
+	for {
+		s.mu.Lock()
+		c, ok := s.ids[id]
+		if !ok {
+			c = &claim{id: id, done: make(chan struct{})}
+			if old := s.order[s.next]; old != "" {
+				delete(s.ids, old)
+			}
+			s.order[s.next] = id
+			s.next = (s.next + 1) % len(s.order)
+			s.ids[id] = c
+			s.mu.Unlock()
+			return c, nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-c.done:
+			if !c.failed {
+				return nil, nil
+			}
+			// Released: the loop takes it, unless another waiter was first.
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	if old := s.order[s.next]; old != "" {
-		delete(s.ids, old)
-	}
-	s.order[s.next] = id
-	s.next = (s.next + 1) % len(s.order)
-	s.ids[id] = struct{}{}
-	return true
 }
 
-// release forgets id, so that its next delivery is processed. Its slot in
-// the ring stays taken until overwritten; deleting an absent id is harmless.
-func (s *seenSet) release(id string) {
-	if id == "" {
-		return
+// finish ends c's hold: a processed id stays remembered; a failed one is
+// forgotten, so that its next delivery is processed.
+func (s *seenSet) finish(c *claim, ok bool) {
+	if !ok {
+		s.mu.Lock()
+		if s.ids[c.id] == c {
+			delete(s.ids, c.id)
+		}
+		s.mu.Unlock()
+		c.failed = true
 	}
-	s.mu.Lock()
-	delete(s.ids, id)
-	s.mu.Unlock()
+	close(c.done)
 }

@@ -93,6 +93,8 @@ type Indexer struct {
 	// ScannerKeys are the keys whose signed scan verdicts make a level
 	// count (mpakd's own scanner key and --trusted-scanner-key).
 	ScannerKeys []verify.Key
+
+	pending pendingPushes
 }
 
 func (ix *Indexer) now() time.Time {

@@ -24,12 +24,12 @@ func (s *Server) hooks(secret string) http.Handler {
 	return hooks.New(hooks.Options{
 		Secret: secret,
 		Logger: s.log,
-		OnPush: func(ctx context.Context, repository, tag string) error {
+		OnPush: func(ctx context.Context, repository, tag, digest string) error {
 			if subject, ok := SubjectTag(tag); ok {
 				s.indexSubject(ctx, repository, subject)
 				return nil
 			}
-			err := s.indexer.Tag(ctx, repository, tag)
+			err := s.indexer.Pushed(ctx, repository, tag, digest)
 			s.recordIndexed(repository, tag, err)
 			var tampered *ingest.TamperedError
 			if err == nil || errors.As(err, &tampered) || errors.Is(err, ingest.ErrNotBundle) || errors.Is(err, ingest.ErrUnpublishable) {
