@@ -19,11 +19,7 @@ import (
 // pushed again, the same bytes included, is published anew.
 func TestPublishedIsFirstSeen(t *testing.T) {
 	ctx := context.Background()
-	reg, err := embedded.New(ctx, embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
+	reg, store := registryAndCatalog(t)
 	repo, err := reg.Repository(ctx, "acme/dated")
 	if err != nil {
 		t.Fatal(err)
@@ -38,11 +34,6 @@ func TestPublishedIsFirstSeen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	store, err := sqlite.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	ix := &ingest.Indexer{Store: store, Repos: reg, Now: func() time.Time { return now }}
 	index := func(at time.Time) {
@@ -87,4 +78,21 @@ func TestPublishedIsFirstSeen(t *testing.T) {
 	again := first.Add(3 * time.Hour)
 	index(again)
 	wantPublished("published again after a delete", again)
+}
+
+// registryAndCatalog is an embedded registry and an in-memory SQLite
+// catalog, closed when t ends.
+func registryAndCatalog(t *testing.T) (*embedded.Registry, *sqlite.Store) {
+	t.Helper()
+	reg, err := embedded.New(context.Background(), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	store, err := sqlite.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return reg, store
 }

@@ -12,8 +12,6 @@ import (
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/oci/bundle"
 	"github.com/mpak-oci/mpak/registry/catalog"
-	"github.com/mpak-oci/mpak/registry/catalog/sqlite"
-	"github.com/mpak-oci/mpak/registry/embedded"
 	"github.com/mpak-oci/mpak/registry/ingest"
 )
 
@@ -25,20 +23,11 @@ import (
 // the sender's later events for ever.
 func TestPushAnnouncedBeforeTagged(t *testing.T) {
 	ctx := context.Background()
-	reg, err := embedded.New(ctx, embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
+	reg, store := registryAndCatalog(t)
 	repo, err := reg.Repository(ctx, "acme/early")
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlite.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	ix := &ingest.Indexer{Store: store, Repos: reg, Now: func() time.Time { return now }}
 
