@@ -121,6 +121,13 @@ type fixture struct {
 // mpakd answers them.
 func newFixture(t *testing.T, opts Options, versions []catalog.Version, downloads []catalog.Download) *fixture {
 	t.Helper()
+	return newFixtureSearching(t, opts, versions, downloads, true)
+}
+
+// newFixtureSearching is newFixture with searches answered by the search
+// engine or, engine false, by the SQL store (mpakd --sql-search).
+func newFixtureSearching(t *testing.T, opts Options, versions []catalog.Version, downloads []catalog.Download, engine bool) *fixture {
+	t.Helper()
 	store, err := sqlite.Open(":memory:")
 	if err != nil {
 		t.Fatal(err)
@@ -137,11 +144,14 @@ func newFixture(t *testing.T, opts Options, versions []catalog.Version, download
 			t.Fatal(err)
 		}
 	}
-	engine, err := search.New(ctx, store, search.Options{})
-	if err != nil {
-		t.Fatal(err)
+	opts.Store = store
+	if engine {
+		e, err := search.New(ctx, store, search.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Store = e.Store(store)
 	}
-	opts.Store = engine.Store(store)
 	a := newAPI(opts)
 	a.now = func() time.Time { return today }
 	srv := httptest.NewServer(a.routes())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"strings"
 	"time"
@@ -48,7 +49,19 @@ func (s webLinks) Version(ctx context.Context, repository, version string) (*cat
 }
 
 func (s webLinks) Search(ctx context.Context, q catalog.Query) (*catalog.Results, error) {
-	r, err := s.Store.Search(ctx, q)
+	return safeResults(s.Store.Search(ctx, q))
+}
+
+// SearchReadable is the store's, when it applies read rules itself.
+func (s webLinks) SearchReadable(ctx context.Context, q catalog.Query, readable func(string) bool) (*catalog.Results, error) {
+	rs, ok := s.Store.(catalog.ReadableSearcher)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return safeResults(rs.SearchReadable(ctx, q, readable))
+}
+
+func safeResults(r *catalog.Results, err error) (*catalog.Results, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,14 @@ const (
 // calls counts the Readable calls.
 func readRuleFixture(t *testing.T) (f *fixture, calls *atomic.Int64) {
 	t.Helper()
+	return readRuleFixtureSearching(t, true)
+}
+
+// readRuleFixtureSearching is readRuleFixture with searches answered by
+// the engine (which applies the rule itself) or the SQL store (searched
+// page by page and filtered above it).
+func readRuleFixtureSearching(t *testing.T, engine bool) (f *fixture, calls *atomic.Int64) {
+	t.Helper()
 	vs := fixtureVersions()
 	sw1 := version(secretPrefix+"weather", "1.0.0", "node", "Secret weather for the board", "any")
 	sw2 := version(secretPrefix+"weather", "2.0.0", "node", "Secret weather for the board", "any")
@@ -62,7 +70,7 @@ func readRuleFixture(t *testing.T) (f *fixture, calls *atomic.Int64) {
 		}
 		return func(repository string) bool { return !strings.HasPrefix(repository, secretPrefix) }
 	}
-	return newFixture(t, Options{PublicHost: testHost, Readable: readable}, vs, downloads), calls
+	return newFixtureSearching(t, Options{PublicHost: testHost, Readable: readable}, vs, downloads, engine), calls
 }
 
 // searchAll pages through a search with limit, checking every page is
@@ -93,7 +101,12 @@ func (f *fixture) searchAll(t *testing.T, query string, limit int, headers ...st
 }
 
 func TestReadRuleSearch(t *testing.T) {
-	f, calls := readRuleFixture(t)
+	t.Run("engine", func(t *testing.T) { testReadRuleSearch(t, true) })
+	t.Run("sql", func(t *testing.T) { testReadRuleSearch(t, false) })
+}
+
+func testReadRuleSearch(t *testing.T, engine bool) {
+	f, calls := readRuleFixtureSearching(t, engine)
 	var public []string
 	for i := range 25 {
 		public = append(public, fmt.Sprintf("@tools/gen-%02d", i))

@@ -53,8 +53,8 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 }
 
 // searchResponse is a search page with its facets, when asked for
-// (facets=true) and counted: the search engine counts them, and not under
-// a read rule, where they would count hidden bundles.
+// (facets=true) and counted: the search engine counts them, under a read
+// rule over the readable bundles only; the SQL stores do not count them.
 type searchResponse struct {
 	catalogapi.SearchResponse
 	Facets *catalog.Facets `json:"facets,omitempty"`

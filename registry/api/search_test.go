@@ -146,8 +146,8 @@ func TestSearchPagination(t *testing.T) {
 }
 
 // facets=true adds the engine's counts by type, platform, level and
-// signature; without it, or under a read rule (they would count hidden
-// bundles), there are none.
+// signature; without it there are none. Under a read rule they count only
+// what the client may read.
 func TestSearchFacets(t *testing.T) {
 	f := defaultFixture(t)
 	type page struct {
@@ -177,10 +177,29 @@ func TestSearchFacets(t *testing.T) {
 	}
 	f.wantError(t, "/v1/bundles/search?facets=maybe", http.StatusBadRequest, codeBadRequest, "true or false")
 
+	// Under a read rule the facets count the visible bundles only: the
+	// 123 hidden ones (122 node, 1 python) are in alice's counts, not in
+	// an anonymous client's.
 	hidden, _ := readRuleFixture(t)
-	res = page{}
-	hidden.getJSON(t, "/v1/bundles/search?facets=true", http.StatusOK, &res)
-	if res.Facets != nil {
-		t.Errorf("facets under a read rule: %+v, want none", res.Facets)
+	var anon, alice page
+	hidden.getJSON(t, "/v1/bundles/search?facets=true", http.StatusOK, &anon)
+	hidden.getJSON(t, "/v1/bundles/search?facets=true", http.StatusOK, &alice, asAlice)
+	if anon.Facets == nil || alice.Facets == nil {
+		t.Fatalf("facets under a read rule: anonymous %+v, alice %+v; want both counted", anon.Facets, alice.Facets)
+	}
+	sum := func(m map[string]int) (n int) {
+		for _, c := range m {
+			n += c
+		}
+		return n
+	}
+	if sum(anon.Facets.Types) != anon.Total || anon.Facets.Signed+anon.Facets.Unsigned != anon.Total {
+		t.Errorf("anonymous facets %+v of %d bundles: they count what the client can see", anon.Facets, anon.Total)
+	}
+	if d := alice.Total - anon.Total; d != 123 {
+		t.Errorf("alice sees %d more bundles than an anonymous client, want the 123 hidden ones", d)
+	}
+	if dn, dp := alice.Facets.Types["node"]-anon.Facets.Types["node"], alice.Facets.Types["python"]-anon.Facets.Types["python"]; dn != 122 || dp != 1 {
+		t.Errorf("type facets differ by node %d, python %d between alice and anonymous; want 122 and 1", dn, dp)
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -70,20 +71,28 @@ func (v *visible) Manifest(ctx context.Context, repository, digest string) (*cat
 	return v.Store.Manifest(ctx, repository, digest)
 }
 
-// Search reads the store's ranking from the top in its largest pages,
-// whatever page was asked for: the visible total can only be counted over
-// every match, and the hidden bundles before the requested offset decide
-// where the page starts. Each of those pages is the same query for every
-// client, so a search cache under the view answers them.
+// Search hands the read rule to a store that applies it itself (the
+// search engine: one pass, facets counted over the visible bundles only).
+// Otherwise it reads the store's ranking from the top in its largest
+// pages, whatever page was asked for: the visible total can only be
+// counted over every match, and the hidden bundles before the requested
+// offset decide where the page starts. Each of those pages is the same
+// query for every client, so a search cache under the view answers them.
 func (v *visible) Search(ctx context.Context, q catalog.Query) (*catalog.Results, error) {
+	if rs, ok := v.Store.(catalog.ReadableSearcher); ok {
+		res, err := rs.SearchReadable(ctx, q, v.readable)
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return res, err
+		}
+	}
 	nq, err := q.Normalize()
 	if err != nil {
 		return v.Store.Search(ctx, q) // the store words the refusal
 	}
 	batch := nq
 	batch.Offset, batch.Limit = 0, catalog.MaxLimit
-	// The store's facets would count hidden bundles: under a read rule
-	// there are none.
+	// The store's facets would count hidden bundles: without a store that
+	// applies the rule, there are none.
 	batch.Facets = false
 	out := &catalog.Results{Bundles: []catalog.Bundle{}}
 	for {

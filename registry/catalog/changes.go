@@ -37,3 +37,12 @@ type ChangeFeed interface {
 	// everything after after.
 	Changes(ctx context.Context, after int64, limit int) (seq int64, changes []Change, err error)
 }
+
+// ReadableSearcher is a store that applies a read rule to a search itself:
+// bundles readable refuses are neither results nor counted, in the total
+// or the facets. The search engine implements it; stores that do not are
+// searched page by page and filtered above them, without facets.
+// errors.ErrUnsupported says that a wrapper's inner store does not.
+type ReadableSearcher interface {
+	SearchReadable(ctx context.Context, q Query, readable func(repository string) bool) (*Results, error)
+}

@@ -132,6 +132,8 @@ const (
 	missLevel
 	missSigned
 	missPlatform
+	// missHidden is the read rule's: no facet lifts it.
+	missHidden
 )
 
 // misses tells which of q's filters (all but the text) d fails: none

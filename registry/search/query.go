@@ -27,7 +27,14 @@ type scratch struct {
 
 // Search answers q as the catalog stores do: the same matching, filters,
 // orders, paging and total.
-func (e *Engine) Search(_ context.Context, q catalog.Query) (*catalog.Results, error) {
+func (e *Engine) Search(ctx context.Context, q catalog.Query) (*catalog.Results, error) {
+	return e.SearchReadable(ctx, q, nil)
+}
+
+// SearchReadable is Search over the bundles readable accepts (nil: all):
+// the others are a filter every facet applies, so neither the total nor
+// any facet counts them.
+func (e *Engine) SearchReadable(_ context.Context, q catalog.Query, readable func(repository string) bool) (*catalog.Results, error) {
 	q, err := q.Normalize()
 	if err != nil {
 		return nil, err
@@ -55,6 +62,9 @@ func (e *Engine) Search(_ context.Context, q catalog.Query) (*catalog.Results, e
 	for _, h := range hits {
 		d := e.docs[h.id]
 		m := d.misses(&q, platforms)
+		if readable != nil && !readable(d.bundle.Repository) {
+			m |= missHidden
+		}
 		if m == 0 {
 			kept = append(kept, h)
 		}

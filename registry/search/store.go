@@ -23,6 +23,11 @@ func (s *Store) Search(ctx context.Context, q catalog.Query) (*catalog.Results, 
 	return s.engine.Search(ctx, q)
 }
 
+// SearchReadable is the engine's.
+func (s *Store) SearchReadable(ctx context.Context, q catalog.Query, readable func(repository string) bool) (*catalog.Results, error) {
+	return s.engine.SearchReadable(ctx, q, readable)
+}
+
 func (s *Store) PutVersion(ctx context.Context, v *catalog.Version) error {
 	if err := s.Store.PutVersion(ctx, v); err != nil {
 		return err

@@ -92,6 +92,16 @@ func New(s catalog.Store, opts Options) *Store {
 	return &Store{Store: s, ttl: opts.TTL, now: opts.Now, entries: entries}
 }
 
+// SearchReadable passes a search under a read rule to the store, uncached:
+// its answer is one client's. errors.ErrUnsupported when the store cannot.
+func (s *Store) SearchReadable(ctx context.Context, q catalog.Query, readable func(repository string) bool) (*catalog.Results, error) {
+	rs, ok := s.Store.(catalog.ReadableSearcher)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return rs.SearchReadable(ctx, q, readable)
+}
+
 // Search answers from the cache when it holds q's page for the current
 // generation, not older than TTL; otherwise it asks the store, once for all
 // callers asking the same thing at the same time. The Results returned are
