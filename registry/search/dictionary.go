@@ -14,6 +14,10 @@ type postings struct {
 	word   string
 	docs   []int32
 	scores []float32
+	// dense is set for a long list (see dense.go).
+	dense
+	// touched: changed since the dictionary last settled.
+	touched bool
 }
 
 func (p *postings) add(id int32, score float32) {
@@ -24,12 +28,14 @@ func (p *postings) add(id int32, score float32) {
 	}
 	p.docs = slices.Insert(p.docs, i, id)
 	p.scores = slices.Insert(p.scores, i, score)
+	p.setBit(id)
 }
 
 func (p *postings) remove(id int32) {
 	if i, found := slices.BinarySearch(p.docs, id); found {
 		p.docs = slices.Delete(p.docs, i, i+1)
 		p.scores = slices.Delete(p.scores, i, i+1)
+		p.clearBit(id)
 	}
 }
 
@@ -46,6 +52,8 @@ type dictionary struct {
 	// words are the keys of lists, sorted. Words whose postings empty
 	// stay until the next rebuild: they match nothing.
 	words []string
+	// touched are the lists changed since the last settle.
+	touched []*postings
 }
 
 // buildDictionary indexes docs (nil entries are free ids) at once: each
@@ -80,6 +88,13 @@ func buildDictionary(docs []*doc) *dictionary {
 		})
 	}
 	slices.Sort(d.words)
+	for _, p := range d.lists {
+		d.touch(p)
+	}
+	for _, p := range d.prefixes {
+		d.touch(p)
+	}
+	d.settle(len(docs))
 	return d
 }
 
@@ -145,6 +160,7 @@ func (d *dictionary) add(id int32, doc *doc) {
 	for i, w := range doc.terms {
 		p, word := d.list(w)
 		p.add(id, doc.scores[i])
+		d.touch(p)
 		doc.terms[i] = word
 	}
 	doc.eachPrefix(func(prefix string, score float32) {
@@ -154,6 +170,7 @@ func (d *dictionary) add(id int32, doc *doc) {
 			d.prefixes[p.word] = p
 		}
 		p.add(id, score)
+		d.touch(p)
 	})
 }
 
@@ -161,11 +178,13 @@ func (d *dictionary) remove(id int32, doc *doc) {
 	for _, w := range doc.terms {
 		if p := d.lists[w]; p != nil {
 			p.remove(id)
+			d.touch(p)
 		}
 	}
 	doc.eachPrefix(func(prefix string, _ float32) {
 		if p := d.prefixes[prefix]; p != nil {
 			p.remove(id)
+			d.touch(p)
 		}
 	})
 }

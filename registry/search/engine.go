@@ -216,6 +216,7 @@ func (e *Engine) apply(seq int64, changes []catalog.Change) {
 			e.docs[id] = nd
 		}
 	}
+	e.dict.settle(len(e.docs))
 	e.seq = seq
 }
 

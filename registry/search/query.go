@@ -257,10 +257,20 @@ func (e *Engine) match(sc *scratch, terms []string, typos bool) []hit {
 }
 
 // intersect keeps the hits that p has, adding p's scores. Both are in id
-// order. A short list against a long one gallops (binary searches ahead);
-// lists of like length merge.
+// order. A list with a bitset answers each hit in constant time; else a
+// short list against a long one gallops (binary searches ahead), and lists
+// of like length merge.
 func intersect(hits []hit, p *postings) []hit {
 	kept := hits[:0]
+	if p.bits != nil {
+		for _, h := range hits {
+			if s, ok := p.lookup(h.id); ok {
+				h.score += s
+				kept = append(kept, h)
+			}
+		}
+		return kept
+	}
 	j := 0
 	gallop := len(hits)*16 < len(p.docs)
 	for _, h := range hits {
