@@ -48,7 +48,11 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 	for i := range res.Bundles {
 		out.Bundles = append(out.Bundles, a.hit(host, &res.Bundles[i]))
 	}
-	writeJSON(w, http.StatusOK, &out)
+	if out.Facets != nil {
+		writeJSON(w, http.StatusOK, &out)
+		return nil
+	}
+	writeSearch(w, &out.SearchResponse)
 	return nil
 }
 

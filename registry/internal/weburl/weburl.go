@@ -19,6 +19,9 @@ func Parse(raw string) *url.URL {
 
 // String is raw as an absolute http(s) URL, else "".
 func String(raw string) string {
+	if plain(raw) {
+		return raw
+	}
 	if u := Parse(raw); u != nil {
 		return u.String()
 	}
@@ -38,6 +41,9 @@ func Host(raw string) string {
 // npm-style as git+https://, else "". It is for repository addresses,
 // whose git+ prefix names the transport of a web address.
 func Source(raw string) string {
+	if plain(strings.TrimPrefix(raw, "git+")) {
+		return raw
+	}
 	if Parse(strings.TrimPrefix(strings.TrimSpace(raw), "git+")) == nil {
 		return ""
 	}
