@@ -83,3 +83,28 @@ func TestSearchJSONMatchesEncodingJSON(t *testing.T) {
 		t.Error("appendSearch wrote the year 10000, which encoding/json refuses")
 	}
 }
+
+// plain8 agrees with a byte-by-byte reading for any one or two bytes of
+// every value placed anywhere in a word of plain ones.
+func TestPlain8(t *testing.T) {
+	safe := func(c byte) bool {
+		return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	for i := range 8 {
+		for j := i; j < 8; j++ {
+			for a := range 256 {
+				for b := range 256 {
+					w := []byte("abcdefgh")
+					w[i], w[j] = byte(a), byte(b)
+					want := true
+					for _, c := range w {
+						want = want && safe(c)
+					}
+					if got := plain8(load8(string(w), 0)); got != want {
+						t.Fatalf("plain8(%q) = %v, want %v", w, got, want)
+					}
+				}
+			}
+		}
+	}
+}

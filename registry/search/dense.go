@@ -1,6 +1,9 @@
 package search
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+)
 
 // A broad query intersects postings lists of thousands of docs each:
 // merging two lists reads both, and galloping pays a binary search per
@@ -111,4 +114,36 @@ func (d *dictionary) touch(p *postings) {
 		p.touched = true
 		d.touched = append(d.touched, p)
 	}
+}
+
+// andDense appends to hits the docs every list holds, with the sum of
+// their scores: when every list has a bitset, a query of common words
+// costs one AND per 64 doc ids and a look-up per match, not a walk of
+// thousands of ids.
+func andDense(sc *scratch, hits []hit, lists []*postings) []hit {
+	n := len(lists[0].bits)
+	for _, p := range lists[1:] {
+		n = min(n, len(p.bits))
+	}
+	and := slices.Grow(sc.and[:0], n)[:n]
+	copy(and, lists[0].bits)
+	for _, p := range lists[1:] {
+		for w, word := range p.bits[:n] {
+			and[w] &= word
+		}
+	}
+	for w, word := range and {
+		for word != 0 {
+			id := int32(w<<6 | bits.TrailingZeros64(word))
+			word &= word - 1
+			var score float32
+			for _, p := range lists {
+				s, _ := p.lookup(id)
+				score += s
+			}
+			hits = append(hits, hit{id: id, score: score})
+		}
+	}
+	sc.and = and
+	return hits
 }

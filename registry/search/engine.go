@@ -69,7 +69,11 @@ type Engine struct {
 	seq  int64
 	docs []*doc // by id; nil: not listed (its id stays its repository's)
 	ids  map[string]int32
-	dict *dictionary
+	// downloads are the docs' download counts by id, in one array: a
+	// broad query's ties in rank are broken by them, thousands per query,
+	// without visiting the docs.
+	downloads []int64
+	dict      *dictionary
 	// listed counts the docs that are not nil.
 	listed int
 	// scratch holds per-search work arrays sized to docs.
@@ -137,14 +141,16 @@ func (e *Engine) reload(ctx context.Context) error {
 	}
 	docs = docs[:n:n]
 	ids := make(map[string]int32, len(docs))
+	downloads := make([]int64, len(docs))
 	for i, d := range docs {
 		ids[d.bundle.Repository] = int32(i)
+		downloads[i] = d.downloads
 	}
 	dict := buildDictionary(docs)
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.seq, e.docs, e.ids, e.dict, e.listed = seq, docs, ids, dict, len(docs)
+	e.seq, e.docs, e.ids, e.downloads, e.dict, e.listed = seq, docs, ids, downloads, dict, len(docs)
 	return nil
 }
 
@@ -201,10 +207,12 @@ func (e *Engine) apply(seq int64, changes []catalog.Change) {
 			// Counts or metadata changed, the words did not: the postings
 			// stand.
 			e.docs[id] = nd
+			e.downloads[id] = nd.downloads
 		default:
 			if !known {
 				id = int32(len(e.docs))
 				e.docs = append(e.docs, nil)
+				e.downloads = append(e.downloads, 0)
 				e.ids[c.Repository] = id
 			}
 			if old != nil {
@@ -214,6 +222,7 @@ func (e *Engine) apply(seq int64, changes []catalog.Change) {
 			}
 			e.dict.add(id, nd)
 			e.docs[id] = nd
+			e.downloads[id] = nd.downloads
 		}
 	}
 	e.dict.settle(len(e.docs))

@@ -23,6 +23,8 @@ type scratch struct {
 	mark  []uint32
 	epoch uint32
 	hits  []hit
+	// and is andDense's work space.
+	and []uint64
 }
 
 // Search answers q as the catalog stores do: the same matching, filters,
@@ -57,39 +59,43 @@ func (e *Engine) SearchReadable(_ context.Context, q catalog.Query, readable fun
 		res.Facets = &catalog.Facets{Types: map[string]int{}, Platforms: map[string]int{}, Levels: map[int]int{}}
 	}
 	// Filter in place, counting facets on the way: a doc counts in a
-	// facet when it fails no filter but that facet's own.
-	kept := hits[:0]
-	for _, h := range hits {
-		d := e.docs[h.id]
-		m := d.misses(&q, platforms)
-		if readable != nil && !readable(d.bundle.Repository) {
-			m |= missHidden
-		}
-		if m == 0 {
-			kept = append(kept, h)
-		}
-		if f := res.Facets; f != nil {
-			if m&^missType == 0 {
-				f.Types[d.serverType]++
+	// facet when it fails no filter but that facet's own. A query with
+	// neither keeps every hit without visiting its doc.
+	filtered := q.Facets || readable != nil || q.Type != "" || q.MinLevel > 0 || q.Signed != nil || platforms != nil
+	if filtered {
+		kept := hits[:0]
+		for _, h := range hits {
+			d := e.docs[h.id]
+			m := d.misses(&q, platforms)
+			if readable != nil && !readable(d.bundle.Repository) {
+				m |= missHidden
 			}
-			if m&^missPlatform == 0 {
-				for _, p := range d.platformList {
-					f.Platforms[p]++
+			if m == 0 {
+				kept = append(kept, h)
+			}
+			if f := res.Facets; f != nil {
+				if m&^missType == 0 {
+					f.Types[d.serverType]++
+				}
+				if m&^missPlatform == 0 {
+					for _, p := range d.platformList {
+						f.Platforms[p]++
+					}
+				}
+				if m&^missLevel == 0 {
+					f.Levels[d.level]++
+				}
+				if m&^missSigned == 0 {
+					if d.signed {
+						f.Signed++
+					} else {
+						f.Unsigned++
+					}
 				}
 			}
-			if m&^missLevel == 0 {
-				f.Levels[d.level]++
-			}
-			if m&^missSigned == 0 {
-				if d.signed {
-					f.Signed++
-				} else {
-					f.Unsigned++
-				}
-			}
 		}
+		hits = kept
 	}
-	hits = kept
 	sc.hits = hits[:0]
 	res.Total = len(hits)
 	if q.Offset >= len(hits) {
@@ -200,17 +206,25 @@ func (e *Engine) match(sc *scratch, terms []string, typos bool) []hit {
 		lists[i] = p
 	}
 	slices.SortFunc(lists, func(a, b *postings) int { return len(a.docs) - len(b.docs) })
-	for i, id := range lists[0].docs {
-		hits = append(hits, hit{id: id, score: lists[0].scores[i]})
+	if len(lastLists) == 1 {
+		lists = append(lists, lastLists[0])
 	}
-	for _, p := range lists[1:] {
-		hits = intersect(hits, p)
-		if len(hits) == 0 {
-			return hits
+	if lists[0].bits != nil && !slices.ContainsFunc(lists, func(p *postings) bool { return p.bits == nil }) {
+		// Only common words: AND their bitsets.
+		hits = andDense(sc, hits, lists)
+	} else {
+		for i, id := range lists[0].docs {
+			hits = append(hits, hit{id: id, score: lists[0].scores[i]})
+		}
+		for _, p := range lists[1:] {
+			hits = intersect(hits, p)
+			if len(hits) == 0 {
+				return hits
+			}
 		}
 	}
-	if len(lastLists) == 1 {
-		return intersect(hits, lastLists[0])
+	if len(lastLists) == 1 || len(hits) == 0 {
+		return hits
 	}
 	// Several words for the last: merge their postings into the
 	// candidates' marks when that reads less than checking each
@@ -313,7 +327,7 @@ func (e *Engine) order(sort catalog.Sort, text bool) func(a, b hit) int {
 		return strings.Compare(e.docs[a.id].bundle.Repository, e.docs[b.id].bundle.Repository)
 	}
 	byDownloads := func(a, b hit) int {
-		da, db := e.docs[a.id].downloads, e.docs[b.id].downloads
+		da, db := e.downloads[a.id], e.downloads[b.id]
 		switch {
 		case da > db:
 			return -1
