@@ -60,6 +60,7 @@ func New(opts Options) http.Handler { return newAPI(opts).routes() }
 func newAPI(opts Options) *api {
 	a := &api{
 		store:         scoped{webLinks{opts.Store}},
+		hits:          scoped{opts.Store},
 		all:           opts.Store,
 		readable:      opts.Readable,
 		names:         names{namespace: strings.Trim(opts.Namespace, "/")},
@@ -121,8 +122,12 @@ type api struct {
 	// store is the catalog of the client whose request's context each
 	// call is given; all is everything, for what is shared between
 	// clients (the server-name table).
-	store      catalog.Store
-	all        catalog.Store
+	store catalog.Store
+	all   catalog.Store
+	// hits is store without webLinks, for search pages alone: a hit shows
+	// no address a publisher wrote (appendHit), so filtering them would
+	// be work for nothing on the API's most frequent answer.
+	hits       catalog.Store
 	readable   func(*http.Request) func(string) bool
 	names      names
 	publicHost string

@@ -27,17 +27,25 @@ func (n names) repository(scope, name string) string {
 // display returns "@scope/name" for a repository that maps to one, else
 // the repository path, so every name the API returns can be requested back.
 func (n names) display(repository string) string {
+	if rest, ok := n.scoped(repository); ok {
+		return "@" + rest
+	}
+	return repository
+}
+
+// scoped returns "scope/name" when repository maps to "@scope/name".
+func (n names) scoped(repository string) (string, bool) {
 	rest := repository
 	if n.namespace != "" {
 		var ok bool
 		if rest, ok = strings.CutPrefix(repository, n.namespace+"/"); !ok {
-			return repository
+			return "", false
 		}
 	}
 	if strings.Count(rest, "/") != 1 {
-		return repository
+		return "", false
 	}
-	return "@" + rest
+	return rest, true
 }
 
 // resolve turns what a URL names — "@scope/name" or a repository path —

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mpak-oci/mpak/catalogapi"
 	"github.com/mpak-oci/mpak/mcpb"
 	"github.com/mpak-oci/mpak/mediatypes"
 	"github.com/mpak-oci/mpak/registry/catalog"
@@ -31,65 +30,11 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.store.Search(r.Context(), q)
+	res, err := a.hits.Search(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	host := a.host(r)
-	out := searchResponse{SearchResponse: catalogapi.SearchResponse{
-		Bundles: make([]catalogapi.Bundle, 0, len(res.Bundles)),
-		Total:   res.Total,
-		Pagination: catalogapi.Pagination{
-			Limit:   q.Limit,
-			Offset:  q.Offset,
-			HasMore: q.Offset+len(res.Bundles) < res.Total,
-		},
-	}, Facets: res.Facets}
-	for i := range res.Bundles {
-		out.Bundles = append(out.Bundles, a.hit(host, &res.Bundles[i]))
-	}
-	if out.Facets != nil {
-		writeJSON(w, http.StatusOK, &out)
-		return nil
-	}
-	writeSearch(w, &out.SearchResponse)
-	return nil
-}
-
-// searchResponse is a search page with its facets, when asked for
-// (facets=true) and counted: the search engine counts them, under a read
-// rule over the readable bundles only; the SQL stores do not count them.
-type searchResponse struct {
-	catalogapi.SearchResponse
-	Facets *catalog.Facets `json:"facets,omitempty"`
-}
-
-func (a *api) hit(host string, b *catalog.Bundle) catalogapi.Bundle {
-	v := &b.Latest
-	tools := make([]string, 0, len(v.Tools))
-	for _, t := range v.Tools {
-		tools = append(tools, t.Name)
-	}
-	return catalogapi.Bundle{
-		Name:          a.names.display(b.Repository),
-		Repository:    b.Repository,
-		Reference:     reference(host, v),
-		DisplayName:   v.DisplayName,
-		Description:   v.Description,
-		Version:       v.Version,
-		ServerType:    v.ServerType,
-		Platforms:     platforms(v),
-		Tools:         tools,
-		Downloads:     b.Downloads,
-		Signed:        v.Signed,
-		Level:         v.Level,
-		LevelVerified: v.LevelVerified,
-		ClaimedLevel:  v.ClaimedLevel,
-		PublishedAt:   v.PublishedAt,
-		Yanked:        v.Yanked,
-		YankReason:    v.YankReason,
-		Tampered:      v.Tampered,
-	}
+	return writePage(w, a.host(r), a.names, res, q)
 }
 
 // parseSearch reads the query string; an invalid parameter is refused

@@ -1,146 +1,178 @@
 package api
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
 	"unicode/utf8"
 
-	"github.com/mpak-oci/mpak/catalogapi"
+	"github.com/mpak-oci/mpak/registry/catalog"
 )
 
-// A search page is the API's most frequent answer, and encoding/json's
-// reflection was a quarter of what one cost mpakd. appendSearch writes
-// the same bytes without it: TestSearchJSONMatchesEncodingJSON holds it to
-// encoding/json's output (field order, omitempty, escaping) for every
-// field of the types.
+// A search page is the API's most frequent answer. Built as
+// catalogapi.Bundle values and encoded with encoding/json, its hits were
+// half of what a search cost mpakd (reflection, and a string or slice
+// allocated per field). appendPage writes the same bytes straight from
+// the catalog's bundles: TestSearchPageMatchesEncodingJSON holds it to
+// encoding/json's encoding of catalogapi.SearchResponse (field order,
+// omitempty, escaping) for every field of the types.
 
-// writeSearch writes a search page as writeJSON would.
-func writeSearch(w http.ResponseWriter, r *catalogapi.SearchResponse) {
-	bp := searchBuffers.Get().(*[]byte)
-	defer searchBuffers.Put(bp)
-	b, ok := appendSearch((*bp)[:0], r)
-	if !ok {
-		writeJSON(w, http.StatusOK, r)
-		return
+// writePage writes a search page; nothing when it cannot be encoded.
+func writePage(w http.ResponseWriter, host string, n names, res *catalog.Results, q catalog.Query) error {
+	bp := pageBuffers.Get().(*[]byte)
+	defer pageBuffers.Put(bp)
+	b, err := appendPage((*bp)[:0], host, n, res, q)
+	if err != nil {
+		return fmt.Errorf("encoding the search page: %w", err)
 	}
 	*bp = b
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
+	return nil
 }
 
-var searchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
-// appendSearch appends r as encoding/json's Encoder writes it (with its
-// newline). It reports false for what it does not write as encoding/json
-// would (a time outside RFC 3339's years), for the caller to fall back.
-func appendSearch(b []byte, r *catalogapi.SearchResponse) ([]byte, bool) {
-	b = append(b, `{"bundles":`...)
-	if r.Bundles == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range r.Bundles {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var ok bool
-			if b, ok = appendBundle(b, &r.Bundles[i]); !ok {
-				return b, false
-			}
-		}
-		b = append(b, ']')
-	}
-	b = append(b, `,"total":`...)
-	b = strconv.AppendInt(b, int64(r.Total), 10)
-	b = append(b, `,"pagination":{"limit":`...)
-	b = strconv.AppendInt(b, int64(r.Pagination.Limit), 10)
-	b = append(b, `,"offset":`...)
-	b = strconv.AppendInt(b, int64(r.Pagination.Offset), 10)
-	b = append(b, `,"has_more":`...)
-	b = strconv.AppendBool(b, r.Pagination.HasMore)
-	return append(b, "}}\n"...), true
-}
-
-func appendBundle(b []byte, h *catalogapi.Bundle) ([]byte, bool) {
-	b = append(b, `{"name":`...)
-	b = appendString(b, h.Name)
-	b = append(b, `,"repository":`...)
-	b = appendString(b, h.Repository)
-	b = append(b, `,"reference":`...)
-	b = appendString(b, h.Reference)
-	if h.DisplayName != "" {
-		b = append(b, `,"display_name":`...)
-		b = appendString(b, h.DisplayName)
-	}
-	b = append(b, `,"description":`...)
-	b = appendString(b, h.Description)
-	b = append(b, `,"version":`...)
-	b = appendString(b, h.Version)
-	b = append(b, `,"server_type":`...)
-	b = appendString(b, h.ServerType)
-	b = append(b, `,"platforms":`...)
-	b = appendStrings(b, h.Platforms)
-	b = append(b, `,"tools":`...)
-	b = appendStrings(b, h.Tools)
-	b = append(b, `,"downloads":`...)
-	b = strconv.AppendInt(b, h.Downloads, 10)
-	b = append(b, `,"signed":`...)
-	b = strconv.AppendBool(b, h.Signed)
-	b = append(b, `,"level":`...)
-	b = strconv.AppendInt(b, int64(h.Level), 10)
-	b = append(b, `,"level_verified":`...)
-	b = strconv.AppendBool(b, h.LevelVerified)
-	if h.ClaimedLevel != 0 {
-		b = append(b, `,"claimed_level":`...)
-		b = strconv.AppendInt(b, int64(h.ClaimedLevel), 10)
-	}
-	b = append(b, `,"published_at":"`...)
-	b, err := h.PublishedAt.AppendText(b)
-	if err != nil {
-		return b, false
-	}
-	b = append(b, `","yanked":`...)
-	b = strconv.AppendBool(b, h.Yanked)
-	if h.YankReason != "" {
-		b = append(b, `,"yank_reason":`...)
-		b = appendString(b, h.YankReason)
-	}
-	if h.Tampered != "" {
-		b = append(b, `,"tampered":`...)
-		b = appendString(b, h.Tampered)
-	}
-	return append(b, '}'), true
-}
-
-func appendStrings(b []byte, ss []string) []byte {
-	if ss == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range ss {
+// appendPage appends the page of res for q as encoding/json's Encoder
+// writes a searchResponse (with its newline).
+func appendPage(b []byte, host string, n names, res *catalog.Results, q catalog.Query) ([]byte, error) {
+	b = append(b, `{"bundles":[`...)
+	for i := range res.Bundles {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		var err error
+		if b, err = appendHit(b, host, n, &res.Bundles[i]); err != nil {
+			return b, err
+		}
 	}
-	return append(b, ']')
+	b = append(b, `],"total":`...)
+	b = strconv.AppendInt(b, int64(res.Total), 10)
+	b = append(b, `,"pagination":{"limit":`...)
+	b = strconv.AppendInt(b, int64(q.Limit), 10)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, int64(q.Offset), 10)
+	b = append(b, `,"has_more":`...)
+	b = strconv.AppendBool(b, q.Offset+len(res.Bundles) < res.Total)
+	b = append(b, '}')
+	if res.Facets != nil {
+		f, err := json.Marshal(res.Facets)
+		if err != nil {
+			return b, err
+		}
+		b = append(b, `,"facets":`...)
+		b = append(b, f...)
+	}
+	return append(b, "}\n"...), nil
+}
+
+// appendHit appends a search hit: catalogapi.Bundle's fields, from the
+// bundle's latest version. It shows no address the publisher wrote
+// (homepage, source, annotations), which is why search pages need not
+// go through webLinks.
+func appendHit(b []byte, host string, n names, bundle *catalog.Bundle) ([]byte, error) {
+	v := &bundle.Latest
+	b = append(b, `{"name":"`...)
+	if rest, ok := n.scoped(bundle.Repository); ok {
+		b = append(b, '@')
+		b = appendEscaped(b, rest)
+	} else {
+		b = appendEscaped(b, bundle.Repository)
+	}
+	b = append(b, `","repository":`...)
+	b = appendString(b, bundle.Repository)
+	// reference(host, v), written in place.
+	b = append(b, `,"reference":"`...)
+	b = appendEscaped(b, host)
+	b = append(b, '/')
+	b = appendEscaped(b, v.Repository)
+	switch {
+	case v.Tampered != "":
+		b = append(b, '@')
+		b = appendEscaped(b, v.Digest)
+	case v.Tag != "":
+		b = append(b, ':')
+		b = appendEscaped(b, v.Tag)
+	default:
+		b = append(b, ':')
+		b = appendEscaped(b, v.Version)
+	}
+	b = append(b, '"')
+	if v.DisplayName != "" {
+		b = append(b, `,"display_name":`...)
+		b = appendString(b, v.DisplayName)
+	}
+	b = append(b, `,"description":`...)
+	b = appendString(b, v.Description)
+	b = append(b, `,"version":`...)
+	b = appendString(b, v.Version)
+	b = append(b, `,"server_type":`...)
+	b = appendString(b, v.ServerType)
+	b = append(b, `,"platforms":[`...)
+	for i := range v.Builds {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, v.Builds[i].Platform)
+	}
+	b = append(b, `],"tools":[`...)
+	for i := range v.Tools {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, v.Tools[i].Name)
+	}
+	b = append(b, `],"downloads":`...)
+	b = strconv.AppendInt(b, bundle.Downloads, 10)
+	b = append(b, `,"signed":`...)
+	b = strconv.AppendBool(b, v.Signed)
+	b = append(b, `,"level":`...)
+	b = strconv.AppendInt(b, int64(v.Level), 10)
+	b = append(b, `,"level_verified":`...)
+	b = strconv.AppendBool(b, v.LevelVerified)
+	if v.ClaimedLevel != 0 {
+		b = append(b, `,"claimed_level":`...)
+		b = strconv.AppendInt(b, int64(v.ClaimedLevel), 10)
+	}
+	b = append(b, `,"published_at":"`...)
+	b, err := v.PublishedAt.AppendText(b)
+	if err != nil {
+		return b, fmt.Errorf("%s: published_at: %w", bundle.Repository, err)
+	}
+	b = append(b, `","yanked":`...)
+	b = strconv.AppendBool(b, v.Yanked)
+	if v.YankReason != "" {
+		b = append(b, `,"yank_reason":`...)
+		b = appendString(b, v.YankReason)
+	}
+	if v.Tampered != "" {
+		b = append(b, `,"tampered":`...)
+		b = appendString(b, v.Tampered)
+	}
+	return append(b, '}'), nil
 }
 
 // appendString quotes s as encoding/json does by default: <, > and &
 // escaped for HTML, U+2028 and U+2029 for JavaScript, invalid UTF-8
 // replaced.
 func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	b = appendEscaped(b, s)
+	return append(b, '"')
+}
+
+// appendEscaped is appendString without the quotes.
+func appendEscaped(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(s); {
 		// Eight bytes at a time while none needs a look: most text.
-		if i+8 <= len(s) && plain8(load8(s, i)) {
-			i += 8
-			continue
+		if i += plainRun(s[i:]); i == len(s) {
+			break
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -184,19 +216,26 @@ func appendString(b []byte, s string) []byte {
 		i += size
 		start = i
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
-// plain8 tells that none of x's eight bytes needs escaping: each is
-// ASCII, at least 0x20, and none of " \ < > &. (The usual word-at-a-time
-// tests for a zero byte and for a byte below n, which are exact.)
-func plain8(x uint64) bool {
+// plainRun is how many of s's leading bytes, in whole words of eight,
+// need no escaping: each ASCII, at least 0x20, and none of " \ < > &.
+// (The usual word-at-a-time tests for a byte below n and for a zero
+// byte, x^c for each of the five, which are exact.)
+func plainRun(s string) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	bad := x&highs | (x-0x20*ones)&^x&highs |
-		zero(x^'"'*ones) | zero(x^'\\'*ones) | zero(x^'<'*ones) | zero(x^'>'*ones) | zero(x^'&'*ones)
-	return bad == 0
+	n := 0
+	for ; n+8 <= len(s); n += 8 {
+		x := load8(s, n)
+		q, bs, lt, gt, amp := x^'"'*ones, x^'\\'*ones, x^'<'*ones, x^'>'*ones, x^'&'*ones
+		bad := x | (x-0x20*ones)&^x |
+			(q-ones)&^q | (bs-ones)&^bs | (lt-ones)&^lt | (gt-ones)&^gt | (amp-ones)&^amp
+		if bad&highs != 0 {
+			break
+		}
+	}
+	return n
 }
 
 // load8 reads s[i:i+8] as a little-endian word (one load, once compiled).
