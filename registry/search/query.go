@@ -228,10 +228,16 @@ func (e *Engine) match(sc *scratch, terms []string, typos bool) []hit {
 	}
 	// Several words for the last: merge their postings into the
 	// candidates' marks when that reads less than checking each
-	// candidate's own words (a binary search of strings each).
+	// candidate's own words (a binary search of strings each). A list
+	// with a bitset is read at the candidates when they are fewer than
+	// its docs, the others from end to end.
 	total := 0
 	for _, p := range lastLists {
-		total += len(p.docs)
+		if p.bits != nil && len(hits) < len(p.docs) {
+			total += len(hits)
+		} else {
+			total += len(p.docs)
+		}
 	}
 	kept := hits[:0]
 	if total <= len(hits)*32 {
@@ -239,6 +245,14 @@ func (e *Engine) match(sc *scratch, terms []string, typos bool) []hit {
 			sc.mark[h.id], sc.score[h.id] = sc.epoch, -1
 		}
 		for _, p := range lastLists {
+			if p.bits != nil && len(hits) < len(p.docs) {
+				for _, h := range hits {
+					if s, ok := p.lookup(h.id); ok && s > sc.score[h.id] {
+						sc.score[h.id] = s
+					}
+				}
+				continue
+			}
 			for i, id := range p.docs {
 				if sc.mark[id] == sc.epoch && p.scores[i] > sc.score[id] {
 					sc.score[id] = p.scores[i]
