@@ -28,8 +28,11 @@ func writePage(w http.ResponseWriter, host string, n names, res *catalog.Results
 		return fmt.Errorf("encoding the search page: %w", err)
 	}
 	*bp = b
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// With its length, the page goes out in one piece, not chunked.
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 	return nil

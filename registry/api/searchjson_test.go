@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -197,4 +199,20 @@ func BenchmarkSearchPage(b *testing.B) {
 		}
 		b.SetBytes(int64(len(out)))
 	})
+}
+
+// A page says its length, so it is not sent chunked.
+func TestSearchPageLength(t *testing.T) {
+	res := catalog.Results{Total: 1, Bundles: []catalog.Bundle{{Repository: "acme/w", Latest: catalog.Version{Repository: "acme/w", Version: "1.0.0"}}}}
+	rec := httptest.NewRecorder()
+	if err := writePage(rec, "h", names{}, &res, catalog.Query{Limit: 20}); err != nil {
+		t.Fatal(err)
+	}
+	var page catalogapi.SearchResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || len(page.Bundles) != 1 || page.Bundles[0].Reference != "h/acme/w:1.0.0" {
+		t.Fatalf("page %s: %v", rec.Body, err)
+	}
+	if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want {
+		t.Errorf("Content-Length = %q, want %s", got, want)
+	}
 }
