@@ -11,7 +11,9 @@ import (
 type postings struct {
 	// word is the dictionary's copy of the word (or prefix), which docs'
 	// words point to.
-	word   string
+	word string
+	// id is the word's number, which docs hold instead of the word.
+	id     int32
 	docs   []int32
 	scores []float32
 	// dense is set for a long list (see dense.go).
@@ -52,6 +54,8 @@ type dictionary struct {
 	// words are the keys of lists, sorted. Words whose postings empty
 	// stay until the next rebuild: they match nothing.
 	words []string
+	// byID are lists by word id.
+	byID []*postings
 	// touched are the lists changed since the last settle.
 	touched []*postings
 }
@@ -64,20 +68,18 @@ func buildDictionary(docs []*doc) *dictionary {
 		if doc == nil {
 			continue
 		}
+		doc.words = make([]int32, len(doc.terms))
 		for i, w := range doc.terms {
 			p := d.lists[w]
 			if p == nil {
-				// A copy: w is a slice of a document's text, which it
-				// would keep in memory.
-				p = &postings{word: strings.Clone(w)}
-				d.lists[p.word] = p
+				p = d.newList(w)
 				d.words = append(d.words, p.word)
 			}
-			doc.terms[i] = p.word
+			doc.words[i] = p.id
 			p.docs = append(p.docs, int32(id))
 			p.scores = append(p.scores, doc.scores[i])
 		}
-		doc.eachPrefix(func(prefix string, score float32) {
+		doc.eachPrefix(d, func(prefix string, score float32) {
 			p := d.prefixes[prefix]
 			if p == nil {
 				p = &postings{word: strings.Clone(prefix)}
@@ -86,6 +88,7 @@ func buildDictionary(docs []*doc) *dictionary {
 			p.docs = append(p.docs, int32(id))
 			p.scores = append(p.scores, score)
 		})
+		doc.terms = nil
 	}
 	slices.Sort(d.words)
 	for _, p := range d.lists {
@@ -104,15 +107,16 @@ const maxPrefix = 2
 
 // eachPrefix calls fn with every prefix of maxPrefix bytes or fewer of
 // d's words, once each, with the best score among the words it starts.
-// d.terms are sorted, so the words of one prefix are adjacent.
-func (d *doc) eachPrefix(fn func(prefix string, score float32)) {
+// d's words are sorted, so the words of one prefix are adjacent.
+func (d *doc) eachPrefix(dict *dictionary, fn func(prefix string, score float32)) {
 	for n := 1; n <= maxPrefix; n++ {
 		var (
 			cur  string
 			best float32
 			have bool
 		)
-		for i, w := range d.terms {
+		for i := range d.len() {
+			w := d.term(dict, i)
 			if len(w) < n {
 				continue
 			}
@@ -131,19 +135,25 @@ func (d *doc) eachPrefix(fn func(prefix string, score float32)) {
 	}
 }
 
-// list returns word's postings, creating them if need be, and the
-// dictionary's own copy of word.
-func (d *dictionary) list(word string) (*postings, string) {
-	if p := d.lists[word]; p != nil {
-		return p, p.word
-	}
+// newList adds word's (empty) postings, numbered, to lists.
+func (d *dictionary) newList(word string) *postings {
 	// A copy: word is a slice of a document's text, which it would keep
 	// in memory.
-	p := &postings{word: strings.Clone(word)}
+	p := &postings{word: strings.Clone(word), id: int32(len(d.byID))}
 	d.lists[p.word] = p
+	d.byID = append(d.byID, p)
+	return p
+}
+
+// list returns word's postings, creating them if need be.
+func (d *dictionary) list(word string) *postings {
+	if p := d.lists[word]; p != nil {
+		return p
+	}
+	p := d.newList(word)
 	i, _ := slices.BinarySearch(d.words, p.word)
 	d.words = slices.Insert(d.words, i, p.word)
-	return p, p.word
+	return p
 }
 
 // expand returns the words that start with prefix: a range of d.words.
@@ -154,16 +164,17 @@ func (d *dictionary) expand(prefix string) []string {
 	return d.words[lo : lo+n]
 }
 
-// add and remove index and unindex a doc's words and prefixes. add makes
-// the doc's words the dictionary's strings.
+// add and remove index and unindex a doc's words and prefixes. add turns
+// the doc's words into word ids.
 func (d *dictionary) add(id int32, doc *doc) {
+	doc.words = make([]int32, len(doc.terms))
 	for i, w := range doc.terms {
-		p, word := d.list(w)
+		p := d.list(w)
 		p.add(id, doc.scores[i])
 		d.touch(p)
-		doc.terms[i] = word
+		doc.words[i] = p.id
 	}
-	doc.eachPrefix(func(prefix string, score float32) {
+	doc.eachPrefix(d, func(prefix string, score float32) {
 		p := d.prefixes[prefix]
 		if p == nil {
 			p = &postings{word: strings.Clone(prefix)}
@@ -172,16 +183,16 @@ func (d *dictionary) add(id int32, doc *doc) {
 		p.add(id, score)
 		d.touch(p)
 	})
+	doc.terms = nil
 }
 
 func (d *dictionary) remove(id int32, doc *doc) {
-	for _, w := range doc.terms {
-		if p := d.lists[w]; p != nil {
-			p.remove(id)
-			d.touch(p)
-		}
+	for _, w := range doc.words {
+		p := d.byID[w]
+		p.remove(id)
+		d.touch(p)
 	}
-	doc.eachPrefix(func(prefix string, _ float32) {
+	doc.eachPrefix(d, func(prefix string, _ float32) {
 		if p := d.prefixes[prefix]; p != nil {
 			p.remove(id)
 			d.touch(p)

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -47,9 +48,30 @@ type doc struct {
 
 	// terms are the distinct words of text, sorted, with each one's score:
 	// prefix matches are checked against them, and postings are removed
-	// by them.
+	// by them. Once the dictionary holds the doc (dictionary.take), words
+	// are the terms as word ids, in the same order, and terms is nil: an
+	// id is 4 bytes the garbage collector never looks into, where a string
+	// is 16 with a pointer it must follow, a million and a half of them in
+	// a catalog of 20,000 bundles.
 	terms  []string
+	words  []int32
 	scores []float32
+}
+
+// len is how many distinct words d has.
+func (d *doc) len() int { return len(d.scores) }
+
+// term is d's i-th word.
+func (d *doc) term(dict *dictionary, i int) string {
+	if d.terms != nil {
+		return d.terms[i]
+	}
+	return dict.byID[d.words[i]].word
+}
+
+// find is the index of the first of d's words not below w.
+func (d *doc) find(dict *dictionary, w string) int {
+	return sort.Search(d.len(), func(i int) bool { return d.term(dict, i) >= w })
 }
 
 // newDoc builds the doc of a bundle.
@@ -148,11 +170,10 @@ func weigh(text fulltext.Document) ([]string, []float32) {
 
 // prefixScore is the best score among d's words that start with prefix,
 // and whether there is one.
-func (d *doc) prefixScore(prefix string) (float32, bool) {
-	i, _ := slices.BinarySearch(d.terms, prefix)
+func (d *doc) prefixScore(dict *dictionary, prefix string) (float32, bool) {
 	var best float32
 	found := false
-	for ; i < len(d.terms) && strings.HasPrefix(d.terms[i], prefix); i++ {
+	for i := d.find(dict, prefix); i < d.len() && strings.HasPrefix(d.term(dict, i), prefix); i++ {
 		found = true
 		best = max(best, d.scores[i])
 	}

@@ -205,7 +205,8 @@ func (e *Engine) apply(seq int64, changes []catalog.Change) {
 		case nd == nil:
 		case old != nil && old.textHash == nd.textHash:
 			// Counts or metadata changed, the words did not: the postings
-			// stand.
+			// stand, and the doc takes the old one's word ids.
+			nd.words, nd.scores, nd.terms = old.words, old.scores, nil
 			e.docs[id] = nd
 			e.downloads[id] = nd.downloads
 		default:

@@ -272,9 +272,9 @@ func (e *Engine) match(sc *scratch, terms []string, typos bool) []hit {
 		var s float32
 		var ok bool
 		if typos {
-			s, ok = d.wordsScore(typoWords)
+			s, ok = d.wordsScore(e.dict, typoWords)
 		} else {
-			s, ok = d.prefixScore(last)
+			s, ok = d.prefixScore(e.dict, last)
 		}
 		if ok {
 			h.score += s
@@ -322,11 +322,11 @@ func intersect(hits []hit, p *postings) []hit {
 }
 
 // wordsScore is the best score among words that d has.
-func (d *doc) wordsScore(words []string) (float32, bool) {
+func (d *doc) wordsScore(dict *dictionary, words []string) (float32, bool) {
 	var best float32
 	found := false
 	for _, w := range words {
-		if i, ok := slices.BinarySearch(d.terms, w); ok {
+		if i := d.find(dict, w); i < d.len() && d.term(dict, i) == w {
 			found = true
 			best = max(best, d.scores[i])
 		}
