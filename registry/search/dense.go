@@ -138,8 +138,7 @@ func andDense(sc *scratch, hits []hit, lists []*postings) []hit {
 			word &= word - 1
 			var score float32
 			for _, p := range lists {
-				s, _ := p.lookup(id)
-				score += s
+				score += p.scores[int(p.rank[w])+bits.OnesCount64(p.bits[w]&(1<<(id&63)-1))]
 			}
 			hits = append(hits, hit{id: id, score: score})
 		}

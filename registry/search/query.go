@@ -101,8 +101,9 @@ func (e *Engine) SearchReadable(_ context.Context, q catalog.Query, readable fun
 	if q.Offset >= len(hits) {
 		return res, nil
 	}
+	byScore := q.Sort == catalog.SortRelevance && len(terms) > 0
 	less := e.order(q.Sort, len(terms) > 0)
-	page := topK(hits, q.Offset+q.Limit, less)[q.Offset:]
+	page := topK(hits, q.Offset+q.Limit, less, byScore)[q.Offset:]
 	res.Bundles = make([]catalog.Bundle, len(page))
 	for i, h := range page {
 		res.Bundles[i] = e.docs[h.id].bundle
@@ -382,8 +383,10 @@ func (e *Engine) order(sort catalog.Sort, text bool) func(a, b hit) int {
 
 // topK returns the first k hits in less's order, sorted: a bounded heap
 // over the hits (the k best so far, worst at the root), so a broad query
-// costs one comparison per hit, not a sort of them all.
-func topK(hits []hit, k int, less func(a, b hit) int) []hit {
+// costs one comparison per hit, not a sort of them all. byScore says less
+// ranks by score first: a hit scoring below the root's is then out
+// without calling less, which is most of a broad query's hits.
+func topK(hits []hit, k int, less func(a, b hit) int, byScore bool) []hit {
 	if k >= len(hits) {
 		slices.SortFunc(hits, less)
 		return hits
@@ -411,6 +414,9 @@ func topK(hits []hit, k int, less func(a, b hit) int) []hit {
 		down(i, k)
 	}
 	for i := k; i < len(hits); i++ {
+		if byScore && hits[i].score < hits[0].score {
+			continue
+		}
 		if less(hits[i], hits[0]) < 0 {
 			hits[0] = hits[i]
 			down(0, k)
