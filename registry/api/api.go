@@ -127,7 +127,7 @@ type api struct {
 	// hits is store without webLinks, for search pages alone: a hit shows
 	// no address a publisher wrote (appendHit), so filtering them would
 	// be work for nothing on the API's most frequent answer.
-	hits       catalog.Store
+	hits       scoped
 	readable   func(*http.Request) func(string) bool
 	names      names
 	publicHost string

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -30,11 +31,28 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.hits.Search(r.Context(), q)
+	// The engine hands over its own bundles; other stores answer with
+	// copies.
+	res, err := a.hits.SearchShared(r.Context(), q)
+	if errors.Is(err, errors.ErrUnsupported) {
+		var copies *catalog.Results
+		if copies, err = a.hits.Search(r.Context(), q); err == nil {
+			res = shared(copies)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	return writePage(w, a.host(r), a.names, res, q)
+}
+
+// shared is res as SharedResults.
+func shared(res *catalog.Results) *catalog.SharedResults {
+	out := &catalog.SharedResults{Bundles: make([]*catalog.Bundle, len(res.Bundles)), Total: res.Total, Facets: res.Facets}
+	for i := range res.Bundles {
+		out.Bundles[i] = &res.Bundles[i]
+	}
+	return out
 }
 
 // parseSearch reads the query string; an invalid parameter is refused

@@ -21,7 +21,7 @@ import (
 // omitempty, escaping) for every field of the types.
 
 // writePage writes a search page; nothing when it cannot be encoded.
-func writePage(w http.ResponseWriter, host string, n names, res *catalog.Results, q catalog.Query) error {
+func writePage(w http.ResponseWriter, host string, n names, res *catalog.SharedResults, q catalog.Query) error {
 	bp := pageBuffers.Get().(*[]byte)
 	defer pageBuffers.Put(bp)
 	b, err := appendPage((*bp)[:0], host, n, res, q)
@@ -43,15 +43,15 @@ var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); retu
 
 // appendPage appends the page of res for q as encoding/json's Encoder
 // writes a searchResponse (with its newline).
-func appendPage(b []byte, host string, n names, res *catalog.Results, q catalog.Query) ([]byte, error) {
+func appendPage(b []byte, host string, n names, res *catalog.SharedResults, q catalog.Query) ([]byte, error) {
 	touch(res.Bundles)
 	b = append(b, `{"bundles":[`...)
-	for i := range res.Bundles {
+	for i, bundle := range res.Bundles {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		var err error
-		if b, err = appendHit(b, host, n, &res.Bundles[i]); err != nil {
+		if b, err = appendHit(b, host, n, bundle); err != nil {
 			return b, err
 		}
 	}
@@ -255,10 +255,10 @@ func load8(s string, i int) uint64 {
 // the processor waits for their cache misses side by side instead of one
 // after another as appendHit meets them (a page's hits are scattered
 // over the heap).
-func touch(bundles []catalog.Bundle) {
+func touch(bundles []*catalog.Bundle) {
 	var x byte
-	for i := range bundles {
-		v := &bundles[i].Latest
+	for _, b := range bundles {
+		v := &b.Latest
 		if len(v.Repository) > 0 {
 			x ^= v.Repository[0]
 		}

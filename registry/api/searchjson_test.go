@@ -100,7 +100,7 @@ func TestSearchPageMatchesEncodingJSON(t *testing.T) {
 		if err := json.NewEncoder(&wantJSON).Encode(&want); err != nil {
 			t.Fatal(err)
 		}
-		got, err := appendPage(nil, host, n, &res, q)
+		got, err := appendPage(nil, host, n, shared(&res), q)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
@@ -111,7 +111,7 @@ func TestSearchPageMatchesEncodingJSON(t *testing.T) {
 
 	// A year RFC 3339 cannot write is an error, as in encoding/json.
 	odd := catalog.Results{Bundles: []catalog.Bundle{{Latest: catalog.Version{PublishedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}}}
-	if _, err := appendPage(nil, "h", names{}, &odd, catalog.Query{}); err == nil {
+	if _, err := appendPage(nil, "h", names{}, shared(&odd), catalog.Query{}); err == nil {
 		t.Error("appendPage wrote the year 10000, which encoding/json refuses")
 	}
 }
@@ -194,8 +194,9 @@ func BenchmarkSearchPage(b *testing.B) {
 	})
 	b.Run("appendPage", func(b *testing.B) {
 		var out []byte
+		page := shared(&res)
 		for b.Loop() {
-			out, _ = appendPage(out[:0], host, names{}, &res, q)
+			out, _ = appendPage(out[:0], host, names{}, page, q)
 		}
 		b.SetBytes(int64(len(out)))
 	})
@@ -205,7 +206,7 @@ func BenchmarkSearchPage(b *testing.B) {
 func TestSearchPageLength(t *testing.T) {
 	res := catalog.Results{Total: 1, Bundles: []catalog.Bundle{{Repository: "acme/w", Latest: catalog.Version{Repository: "acme/w", Version: "1.0.0"}}}}
 	rec := httptest.NewRecorder()
-	if err := writePage(rec, "h", names{}, &res, catalog.Query{Limit: 20}); err != nil {
+	if err := writePage(rec, "h", names{}, shared(&res), catalog.Query{Limit: 20}); err != nil {
 		t.Fatal(err)
 	}
 	var page catalogapi.SearchResponse

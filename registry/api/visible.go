@@ -118,6 +118,16 @@ func (v *visible) Search(ctx context.Context, q catalog.Query) (*catalog.Results
 
 // List reads on past hidden versions until it has limit visible ones or
 // the store has no more, so a short page still means the end.
+// searchShared asks s for a search page of its own bundles;
+// errors.ErrUnsupported when it cannot.
+func searchShared(ctx context.Context, s catalog.Store, q catalog.Query, readable func(string) bool) (*catalog.SharedResults, error) {
+	ss, ok := s.(catalog.SharedSearcher)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return ss.SearchShared(ctx, q, readable)
+}
+
 func (v *visible) List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]catalog.Version, error) {
 	limit = catalog.ListLimit(limit)
 	var out []catalog.Version
@@ -189,6 +199,13 @@ func (s scoped) Manifest(ctx context.Context, repository, digest string) (*catal
 
 func (s scoped) Search(ctx context.Context, q catalog.Query) (*catalog.Results, error) {
 	return s.view(ctx).Search(ctx, q)
+}
+
+// SearchShared answers with the store's own bundles, under the client's
+// read rule; errors.ErrUnsupported when the store cannot.
+func (s scoped) SearchShared(ctx context.Context, q catalog.Query) (*catalog.SharedResults, error) {
+	f, _ := ctx.Value(readableKey{}).(func(string) bool)
+	return searchShared(ctx, s.Store, q, f)
 }
 
 func (s scoped) List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]catalog.Version, error) {

@@ -46,3 +46,21 @@ type ChangeFeed interface {
 type ReadableSearcher interface {
 	SearchReadable(ctx context.Context, q Query, readable func(repository string) bool) (*Results, error)
 }
+
+// SharedSearcher is a store that answers a search with its own bundles
+// instead of copies, for a caller that only reads them: mpakd's search
+// API, which writes them into the response. The search engine implements
+// it (its bundles never change once built: a change replaces them).
+// readable is as for ReadableSearcher; errors.ErrUnsupported says that a
+// wrapper's inner store does not implement it.
+type SharedSearcher interface {
+	SearchShared(ctx context.Context, q Query, readable func(repository string) bool) (*SharedResults, error)
+}
+
+// SharedResults is Results with the store's own bundles, which the caller
+// must not modify.
+type SharedResults struct {
+	Bundles []*Bundle
+	Total   int
+	Facets  *Facets
+}

@@ -36,7 +36,22 @@ func (e *Engine) Search(ctx context.Context, q catalog.Query) (*catalog.Results,
 // SearchReadable is Search over the bundles readable accepts (nil: all):
 // the others are a filter every facet applies, so neither the total nor
 // any facet counts them.
-func (e *Engine) SearchReadable(_ context.Context, q catalog.Query, readable func(repository string) bool) (*catalog.Results, error) {
+func (e *Engine) SearchReadable(ctx context.Context, q catalog.Query, readable func(repository string) bool) (*catalog.Results, error) {
+	shared, err := e.SearchShared(ctx, q, readable)
+	if err != nil {
+		return nil, err
+	}
+	res := &catalog.Results{Bundles: make([]catalog.Bundle, len(shared.Bundles)), Total: shared.Total, Facets: shared.Facets}
+	for i, b := range shared.Bundles {
+		res.Bundles[i] = *b
+	}
+	return res, nil
+}
+
+// SearchShared is SearchReadable answered with the engine's own bundles,
+// which the caller must not modify: a doc never changes once built (a
+// change replaces it), so they stay valid and as they were.
+func (e *Engine) SearchShared(_ context.Context, q catalog.Query, readable func(repository string) bool) (*catalog.SharedResults, error) {
 	q, err := q.Normalize()
 	if err != nil {
 		return nil, err
@@ -54,7 +69,7 @@ func (e *Engine) SearchReadable(_ context.Context, q catalog.Query, readable fun
 		sc.next()
 		hits = e.match(sc, terms, true)
 	}
-	res := &catalog.Results{Bundles: []catalog.Bundle{}}
+	res := &catalog.SharedResults{Bundles: []*catalog.Bundle{}}
 	if q.Facets {
 		res.Facets = &catalog.Facets{Types: map[string]int{}, Platforms: map[string]int{}, Levels: map[int]int{}}
 	}
@@ -104,9 +119,9 @@ func (e *Engine) SearchReadable(_ context.Context, q catalog.Query, readable fun
 	byScore := q.Sort == catalog.SortRelevance && len(terms) > 0
 	less := e.order(q.Sort, len(terms) > 0)
 	page := topK(hits, q.Offset+q.Limit, less, byScore)[q.Offset:]
-	res.Bundles = make([]catalog.Bundle, len(page))
+	res.Bundles = make([]*catalog.Bundle, len(page))
 	for i, h := range page {
-		res.Bundles[i] = e.docs[h.id].bundle
+		res.Bundles[i] = &e.docs[h.id].bundle
 	}
 	return res, nil
 }

@@ -23,6 +23,11 @@ func (s *Store) Search(ctx context.Context, q catalog.Query) (*catalog.Results, 
 	return s.engine.Search(ctx, q)
 }
 
+// SearchShared is the engine's.
+func (s *Store) SearchShared(ctx context.Context, q catalog.Query, readable func(repository string) bool) (*catalog.SharedResults, error) {
+	return s.engine.SearchShared(ctx, q, readable)
+}
+
 // SearchReadable is the engine's.
 func (s *Store) SearchReadable(ctx context.Context, q catalog.Query, readable func(repository string) bool) (*catalog.Results, error) {
 	return s.engine.SearchReadable(ctx, q, readable)
