@@ -116,8 +116,6 @@ func (v *visible) Search(ctx context.Context, q catalog.Query) (*catalog.Results
 	}
 }
 
-// List reads on past hidden versions until it has limit visible ones or
-// the store has no more, so a short page still means the end.
 // searchShared asks s for a search page of its own bundles;
 // errors.ErrUnsupported when it cannot.
 func searchShared(ctx context.Context, s catalog.Store, q catalog.Query, readable func(string) bool) (*catalog.SharedResults, error) {
@@ -128,6 +126,8 @@ func searchShared(ctx context.Context, s catalog.Store, q catalog.Query, readabl
 	return ss.SearchShared(ctx, q, readable)
 }
 
+// List reads on past hidden versions until it has limit visible ones or
+// the store has no more, so a short page still means the end.
 func (v *visible) List(ctx context.Context, after string, since time.Time, latestOnly bool, limit int) ([]catalog.Version, error) {
 	limit = catalog.ListLimit(limit)
 	var out []catalog.Version

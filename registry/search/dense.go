@@ -34,11 +34,17 @@ func (p *postings) lookup(id int32) (float32, bool) {
 	if w >= len(p.bits) {
 		return 0, false
 	}
-	word, bit := p.bits[w], uint64(1)<<(id&63)
-	if word&bit == 0 {
+	if p.bits[w]&(1<<(id&63)) == 0 {
 		return 0, false
 	}
-	return p.scores[int(p.rank[w])+bits.OnesCount64(word&(bit-1))], true
+	return p.scoreAt(id), true
+}
+
+// scoreAt is p's score for id, which p must hold: the id's position in
+// the list is the bits set before it.
+func (p *postings) scoreAt(id int32) float32 {
+	w := id >> 6
+	return p.scores[int(p.rank[w])+bits.OnesCount64(p.bits[w]&(1<<(id&63)-1))]
 }
 
 // densify (re)builds p's bitset for ids below n, from its list.
@@ -138,7 +144,7 @@ func andDense(sc *scratch, hits []hit, lists []*postings) []hit {
 			word &= word - 1
 			var score float32
 			for _, p := range lists {
-				score += p.scores[int(p.rank[w])+bits.OnesCount64(p.bits[w]&(1<<(id&63)-1))]
+				score += p.scoreAt(id)
 			}
 			hits = append(hits, hit{id: id, score: score})
 		}

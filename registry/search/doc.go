@@ -48,7 +48,7 @@ type doc struct {
 
 	// terms are the distinct words of text, sorted, with each one's score:
 	// prefix matches are checked against them, and postings are removed
-	// by them. Once the dictionary holds the doc (dictionary.take), words
+	// by them. Once the dictionary holds the doc (buildDictionary, add), words
 	// are the terms as word ids, in the same order, and terms is nil: an
 	// id is 4 bytes the garbage collector never looks into, where a string
 	// is 16 with a pointer it must follow, a million and a half of them in
